@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Installs what building and testing wasmformer needs, only when it is missing.
+# Idempotent, and quick (a few seconds) when everything is already present.
+#
+#   scripts/setup-toolchain.sh            Rust→wasm32 toolchain, wasm-bindgen CLI, node_modules
+#   scripts/setup-toolchain.sh --browser  the same plus Chromium for the browser test
+#
+# Why this route (see README "Toolchain"): on machines that reach only package registries,
+# `rustup target add wasm32-unknown-unknown` cannot download the wasm32 std. Debian ships a
+# newer rustc that knows the target plus the std *source*; we build std for wasm32 from it with
+# `-Zbuild-std` (scripts/build-wasm.mjs does that, cached in target/wasm/). Where a rustup
+# toolchain already has the wasm32 target and rust-src, it is used as it is.
+#
+# Writes target/toolchain.env, read by scripts/build-wasm.mjs and scripts/test-wasm-core.mjs:
+#   WASM_RUSTUP_TOOLCHAIN  rustup toolchain name for wasm32 builds ("" = the default one)
+#   WASM_STD_SRC           "rustup" or "debian"
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+want_browser=0
+for arg in "$@"; do
+  case "$arg" in
+    --browser) want_browser=1 ;;
+    *) echo "setup-toolchain: unknown argument '$arg' (expected --browser)" >&2; exit 2 ;;
+  esac
+done
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    log "need root to run: $*"; exit 1; fi
+}
+
+apt_updated=0
+# need_apt PKG… — installs the Debian packages that are not installed yet.
+need_apt() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if ! command -v apt-get >/dev/null; then
+    log "missing ${missing[*]} and this is not a Debian machine: install them by hand"; exit 1
+  fi
+  if [ $apt_updated -eq 0 ]; then
+    log "apt-get update"; as_root apt-get update -qq; apt_updated=1
+  fi
+  log "apt-get install ${missing[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# --- 1. A Rust toolchain that can build wasm32 (std from source, for the threaded build) ---
+toolchain=""
+std_src=""
+if command -v rustc >/dev/null; then
+  sysroot=$(rustc --print sysroot)
+  if [ -d "$sysroot/lib/rustlib/wasm32-unknown-unknown/lib" ] && [ -d "$sysroot/lib/rustlib/src/rust/library" ]; then
+    std_src="rustup"
+  fi
+fi
+if [ -z "$std_src" ]; then
+  need_apt rustc-web cargo-web rust-web-src lld-22
+  std_src="debian"
+  if command -v rustup >/dev/null; then
+    if ! rustup toolchain list | grep -q '^debian'; then
+      log "rustup toolchain link debian /usr"
+      rustup toolchain link debian /usr
+    fi
+    toolchain="debian"
+  fi
+fi
+mkdir -p "$root/target"
+printf 'WASM_RUSTUP_TOOLCHAIN=%s\nWASM_STD_SRC=%s\n' "$toolchain" "$std_src" >"$root/target/toolchain.env"
+
+# --- 2. wasm-bindgen CLI at exactly the version in Cargo.lock ---
+wbg_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$root/Cargo.lock")
+if [ -z "$wbg_version" ]; then log "Cargo.lock pins no wasm-bindgen"; exit 1; fi
+have_version=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
+if [ "$have_version" != "$wbg_version" ]; then
+  log "cargo install wasm-bindgen-cli $wbg_version (a few minutes, once)"
+  # --locked first; if the registry no longer serves a crate that lock file names (seen here:
+  # webpki-roots 1.0.11), resolve afresh within the CLI's own version requirements.
+  cargo install -q wasm-bindgen-cli --version "=$wbg_version" --locked 2>/dev/null ||
+    cargo install -q wasm-bindgen-cli --version "=$wbg_version"
+fi
+
+# --- 3. JavaScript dependencies ---
+if [ ! -f "$root/node_modules/.package-lock.json" ] ||
+   [ "$root/package-lock.json" -nt "$root/node_modules/.package-lock.json" ]; then
+  log "npm ci"
+  (cd "$root" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# --- 4. Chromium for the browser test (Debian's; Playwright's own download cannot work here) ---
+if [ $want_browser -eq 1 ]; then
+  if [ -n "${WASMFORMER_CHROMIUM:-}" ] && [ -x "$WASMFORMER_CHROMIUM" ]; then :; else
+    need_apt chromium
+  fi
+fi
+exit 0

@@ -1,0 +1,75 @@
+/**
+ * Typed errors. Every error wasmformer throws is a {@link WasmformerError}; Rust errors
+ * arrive as JS `Error`s whose `name` is the kind, and {@link fromWasmError} turns them into
+ * these classes, so `instanceof` works across the boundary.
+ */
+
+/** Base class of every error wasmformer throws. */
+export class WasmformerError extends Error {
+  override name = 'WasmformerError';
+}
+
+/** A buffer's length or a dimension does not match what the operation needs. */
+export class ShapeError extends WasmformerError {
+  override name = 'ShapeError';
+  /** What was expected, e.g. `"a: 12 elements ([M, K] = [3, 4])"`. */
+  readonly expected: string;
+  /** What was passed. */
+  readonly got: string;
+
+  constructor(message: string, expected = '', got = '') {
+    super(message);
+    this.expected = expected;
+    this.got = got;
+  }
+}
+
+/** An argument is outside its allowed values. */
+export class InvalidArgumentError extends WasmformerError {
+  override name = 'InvalidArgumentError';
+}
+
+/** The requested WebAssembly build cannot run in this engine. */
+export class UnsupportedError extends WasmformerError {
+  override name = 'UnsupportedError';
+}
+
+/** A kernel was called before {@link init} finished. */
+export class NotInitializedError extends WasmformerError {
+  override name = 'NotInitializedError';
+}
+
+/** Starting or using the worker thread pool failed. */
+export class ThreadPoolError extends WasmformerError {
+  override name = 'ThreadPoolError';
+}
+
+const BY_NAME: Record<string, new (message: string) => WasmformerError> = {
+  ShapeError,
+  InvalidArgumentError,
+  UnsupportedError,
+  ThreadPoolError,
+};
+
+/** Maps an error thrown by the WebAssembly module to its typed class. */
+export function fromWasmError(error: unknown): Error {
+  if (error instanceof WasmformerError) return error;
+  if (error instanceof Error) {
+    const Class = BY_NAME[error.name];
+    if (Class) return new Class(error.message);
+    if (error instanceof WebAssembly.RuntimeError) {
+      return new WasmformerError(`internal error in the WebAssembly module: ${error.message}`);
+    }
+    return error;
+  }
+  return new WasmformerError(String(error));
+}
+
+/** Calls into the WebAssembly module, rethrowing its errors as typed classes. */
+export function callWasm<T>(call: () => T): T {
+  try {
+    return call();
+  } catch (error) {
+    throw fromWasmError(error);
+  }
+}

@@ -1,0 +1,6 @@
+/** The package entry for Node: installs the Node platform, then exports the API. */
+import { nodePlatform } from './platform/node.js';
+import { setPlatform } from './wasm/platform.js';
+
+setPlatform(nodePlatform);
+export * from './index.js';

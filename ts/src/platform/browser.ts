@@ -1,0 +1,44 @@
+/** The loader's host services in browsers: fetch for the .wasm files, Web Workers for the pool. */
+import type { Platform, PoolWorker, PoolWorkerInit, PoolWorkerMessage } from '../wasm/platform.js';
+import type { Variant } from '../wasm/variants.js';
+
+// The bundle sits in dist/, with the .wasm files in dist/wasm/ and the worker beside it.
+// `new URL(…, import.meta.url)` is the pattern bundlers (Vite, webpack 5, esbuild) rewrite.
+const wasmUrl = (variant: Variant): URL => new URL(`./wasm/${variant}.wasm`, import.meta.url);
+const workerUrl = (): URL => new URL('./worker.browser.js', import.meta.url);
+
+/** True inside a dedicated worker, where blocking (Atomics.wait) is allowed. */
+function inWorker(): boolean {
+  return typeof (globalThis as { importScripts?: unknown }).importScripts === 'function';
+}
+
+export const browserPlatform: Platform = {
+  name: 'browser',
+  async compileVariant(variant) {
+    const response = await fetch(wasmUrl(variant));
+    if (!response.ok) throw new Error(`fetching ${response.url} failed: HTTP ${response.status}`);
+    // compileStreaming needs the server to send application/wasm; fall back to bytes.
+    if (response.headers.get('content-type')?.startsWith('application/wasm')) {
+      return WebAssembly.compileStreaming(response);
+    }
+    return WebAssembly.compile(await response.arrayBuffer());
+  },
+  canStartWorkers: () => typeof Worker !== 'undefined',
+  canBlock: () => inWorker(),
+  hardwareThreads: () => (typeof navigator !== 'undefined' && navigator.hardwareConcurrency) || 1,
+  startPoolWorker(init: PoolWorkerInit): Promise<PoolWorker> {
+    return new Promise((resolve, reject) => {
+      const worker = new Worker(workerUrl(), { type: 'module', name: 'wasmformer-pool' });
+      worker.onerror = (event) => reject(new Error(`pool worker failed to start: ${event.message}`));
+      worker.onmessage = (event: MessageEvent<PoolWorkerMessage>) => {
+        if (event.data.type === 'ready') {
+          resolve({ terminate: () => worker.terminate() });
+        } else {
+          worker.terminate();
+          reject(new Error(event.data.message));
+        }
+      };
+      worker.postMessage(init);
+    });
+  },
+};

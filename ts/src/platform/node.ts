@@ -1,0 +1,41 @@
+/** The loader's host services in Node: fs for the .wasm files, worker_threads for the pool. */
+import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { Platform, PoolWorker, PoolWorkerInit, PoolWorkerMessage } from '../wasm/platform.js';
+import type { Variant } from '../wasm/variants.js';
+
+// The bundle sits in dist/, with the .wasm files in dist/wasm/ and the worker beside it.
+const wasmUrl = (variant: Variant): URL => new URL(`./wasm/${variant}.wasm`, import.meta.url);
+const workerUrl = (): URL => new URL('./worker.node.js', import.meta.url);
+
+export const nodePlatform: Platform = {
+  name: 'node',
+  async compileVariant(variant) {
+    const bytes = await readFile(fileURLToPath(wasmUrl(variant)));
+    return WebAssembly.compile(bytes);
+  },
+  canStartWorkers: () => true,
+  canBlock: () => true,
+  hardwareThreads: () => availableParallelism(),
+  startPoolWorker(init: PoolWorkerInit): Promise<PoolWorker> {
+    return new Promise((resolve, reject) => {
+      const worker = new Worker(workerUrl(), { workerData: init });
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`pool worker exited with code ${code} before starting`)));
+      worker.once('message', (message: PoolWorkerMessage) => {
+        worker.removeAllListeners('exit');
+        if (message.type === 'ready') {
+          // Pool workers block inside WebAssembly for the life of the pool; unref so they do
+          // not keep the process alive once the script is done.
+          worker.unref();
+          resolve({ terminate: () => void worker.terminate() });
+        } else {
+          void worker.terminate();
+          reject(new Error(message.message));
+        }
+      });
+    });
+  },
+};

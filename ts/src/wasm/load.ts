@@ -1,0 +1,201 @@
+/**
+ * The loader: picks the fastest WebAssembly build this engine runs (or the one the caller
+ * forces), instantiates it, and on the threaded builds starts the worker thread pool.
+ */
+import { InvalidArgumentError, NotInitializedError, UnsupportedError, callWasm } from '../errors.js';
+import { type Glue, glueFor, threadsGlueFor } from './glue.js';
+import { type PoolWorker, platform } from './platform.js';
+import {
+  type EngineFeatures,
+  VARIANTS_FASTEST_FIRST,
+  VARIANT_NEEDS,
+  type Variant,
+  probeEngine,
+  unsupportedReason,
+} from './variants.js';
+
+/** Options of {@link init}. */
+export interface InitOptions {
+  /**
+   * Use this build instead of the fastest supported one; throws {@link UnsupportedError}
+   * if the engine cannot run it.
+   */
+  variant?: Variant;
+  /**
+   * Threads to compute on. Default: the host's logical cores, at most 8. `1` picks a
+   * single-threaded build. On a browser's main thread the pool is not started (browsers
+   * forbid blocking it): run wasmformer in a Web Worker to use threads there.
+   */
+  threads?: number;
+}
+
+/** What {@link init} chose and why. */
+export interface RuntimeInfo {
+  /** The build that is running. */
+  variant: Variant;
+  /** Its SIMD code path. */
+  simd: 'simd128' | 'relaxed-simd';
+  /** Threads kernels split their work over (1 = the calling thread only). */
+  threads: number;
+  platform: 'node' | 'browser';
+  /** What the engine supports. */
+  engine: EngineFeatures;
+  /** Faster builds that were passed over, and why. */
+  skipped: { variant: Variant; reason: string }[];
+  /** Anything else worth knowing (e.g. why the pool was not started). */
+  notes: string[];
+}
+
+interface Loaded {
+  glue: Glue;
+  info: RuntimeInfo;
+  workers: PoolWorker[];
+}
+
+const MAX_DEFAULT_THREADS = 8;
+let loaded: Loaded | undefined;
+let loading: Promise<Loaded> | undefined;
+
+/**
+ * Loads wasmformer's WebAssembly module. Call once and await it before anything else;
+ * later calls return the same runtime (and throw if they ask for a different build).
+ *
+ * @example
+ * ```ts
+ * import { init } from 'wasmformer';
+ * const runtime = await init();          // fastest build, all cores
+ * console.log(runtime.variant, runtime.threads);
+ * ```
+ */
+export async function init(options: InitOptions = {}): Promise<RuntimeInfo> {
+  validateOptions(options);
+  loading ??= load(options);
+  let result: Loaded;
+  try {
+    result = await loading;
+  } catch (error) {
+    loading = undefined;
+    throw error;
+  }
+  if (options.variant !== undefined && options.variant !== result.info.variant) {
+    throw new InvalidArgumentError(
+      `init: already running the "${result.info.variant}" build; one build is loaded per thread, so "${options.variant}" cannot be loaded now`,
+    );
+  }
+  return result.info;
+}
+
+/** What {@link init} chose. Throws {@link NotInitializedError} before init has finished. */
+export function runtimeInfo(): RuntimeInfo {
+  return loadedOrThrow().info;
+}
+
+/**
+ * Caps the threads kernels use, without restarting the pool (`0` = all). Benchmarks use it
+ * to compare one thread with several in the same process.
+ */
+export function setThreadLimit(threads: number): void {
+  if (!Number.isInteger(threads) || threads < 0) {
+    throw new InvalidArgumentError(`setThreadLimit: threads must be an integer ≥ 0, got ${threads}`);
+  }
+  loadedOrThrow().glue.setMaxThreads(threads);
+}
+
+/** The loaded glue, for the API modules. */
+export function wasm(): Glue {
+  return loadedOrThrow().glue;
+}
+
+function loadedOrThrow(): Loaded {
+  if (!loaded) throw new NotInitializedError('wasmformer is not initialised: `await init()` first');
+  return loaded;
+}
+
+function validateOptions(options: InitOptions): void {
+  const { variant, threads } = options;
+  if (variant !== undefined && !VARIANTS_FASTEST_FIRST.includes(variant)) {
+    throw new InvalidArgumentError(
+      `init: variant must be one of ${VARIANTS_FASTEST_FIRST.map((v) => `"${v}"`).join(', ')}, got ${JSON.stringify(variant)}`,
+    );
+  }
+  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1 || threads > 256)) {
+    throw new InvalidArgumentError(`init: threads must be an integer from 1 to 256, got ${threads}`);
+  }
+  if (variant !== undefined && threads !== undefined && threads > 1 && !VARIANT_NEEDS[variant].threads) {
+    throw new InvalidArgumentError(`init: the "${variant}" build is single-threaded; threads: ${threads} needs "threads" or "threads-relaxed"`);
+  }
+}
+
+async function load(options: InitOptions): Promise<Loaded> {
+  const host = platform();
+  const engine = await probeEngine(host.canStartWorkers());
+  const skipped: RuntimeInfo['skipped'] = [];
+  const candidates = options.variant ? [options.variant] : VARIANTS_FASTEST_FIRST;
+  for (const variant of candidates) {
+    if (options.threads === 1 && !options.variant && VARIANT_NEEDS[variant].threads) {
+      skipped.push({ variant, reason: 'threads: 1 was requested' });
+      continue;
+    }
+    const reason = unsupportedReason(variant, engine);
+    if (reason) {
+      if (options.variant) throw new UnsupportedError(`init: the "${variant}" build cannot run here: ${reason}`);
+      skipped.push({ variant, reason });
+      continue;
+    }
+    let module: WebAssembly.Module;
+    try {
+      module = await host.compileVariant(variant);
+    } catch (error) {
+      const why = `compiling it failed: ${String(error)}`;
+      if (options.variant) throw new UnsupportedError(`init: the "${variant}" build cannot run here: ${why}`);
+      skipped.push({ variant, reason: why });
+      continue;
+    }
+    loaded = await instantiate(variant, module, engine, skipped, options);
+    return loaded;
+  }
+  throw new UnsupportedError(
+    `init: no wasmformer build runs here (${skipped.map((s) => `${s.variant}: ${s.reason}`).join('; ')})`,
+  );
+}
+
+async function instantiate(
+  variant: Variant,
+  module: WebAssembly.Module,
+  engine: EngineFeatures,
+  skipped: RuntimeInfo['skipped'],
+  options: InitOptions,
+): Promise<Loaded> {
+  const host = platform();
+  const glue = glueFor(variant);
+  const exports = glue.initSync({ module });
+  const build = JSON.parse(glue.buildInfo()) as { simd: RuntimeInfo['simd']; threads: boolean };
+  const info: RuntimeInfo = {
+    variant, simd: build.simd, threads: 1, platform: host.name, engine, skipped, notes: [],
+  };
+  const workers: PoolWorker[] = [];
+  if (variant === 'threads' || variant === 'threads-relaxed') {
+    const wanted = options.threads ?? Math.min(host.hardwareThreads(), MAX_DEFAULT_THREADS);
+    if (!host.canBlock()) {
+      info.notes.push('the thread pool is not started on a browser main thread (it may not block); load wasmformer in a Web Worker to compute on threads');
+    } else if (wanted > 1) {
+      const threadsGlue = threadsGlueFor(variant);
+      callWasm(() => threadsGlue.startPool(wanted));
+      const started = await Promise.allSettled(
+        Array.from({ length: wanted }, () => host.startPoolWorker({ variant, module, memory: exports.memory })),
+      );
+      const failure = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+      for (const s of started) if (s.status === 'fulfilled') workers.push(s.value);
+      if (failure) {
+        // The pool stays unmarked, so kernels keep running on this thread: still usable.
+        for (const w of workers) w.terminate();
+        workers.length = 0;
+        info.notes.push(`the thread pool could not start, running on one thread: ${String(failure.reason)}`);
+      } else {
+        threadsGlue.markPoolReady();
+        info.threads = glue.numThreads();
+      }
+    }
+  }
+  return { glue, info, workers };
+}

@@ -1,0 +1,48 @@
+// Builds the npm package into dist/: ESM + CJS + .d.ts for Node, ESM for browsers, the two
+// pool-worker entries, and the .wasm builds copied to dist/wasm/<variant>.wasm.
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { defineConfig, type Options } from 'tsup';
+
+const VARIANTS = ['simd', 'relaxed', 'threads', 'threads-relaxed'];
+
+function copyWasm(): void {
+  mkdirSync('dist/wasm', { recursive: true });
+  for (const variant of VARIANTS) {
+    copyFileSync(`ts/src/wasm/gen/${variant}/wasmformer_bg.wasm`, `dist/wasm/${variant}.wasm`);
+  }
+}
+
+const common: Options = {
+  target: 'es2022',
+  sourcemap: true,
+  // Bundled so the package has no runtime dependencies and a page can import dist/ as is.
+  noExternal: ['wasm-feature-detect'],
+  outDir: 'dist',
+};
+
+export default defineConfig([
+  {
+    ...common,
+    entry: { 'index.node': 'ts/src/index.node.ts' },
+    format: ['esm', 'cjs'],
+    platform: 'node',
+    dts: true,
+    clean: true,
+    // import.meta.url in the CJS build (to find dist/wasm and the worker).
+    shims: true,
+  },
+  {
+    ...common,
+    entry: { 'index.browser': 'ts/src/index.browser.ts', 'worker.browser': 'ts/src/wasm/worker.browser.ts' },
+    format: ['esm'],
+    platform: 'browser',
+    dts: { entry: { 'index.browser': 'ts/src/index.browser.ts' } },
+  },
+  {
+    ...common,
+    entry: { 'worker.node': 'ts/src/wasm/worker.node.ts' },
+    format: ['esm'],
+    platform: 'node',
+    onSuccess: async () => copyWasm(),
+  },
+]);
