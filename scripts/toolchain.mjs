@@ -3,10 +3,14 @@
 // `-Zbuild-std` enabled on a stable compiler.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { homedir } from 'node:os';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+// `cargo install` puts wasm-bindgen here; make sure every child process finds it.
+process.env.PATH = `${join(homedir(), '.cargo/bin')}${delimiter}${process.env.PATH ?? ''}`;
 
 /** Installs what is missing; `browser` adds Chromium. */
 export function setupToolchain({ browser = false } = {}) {

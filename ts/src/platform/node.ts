@@ -21,7 +21,10 @@ export const nodePlatform: Platform = {
   hardwareThreads: () => availableParallelism(),
   startPoolWorker(init: PoolWorkerInit): Promise<PoolWorker> {
     return new Promise((resolve, reject) => {
-      const worker = new Worker(workerUrl(), { workerData: init });
+      // execArgv: [] — the worker is plain JS and needs none of the parent's Node options (some,
+      // like --input-type, even stop a worker from starting); V8 flags such as
+      // --experimental-wasm-relaxed-simd are process-wide and still apply.
+      const worker = new Worker(workerUrl(), { workerData: init, execArgv: [] });
       worker.once('error', reject);
       worker.once('exit', (code) => reject(new Error(`pool worker exited with code ${code} before starting`)));
       worker.once('message', (message: PoolWorkerMessage) => {

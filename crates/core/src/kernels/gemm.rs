@@ -1,0 +1,328 @@
+//! The matmul engine behind [`super::matmul`]: `out (+)= A · B (+ bias)` for strided views of
+//! `A: [M, K]` and `B: [K, N]`, so plain and transposed operands run the same code.
+//!
+//! Blocking (GotoBLAS/BLIS style, sized for wasm simd128 as well as native SSE):
+//! * B is packed into `NR`-column panels `[K][NR]` (zero-padded), per column block of at most
+//!   `pack_b_cap` floats; the packed block is shared by the threads working on it.
+//! * Each thread packs `MC × KC` blocks of A into `MR`-row panels `[KC][MR]` (zero-padded).
+//! * The microkernel multiplies one A panel by one B panel over a K-block, keeping the
+//!   `MR × NR` tile in `MR · NR/4` = 8 [`F32x4`] accumulators (plus 2 B vectors and 1
+//!   broadcast: 11 of the 16 registers V8 and SSE have), then adds the tile to `out`.
+//! * Ragged edges compute a full padded tile and write back only its valid part.
+//!
+//! Loop order per thread: K-block → A block → B panel (stays in L1) → A panel → microkernel.
+
+use std::cell::Cell;
+use std::ops::Range;
+use std::thread::LocalKey;
+
+use crate::par;
+use crate::simd::{F32x4, LANES};
+
+/// Rows of the microkernel tile.
+pub(crate) const MR: usize = 4;
+/// [`F32x4`] vectors per tile row.
+const NV: usize = 2;
+/// Columns of the microkernel tile.
+pub(crate) const NR: usize = NV * LANES;
+
+/// Cache-blocking parameters. Tests shrink them to hit every block boundary on small shapes.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Blocking {
+    /// K-block length: an A panel `[kc, MR]` and B panel `[kc, NR]` pair fits in L1.
+    pub kc: usize,
+    /// Rows of A packed at once (a multiple of `MR`): the `[mc, kc]` A block stays in L2.
+    pub mc: usize,
+    /// Most floats of packed B held at once (it is at least one `[K, NR]` panel).
+    pub pack_b_cap: usize,
+    /// Least multiply-adds one parallel task gets, so small products stay on one thread.
+    pub min_task_macs: usize,
+}
+
+/// The blocking the public kernels use.
+pub(crate) const BLOCKING: Blocking =
+    Blocking { kc: 256, mc: 32 * MR, pack_b_cap: 1 << 21, min_task_macs: 1 << 18 };
+
+/// A read-only strided matrix: element `(r, c)` is `data[r * rs + c * cs]`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct View<'a> {
+    pub data: &'a [f32],
+    /// Row stride.
+    pub rs: usize,
+    /// Column stride.
+    pub cs: usize,
+}
+
+/// One product's operands and dims: `A: [m, k]`, `B: [k, n]` (logical shapes of the views).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Gemm<'a> {
+    pub a: View<'a>,
+    pub b: View<'a>,
+    pub m: usize,
+    pub k: usize,
+    pub n: usize,
+}
+
+thread_local! {
+    static PACK_A: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
+    static PACK_B: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
+}
+
+/// Runs `f` on a thread-local scratch buffer of `len` floats (contents unspecified). The buffer
+/// is moved out while `f` runs, so a nested call on the same thread (rayon work stealing)
+/// just gets a fresh one instead of aliasing it.
+fn with_scratch<R>(
+    key: &'static LocalKey<Cell<Vec<f32>>>,
+    len: usize,
+    f: impl FnOnce(&mut [f32]) -> R,
+) -> R {
+    let mut buf = key.take();
+    if buf.len() < len {
+        buf.resize(len, 0.0);
+    }
+    let result = f(&mut buf[..len]);
+    key.set(buf);
+    result
+}
+
+/// `out: [m, n]` (`=` or, with `accumulate`, `+=`) `A · B` (`+ bias: [n]` broadcast over rows).
+/// Splits rows of `out` over threads. Lengths must already be checked.
+pub(crate) fn gemm(
+    out: &mut [f32],
+    g: Gemm<'_>,
+    bias: Option<&[f32]>,
+    accumulate: bool,
+    blk: &Blocking,
+) {
+    let Gemm { k, n, .. } = g;
+    if n == 0 || g.m == 0 {
+        return;
+    }
+    if k == 0 {
+        if !accumulate {
+            init_rows(out, n, 0..n, bias);
+        }
+        return;
+    }
+    let nc = column_block(k, blk);
+    with_scratch(&PACK_B, k * nc.min(n).next_multiple_of(NR), |packed_b| {
+        for j0 in (0..n).step_by(nc) {
+            let cols = j0..n.min(j0 + nc);
+            let packed = &mut packed_b[..k * cols.len().next_multiple_of(NR)];
+            let min_panels = (blk.min_task_macs / (k * NR)).max(1);
+            par::for_each_row_block(packed, k * NR, min_panels, |panels, block| {
+                pack_b(block, g.b, k, cols.start + panels.start * NR, cols.end);
+            });
+            let packed: &[f32] = packed;
+            let min_rows = (blk.min_task_macs / (k * cols.len())).max(MR);
+            par::for_each_row_block(out, n, min_rows, |rows, block| {
+                if !accumulate {
+                    init_rows(block, n, cols.clone(), bias);
+                }
+                block_product(block, n, rows, g.a, k, packed, cols.clone(), blk);
+            });
+        }
+    });
+}
+
+/// [`gemm`] for `batch` independent products laid end to end: `out: [batch, m, n]`, and `g`'s
+/// views cover the whole `a: [batch, ..]`, `b: [batch, ..]` buffers. Splits the `batch · m`
+/// rows of `out` over threads; each thread packs B for the matrices its rows belong to.
+pub(crate) fn gemm_batched(
+    out: &mut [f32],
+    g: Gemm<'_>,
+    batch: usize,
+    accumulate: bool,
+    blk: &Blocking,
+) {
+    let Gemm { m, k, n, .. } = g;
+    if n == 0 || m == 0 || batch == 0 {
+        return;
+    }
+    if k == 0 {
+        if !accumulate {
+            out.fill(0.0);
+        }
+        return;
+    }
+    let (a_len, b_len) = (m * k, k * n);
+    let nc = column_block(k, blk);
+    let min_rows = (blk.min_task_macs / (k * n)).max(MR);
+    par::for_each_row_block(out, n, min_rows, |rows, mut block| {
+        with_scratch(&PACK_B, k * nc.min(n).next_multiple_of(NR), |packed_b| {
+            let mut row = rows.start;
+            while row < rows.end {
+                // Rows `row..end` of `out` all belong to matrix `bi`.
+                let bi = row / m;
+                let end = rows.end.min((bi + 1) * m);
+                let (mine, rest) = std::mem::take(&mut block).split_at_mut((end - row) * n);
+                block = rest;
+                let a = View { data: &g.a.data[bi * a_len..][..a_len], ..g.a };
+                let b = View { data: &g.b.data[bi * b_len..][..b_len], ..g.b };
+                let local = row - bi * m..end - bi * m;
+                for j0 in (0..n).step_by(nc) {
+                    let cols = j0..n.min(j0 + nc);
+                    let packed = &mut packed_b[..k * cols.len().next_multiple_of(NR)];
+                    pack_b(packed, b, k, cols.start, cols.end);
+                    if !accumulate {
+                        init_rows(mine, n, cols.clone(), None);
+                    }
+                    block_product(mine, n, local.clone(), a, k, packed, cols, blk);
+                }
+                row = end;
+            }
+        });
+    });
+}
+
+/// Columns per packed-B block: as many whole panels as fit in `pack_b_cap`, at least one.
+fn column_block(k: usize, blk: &Blocking) -> usize {
+    ((blk.pack_b_cap / k) / NR).max(1) * NR
+}
+
+/// Sets `out[r, cols] = bias[cols]` (or 0) for every row `r` of `out: [rows, n]`.
+fn init_rows(out: &mut [f32], n: usize, cols: Range<usize>, bias: Option<&[f32]>) {
+    for row in out.chunks_exact_mut(n) {
+        let dst = &mut row[cols.clone()];
+        match bias {
+            Some(bias) => dst.copy_from_slice(&bias[cols.clone()]),
+            None => dst.fill(0.0),
+        }
+    }
+}
+
+/// Packs columns `j0..j_end` of `B: [k, ·]` into consecutive `[k, NR]` panels of `dst`.
+fn pack_b(dst: &mut [f32], b: View<'_>, k: usize, j0: usize, j_end: usize) {
+    for (p, panel) in dst.chunks_exact_mut(k * NR).enumerate() {
+        let j = j0 + p * NR;
+        // Panel lanes are columns of B, steps are its rows.
+        pack_panel::<NR>(panel, b.data, b.cs, b.rs, j, j_end.saturating_sub(j).min(NR), 0, k);
+    }
+}
+
+/// Fills `dst: [n_steps, W]` with `dst[s, w] = data[(lane0 + w) * lane_stride +
+/// (step0 + s) * step_stride]` for `w < n_lanes`, and zeros for the padding lanes.
+#[allow(clippy::too_many_arguments)]
+fn pack_panel<const W: usize>(
+    dst: &mut [f32],
+    data: &[f32],
+    lane_stride: usize,
+    step_stride: usize,
+    lane0: usize,
+    n_lanes: usize,
+    step0: usize,
+    n_steps: usize,
+) {
+    let dst = &mut dst[..n_steps * W];
+    if lane_stride == 1 {
+        // Lanes contiguous in the source: copy runs of `n_lanes`.
+        for (s, d) in dst.chunks_exact_mut(W).enumerate() {
+            let src = (step0 + s) * step_stride + lane0;
+            d[..n_lanes].copy_from_slice(&data[src..src + n_lanes]);
+            d[n_lanes..].fill(0.0);
+        }
+    } else {
+        // Steps contiguous (or neither): read each lane's run, scatter with stride W.
+        for w in 0..W {
+            if w < n_lanes {
+                let base = (lane0 + w) * lane_stride + step0 * step_stride;
+                for (s, d) in dst.chunks_exact_mut(W).enumerate() {
+                    d[w] = data[base + s * step_stride];
+                }
+            } else {
+                dst.chunks_exact_mut(W).for_each(|d| d[w] = 0.0);
+            }
+        }
+    }
+}
+
+/// Adds `A[rows, :] · B[:, cols]` into `out: [rows.len(), n]` (row `rows.start` of A is
+/// row 0 of `out`), with B's column block already packed into `packed_b: [panels, k, NR]`.
+#[allow(clippy::too_many_arguments)]
+fn block_product(
+    out: &mut [f32],
+    n: usize,
+    rows: Range<usize>,
+    a: View<'_>,
+    k: usize,
+    packed_b: &[f32],
+    cols: Range<usize>,
+    blk: &Blocking,
+) {
+    let n_panels_b = cols.len().div_ceil(NR);
+    with_scratch(&PACK_A, blk.mc * blk.kc.min(k), |packed_a| {
+        for p0 in (0..k).step_by(blk.kc) {
+            let kc = blk.kc.min(k - p0);
+            for i0 in (0..rows.len()).step_by(blk.mc) {
+                let mc = blk.mc.min(rows.len() - i0);
+                let n_panels_a = mc.div_ceil(MR);
+                for (ip, panel) in packed_a.chunks_exact_mut(kc * MR).take(n_panels_a).enumerate() {
+                    let i = rows.start + i0 + ip * MR;
+                    // Panel lanes are rows of A, steps are its columns.
+                    let n_rows = (rows.end - i).min(MR);
+                    pack_panel::<MR>(panel, a.data, a.rs, a.cs, i, n_rows, p0, kc);
+                }
+                for jp in 0..n_panels_b {
+                    let b_panel = &packed_b[(jp * k + p0) * NR..][..kc * NR];
+                    let c0 = cols.start + jp * NR;
+                    let n_cols = (cols.end - c0).min(NR);
+                    for ip in 0..n_panels_a {
+                        let a_panel = &packed_a[ip * kc * MR..][..kc * MR];
+                        let tile = microkernel(a_panel, b_panel);
+                        let r0 = i0 + ip * MR;
+                        add_tile(out, n, r0, c0, (mc + i0 - r0).min(MR), n_cols, &tile);
+                    }
+                }
+            }
+        }
+    });
+}
+
+/// `Σ_s a_panel[s, r] · b_panel[s, :]` for each of the `MR` rows `r`: the `MR × NR` tile, held
+/// in registers. `a_panel: [kc, MR]`, `b_panel: [kc, NR]`.
+#[inline(always)]
+fn microkernel(a_panel: &[f32], b_panel: &[f32]) -> [[F32x4; NV]; MR] {
+    let mut acc = [[F32x4::zero(); NV]; MR];
+    for (a, b) in a_panel.chunks_exact(MR).zip(b_panel.chunks_exact(NR)) {
+        let mut bv = [F32x4::zero(); NV];
+        for (v, bv) in bv.iter_mut().enumerate() {
+            *bv = F32x4::load(&b[v * LANES..]);
+        }
+        for (r, acc_row) in acc.iter_mut().enumerate() {
+            let av = F32x4::splat(a[r]);
+            for (acc, &bv) in acc_row.iter_mut().zip(&bv) {
+                *acc = F32x4::mul_add(av, bv, *acc);
+            }
+        }
+    }
+    acc
+}
+
+/// `out[r0 + r, c0 + c] += tile[r, c]` for `r < n_rows`, `c < n_cols` (`out: [·, n]`).
+#[inline(always)]
+fn add_tile(
+    out: &mut [f32],
+    n: usize,
+    r0: usize,
+    c0: usize,
+    n_rows: usize,
+    n_cols: usize,
+    tile: &[[F32x4; NV]; MR],
+) {
+    if n_rows == MR && n_cols == NR {
+        for (r, acc_row) in tile.iter().enumerate() {
+            let row = &mut out[(r0 + r) * n + c0..][..NR];
+            for (dst, &acc) in row.chunks_exact_mut(LANES).zip(acc_row) {
+                (F32x4::load(dst) + acc).store(dst);
+            }
+        }
+    } else {
+        for (r, acc_row) in tile.iter().enumerate().take(n_rows) {
+            let row = &mut out[(r0 + r) * n + c0..][..n_cols];
+            let lanes = acc_row.map(F32x4::to_array);
+            for (c, dst) in row.iter_mut().enumerate() {
+                *dst += lanes[c / LANES][c % LANES];
+            }
+        }
+    }
+}

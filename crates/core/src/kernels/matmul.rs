@@ -1,0 +1,593 @@
+//! Matrix multiplication, `out = op(a) · op(b) (+ bias)`, in three operand layouts
+//! ([`MatmulForm`]) so callers never materialise a transpose.
+//!
+//! Math (`AB` form): `out[i, j] = bias[j] + Σ_p a[i, p] · b[p, j]`, and for the loss `L`
+//! `da = dout · bᵀ`, `db = aᵀ · dout`, `dbias[j] = Σ_i dout[i, j]`. The other forms follow by
+//! transposing the stored operand (e.g. llm.c `matmul_forward`/`matmul_backward` is `ABt` with
+//! `b` the `[OC, C]` weight).
+//!
+//! Shapes: `a: [M, K]` (`AtB`: stored `[K, M]`), `b: [K, N]` (`ABt`: stored `[N, K]`),
+//! `out: [M, N]`, `bias: [N]`; batched variants prefix every buffer with `[batch, ..]`.
+//!
+//! Accumulation: `_backward` ADDS (`+=`) into `da`, `db` and `dbias`, all of them, even `da`
+//! (which is usually an activation gradient): callers zero them first or sum several
+//! contributions. `_forward` assigns `out`.
+//!
+//! All three forms and both passes run one packed, register-blocked engine (`kernels::gemm`),
+//! so the transposed forms are as fast as the plain one. `mod reference` holds the f64 spec.
+
+use super::gemm::{gemm, gemm_batched, Blocking, Gemm, View, BLOCKING};
+use crate::error::{check_len, checked_product, Result};
+
+/// Which operands are stored transposed. `out: [M, N]` always.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MatmulForm {
+    /// `out = a · b`, `a: [M, K]`, `b: [K, N]`.
+    AB,
+    /// `out = a · bᵀ`, `a: [M, K]`, `b` stored `[N, K]` (a linear layer's weight).
+    ABt,
+    /// `out = aᵀ · b`, `a` stored `[K, M]`, `b: [K, N]`.
+    AtB,
+}
+
+/// The logical sizes of `op(a): [M, K] · op(b): [K, N] = out: [M, N]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MatmulDims {
+    /// Rows of `out` (and of `op(a)`).
+    pub m: usize,
+    /// The contracted dimension.
+    pub k: usize,
+    /// Columns of `out` (and of `op(b)`).
+    pub n: usize,
+}
+
+impl MatmulDims {
+    /// `M, K, N`.
+    pub fn new(m: usize, k: usize, n: usize) -> Self {
+        Self { m, k, n }
+    }
+
+    /// Checks buffer lengths for one product (`a: M·K`, `b: K·N`, `out: M·N`, `bias: N`),
+    /// naming the offending buffer (`"matmul: a"`, …) in [`crate::Error::Shape`]. The form
+    /// changes only the layout, not the lengths. Zero dimensions are allowed: `M = 0` or
+    /// `N = 0` is an empty product, `K = 0` gives `out = bias` (or zeros).
+    pub fn check(
+        &self,
+        form: MatmulForm,
+        a_len: usize,
+        b_len: usize,
+        out_len: usize,
+        bias_len: Option<usize>,
+    ) -> Result<()> {
+        self.check_batched(form, 1, a_len, b_len, out_len, bias_len)
+    }
+
+    fn check_batched(
+        &self,
+        _form: MatmulForm,
+        batch: usize,
+        a_len: usize,
+        b_len: usize,
+        out_len: usize,
+        bias_len: Option<usize>,
+    ) -> Result<()> {
+        let Self { m, k, n } = *self;
+        check_len("matmul: a", checked_product("matmul: a", &[batch, m, k])?, a_len)?;
+        check_len("matmul: b", checked_product("matmul: b", &[batch, k, n])?, b_len)?;
+        check_len("matmul: out", checked_product("matmul: out", &[batch, m, n])?, out_len)?;
+        if let Some(bias_len) = bias_len {
+            check_len("matmul: bias", n, bias_len)?;
+        }
+        Ok(())
+    }
+}
+
+/// The engine's strided views of `op(a): [M, K]` and `op(b): [K, N]` for a form.
+fn operands<'a>(a: &'a [f32], b: &'a [f32], dims: MatmulDims, form: MatmulForm) -> Gemm<'a> {
+    let MatmulDims { m, k, n } = dims;
+    let (a, b) = match form {
+        MatmulForm::AB => (View { data: a, rs: k, cs: 1 }, View { data: b, rs: n, cs: 1 }),
+        MatmulForm::ABt => (View { data: a, rs: k, cs: 1 }, View { data: b, rs: 1, cs: k }),
+        MatmulForm::AtB => (View { data: a, rs: 1, cs: m }, View { data: b, rs: n, cs: 1 }),
+    };
+    Gemm { a, b, m, k, n }
+}
+
+/// `out = op(a) · op(b) (+ bias broadcast over rows)`.
+///
+/// `out: [M, N]`, `a: [M, K]` (`AtB`: `[K, M]`), `b: [K, N]` (`ABt`: `[N, K]`), `bias: [N]`.
+/// Rows of `out` are split over [`crate::par`] threads when the product is large enough.
+pub fn matmul_forward(
+    out: &mut [f32],
+    a: &[f32],
+    b: &[f32],
+    bias: Option<&[f32]>,
+    dims: MatmulDims,
+    form: MatmulForm,
+) -> Result<()> {
+    dims.check(form, a.len(), b.len(), out.len(), bias.map(<[f32]>::len))?;
+    gemm(out, operands(a, b, dims, form), bias, false, &BLOCKING);
+    Ok(())
+}
+
+/// Gradients of [`matmul_forward`], ADDED (`+=`) into `da`, `db` and `dbias`.
+///
+/// `da`: like `a`, `db`: like `b`, `dbias: [N]`, `dout: [M, N]`, `a`, `b` as in the forward.
+#[allow(clippy::too_many_arguments)]
+pub fn matmul_backward(
+    da: &mut [f32],
+    db: &mut [f32],
+    dbias: Option<&mut [f32]>,
+    dout: &[f32],
+    a: &[f32],
+    b: &[f32],
+    dims: MatmulDims,
+    form: MatmulForm,
+) -> Result<()> {
+    dims.check(form, a.len(), b.len(), dout.len(), dbias.as_ref().map(|d| d.len()))?;
+    check_len("matmul: da", a.len(), da.len())?;
+    check_len("matmul: db", b.len(), db.len())?;
+    backward_with(da, db, dout, a, b, dims, form, 1, &BLOCKING);
+    if let (Some(dbias), true) = (dbias, dims.n > 0) {
+        // out[i, j] = bias[j] + …  →  dbias[j] += Σ_i dout[i, j]
+        for row in dout.chunks_exact(dims.n) {
+            for (d, &g) in dbias.iter_mut().zip(row) {
+                *d += g;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `batch` independent products: `out[t] = op(a[t]) · op(b[t])` (attention heads).
+///
+/// `out: [batch, M, N]`, `a: [batch, M, K]` (`AtB`: `[batch, K, M]`), `b: [batch, K, N]`
+/// (`ABt`: `[batch, N, K]`). The `batch · M` rows of `out` are split over threads.
+pub fn matmul_batched_forward(
+    out: &mut [f32],
+    a: &[f32],
+    b: &[f32],
+    batch: usize,
+    dims: MatmulDims,
+    form: MatmulForm,
+) -> Result<()> {
+    dims.check_batched(form, batch, a.len(), b.len(), out.len(), None)?;
+    gemm_batched(out, operands(a, b, dims, form), batch, false, &BLOCKING);
+    Ok(())
+}
+
+/// Gradients of [`matmul_batched_forward`], ADDED (`+=`) into `da: [batch, ..]` (like `a`)
+/// and `db: [batch, ..]` (like `b`). `dout: [batch, M, N]`.
+#[allow(clippy::too_many_arguments)]
+pub fn matmul_batched_backward(
+    da: &mut [f32],
+    db: &mut [f32],
+    dout: &[f32],
+    a: &[f32],
+    b: &[f32],
+    batch: usize,
+    dims: MatmulDims,
+    form: MatmulForm,
+) -> Result<()> {
+    dims.check_batched(form, batch, a.len(), b.len(), dout.len(), None)?;
+    check_len("matmul: da", a.len(), da.len())?;
+    check_len("matmul: db", b.len(), db.len())?;
+    backward_with(da, db, dout, a, b, dims, form, batch, &BLOCKING);
+    Ok(())
+}
+
+/// `da += …`, `db += …` for `batch` products (1 = a plain matmul): each form's two gradient
+/// products, run as `+=` products of the engine.
+#[allow(clippy::too_many_arguments)]
+fn backward_with(
+    da: &mut [f32],
+    db: &mut [f32],
+    dout: &[f32],
+    a: &[f32],
+    b: &[f32],
+    dims: MatmulDims,
+    form: MatmulForm,
+    batch: usize,
+    blk: &Blocking,
+) {
+    use MatmulForm::{ABt, AtB, AB};
+    let run = |out: &mut [f32], g: Gemm<'_>| match batch {
+        1 => gemm(out, g, None, true, blk),
+        _ => gemm_batched(out, g, batch, true, blk),
+    };
+    let MatmulDims { m, k, n } = dims;
+    let d = MatmulDims::new;
+    match form {
+        // out = a · b  →  da[M, K] += dout · bᵀ,  db[K, N] += aᵀ · dout
+        AB => {
+            run(da, operands(dout, b, d(m, n, k), ABt));
+            run(db, operands(a, dout, d(k, m, n), AtB));
+        }
+        // out = a · bᵀ (b: [N, K])  →  da[M, K] += dout · b,  db[N, K] += doutᵀ · a
+        ABt => {
+            run(da, operands(dout, b, d(m, n, k), AB));
+            run(db, operands(dout, a, d(n, m, k), AtB));
+        }
+        // out = aᵀ · b (a: [K, M])  →  da[K, M] += b · doutᵀ,  db[K, N] += a · dout
+        AtB => {
+            run(da, operands(b, dout, d(k, n, m), ABt));
+            run(db, operands(a, dout, d(k, m, n), AB));
+        }
+    }
+}
+
+pub mod reference {
+    //! The spec: plain loops accumulating in f64, one output element at a time.
+
+    use super::{MatmulDims, MatmulForm};
+    use crate::error::{check_len, Result};
+
+    /// `op(a)[i, p]` for the stored `a`.
+    fn a_index(form: MatmulForm, dims: MatmulDims, i: usize, p: usize) -> usize {
+        match form {
+            MatmulForm::AB | MatmulForm::ABt => i * dims.k + p,
+            MatmulForm::AtB => p * dims.m + i,
+        }
+    }
+
+    /// `op(b)[p, j]` for the stored `b`.
+    fn b_index(form: MatmulForm, dims: MatmulDims, p: usize, j: usize) -> usize {
+        match form {
+            MatmulForm::AB | MatmulForm::AtB => p * dims.n + j,
+            MatmulForm::ABt => j * dims.k + p,
+        }
+    }
+
+    /// Reference for [`super::matmul_forward`] (same buffers, shapes and errors).
+    pub fn matmul_forward_ref(
+        out: &mut [f32],
+        a: &[f32],
+        b: &[f32],
+        bias: Option<&[f32]>,
+        dims: MatmulDims,
+        form: MatmulForm,
+    ) -> Result<()> {
+        dims.check(form, a.len(), b.len(), out.len(), bias.map(<[f32]>::len))?;
+        let MatmulDims { m, k, n } = dims;
+        for i in 0..m {
+            for j in 0..n {
+                let mut sum = bias.map_or(0.0, |bias| f64::from(bias[j]));
+                for p in 0..k {
+                    let (x, y) = (a[a_index(form, dims, i, p)], b[b_index(form, dims, p, j)]);
+                    sum += f64::from(x) * f64::from(y);
+                }
+                out[i * n + j] = sum as f32;
+            }
+        }
+        Ok(())
+    }
+
+    /// Reference for [`super::matmul_backward`]: adds into `da`, `db`, `dbias`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn matmul_backward_ref(
+        da: &mut [f32],
+        db: &mut [f32],
+        dbias: Option<&mut [f32]>,
+        dout: &[f32],
+        a: &[f32],
+        b: &[f32],
+        dims: MatmulDims,
+        form: MatmulForm,
+    ) -> Result<()> {
+        dims.check(form, a.len(), b.len(), dout.len(), dbias.as_ref().map(|d| d.len()))?;
+        check_len("matmul: da", a.len(), da.len())?;
+        check_len("matmul: db", b.len(), db.len())?;
+        let MatmulDims { m, k, n } = dims;
+        // out[i, j] += op(a)[i, p] · op(b)[p, j]  →  dop(a)[i, p] += Σ_j dout[i, j] · op(b)[p, j]
+        for i in 0..m {
+            for p in 0..k {
+                let sum: f64 = (0..n)
+                    .map(|j| f64::from(dout[i * n + j]) * f64::from(b[b_index(form, dims, p, j)]))
+                    .sum();
+                let at = a_index(form, dims, i, p);
+                da[at] = (f64::from(da[at]) + sum) as f32;
+            }
+        }
+        //                                       →  dop(b)[p, j] += Σ_i op(a)[i, p] · dout[i, j]
+        for p in 0..k {
+            for j in 0..n {
+                let sum: f64 = (0..m)
+                    .map(|i| f64::from(a[a_index(form, dims, i, p)]) * f64::from(dout[i * n + j]))
+                    .sum();
+                let at = b_index(form, dims, p, j);
+                db[at] = (f64::from(db[at]) + sum) as f32;
+            }
+        }
+        // out[i, j] = bias[j] + …  →  dbias[j] += Σ_i dout[i, j]
+        if let Some(dbias) = dbias {
+            for (j, d) in dbias.iter_mut().enumerate() {
+                let sum: f64 = (0..m).map(|i| f64::from(dout[i * n + j])).sum();
+                *d = (f64::from(*d) + sum) as f32;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reference::{matmul_backward_ref, matmul_forward_ref};
+    use super::*;
+    use crate::error::Error;
+    use crate::kernels::gemm::{Blocking, MR, NR};
+    use crate::testing::{assert_close, dot_loss, gradcheck, random_vec};
+
+    const FORMS: [MatmulForm; 3] = [MatmulForm::AB, MatmulForm::ABt, MatmulForm::AtB];
+    /// Ragged sizes around the tile (4 × 8) and block edges.
+    const SIZES: [usize; 8] = [1, 3, 4, 8, 17, 63, 65, 130];
+    /// Blocks so small that the shapes above cross every K-block, A-block, packed-B column
+    /// block and thread-task boundary.
+    const TINY: Blocking = Blocking { kc: 5, mc: 2 * MR, pack_b_cap: 40 * NR, min_task_macs: 1 };
+
+    /// Every (M, N) pair of `SIZES`, K cycling through `SIZES` and 300 (over one 256 K-block).
+    fn shapes() -> Vec<MatmulDims> {
+        let ks = [SIZES.as_slice(), &[300]].concat();
+        let mut dims = Vec::new();
+        for (x, &m) in SIZES.iter().enumerate() {
+            for (y, &n) in SIZES.iter().enumerate() {
+                dims.push(MatmulDims::new(m, ks[(x + 2 * y) % ks.len()], n));
+            }
+        }
+        dims
+    }
+
+    /// Tolerance for f32 sums of `k` products of values in [-1, 1] against the f64 reference.
+    fn atol(k: usize) -> f32 {
+        1e-6 * (k as f32 + 1.0)
+    }
+
+    fn seed(dims: MatmulDims, form: MatmulForm, salt: u64) -> u64 {
+        (((dims.m * 1000 + dims.k) * 1000 + dims.n) as u64) * 16 + form as u64 * 4 + salt
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn forward_matches_reference() {
+        for form in FORMS {
+            for dims in shapes() {
+                let MatmulDims { m, k, n } = dims;
+                let a = random_vec(m * k, seed(dims, form, 0));
+                let b = random_vec(k * n, seed(dims, form, 1));
+                let bias = random_vec(n, seed(dims, form, 2));
+                for bias in [None, Some(bias.as_slice())] {
+                    let what = format!("{form:?} {dims:?} bias={}", bias.is_some());
+                    let mut want = vec![0.0; m * n];
+                    matmul_forward_ref(&mut want, &a, &b, bias, dims, form).unwrap();
+                    // NaN-filled: the forward must assign every element, not add.
+                    let mut got = vec![f32::NAN; m * n];
+                    matmul_forward(&mut got, &a, &b, bias, dims, form).unwrap();
+                    assert_close(&got, &want, atol(k), 1e-5, &what);
+                    got.fill(f32::NAN);
+                    gemm(&mut got, operands(&a, &b, dims, form), bias, false, &TINY);
+                    assert_close(&got, &want, atol(k), 1e-5, &format!("{what} tiny blocks"));
+                }
+            }
+        }
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn backward_matches_reference_and_accumulates() {
+        for form in FORMS {
+            for dims in shapes().into_iter().step_by(3) {
+                let MatmulDims { m, k, n } = dims;
+                let what = format!("{form:?} {dims:?}");
+                let a = random_vec(m * k, seed(dims, form, 0));
+                let b = random_vec(k * n, seed(dims, form, 1));
+                let dout = random_vec(m * n, seed(dims, form, 2));
+                // Start from nonzero gradients: backward must add to them.
+                let (da0, db0) = (random_vec(m * k, 5), random_vec(k * n, 6));
+                let dbias0 = random_vec(n, 7);
+                let (mut da_want, mut db_want, mut dbias_want) =
+                    (da0.clone(), db0.clone(), dbias0.clone());
+                matmul_backward_ref(
+                    &mut da_want,
+                    &mut db_want,
+                    Some(&mut dbias_want),
+                    &dout,
+                    &a,
+                    &b,
+                    dims,
+                    form,
+                )
+                .unwrap();
+                let (mut da, mut db, mut dbias) = (da0.clone(), db0.clone(), dbias0.clone());
+                matmul_backward(&mut da, &mut db, Some(&mut dbias), &dout, &a, &b, dims, form)
+                    .unwrap();
+                assert_close(&da, &da_want, atol(n), 1e-5, &format!("{what} da"));
+                assert_close(&db, &db_want, atol(m), 1e-5, &format!("{what} db"));
+                assert_close(&dbias, &dbias_want, atol(m), 1e-5, &format!("{what} dbias"));
+
+                let (mut da, mut db) = (da0.clone(), db0.clone());
+                backward_with(&mut da, &mut db, &dout, &a, &b, dims, form, 1, &TINY);
+                assert_close(&da, &da_want, atol(n), 1e-5, &format!("{what} da tiny blocks"));
+                assert_close(&db, &db_want, atol(m), 1e-5, &format!("{what} db tiny blocks"));
+            }
+        }
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn reference_backward_passes_gradcheck_and_fast_backward_agrees() {
+        for form in FORMS {
+            for dims in
+                [MatmulDims::new(3, 4, 5), MatmulDims::new(1, 7, 2), MatmulDims::new(6, 1, 9)]
+            {
+                let MatmulDims { m, k, n } = dims;
+                let what = format!("{form:?} {dims:?}");
+                let a = random_vec(m * k, seed(dims, form, 0));
+                let b = random_vec(k * n, seed(dims, form, 1));
+                let bias = random_vec(n, seed(dims, form, 2));
+                let w = random_vec(m * n, seed(dims, form, 3)); // L = Σ out · w, so dout = w
+                let loss = |a: &[f32], b: &[f32], bias: &[f32]| {
+                    let mut out = vec![0.0; m * n];
+                    matmul_forward_ref(&mut out, a, b, Some(bias), dims, form).unwrap();
+                    dot_loss(&out, &w)
+                };
+                let (mut da, mut db, mut dbias) =
+                    (vec![0.0; m * k], vec![0.0; k * n], vec![0.0; n]);
+                matmul_backward_ref(&mut da, &mut db, Some(&mut dbias), &w, &a, &b, dims, form)
+                    .unwrap();
+                let (eps, gatol, grtol) = (1e-2, 1e-4, 1e-3);
+                gradcheck(&format!("{what} da"), &a, &da, eps, gatol, grtol, |a| {
+                    loss(a, &b, &bias)
+                });
+                gradcheck(&format!("{what} db"), &b, &db, eps, gatol, grtol, |b| {
+                    loss(&a, b, &bias)
+                });
+                gradcheck(&format!("{what} dbias"), &bias, &dbias, eps, gatol, grtol, |bias| {
+                    loss(&a, &b, bias)
+                });
+
+                let (mut fa, mut fb, mut fbias) =
+                    (vec![0.0; m * k], vec![0.0; k * n], vec![0.0; n]);
+                matmul_backward(&mut fa, &mut fb, Some(&mut fbias), &w, &a, &b, dims, form)
+                    .unwrap();
+                assert_close(&fa, &da, 1e-6, 1e-5, &format!("{what} fast da"));
+                assert_close(&fb, &db, 1e-6, 1e-5, &format!("{what} fast db"));
+                assert_close(&fbias, &dbias, 1e-6, 1e-5, &format!("{what} fast dbias"));
+            }
+        }
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn batched_matches_per_matrix_loop() {
+        let dims_list =
+            [MatmulDims::new(17, 9, 5), MatmulDims::new(3, 65, 20), MatmulDims::new(1, 1, 1)];
+        for form in FORMS {
+            for dims in dims_list {
+                for batch in [1, 3, 5] {
+                    let MatmulDims { m, k, n } = dims;
+                    let what = format!("{form:?} {dims:?} batch={batch}");
+                    let (sa, sb, so) = (m * k, k * n, m * n);
+                    let a = random_vec(batch * sa, seed(dims, form, 0));
+                    let b = random_vec(batch * sb, seed(dims, form, 1));
+                    let dout = random_vec(batch * so, seed(dims, form, 2));
+                    let (da0, db0) = (random_vec(batch * sa, 3), random_vec(batch * sb, 4));
+
+                    let mut want = vec![0.0; batch * so];
+                    let (mut da_want, mut db_want) = (da0.clone(), db0.clone());
+                    for t in 0..batch {
+                        let (a, b) = (&a[t * sa..][..sa], &b[t * sb..][..sb]);
+                        matmul_forward(&mut want[t * so..][..so], a, b, None, dims, form).unwrap();
+                        let (da, db) = (&mut da_want[t * sa..][..sa], &mut db_want[t * sb..][..sb]);
+                        matmul_backward(da, db, None, &dout[t * so..][..so], a, b, dims, form)
+                            .unwrap();
+                    }
+                    let mut got = vec![f32::NAN; batch * so];
+                    matmul_batched_forward(&mut got, &a, &b, batch, dims, form).unwrap();
+                    assert_close(&got, &want, 1e-6, 1e-6, &what);
+                    got.fill(f32::NAN);
+                    gemm_batched(&mut got, operands(&a, &b, dims, form), batch, false, &TINY);
+                    assert_close(&got, &want, atol(k), 1e-5, &format!("{what} tiny blocks"));
+
+                    let (mut da, mut db) = (da0.clone(), db0.clone());
+                    matmul_batched_backward(&mut da, &mut db, &dout, &a, &b, batch, dims, form)
+                        .unwrap();
+                    assert_close(&da, &da_want, 1e-6, 1e-6, &format!("{what} da"));
+                    assert_close(&db, &db_want, 1e-6, 1e-6, &format!("{what} db"));
+                }
+            }
+        }
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn wrong_lengths_are_shape_errors() {
+        let dims = MatmulDims::new(2, 3, 4);
+        let (a, b, out, bias) = (vec![0.0; 6], vec![0.0; 12], vec![0.0; 8], vec![0.0; 4]);
+        let shape = |what: &str, expected, got| Err(Error::shape(what, expected, got));
+        let fwd = |out: &mut [f32], a: &[f32], b: &[f32], bias: Option<&[f32]>| {
+            matmul_forward(out, a, b, bias, dims, MatmulForm::ABt)
+        };
+        assert_eq!(fwd(&mut out.clone(), &a[..5], &b, None), shape("matmul: a", 6, 5));
+        assert_eq!(fwd(&mut out.clone(), &a, &b[..11], None), shape("matmul: b", 12, 11));
+        assert_eq!(fwd(&mut [0.0; 9], &a, &b, None), shape("matmul: out", 8, 9));
+        assert_eq!(fwd(&mut out.clone(), &a, &b, Some(&bias[..3])), shape("matmul: bias", 4, 3));
+        assert_eq!(fwd(&mut out.clone(), &a, &b, Some(&bias)), Ok(()));
+
+        let (mut da, mut db, mut dbias) = (a.clone(), b.clone(), bias.clone());
+        let form = MatmulForm::AtB;
+        let r = matmul_backward(&mut da[..5], &mut db, None, &out, &a, &b, dims, form);
+        assert_eq!(r, shape("matmul: da", 6, 5));
+        let r = matmul_backward(&mut da, &mut db[..1], None, &out, &a, &b, dims, form);
+        assert_eq!(r, shape("matmul: db", 12, 1));
+        let r = matmul_backward(&mut da, &mut db, Some(&mut dbias[..2]), &out, &a, &b, dims, form);
+        assert_eq!(r, shape("matmul: bias", 4, 2));
+        let r = matmul_backward(&mut da, &mut db, None, &out[..7], &a, &b, dims, form);
+        assert_eq!(r, shape("matmul: out", 8, 7));
+
+        let r = matmul_batched_forward(
+            &mut [0.0; 16],
+            &a,
+            &[b.clone(), b.clone()].concat(),
+            2,
+            dims,
+            form,
+        );
+        assert_eq!(r, shape("matmul: a", 12, 6));
+        let r = matmul_batched_backward(&mut da, &mut db, &out, &a, &b, 2, dims, form);
+        assert_eq!(r, shape("matmul: a", 12, 6));
+        let huge = MatmulDims::new(usize::MAX, 2, 1);
+        let r = matmul_forward(&mut [], &[], &[], None, huge, MatmulForm::AB);
+        assert!(matches!(r, Err(Error::InvalidArgument(_))), "{r:?}");
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn zero_dimensions_are_allowed() {
+        for form in FORMS {
+            // K = 0: out = bias (or zeros); backward leaves the gradients as they were, but
+            // dbias still gets Σ_i dout.
+            let dims = MatmulDims::new(2, 0, 3);
+            let bias = [1.0, 2.0, 3.0];
+            let mut out = vec![f32::NAN; 6];
+            matmul_forward(&mut out, &[], &[], Some(&bias), dims, form).unwrap();
+            assert_eq!(out, [1.0, 2.0, 3.0, 1.0, 2.0, 3.0]);
+            matmul_forward(&mut out, &[], &[], None, dims, form).unwrap();
+            assert_eq!(out, [0.0; 6]);
+            let mut dbias = [1.0; 3];
+            let dout = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+            matmul_backward(&mut [], &mut [], Some(&mut dbias), &dout, &[], &[], dims, form)
+                .unwrap();
+            assert_eq!(dbias, [6.0, 8.0, 10.0]);
+            // M = 0 or N = 0: nothing to do.
+            for dims in [MatmulDims::new(0, 3, 2), MatmulDims::new(2, 3, 0)] {
+                let (a, b) = (vec![1.0; dims.m * dims.k], vec![1.0; dims.k * dims.n]);
+                let (mut da, mut db) = (a.clone(), b.clone());
+                matmul_forward(&mut [], &a, &b, Some(&vec![0.0; dims.n]), dims, form).unwrap();
+                matmul_backward(
+                    &mut da,
+                    &mut db,
+                    Some(&mut vec![0.0; dims.n]),
+                    &[],
+                    &a,
+                    &b,
+                    dims,
+                    form,
+                )
+                .unwrap();
+                assert_eq!((da, db), (a.clone(), b.clone()));
+                matmul_batched_forward(
+                    &mut [],
+                    &[a.clone(), a].concat(),
+                    &[b.clone(), b].concat(),
+                    2,
+                    dims,
+                    form,
+                )
+                .unwrap();
+            }
+            matmul_batched_forward(&mut [], &[], &[], 0, MatmulDims::new(2, 3, 4), form).unwrap();
+            let mut out = vec![f32::NAN; 12];
+            matmul_batched_forward(&mut out, &[], &[], 2, MatmulDims::new(2, 0, 3), form).unwrap();
+            assert_eq!(out, [0.0; 12]);
+        }
+    }
+}

@@ -1,0 +1,99 @@
+// The browser build in a real page (Debian's Chromium driven by playwright-core): once on a
+// plain page (no SharedArrayBuffer: a single-threaded build) and once cross-origin isolated
+// (COOP/COEP: the threaded build, with a 2-thread pool working inside a Web Worker).
+import { existsSync, readFileSync } from 'node:fs';
+import { type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, normalize } from 'node:path';
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT } from './helpers/node.js';
+
+const CHROMIUM = process.env.WASMFORMER_CHROMIUM ?? '/usr/bin/chromium';
+const TYPES: Record<string, string> = {
+  '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.map': 'application/json',
+};
+const SERVED = ['/dist/', '/ts/tests/browser/'];
+
+/** A static server for dist/ and the test page, on loopback; `isolated` adds COOP/COEP. */
+function serve(isolated: boolean): Promise<Server> {
+  const server = createServer((request, response) => {
+    const path = normalize(decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname));
+    const file = join(ROOT, path);
+    if (!SERVED.some((prefix) => path.startsWith(prefix)) || !existsSync(file)) {
+      response.writeHead(404).end();
+      return;
+    }
+    const headers: Record<string, string> = { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' };
+    if (isolated) {
+      headers['cross-origin-opener-policy'] = 'same-origin';
+      headers['cross-origin-embedder-policy'] = 'require-corp';
+    }
+    response.writeHead(200, headers).end(readFileSync(file));
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+interface PageResult {
+  error?: string;
+  crossOriginIsolated: boolean;
+  info: { variant: string; threads: number; simd: string; notes: string[] };
+  c: number[];
+  worker?: { error?: string; info: { variant: string; threads: number }; c: number[]; pool: { itemsPerThread: number[] } };
+}
+
+let browser: Browser;
+const servers: Server[] = [];
+
+beforeAll(async () => {
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  for (const server of servers) server.close();
+});
+
+async function openPage(isolated: boolean): Promise<PageResult> {
+  const server = await serve(isolated);
+  servers.push(server);
+  const { port } = server.address() as AddressInfo;
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(`http://127.0.0.1:${port}/ts/tests/browser/page.html`);
+  await page.waitForFunction(() => (window as { __result?: unknown }).__result !== undefined, null, { timeout: 60_000 });
+  const result = await page.evaluate(() => (window as unknown as { __result: PageResult }).__result);
+  await page.close();
+  expect(errors).toEqual([]);
+  return result;
+}
+
+describe('in Chromium', () => {
+  it('a plain page runs a single-threaded build', async () => {
+    const result = await openPage(false);
+    expect(result.error).toBeUndefined();
+    expect(result.crossOriginIsolated).toBe(false);
+    expect(['relaxed', 'simd']).toContain(result.info.variant);
+    expect(result.c).toEqual([19, 22, 43, 50]);
+  });
+
+  it('a cross-origin isolated page runs the threaded build, and its worker computes on 2 threads', async () => {
+    const result = await openPage(true);
+    expect(result.error).toBeUndefined();
+    expect(result.crossOriginIsolated).toBe(true);
+    expect(result.info.variant).toMatch(/^threads/);
+    expect(result.c).toEqual([19, 22, 43, 50]);
+    const worker = result.worker!;
+    expect(worker.error).toBeUndefined();
+    expect(worker.info.variant).toMatch(/^threads/);
+    expect(worker.info.threads).toBe(2);
+    expect(worker.c).toEqual([19, 22, 43, 50]);
+    expect(worker.pool.itemsPerThread).toHaveLength(2);
+    expect(worker.pool.itemsPerThread.every((items) => items > 0)).toBe(true);
+  });
+});
