@@ -1,7 +1,7 @@
 // Runs the core's own tests compiled to wasm32 under Node, once per SIMD path, so the
 // simd128 and relaxed-simd code itself is exercised (natively the scalar lanes are):
 //   cargo test -p wasmformer-core --target wasm32-unknown-unknown, runner = wasm-bindgen-test-runner
-// Each path shares target/wasm/<variant> (and so its std build) with scripts/build-wasm.mjs.
+// Each path has its own target/wasm-test/<path>, where its std build is cached.
 // Usage: node scripts/test-wasm-core.mjs [simd|relaxed]…
 import { join } from 'node:path';
 import { ROOT, run, setupToolchain, wasmCargoEnv } from './toolchain.mjs';
@@ -23,9 +23,13 @@ for (const path of paths) {
   }
   console.error(`[test-wasm-core] core tests on wasm32 (${path})`);
   run('cargo', [
-    'test', '-p', 'wasmformer-core', '--release', '--no-default-features',
+    'test', '-p', 'wasmformer-core', '--lib', '--tests', '--release', '--no-default-features',
     '--target', 'wasm32-unknown-unknown', '-Zbuild-std=std,panic_abort',
-    '--target-dir', join(ROOT, 'target/wasm', path),
+    // Tests too are built panic=abort (wasm32 cannot unwind); otherwise cargo builds std twice.
+    '-Zpanic-abort-tests',
+    // Its own target dir: sharing build-std artefacts with the release build of the same flags
+    // makes rustc see two copies of core ("duplicate lang item").
+    '--target-dir', join(ROOT, 'target/wasm-test', path),
   ], {
     env: {
       ...wasmCargoEnv(rustflags(path)),

@@ -11,6 +11,13 @@
 //! * Ragged edges compute a full padded tile and write back only its valid part.
 //!
 //! Loop order per thread: K-block → A block → B panel (stays in L1) → A panel → microkernel.
+//!
+//! Tile choice: 4 × 8 measured best. 6 × 8 (12 accumulators) ran ~25% slower under V8 with
+//! relaxed-simd and no faster natively; 8 × 8 and 4 × 12 spill on 16 registers.
+//!
+//! Memory: packing buffers are thread-local and kept between calls (packed B at most
+//! `pack_b_cap` floats = 8 MiB on the calling thread, packed A `mc · kc` floats = 128 KiB per
+//! worker), so steady-state calls allocate nothing.
 
 use std::cell::Cell;
 use std::ops::Range;
@@ -46,6 +53,7 @@ pub(crate) const BLOCKING: Blocking =
 /// A read-only strided matrix: element `(r, c)` is `data[r * rs + c * cs]`.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct View<'a> {
+    /// The stored buffer.
     pub data: &'a [f32],
     /// Row stride.
     pub rs: usize,
@@ -56,10 +64,15 @@ pub(crate) struct View<'a> {
 /// One product's operands and dims: `A: [m, k]`, `B: [k, n]` (logical shapes of the views).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Gemm<'a> {
+    /// `A: [m, k]`.
     pub a: View<'a>,
+    /// `B: [k, n]`.
     pub b: View<'a>,
+    /// Rows of `A` and of the output.
     pub m: usize,
+    /// The contracted dimension.
     pub k: usize,
+    /// Columns of `B` and of the output.
     pub n: usize,
 }
 
