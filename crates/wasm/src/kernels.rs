@@ -2,7 +2,10 @@
 //! kernel and copies results out; lengths are checked in TS first and again by the core.
 
 use wasm_bindgen::prelude::*;
+use wasmformer_core::kernels::attention::{attention_forward_infer, AttnInferDims, AttnOptions};
+use wasmformer_core::kernels::glu::{activation_forward, glu_forward, Activation, GluKind};
 use wasmformer_core::kernels::matmul::{matmul_forward, MatmulDims, MatmulForm};
+use wasmformer_core::kernels::rope::{rope_forward, RopeConfig, RopeDims, RopeScaling};
 
 use crate::error::{js_error, to_js};
 
@@ -42,4 +45,86 @@ pub fn matmul(
 pub fn pool_smoke(n_items: usize) -> Vec<f64> {
     let (checksum, per_thread) = wasmformer_core::par::pool_smoke(n_items);
     per_thread.into_iter().map(|c| c as f64).chain(std::iter::once(checksum)).collect()
+}
+
+/// Multi-head attention, inference path (no T×T buffer): `out: [B, H, T, D]` from
+/// `q, k, v: [B, H, T, D]`; `key_padding: [B, T]` (nonzero = real token), `bias: [H, T, T]`.
+#[wasm_bindgen]
+#[allow(clippy::too_many_arguments)]
+pub fn attention(
+    out: &mut [f32],
+    q: &[f32],
+    k: &[f32],
+    v: &[f32],
+    key_padding: Option<Box<[u8]>>,
+    bias: Option<Box<[f32]>>,
+    b: usize,
+    h: usize,
+    t: usize,
+    d: usize,
+    causal: bool,
+) -> Result<(), JsValue> {
+    let options = AttnOptions { causal, key_padding: key_padding.as_deref(), bias: bias.as_deref() };
+    attention_forward_infer(out, q, k, v, AttnInferDims::new(b, h, t, t, d), options).map_err(to_js)
+}
+
+/// Rotary position embedding: `out: [B, T, H, D] = RoPE(inp)`. `scaling`: `"none"`,
+/// `"linear"` or `"ntk"` with `factor`.
+#[wasm_bindgen]
+#[allow(clippy::too_many_arguments)]
+pub fn rope(
+    out: &mut [f32],
+    inp: &[f32],
+    b: usize,
+    t: usize,
+    h: usize,
+    d: usize,
+    rotary_dim: usize,
+    base: f32,
+    position_offset: usize,
+    scaling: &str,
+    factor: f32,
+) -> Result<(), JsValue> {
+    let scaling = match scaling {
+        "none" => RopeScaling::None,
+        "linear" => RopeScaling::Linear { factor },
+        "ntk" => RopeScaling::NtkAware { factor },
+        other => {
+            return Err(js_error(
+                "InvalidArgumentError",
+                &format!("rope: scaling must be \"none\", \"linear\" or \"ntk\", got {other:?}"),
+            ))
+        }
+    };
+    let config = RopeConfig { base, rotary_dim, position_offset, scaling };
+    rope_forward(out, inp, RopeDims { b, t, h, d }, &config).map_err(to_js)
+}
+
+/// Elementwise activation `out = act(inp)`: `"gelu"` (tanh), `"gelu-erf"`, `"silu"`, `"relu"`,
+/// `"sigmoid"`.
+#[wasm_bindgen]
+pub fn activation(out: &mut [f32], inp: &[f32], act: &str) -> Result<(), JsValue> {
+    let act = match act {
+        "gelu" => Activation::Gelu,
+        "gelu-erf" => Activation::GeluErf,
+        "silu" => Activation::Silu,
+        "relu" => Activation::Relu,
+        "sigmoid" => Activation::Sigmoid,
+        other => return Err(js_error("InvalidArgumentError", &format!("activation: unknown {other:?}"))),
+    };
+    activation_forward(out, inp, act).map_err(to_js)
+}
+
+/// Gated linear unit `out = act(gate) ⊙ up` (all `[N, F]`): `"glu"`, `"reglu"`, `"geglu"`,
+/// `"swiglu"`.
+#[wasm_bindgen]
+pub fn glu(out: &mut [f32], gate: &[f32], up: &[f32], kind: &str) -> Result<(), JsValue> {
+    let kind = match kind {
+        "glu" => GluKind::Glu,
+        "reglu" => GluKind::ReGlu,
+        "geglu" => GluKind::GeGlu,
+        "swiglu" => GluKind::SwiGlu,
+        other => return Err(js_error("InvalidArgumentError", &format!("glu: unknown kind {other:?}"))),
+    };
+    glu_forward(out, gate, up, kind).map_err(to_js)
 }

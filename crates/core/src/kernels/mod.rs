@@ -3,3 +3,10 @@
 
 mod gemm;
 pub mod matmul;
+pub mod attention;
+pub mod embedding;
+pub mod rope;
+pub mod norm;
+pub mod glu;
+pub mod softmax_xent;
+pub mod residual;

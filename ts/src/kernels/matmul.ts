@@ -1,9 +1,7 @@
-/**
- * Low-level kernels over `Float32Array`s. Shapes are checked here, before Rust is called, and
- * throw {@link ShapeError} / {@link InvalidArgumentError}; results are new JS-owned arrays.
- */
-import { InvalidArgumentError, ShapeError, callWasm } from './errors.js';
-import { wasm } from './wasm/load.js';
+/** Matrix product over `Float32Array`s. */
+import { callWasm } from '../errors.js';
+import { wasm } from '../wasm/load.js';
+import { checkArray, checkChoice, checkDim } from './validate.js';
 
 /**
  * How the operands of {@link matmul} are stored: `'ab'` a [M, K] · b [K, N];
@@ -24,31 +22,6 @@ export interface MatmulOptions {
 
 const FORMS: readonly MatmulForm[] = ['ab', 'abt', 'atb'];
 
-function checkDim(op: string, name: string, value: number): void {
-  if (!Number.isInteger(value) || value < 1 || value > 2 ** 31 - 1) {
-    throw new InvalidArgumentError(`${op}: ${name} must be a positive integer, got ${value}`);
-  }
-}
-
-function checkArray(op: string, name: string, array: unknown, length: number, shape: string): void {
-  if (!(array instanceof Float32Array)) {
-    throw new InvalidArgumentError(`${op}: ${name} must be a Float32Array ${shape}, got ${describe(array)}`);
-  }
-  if (array.length !== length) {
-    throw new ShapeError(
-      `${op}: ${name} must have ${length} elements (${shape}), got ${array.length}`,
-      `${length} elements (${shape})`,
-      `${array.length} elements`,
-    );
-  }
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
-  return typeof value;
-}
-
 /**
  * Matrix product `out = op(a) · op(b) (+ bias)`.
  *
@@ -67,9 +40,7 @@ export function matmul(a: Float32Array, b: Float32Array, options: MatmulOptions)
   checkDim('matmul', 'm', m);
   checkDim('matmul', 'k', k);
   checkDim('matmul', 'n', n);
-  if (!FORMS.includes(form)) {
-    throw new InvalidArgumentError(`matmul: form must be "ab", "abt" or "atb", got ${JSON.stringify(form)}`);
-  }
+  checkChoice('matmul', 'form', form, FORMS);
   checkArray('matmul', 'a', a, m * k, form === 'atb' ? `[K, M] = [${k}, ${m}]` : `[M, K] = [${m}, ${k}]`);
   checkArray('matmul', 'b', b, k * n, form === 'abt' ? `[N, K] = [${n}, ${k}]` : `[K, N] = [${k}, ${n}]`);
   if (bias !== undefined) checkArray('matmul', 'bias', bias, n, `[N] = [${n}]`);

@@ -1,0 +1,794 @@
+//! Multi-head scaled dot-product attention, forward and backward, flash-attention style: the
+//! forward saves only the per-row log-sum-exp and the backward recomputes the probabilities,
+//! so no `[T, T]` buffer per head is ever stored.
+//!
+//! Math, per batch `b`, head `h` and query row `i` (scale `= 1/sqrt(D)`):
+//! `S[i, j] = q_i · k_j · scale + bias[h, i, j]` for allowed keys `j`, `-inf` otherwise;
+//! `P = softmax(S)` row-wise, `out_i = Σ_j P[i, j] v_j`, `lse_i = log Σ_j exp(S[i, j])`.
+//! Key `j` is allowed for query `i` when `key_padding[b, j] != 0` (a real token) and, if
+//! `causal`, `j <= i`. Backward: `dV = Pᵀ dO`, `dP = dO Vᵀ`, `dS = P ⊙ (dP − rowsum(dO ⊙ O))`,
+//! `dQ = dS K · scale`, `dK = dSᵀ Q · scale`, `dbias = Σ_b dS`.
+//!
+//! Shapes: `q, k, v, out: [B, H, T, D]` (heads already split out of `[B, T, C]`), `lse:
+//! [B, H, T]`, `key_padding: [B, T]`, `bias: [H, T, T]`.
+//!
+//! Rows with NO allowed key (e.g. every key padded) give `out_i = 0`, `lse_i = -inf` and zero
+//! gradients (`dq_i = 0`, no contribution to `dk`, `dv`, `dbias`), never NaN. `bias` may hold
+//! `-inf` (an extra mask) but not `+inf` or NaN.
+//!
+//! Accumulation: `_forward` assigns `out` and the cache; `_backward` ASSIGNS (`=`) `dq`, `dk`,
+//! `dv` (activation gradients) and ADDS (`+=`) into `dbias` (a parameter gradient).
+//!
+//! Memory: the forward uses a 64-key tile of scores per row (online softmax: running max and
+//! sum), the backward one `[T]` row of `rowsum(dO ⊙ O)` per head and, only when `dbias` is
+//! requested, one `[T, T]` scratch per thread. [`attention_forward_infer`] runs the same
+//! tiled forward without the cache and allows `t_q < t_k` (a KV cache).
+
+use std::sync::Mutex;
+
+use crate::error::{check_len, checked_product, Error, Result};
+use crate::par::for_each_row_block;
+use crate::simd::{F32x4, LANES};
+
+/// Sizes of a training attention call: `q, k, v, out: [B, H, T, D]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AttnDims {
+    /// `B`, batch.
+    pub b: usize,
+    /// `H`, heads.
+    pub h: usize,
+    /// `T`, sequence length (queries and keys).
+    pub t: usize,
+    /// `D`, head dim.
+    pub d: usize,
+}
+
+/// Sizes of an inference call: `q, out: [B, H, t_q, D]`, `k, v: [B, H, t_k, D]`. The queries
+/// are the LAST `t_q` of the `t_k` positions (query `i` sits at position `t_k - t_q + i`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AttnInferDims {
+    /// `B`, batch.
+    pub b: usize,
+    /// `H`, heads.
+    pub h: usize,
+    /// Query rows, `1 <= t_q <= t_k`.
+    pub t_q: usize,
+    /// Key / value rows.
+    pub t_k: usize,
+    /// `D`, head dim.
+    pub d: usize,
+}
+
+/// Masks and bias. `Default` is plain non-causal attention.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AttnOptions<'a> {
+    /// Query `i` attends only to keys `j <= i` (position-wise for [`AttnInferDims`]).
+    pub causal: bool,
+    /// `[B, T]` (`[B, t_k]` for inference): nonzero = a real token that may be attended to,
+    /// `0` = padding, masked as a key.
+    pub key_padding: Option<&'a [u8]>,
+    /// `[H, T, T]` (`[H, t_q, t_k]` for inference): added to the scores before the softmax
+    /// (ALiBi, learned relative positions).
+    pub bias: Option<&'a [f32]>,
+}
+
+/// Saved state of [`attention_forward`] for [`attention_backward`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct AttnCache {
+    /// `[B, H, T]`: `log Σ_j exp(S[i, j])` per query row, `-inf` for rows with no allowed key.
+    pub lse: Vec<f32>,
+}
+
+impl AttnCache {
+    /// A zeroed cache sized for `dims`.
+    pub fn new(dims: AttnDims) -> Result<Self> {
+        Ok(Self { lse: vec![0.0; checked_product("attention: lse", &[dims.b, dims.h, dims.t])?] })
+    }
+}
+
+impl AttnDims {
+    /// `B, H, T, D`.
+    pub fn new(b: usize, h: usize, t: usize, d: usize) -> Self {
+        Self { b, h, t, d }
+    }
+
+    fn infer(self) -> AttnInferDims {
+        AttnInferDims { b: self.b, h: self.h, t_q: self.t, t_k: self.t, d: self.d }
+    }
+
+    /// Checks `q, k, v, out: [B, H, T, D]` and the options' `key_padding: [B, T]`, `bias:
+    /// [H, T, T]`; zero dimensions are [`Error::InvalidArgument`].
+    pub fn check(
+        &self,
+        q_len: usize,
+        k_len: usize,
+        v_len: usize,
+        out_len: usize,
+        options: &AttnOptions<'_>,
+    ) -> Result<()> {
+        self.infer().check(q_len, k_len, v_len, out_len, options)
+    }
+}
+
+impl AttnInferDims {
+    /// `B, H, t_q, t_k, D`.
+    pub fn new(b: usize, h: usize, t_q: usize, t_k: usize, d: usize) -> Self {
+        Self { b, h, t_q, t_k, d }
+    }
+
+    /// Checks `q, out: [B, H, t_q, D]`, `k, v: [B, H, t_k, D]`, `key_padding: [B, t_k]`,
+    /// `bias: [H, t_q, t_k]`; zero dimensions and `t_q > t_k` are [`Error::InvalidArgument`].
+    pub fn check(
+        &self,
+        q_len: usize,
+        k_len: usize,
+        v_len: usize,
+        out_len: usize,
+        options: &AttnOptions<'_>,
+    ) -> Result<()> {
+        let Self { b, h, t_q, t_k, d } = *self;
+        if [b, h, t_q, t_k, d].contains(&0) {
+            return Err(Error::InvalidArgument(format!("attention: zero dimension in {self:?}")));
+        }
+        if t_q > t_k {
+            return Err(Error::InvalidArgument(format!("attention: t_q {t_q} > t_k {t_k}")));
+        }
+        let len = |what: &str, dims: &[usize], got: usize| {
+            check_len(what, checked_product(what, dims)?, got)
+        };
+        len("attention: q", &[b, h, t_q, d], q_len)?;
+        len("attention: k", &[b, h, t_k, d], k_len)?;
+        len("attention: v", &[b, h, t_k, d], v_len)?;
+        len("attention: out", &[b, h, t_q, d], out_len)?;
+        let pad_len = options.key_padding.map_or(b * t_k, <[u8]>::len);
+        len("attention: key_padding", &[b, t_k], pad_len)?;
+        len("attention: bias", &[h, t_q, t_k], options.bias.map_or(h * t_q * t_k, <[f32]>::len))
+    }
+}
+
+/// `out = softmax(q kᵀ / sqrt(D) + bias + mask) v`, saving `cache.lse` for the backward.
+///
+/// `out: [B, H, T, D]`, `cache.lse: [B, H, T]`, `q, k, v: [B, H, T, D]`; options as in
+/// [`AttnOptions`]. Query rows are split over [`crate::par`] threads.
+pub fn attention_forward(
+    out: &mut [f32],
+    cache: &mut AttnCache,
+    q: &[f32],
+    k: &[f32],
+    v: &[f32],
+    dims: AttnDims,
+    options: AttnOptions<'_>,
+) -> Result<()> {
+    dims.check(q.len(), k.len(), v.len(), out.len(), &options)?;
+    check_len("attention: lse", dims.b * dims.h * dims.t, cache.lse.len())?;
+    forward_rows(out, Some(&mut cache.lse), q, k, v, dims.infer(), options);
+    Ok(())
+}
+
+/// Gradients of [`attention_forward`]: ASSIGNS `dq`, `dk`, `dv`, ADDS into `dbias`.
+///
+/// `dq, dk, dv, dout: [B, H, T, D]`, `dbias: [H, T, T]` (summed over the batch), `cache` from
+/// the forward, `q, k, v, out: [B, H, T, D]` as in (and from) the forward, same `options`.
+/// `(b, h)` pairs are split over threads.
+#[allow(clippy::too_many_arguments)]
+pub fn attention_backward(
+    dq: &mut [f32],
+    dk: &mut [f32],
+    dv: &mut [f32],
+    dbias: Option<&mut [f32]>,
+    dout: &[f32],
+    cache: &AttnCache,
+    q: &[f32],
+    k: &[f32],
+    v: &[f32],
+    out: &[f32],
+    dims: AttnDims,
+    options: AttnOptions<'_>,
+) -> Result<()> {
+    dims.check(q.len(), k.len(), v.len(), out.len(), &options)?;
+    let n = q.len();
+    for (what, len) in [("dq", dq.len()), ("dk", dk.len()), ("dv", dv.len()), ("dout", dout.len())]
+    {
+        check_len(&format!("attention: {what}"), n, len)?;
+    }
+    let AttnDims { b: _, h, t, d } = dims;
+    check_len("attention: lse", n / d, cache.lse.len())?;
+    check_len("attention: dbias", h * t * t, dbias.as_deref().map_or(h * t * t, <[f32]>::len))?;
+    let scale = 1.0 / (d as f32).sqrt();
+    let head = t * d;
+    // Each (b, h) pair owns its dk / dv rows; the mutexes are never contended.
+    let kv_grads: Vec<Mutex<(&mut [f32], &mut [f32])>> =
+        dk.chunks_mut(head).zip(dv.chunks_mut(head)).map(Mutex::new).collect();
+    // dbias[h] is shared by every batch entry: threads sum into a local [T, T], then lock.
+    let dbias_heads: Option<Vec<Mutex<&mut [f32]>>> =
+        dbias.map(|db| db.chunks_mut(t * t).map(Mutex::new).collect());
+    let min_pairs = (1 << 15) / (t * t * d).max(1);
+    for_each_row_block(dq, head, min_pairs.max(1), |pairs, dq_block| {
+        let mut delta = vec![0.0f32; t];
+        let mut ds_local = vec![0.0f32; if dbias_heads.is_some() { t * t } else { 0 }];
+        for (local, pair) in pairs.enumerate() {
+            let (bb, hh) = (pair / h, pair % h);
+            let rows = pair * head..(pair + 1) * head;
+            let (qh, kh, vh) = (&q[rows.clone()], &k[rows.clone()], &v[rows.clone()]);
+            let (doh, oh) = (&dout[rows.clone()], &out[rows]);
+            let lse = &cache.lse[pair * t..(pair + 1) * t];
+            let pad = options.key_padding.map(|p| &p[bb * t..(bb + 1) * t]);
+            let bias = options.bias.map(|bi| &bi[hh * t * t..(hh + 1) * t * t]);
+            let dqh = &mut dq_block[local * head..(local + 1) * head];
+            let mut guard = kv_grads[pair].lock().unwrap_or_else(|p| p.into_inner());
+            let (dkh, dvh) = &mut *guard;
+            dqh.fill(0.0);
+            dkh.fill(0.0);
+            dvh.fill(0.0);
+            ds_local.fill(0.0);
+            // dS = P ⊙ (dP − rowsum(dO ⊙ O))
+            for (i, di) in delta.iter_mut().enumerate() {
+                *di = dot(&doh[i * d..(i + 1) * d], &oh[i * d..(i + 1) * d]);
+            }
+            for i in 0..t {
+                if lse[i] == f32::NEG_INFINITY {
+                    continue; // no allowed key: out_i = 0, every gradient of row i is 0
+                }
+                let qi = &qh[i * d..(i + 1) * d];
+                let doi = &doh[i * d..(i + 1) * d];
+                let n_keys = if options.causal { i + 1 } else { t };
+                for j in (0..n_keys).filter(|&j| pad.is_none_or(|p| p[j] != 0)) {
+                    let (kj, vj) = (&kh[j * d..(j + 1) * d], &vh[j * d..(j + 1) * d]);
+                    // S[i, j] = q_i · k_j · scale + bias[h, i, j];  P[i, j] = exp(S[i, j] − lse_i)
+                    let s = dot(qi, kj) * scale + bias.map_or(0.0, |bi| bi[i * t + j]);
+                    let p = (s - lse[i]).exp();
+                    // out_i = Σ_j P[i, j] v_j  →  dv_j += P[i, j] dO_i,  dP[i, j] = dO_i · v_j
+                    axpy(&mut dvh[j * d..(j + 1) * d], p, doi);
+                    let ds = p * (dot(doi, vj) - delta[i]);
+                    // S = q_i · k_j · scale  →  dq_i += dS k_j scale,  dk_j += dS q_i scale
+                    axpy(&mut dqh[i * d..(i + 1) * d], ds * scale, kj);
+                    axpy(&mut dkh[j * d..(j + 1) * d], ds * scale, qi);
+                    if let Some(slot) = ds_local.get_mut(i * t + j) {
+                        *slot = ds; // S = … + bias[h, i, j]  →  dbias[h, i, j] += dS[i, j]
+                    }
+                }
+            }
+            drop(guard);
+            if let Some(heads) = &dbias_heads {
+                let mut dbh = heads[hh].lock().unwrap_or_else(|p| p.into_inner());
+                for (acc, &g) in dbh.iter_mut().zip(&ds_local) {
+                    *acc += g;
+                }
+            }
+        }
+    });
+    Ok(())
+}
+
+/// Inference forward: the same tiled online-softmax forward as [`attention_forward`] but
+/// without saving state, and with `t_q <= t_k` queries (the last `t_q` positions of a KV
+/// cache; the causal mask is offset accordingly). Never called by the trainer.
+///
+/// `out: [B, H, t_q, D]`, `q: [B, H, t_q, D]`, `k, v: [B, H, t_k, D]`, `key_padding: [B, t_k]`,
+/// `bias: [H, t_q, t_k]`. Memory does not depend on `t_q · t_k`.
+pub fn attention_forward_infer(
+    out: &mut [f32],
+    q: &[f32],
+    k: &[f32],
+    v: &[f32],
+    dims: AttnInferDims,
+    options: AttnOptions<'_>,
+) -> Result<()> {
+    dims.check(q.len(), k.len(), v.len(), out.len(), &options)?;
+    forward_rows(out, None, q, k, v, dims, options);
+    Ok(())
+}
+
+/// Keys scored at once by the online softmax.
+const TILE: usize = 64;
+
+/// The forward over every query row (`out` rows of `D` split over threads), writing `lse`
+/// when given. Shapes are already checked.
+fn forward_rows(
+    out: &mut [f32],
+    lse: Option<&mut [f32]>,
+    q: &[f32],
+    k: &[f32],
+    v: &[f32],
+    g: AttnInferDims,
+    options: AttnOptions<'_>,
+) {
+    let AttnInferDims { b: _, h, t_q, t_k, d } = g;
+    let scale = 1.0 / (d as f32).sqrt();
+    let want_lse = lse.is_some();
+    let lse_parts: Mutex<Vec<(usize, Vec<f32>)>> = Mutex::new(Vec::new());
+    let min_rows = ((1 << 15) / (t_k * d)).max(1);
+    for_each_row_block(out, d, min_rows, |rows, block| {
+        let mut local_lse = Vec::with_capacity(rows.len());
+        let start = rows.start;
+        for (local, r) in rows.enumerate() {
+            let (pair, i) = (r / t_q, r % t_q);
+            let (bb, hh) = (pair / h, pair % h);
+            let kv = pair * t_k * d..(pair + 1) * t_k * d;
+            let n_keys = if options.causal { t_k - t_q + i + 1 } else { t_k };
+            let pad = options.key_padding.map(|p| &p[bb * t_k..(bb + 1) * t_k]);
+            let bias = options.bias.map(|bi| &bi[(hh * t_q + i) * t_k..(hh * t_q + i + 1) * t_k]);
+            let (out_i, q_i) = (&mut block[local * d..(local + 1) * d], &q[r * d..(r + 1) * d]);
+            let row_lse = attend_row(out_i, q_i, &k[kv.clone()], &v[kv], pad, bias, n_keys, scale);
+            local_lse.push(row_lse);
+        }
+        if want_lse {
+            lse_parts.lock().unwrap_or_else(|p| p.into_inner()).push((start, local_lse));
+        }
+    });
+    if let Some(lse) = lse {
+        for (start, part) in lse_parts.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            lse[start..start + part.len()].copy_from_slice(&part);
+        }
+    }
+}
+
+/// One query row: `out_i = softmax(S_i) v` over keys `0..n_keys` (minus padding) in tiles of
+/// [`TILE`] keys with a running max `m` and sum `l`; returns `lse_i = m + ln l` (`-inf` and
+/// `out_i = 0` if no key is allowed). `k, v: [t_k, D]`, `pad: [t_k]`, `bias_row: [t_k]`.
+#[allow(clippy::too_many_arguments)]
+fn attend_row(
+    out_i: &mut [f32],
+    q_i: &[f32],
+    k: &[f32],
+    v: &[f32],
+    pad: Option<&[u8]>,
+    bias_row: Option<&[f32]>,
+    n_keys: usize,
+    scale: f32,
+) -> f32 {
+    let d = q_i.len();
+    let mut scores = [0.0f32; TILE];
+    let (mut m, mut l) = (f32::NEG_INFINITY, 0.0f32);
+    out_i.fill(0.0);
+    for start in (0..n_keys).step_by(TILE) {
+        let len = TILE.min(n_keys - start);
+        let mut tile_max = f32::NEG_INFINITY;
+        for (j, s) in (start..).zip(&mut scores[..len]) {
+            *s = if pad.is_none_or(|p| p[j] != 0) {
+                dot(q_i, &k[j * d..(j + 1) * d]) * scale + bias_row.map_or(0.0, |bi| bi[j])
+            } else {
+                f32::NEG_INFINITY
+            };
+            tile_max = tile_max.max(*s);
+        }
+        if tile_max == f32::NEG_INFINITY {
+            continue; // every key of the tile masked
+        }
+        let m_new = m.max(tile_max);
+        let alpha = (m - m_new).exp(); // 0 while m = -inf (out_i and l are 0 then anyway)
+        l *= alpha;
+        scale_in_place(out_i, alpha);
+        for (j, &s) in (start..).zip(&scores[..len]).filter(|(_, &s)| s != f32::NEG_INFINITY) {
+            let p = (s - m_new).exp();
+            l += p;
+            axpy(out_i, p, &v[j * d..(j + 1) * d]);
+        }
+        m = m_new;
+    }
+    if l > 0.0 {
+        scale_in_place(out_i, 1.0 / l);
+        m + l.ln()
+    } else {
+        f32::NEG_INFINITY
+    }
+}
+
+/// `a · b` over equal-length slices, [`LANES`] at a time with a scalar tail.
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let split = a.len() - a.len() % LANES;
+    let mut acc = F32x4::zero();
+    for (x, y) in a[..split].chunks_exact(LANES).zip(b[..split].chunks_exact(LANES)) {
+        acc = F32x4::mul_add(F32x4::load(x), F32x4::load(y), acc);
+    }
+    acc.horizontal_sum() + a[split..].iter().zip(&b[split..]).map(|(x, y)| x * y).sum::<f32>()
+}
+
+/// `y += alpha · x`.
+fn axpy(y: &mut [f32], alpha: f32, x: &[f32]) {
+    let split = y.len() - y.len() % LANES;
+    let a = F32x4::splat(alpha);
+    for (yc, xc) in y[..split].chunks_exact_mut(LANES).zip(x[..split].chunks_exact(LANES)) {
+        F32x4::mul_add(a, F32x4::load(xc), F32x4::load(yc)).store(yc);
+    }
+    for (yv, &xv) in y[split..].iter_mut().zip(&x[split..]) {
+        *yv += alpha * xv;
+    }
+}
+
+/// `y *= alpha`.
+fn scale_in_place(y: &mut [f32], alpha: f32) {
+    let split = y.len() - y.len() % LANES;
+    let a = F32x4::splat(alpha);
+    for yc in y[..split].chunks_exact_mut(LANES) {
+        (F32x4::load(yc) * a).store(yc);
+    }
+    for yv in &mut y[split..] {
+        *yv *= alpha;
+    }
+}
+
+/// The spec: plain f64 loops that materialise `S` and `P` per head.
+pub mod reference {
+    use super::{AttnDims, AttnOptions};
+    use crate::error::{check_len, Result};
+
+    /// `(P: [T, T], lse: [T])` of one head.
+    type P = (Vec<f64>, Vec<f64>);
+    type Opt<'a> = AttnOptions<'a>;
+
+    /// `(P: [T, T], lse: [T])` for head `(bb, hh)`; rows with no allowed key get `P = 0` and
+    /// `lse = -inf`.
+    fn probs(q: &[f32], k: &[f32], dims: AttnDims, opt: &Opt, bb: usize, hh: usize) -> P {
+        let (AttnDims { h, t, d, .. }, options) = (dims, opt);
+        let base = (bb * h + hh) * t * d;
+        let scale = 1.0 / (d as f64).sqrt();
+        let (mut p, mut lse) = (vec![f64::NEG_INFINITY; t * t], vec![f64::NEG_INFINITY; t]);
+        for i in 0..t {
+            for j in 0..t {
+                let allowed = !(options.causal && j > i)
+                    && options.key_padding.is_none_or(|pad| pad[bb * t + j] != 0);
+                if allowed {
+                    let s: f64 = (0..d)
+                        .map(|c| f64::from(q[base + i * d + c]) * f64::from(k[base + j * d + c]))
+                        .sum();
+                    let bias = options.bias.map_or(0.0, |bi| f64::from(bi[(hh * t + i) * t + j]));
+                    p[i * t + j] = s * scale + bias;
+                }
+            }
+            let row = &mut p[i * t..(i + 1) * t];
+            let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            if m == f64::NEG_INFINITY {
+                row.fill(0.0);
+                continue;
+            }
+            let sum: f64 = row.iter().map(|s| (s - m).exp()).sum();
+            row.iter_mut().for_each(|s| *s = (*s - m).exp() / sum);
+            lse[i] = m + sum.ln();
+        }
+        (p, lse)
+    }
+
+    /// The forward in f64: `(out: [B, H, T, D], lse: [B, H, T])`.
+    pub fn attention_forward_f64(
+        q: &[f32],
+        k: &[f32],
+        v: &[f32],
+        dims: AttnDims,
+        options: AttnOptions<'_>,
+    ) -> Result<(Vec<f64>, Vec<f64>)> {
+        dims.check(q.len(), k.len(), v.len(), q.len(), &options)?;
+        let AttnDims { b, h, t, d } = dims;
+        let (mut out, mut lse) = (vec![0.0; q.len()], Vec::with_capacity(b * h * t));
+        for bb in 0..b {
+            for hh in 0..h {
+                let (p, head_lse) = probs(q, k, dims, &options, bb, hh);
+                lse.extend(head_lse);
+                let base = (bb * h + hh) * t * d;
+                for i in 0..t {
+                    for j in 0..t {
+                        for c in 0..d {
+                            out[base + i * d + c] += p[i * t + j] * f64::from(v[base + j * d + c]);
+                        }
+                    }
+                }
+            }
+        }
+        Ok((out, lse))
+    }
+
+    /// [`attention_forward_f64`] rounded to `f32`: `out: [B, H, T, D]`, `lse: [B, H, T]`.
+    pub fn attention_forward_ref(
+        out: &mut [f32],
+        lse: &mut [f32],
+        q: &[f32],
+        k: &[f32],
+        v: &[f32],
+        dims: AttnDims,
+        options: AttnOptions<'_>,
+    ) -> Result<()> {
+        check_len("attention: out", q.len(), out.len())?;
+        check_len("attention: lse", dims.b * dims.h * dims.t, lse.len())?;
+        let (o, l) = attention_forward_f64(q, k, v, dims, options)?;
+        out.iter_mut().zip(&o).for_each(|(y, &x)| *y = x as f32);
+        lse.iter_mut().zip(&l).for_each(|(y, &x)| *y = x as f32);
+        Ok(())
+    }
+
+    /// The backward in f64, recomputing `P`: ASSIGNS `dq, dk, dv: [B, H, T, D]`, ADDS into
+    /// `dbias: [H, T, T]`. `dout: [B, H, T, D]`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn attention_backward_ref(
+        dq: &mut [f32],
+        dk: &mut [f32],
+        dv: &mut [f32],
+        mut dbias: Option<&mut [f32]>,
+        dout: &[f32],
+        q: &[f32],
+        k: &[f32],
+        v: &[f32],
+        dims: AttnDims,
+        options: AttnOptions<'_>,
+    ) -> Result<()> {
+        dims.check(q.len(), k.len(), v.len(), dout.len(), &options)?;
+        let AttnDims { b, h, t, d } = dims;
+        check_len("attention: dq", q.len(), dq.len())?;
+        check_len("attention: dk", q.len(), dk.len())?;
+        check_len("attention: dv", q.len(), dv.len())?;
+        check_len("attention: dbias", h * t * t, dbias.as_deref().map_or(h * t * t, <[f32]>::len))?;
+        let scale = 1.0 / (d as f64).sqrt();
+        let f = |x: &[f32], i: usize| f64::from(x[i]);
+        for bb in 0..b {
+            for hh in 0..h {
+                let (p, _) = probs(q, k, dims, &options, bb, hh);
+                let base = (bb * h + hh) * t * d;
+                let [mut gq, mut gk, mut gv] = [(); 3].map(|()| vec![0.0f64; t * d]);
+                for i in 0..t {
+                    // dP[i, j] = dO_i · v_j;  delta_i = Σ_j P[i, j] dP[i, j] (= dO_i · O_i)
+                    let dp: Vec<f64> = (0..t)
+                        .map(|j| {
+                            (0..d).map(|c| f(dout, base + i * d + c) * f(v, base + j * d + c)).sum()
+                        })
+                        .collect();
+                    let delta: f64 = (0..t).map(|j| p[i * t + j] * dp[j]).sum();
+                    for j in 0..t {
+                        let pij = p[i * t + j];
+                        let ds = pij * (dp[j] - delta);
+                        for c in 0..d {
+                            gv[j * d + c] += pij * f(dout, base + i * d + c);
+                            gq[i * d + c] += ds * scale * f(k, base + j * d + c);
+                            gk[j * d + c] += ds * scale * f(q, base + i * d + c);
+                        }
+                        if let Some(db) = dbias.as_deref_mut() {
+                            db[(hh * t + i) * t + j] += ds as f32;
+                        }
+                    }
+                }
+                for (dst, src) in [(&mut *dq, &gq), (&mut *dk, &gk), (&mut *dv, &gv)] {
+                    dst[base..base + t * d].iter_mut().zip(src).for_each(|(y, &x)| *y = x as f32);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reference::{attention_backward_ref, attention_forward_f64, attention_forward_ref};
+    use super::*;
+    use crate::testing::{assert_close, gradcheck, random_vec, Rng};
+
+    type Fwd = (Vec<f32>, AttnCache);
+    type Opt<'a> = AttnOptions<'a>;
+
+    /// One call's inputs: `q, k, v: [B, H, T, D]`, `pad: [B, T]` (~1 in 4 keys padded),
+    /// `bias: [H, T, T]`.
+    struct Inputs {
+        dims: AttnDims,
+        q: Vec<f32>,
+        k: Vec<f32>,
+        v: Vec<f32>,
+        pad: Vec<u8>,
+        bias: Vec<f32>,
+    }
+
+    impl Inputs {
+        fn new(dims: AttnDims, seed: u64) -> Self {
+            let AttnDims { b, h, t, d } = dims;
+            let n = b * h * t * d;
+            let mut rng = Rng::new(seed);
+            let pad = (0..b * t).map(|_| u8::from(rng.below(4) != 0)).collect();
+            let bias = random_vec(h * t * t, seed + 4).iter().map(|x| 2.0 * x).collect();
+            let (q, k, v) =
+                (random_vec(n, seed + 1), random_vec(n, seed + 2), random_vec(n, seed + 3));
+            Self { dims, q, k, v, pad, bias }
+        }
+
+        /// Options from the bits of `mask`: 1 causal, 2 key padding, 4 bias.
+        fn options(&self, mask: u32) -> AttnOptions<'_> {
+            AttnOptions {
+                causal: mask & 1 != 0,
+                key_padding: (mask & 2 != 0).then_some(&self.pad[..]),
+                bias: (mask & 4 != 0).then_some(&self.bias[..]),
+            }
+        }
+
+        fn forward(&self, opt: Opt) -> Fwd {
+            let (mut out, mut cache) =
+                (vec![0.0; self.q.len()], AttnCache::new(self.dims).unwrap());
+            attention_forward(&mut out, &mut cache, &self.q, &self.k, &self.v, self.dims, opt)
+                .unwrap();
+            (out, cache)
+        }
+
+        /// `[dq, dk, dv, dbias]` from the fast backward given the forward's `(out, cache)`
+        /// (`dq, dk, dv` pre-filled with junk: they must be assigned), or from the reference
+        /// without it; `dbias` starts from `dbias0`.
+        fn grads(
+            &self,
+            dout: &[f32],
+            dbias0: &[f32],
+            fwd: Option<&Fwd>,
+            opt: Opt,
+        ) -> [Vec<f32>; 4] {
+            let (n, dims, q, k, v) =
+                (self.q.len(), self.dims, &self.q[..], &self.k[..], &self.v[..]);
+            let mut g = [vec![7.0; n], vec![7.0; n], vec![7.0; n], dbias0.to_vec()];
+            let [dq, dk, dv, db] = &mut g;
+            match fwd {
+                Some((o, c)) => {
+                    attention_backward(dq, dk, dv, Some(db), dout, c, q, k, v, o, dims, opt)
+                }
+                None => attention_backward_ref(dq, dk, dv, Some(db), dout, q, k, v, dims, opt),
+            }
+            .unwrap();
+            g
+        }
+    }
+
+    /// Fast forward + backward against the reference: out, lse, dq, dk, dv, dbias (`+=`).
+    fn check_against_reference(x: &Inputs, opt: AttnOptions<'_>, seed: u64, what: &str) {
+        let fwd = x.forward(opt);
+        let (mut out_ref, mut lse_ref) = (vec![0.0; x.q.len()], vec![0.0; fwd.1.lse.len()]);
+        attention_forward_ref(&mut out_ref, &mut lse_ref, &x.q, &x.k, &x.v, x.dims, opt).unwrap();
+        assert_close(&fwd.0, &out_ref, 2e-5, 1e-4, &format!("{what} out"));
+        // `-inf` (a row with no allowed key) becomes a sentinel that `assert_close` can compare.
+        let fin = |l: &[f32]| l.iter().map(|&l| l.max(-1e30)).collect::<Vec<f32>>();
+        assert_close(&fin(&fwd.1.lse), &fin(&lse_ref), 2e-5, 1e-5, &format!("{what} lse"));
+
+        let dout = random_vec(x.q.len(), seed + 9);
+        let dbias0 = random_vec(x.bias.len(), seed + 10);
+        let got = x.grads(&dout, &dbias0, Some(&fwd), opt);
+        let want = x.grads(&dout, &dbias0, None, opt);
+        for (name, (got, want)) in ["dq", "dk", "dv", "dbias"].iter().zip(got.iter().zip(&want)) {
+            assert_close(got, want, 1e-4, 1e-3, &format!("{what} {name}"));
+        }
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn fast_matches_reference_on_ragged_shapes() {
+        let mut seed = 0;
+        for t in [1, 3, 17, 33] {
+            for d in [1, 3, 8, 17] {
+                seed += 100;
+                let x = Inputs::new(AttnDims::new(2, 2, t, d), seed);
+                for mask in 0..8 {
+                    let what = format!("T={t} D={d} options mask {mask}");
+                    check_against_reference(&x, x.options(mask), seed, &what);
+                }
+            }
+        }
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn large_scores_stay_finite() {
+        let mut x = Inputs::new(AttnDims::new(1, 2, 70, 8), 7); // 70 keys: two softmax tiles
+        x.q.iter_mut().for_each(|v| *v *= 60.0);
+        check_against_reference(&x, x.options(1 | 4), 7, "large scores");
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn reference_backward_passes_gradcheck() {
+        let dims = AttnDims::new(2, 2, 4, 3);
+        let mut x = Inputs::new(dims, 21);
+        // Batch 1 pads key 0, so with `causal` its query row 0 has no key at all.
+        x.pad = vec![1, 1, 0, 1, 0, 1, 1, 1];
+        for mask in [4, 1 | 2 | 4] {
+            let opt = x.options(mask);
+            let w = random_vec(x.q.len(), 22);
+            let loss = |q: &[f32], k: &[f32], v: &[f32], bias: &[f32]| {
+                let opt = AttnOptions { bias: Some(bias), ..opt };
+                let (out, _) = attention_forward_f64(q, k, v, dims, opt).unwrap();
+                out.iter().zip(&w).map(|(&o, &w)| o * f64::from(w)).sum::<f64>()
+            };
+            let [dq, dk, dv, dbias] = x.grads(&w, &vec![0.0; x.bias.len()], None, opt);
+            let (q, k, v, b) = (&x.q, &x.k, &x.v, &x.bias);
+            let (eps, atol, rtol) = (1e-3, 1e-5, 1e-3);
+            gradcheck("dq", q, &dq, eps, atol, rtol, |p| loss(p, k, v, b));
+            gradcheck("dk", k, &dk, eps, atol, rtol, |p| loss(q, p, v, b));
+            gradcheck("dv", v, &dv, eps, atol, rtol, |p| loss(q, k, p, b));
+            gradcheck("dbias", b, &dbias, eps, atol, rtol, |p| loss(q, k, v, p));
+        }
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn infer_equals_training_forward() {
+        let x = Inputs::new(AttnDims::new(2, 3, 19, 5), 31);
+        let AttnDims { b, h, t, d } = x.dims;
+        for mask in 0..8 {
+            let opt = x.options(mask);
+            let (out, _) = x.forward(opt);
+            let mut out_infer = vec![0.0; x.q.len()];
+            let full = AttnInferDims::new(b, h, t, t, d);
+            attention_forward_infer(&mut out_infer, &x.q, &x.k, &x.v, full, opt).unwrap();
+            assert_eq!(out_infer, out, "t_q = t_k, mask {mask}");
+            // KV cache: the last t_q queries against all t keys = the last t_q rows of `out`.
+            for t_q in [1, 6] {
+                let rows = |buf: &[f32], width: usize| -> Vec<f32> {
+                    buf.chunks(t * width)
+                        .flat_map(|head| head[(t - t_q) * width..].to_vec())
+                        .collect()
+                };
+                let (q_last, bias_last) = (rows(&x.q, d), rows(&x.bias, t));
+                let opt_last = AttnOptions { bias: opt.bias.map(|_| &bias_last[..]), ..opt };
+                let mut got = vec![0.0; q_last.len()];
+                let dims = AttnInferDims::new(b, h, t_q, t, d);
+                attention_forward_infer(&mut got, &q_last, &x.k, &x.v, dims, opt_last).unwrap();
+                assert_close(&got, &rows(&out, d), 1e-6, 1e-6, &format!("t_q={t_q} mask {mask}"));
+            }
+        }
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn fully_padded_rows_give_zeros_not_nan() {
+        let mut x = Inputs::new(AttnDims::new(2, 2, 5, 4), 41);
+        // Batch 0: no real key at all. Batch 1: key 0 padded, so causal row 0 has no key.
+        x.pad = vec![0, 0, 0, 0, 0, 0, 1, 0, 1, 1];
+        let opt = x.options(1 | 2 | 4);
+        let half = x.q.len() / 2;
+        let fwd = x.forward(opt);
+        assert!(fwd.0[..half].iter().all(|&o| o == 0.0));
+        assert!(fwd.0[half..half + 4].iter().all(|&o| o == 0.0));
+        assert!(fwd.1.lse[..10].iter().all(|&l| l == f32::NEG_INFINITY));
+        let dbias0 = vec![0.0; x.bias.len()];
+        let grads = x.grads(&random_vec(x.q.len(), 42), &dbias0, Some(&fwd), opt);
+        for g in &grads[..3] {
+            assert!(g[..half].iter().all(|&v| v == 0.0));
+        }
+        assert!(grads.iter().flatten().chain(&fwd.0).all(|v| v.is_finite()));
+        check_against_reference(&x, opt, 43, "fully padded");
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn shape_errors_are_returned() {
+        let x = Inputs::new(AttnDims::new(2, 2, 3, 4), 51);
+        let (dims, n) = (x.dims, x.q.len());
+        let shape = |r: Result<()>, what: &str| match r {
+            Err(Error::Shape { what: w, .. }) => assert_eq!(w, what),
+            other => panic!("{what}: expected a shape error, got {other:?}"),
+        };
+        // Forward with `cut` elements dropped from [q, v, out, lse].
+        let fwd = |cut: [usize; 4], dims: AttnDims, opt: AttnOptions<'_>| {
+            let mut out = vec![0.0; n - cut[2]];
+            let mut cache = AttnCache { lse: vec![0.0; n / 4 - cut[3]] };
+            attention_forward(&mut out, &mut cache, &x.q[cut[0]..], &x.k, &x.v[cut[1]..], dims, opt)
+        };
+        let opt = AttnOptions::default();
+        shape(fwd([1, 0, 0, 0], dims, opt), "attention: q");
+        shape(fwd([0, 1, 0, 0], dims, opt), "attention: v");
+        shape(fwd([0, 0, 1, 0], dims, opt), "attention: out");
+        shape(fwd([0, 0, 0, 1], dims, opt), "attention: lse");
+        let bad_pad = AttnOptions { key_padding: Some(&x.pad[1..]), ..opt };
+        shape(fwd([0; 4], dims, bad_pad), "attention: key_padding");
+        let bad_bias = AttnOptions { bias: Some(&x.bias[1..]), ..opt };
+        shape(fwd([0; 4], dims, bad_bias), "attention: bias");
+        let r = fwd([0; 4], AttnDims::new(2, 0, 3, 4), opt);
+        assert!(matches!(r, Err(Error::InvalidArgument(_))), "{r:?}");
+        fwd([0; 4], dims, x.options(7)).unwrap();
+
+        let (out, cache) = x.forward(opt);
+        let (q, k, v) = (&x.q, &x.k, &x.v);
+        let bwd = |dv_len: usize, dbias: Option<&mut [f32]>| {
+            let (mut dq, mut dk, mut dv) = (vec![0.0; n], vec![0.0; n], vec![0.0; dv_len]);
+            attention_backward(
+                &mut dq, &mut dk, &mut dv, dbias, q, &cache, q, k, v, &out, dims, opt,
+            )
+        };
+        shape(bwd(n - 1, None), "attention: dv");
+        shape(bwd(n, Some(&mut [0.0; 5])), "attention: dbias");
+
+        let mut out = vec![0.0; n];
+        let infer = AttnInferDims::new(2, 2, 3, 2, 4); // t_q > t_k
+        let r = attention_forward_infer(&mut out, q, k, v, infer, opt);
+        assert!(matches!(r, Err(Error::InvalidArgument(_))), "{r:?}");
+        let infer = AttnInferDims::new(2, 2, 1, 3, 4);
+        shape(attention_forward_infer(&mut out, q, k, v, infer, opt), "attention: q");
+    }
+}
