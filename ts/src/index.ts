@@ -5,8 +5,9 @@
 export { init, runtimeInfo, setThreadLimit } from './wasm/load.js';
 export type { InitOptions, RuntimeInfo } from './wasm/load.js';
 export type { EngineFeatures, Variant } from './wasm/variants.js';
-export { matmul } from './kernels.js';
-export type { MatmulForm, MatmulOptions } from './kernels.js';
+export * as kernels from './kernels/index.js';
+export { matmul } from './kernels/matmul.js';
+export type { MatmulForm, MatmulOptions } from './kernels/matmul.js';
 export { poolSmoke } from './diagnostics.js';
 export type { PoolSmokeReport } from './diagnostics.js';
 export {

@@ -5,7 +5,11 @@ use wasm_bindgen::prelude::*;
 use wasmformer_core::kernels::attention::{attention_forward_infer, AttnInferDims, AttnOptions};
 use wasmformer_core::kernels::glu::{activation_forward, glu_forward, Activation, GluKind};
 use wasmformer_core::kernels::matmul::{matmul_forward, MatmulDims, MatmulForm};
+use wasmformer_core::kernels::norm::{
+    layernorm_forward, rmsnorm_forward, NormCache, NormDims, RmsCache,
+};
 use wasmformer_core::kernels::rope::{rope_forward, RopeConfig, RopeDims, RopeScaling};
+use wasmformer_core::kernels::softmax_xent::{crossentropy_forward, softmax_forward, SoftmaxDims};
 
 use crate::error::{js_error, to_js};
 
@@ -127,4 +131,57 @@ pub fn glu(out: &mut [f32], gate: &[f32], up: &[f32], kind: &str) -> Result<(), 
         other => return Err(js_error("InvalidArgumentError", &format!("glu: unknown kind {other:?}"))),
     };
     glu_forward(out, gate, up, kind).map_err(to_js)
+}
+
+/// LayerNorm over the last dimension: `out, inp: [N, C]`, `weight, bias: [C]`.
+#[wasm_bindgen(js_name = layerNorm)]
+#[allow(clippy::too_many_arguments)]
+pub fn layer_norm(
+    out: &mut [f32],
+    inp: &[f32],
+    weight: &[f32],
+    bias: Option<Box<[f32]>>,
+    rows: usize,
+    channels: usize,
+    eps: f32,
+) -> Result<(), JsValue> {
+    let mut cache = NormCache::new(rows);
+    let dims = NormDims::new(rows, channels);
+    layernorm_forward(out, &mut cache, inp, weight, bias.as_deref(), dims, eps).map_err(to_js)
+}
+
+/// RMSNorm over the last dimension: `out, inp: [N, C]`, `weight: [C]`.
+#[wasm_bindgen(js_name = rmsNorm)]
+pub fn rms_norm(
+    out: &mut [f32],
+    inp: &[f32],
+    weight: &[f32],
+    rows: usize,
+    channels: usize,
+    eps: f32,
+) -> Result<(), JsValue> {
+    let mut cache = RmsCache::new(rows);
+    rmsnorm_forward(out, &mut cache, inp, weight, NormDims::new(rows, channels), eps).map_err(to_js)
+}
+
+/// Softmax over the last dimension: `probs, logits: [N, V]`.
+#[wasm_bindgen]
+pub fn softmax(probs: &mut [f32], logits: &[f32], rows: usize, vocab: usize) -> Result<(), JsValue> {
+    softmax_forward(probs, logits, SoftmaxDims::new(rows, vocab)).map_err(to_js)
+}
+
+/// Cross-entropy of `logits: [N, V]` against `targets: [N]`: fills `losses: [N]` and returns
+/// the mean over rows whose target is not `ignore_index`.
+#[wasm_bindgen(js_name = crossEntropy)]
+pub fn cross_entropy(
+    losses: &mut [f32],
+    logits: &[f32],
+    targets: &[i32],
+    ignore_index: Option<i32>,
+    rows: usize,
+    vocab: usize,
+) -> Result<f32, JsValue> {
+    let mut probs = vec![0.0; logits.len()];
+    crossentropy_forward(losses, &mut probs, logits, targets, ignore_index, SoftmaxDims::new(rows, vocab))
+        .map_err(to_js)
 }

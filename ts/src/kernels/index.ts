@@ -1,0 +1,16 @@
+/**
+ * Low-level kernels over typed arrays: forward passes of the ops the models are built from.
+ * Shapes are checked before any WebAssembly runs; results are new JS-owned arrays.
+ */
+export { matmul } from './matmul.js';
+export type { MatmulForm, MatmulOptions } from './matmul.js';
+export { attention } from './attention.js';
+export type { AttentionOptions } from './attention.js';
+export { rope } from './rope.js';
+export type { RopeOptions, RopeScaling } from './rope.js';
+export { activation, glu } from './glu.js';
+export type { ActivationKind, GluKind } from './glu.js';
+export { layerNorm, rmsNorm } from './norm.js';
+export type { NormOptions } from './norm.js';
+export { crossEntropy, softmax } from './softmax.js';
+export type { CrossEntropyOptions, CrossEntropyResult, SoftmaxOptions } from './softmax.js';
