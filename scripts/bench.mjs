@@ -1,7 +1,9 @@
 // `npm run bench`: sets up and builds what is missing, then measures matmul GFLOP/s for every
 // wasm build (1 and 2 threads for the threaded ones) and natively, in one run on one machine.
-// Prints a table with ratios to the simd build and appends JSON lines to bench/results/kernels.jsonl.
-import { execFileSync } from 'node:child_process';
+// Then the peers (bench/peers/: TF.js wasm, onnxruntime-web, a wasm mul+add peak loop), each in a child process.
+// Prints a table with ratios to the simd build, ratios of the best wasmformer 1-thread column to each peer,
+// and appends JSON lines to bench/results/kernels.jsonl.
+import { execFileSync, spawnSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -37,16 +39,44 @@ const native = execFileSync('cargo', ['run', '-q', '--release', '-p', 'wasmforme
 });
 rows.push(...native.trim().split('\n').filter((l) => l.startsWith('{')).map((line) => JSON.parse(line)));
 
+// Peers, each in its own process; one that fails is reported in one line and skipped.
+const peers = [
+  { name: 'tfjs-wasm (XNNPACK)', args: ['bench/peers/tfjs.bench.mjs', '1,2', suite] },
+  { name: 'onnxruntime-web 1 thread', args: ['bench/peers/ort.bench.mjs', '1', suite] },
+  { name: 'onnxruntime-web 2 threads', args: ['bench/peers/ort.bench.mjs', '2', suite] },
+  { name: 'wasm peak loop (mul+add)', args: ['bench/peers/peak.bench.mjs', 'simd'] },
+  { name: 'wasm peak loop (relaxed_madd)', args: [...RELAXED_FLAG, 'bench/peers/peak.bench.mjs', 'relaxed'] },
+];
+const peakRows = [];
+for (const { name, args } of peers) {
+  console.error(`[bench] peer: ${name}`);
+  const result = spawnSync(process.execPath, args, {
+    cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10 * 60 * 1000,
+  });
+  const lines = (result.stdout ?? '').split('\n').filter((l) => l.startsWith('{'));
+  if (result.stderr) process.stderr.write(result.stderr.split('\n').filter((l) => l.startsWith('[')).map((l) => l + '\n').join(''));
+  if (result.status !== 0 || lines.length === 0) {
+    const why = result.error?.message ?? (result.stderr ?? '').split('\n').find((l) => /Error/.test(l)) ?? `exit ${result.status ?? result.signal}`;
+    console.error(`[bench] WARNING: peer ${name} failed (${why.trim()}); skipped`);
+    continue;
+  }
+  for (const r of lines.map((l) => JSON.parse(l))) (r.impl === 'peak' ? peakRows : rows).push(r);
+}
+
 const key = (r) => `${r.shape.m}x${r.shape.k}x${r.shape.n} ${r.form}`;
-const columns = [...new Set(rows.map((r) => `${r.impl === 'native' ? 'native' : r.variant}/${r.threads}t`))];
+const colOf = (r) => `${r.impl === 'wasmformer' ? r.variant : r.impl === 'peak' ? `peak-${r.variant}` : r.impl}/${r.threads}t`;
+const columns = [...new Set([...rows, ...peakRows].map(colOf))];
 const byShape = new Map();
 for (const r of rows) {
-  const col = `${r.impl === 'native' ? 'native' : r.variant}/${r.threads}t`;
+  const col = colOf(r);
   if (!byShape.has(key(r))) byShape.set(key(r), {});
   byShape.get(key(r))[col] = r.gflops;
 }
+// The peak loop has no shape: it is the same ceiling in every row.
+for (const cols of byShape.values()) for (const r of peakRows) cols[colOf(r)] = r.gflops;
 const pad = (s, n) => String(s).padStart(n);
-console.log(`\nmatmul GFLOP/s (${cpus()[0]?.model ?? 'cpu'}, ${cpus().length} cores); in brackets: ratio to simd/1t`);
+console.log(`\nmatmul GFLOP/s (${cpus()[0]?.model ?? 'cpu'}, ${cpus().length} cores); in brackets: ratio to simd/1t` +
+  (peakRows.length ? '; peak-* columns: mul+add loop without memory, one core, same in every row' : ''));
 console.log(pad('shape', 22) + columns.map((c) => pad(c, 22)).join(''));
 for (const [shape, cols] of byShape) {
   const base = cols['simd/1t'];
@@ -56,7 +86,20 @@ for (const [shape, cols] of byShape) {
   }).join(''));
 }
 
+// Best wasmformer 1-thread column (highest geometric mean over the shapes) against each peer column.
+const wfCols = [...new Set(rows.filter((r) => r.impl === 'wasmformer' && r.threads === 1).map(colOf))];
+const geo = (c) => Math.exp([...byShape.values()].reduce((s, cols) => s + Math.log(cols[c] ?? 1e-9), 0) / byShape.size);
+const best = wfCols.sort((x, y) => geo(y) - geo(x))[0];
+const peerCols = columns.filter((c) => !wfCols.includes(c) && [...rows, ...peakRows].some((r) => r.impl !== 'wasmformer' && r.impl !== 'native' && colOf(r) === c));
+if (best && peerCols.length) {
+  console.log(`\nbest wasmformer 1-thread column: ${best}; ratio ${best} ÷ peer (> 1: wasmformer faster; vs peak-*: fraction of the ceiling)`);
+  console.log(pad('shape', 22) + peerCols.map((c) => pad(c, 18)).join(''));
+  for (const [shape, cols] of byShape) {
+    console.log(pad(shape, 22) + peerCols.map((c) => pad(cols[c] && cols[best] ? `${(cols[best] / cols[c]).toFixed(2)}×` : '-', 18)).join(''));
+  }
+}
+
 mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
 const stamp = new Date().toISOString();
-appendFileSync(join(ROOT, 'bench/results/kernels.jsonl'), rows.map((r) => JSON.stringify({ ...r, at: stamp })).join('\n') + '\n');
+appendFileSync(join(ROOT, 'bench/results/kernels.jsonl'), [...rows, ...peakRows].map((r) => JSON.stringify({ ...r, at: stamp })).join('\n') + '\n');
 console.log('\nappended to bench/results/kernels.jsonl');
