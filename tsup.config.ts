@@ -2,8 +2,10 @@
 // pool-worker entries, and the .wasm builds copied to dist/wasm/<variant>.wasm.
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { defineConfig, type Options } from 'tsup';
+// The one list of builds, shared with scripts/build-wasm.mjs.
+import { VARIANTS as BUILDS } from './scripts/wasm-variants.mjs';
 
-const VARIANTS = ['simd', 'relaxed', 'threads', 'threads-relaxed'];
+const VARIANTS = Object.keys(BUILDS);
 
 function copyWasm(): void {
   mkdirSync('dist/wasm', { recursive: true });
