@@ -44,11 +44,27 @@ export class ThreadPoolError extends WasmformerError {
   override name = 'ThreadPoolError';
 }
 
+/** A checkpoint or weights file is missing, truncated, corrupted or of the wrong kind. */
+export class CheckpointError extends WasmformerError {
+  override name = 'CheckpointError';
+}
+
+/** A model, trainer or tokenizer was used after `dispose()`. */
+export class DisposedError extends WasmformerError {
+  override name = 'DisposedError';
+}
+
+/** A model or batch needs more memory than WebAssembly can address (4 GiB) or allocate. */
+export class OutOfMemoryError extends WasmformerError {
+  override name = 'OutOfMemoryError';
+}
+
 const BY_NAME: Record<string, new (message: string) => WasmformerError> = {
   ShapeError,
   InvalidArgumentError,
   UnsupportedError,
   ThreadPoolError,
+  OutOfMemoryError,
 };
 
 /** Maps an error thrown by the WebAssembly module to its typed class. */

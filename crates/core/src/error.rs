@@ -17,6 +17,8 @@ pub enum Error {
     },
     /// An argument is out of its allowed range (a zero dimension, an overflow, …).
     InvalidArgument(String),
+    /// A plan needs more memory than the target can address (wasm32: 4 GiB) or allocate.
+    OutOfMemory(String),
 }
 
 impl Error {
@@ -30,6 +32,7 @@ impl Error {
         match self {
             Error::Shape { .. } => "ShapeError",
             Error::InvalidArgument(_) => "InvalidArgumentError",
+            Error::OutOfMemory(_) => "OutOfMemoryError",
         }
     }
 }
@@ -40,7 +43,7 @@ impl fmt::Display for Error {
             Error::Shape { what, expected, got } => {
                 write!(f, "{what}: expected {expected} elements, got {got}")
             }
-            Error::InvalidArgument(message) => f.write_str(message),
+            Error::InvalidArgument(message) | Error::OutOfMemory(message) => f.write_str(message),
         }
     }
 }

@@ -159,9 +159,24 @@ pub fn attention_forward(
     dims: AttnDims,
     options: AttnOptions<'_>,
 ) -> Result<()> {
+    attention_forward_lse(out, &mut cache.lse, q, k, v, dims, options)
+}
+
+/// [`attention_forward`] with the saved state as a slice (for planned arenas).
+///
+/// `out: [B, H, T, D]`, `lse: [B, H, T]` (assigned), `q, k, v: [B, H, T, D]`.
+pub fn attention_forward_lse(
+    out: &mut [f32],
+    lse: &mut [f32],
+    q: &[f32],
+    k: &[f32],
+    v: &[f32],
+    dims: AttnDims,
+    options: AttnOptions<'_>,
+) -> Result<()> {
     dims.check(q.len(), k.len(), v.len(), out.len(), &options)?;
-    check_len("attention: lse", dims.b * dims.h * dims.t, cache.lse.len())?;
-    forward_rows(out, Some(&mut cache.lse), q, k, v, dims.infer(), options);
+    check_len("attention: lse", dims.b * dims.h * dims.t, lse.len())?;
+    forward_rows(out, Some(lse), q, k, v, dims.infer(), options);
     Ok(())
 }
 
@@ -185,6 +200,26 @@ pub fn attention_backward(
     dims: AttnDims,
     options: AttnOptions<'_>,
 ) -> Result<()> {
+    attention_backward_lse(dq, dk, dv, dbias, dout, &cache.lse, q, k, v, out, dims, options)
+}
+
+/// [`attention_backward`] with the saved state as a slice: `lse: [B, H, T]` from
+/// [`attention_forward_lse`]; other buffers as there.
+#[allow(clippy::too_many_arguments)]
+pub fn attention_backward_lse(
+    dq: &mut [f32],
+    dk: &mut [f32],
+    dv: &mut [f32],
+    dbias: Option<&mut [f32]>,
+    dout: &[f32],
+    lse_all: &[f32],
+    q: &[f32],
+    k: &[f32],
+    v: &[f32],
+    out: &[f32],
+    dims: AttnDims,
+    options: AttnOptions<'_>,
+) -> Result<()> {
     dims.check(q.len(), k.len(), v.len(), out.len(), &options)?;
     let n = q.len();
     for (what, len) in [("dq", dq.len()), ("dk", dk.len()), ("dv", dv.len()), ("dout", dout.len())]
@@ -192,7 +227,7 @@ pub fn attention_backward(
         check_len(&format!("attention: {what}"), n, len)?;
     }
     let AttnDims { b: _, h, t, d } = dims;
-    check_len("attention: lse", n / d, cache.lse.len())?;
+    check_len("attention: lse", n / d, lse_all.len())?;
     check_len("attention: dbias", h * t * t, dbias.as_deref().map_or(h * t * t, <[f32]>::len))?;
     let scale = 1.0 / (d as f32).sqrt();
     let head = t * d;
@@ -211,7 +246,7 @@ pub fn attention_backward(
             let rows = pair * head..(pair + 1) * head;
             let (qh, kh, vh) = (&q[rows.clone()], &k[rows.clone()], &v[rows.clone()]);
             let (doh, oh) = (&dout[rows.clone()], &out[rows]);
-            let lse = &cache.lse[pair * t..(pair + 1) * t];
+            let lse = &lse_all[pair * t..(pair + 1) * t];
             let pad = options.key_padding.map(|p| &p[bb * t..(bb + 1) * t]);
             let bias = options.bias.map(|bi| &bi[hh * t * t..(hh + 1) * t * t]);
             let dqh = &mut dq_block[local * head..(local + 1) * head];

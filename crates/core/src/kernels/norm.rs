@@ -102,11 +102,11 @@ impl RmsCache {
 /// Either norm's saved statistics, read-only. RMSNorm is LayerNorm without centring, so it
 /// has no `mean` (`norm = (x + shift) · rstd` with `shift = -mean` or `0`).
 #[derive(Clone, Copy)]
-struct Stats<'a> {
+pub struct Stats<'a> {
     /// `[N]`, `None` for RMSNorm.
-    mean: Option<&'a [f32]>,
+    pub mean: Option<&'a [f32]>,
     /// `[N]`.
-    rstd: &'a [f32],
+    pub rstd: &'a [f32],
 }
 
 impl Stats<'_> {
@@ -268,8 +268,11 @@ fn add_column_sums(dparam: &mut [f32], dout: &[f32], norm: Option<(&[f32], Stats
 }
 
 /// Both forwards: `mean: None` is RMSNorm.
+/// LayerNorm (`mean` given) or RMSNorm (`mean: None`, no `bias`) with the saved statistics
+/// as slices (for planned arenas). `out: [N, C]`, `mean, rstd: [N]` (assigned), `inp: [N, C]`,
+/// `weight, bias: [C]`.
 #[allow(clippy::too_many_arguments)]
-fn norm_forward(
+pub fn norm_forward(
     out: &mut [f32],
     mut mean: Option<&mut [f32]>,
     rstd: &mut [f32],
@@ -307,8 +310,10 @@ fn norm_forward(
 }
 
 /// Both backwards: `stats.mean: None` is RMSNorm.
+/// Gradients of [`norm_forward`]: ASSIGNS `dinp`, ADDS into `dweight`, `dbias`. `dinp, dout,
+/// inp: [N, C]`, `stats` from the forward, `dweight, dbias, weight: [C]`.
 #[allow(clippy::too_many_arguments)]
-fn norm_backward(
+pub fn norm_backward(
     dinp: &mut [f32],
     dweight: &mut [f32],
     dbias: Option<&mut [f32]>,

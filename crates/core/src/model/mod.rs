@@ -1,0 +1,17 @@
+//! The transformer as one configurable model (GPT and BERT are configurations of it):
+//! `config` (options), `params` (named parameter layout and init), `plan` (activation
+//! arena), `positional` (sinusoid, ALiBi, relative buckets), `heads` (head layout moves and
+//! dropout masks), `transformer` (forward / backward), `step` ([`Model`]: training step,
+//! evaluation, logits).
+
+pub mod config;
+pub mod heads;
+pub mod params;
+pub mod plan;
+pub mod positional;
+pub mod step;
+pub mod transformer;
+
+pub use config::{Ffn, ModelConfig, NormKind, NormPlacement, Positional};
+pub use params::{Group, Spec};
+pub use step::{MemoryPlan, Model, StepOptions, StepReport};

@@ -1,0 +1,393 @@
+//! [`Model`]: owns the parameter buffer and, once planned for training, the gradient, AdamW
+//! and activation arenas; runs a whole training step (forward, loss, backward, clipping,
+//! AdamW) in one call, evaluation, and logits for sampling.
+//!
+//! Memory is planned once per `(B, T)`: [`Model::plan`] sizes everything, checks it against
+//! what the target can address (wasm32: 4 GiB) BEFORE allocating, and reports the bytes.
+
+use super::config::{ModelConfig, Positional};
+use super::params::{init_params, layout, tensors, Carve, CarveMut, Group, Spec};
+use super::plan::{acts, acts_len};
+use super::positional::{alibi_slopes, sinusoid_table};
+use super::transformer::{backward, forward, Ctx};
+use crate::error::{Error, Result};
+use crate::kernels::rope::{RopeConfig, RopeTable};
+use crate::optim::adamw::{adamw_update, AdamWConfig};
+use crate::optim::clip::{clip_grad_norm, global_grad_norm};
+
+/// Bytes of each part of a plan.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MemoryPlan {
+    /// Parameters.
+    pub params: u64,
+    /// Gradients (training).
+    pub grads: u64,
+    /// AdamW first and second moments (training).
+    pub optimizer: u64,
+    /// Activations and scratch for the planned `(B, T)`.
+    pub activations: u64,
+    /// Everything.
+    pub total: u64,
+}
+
+/// One optimizer step's settings.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StepOptions {
+    /// Learning rate for this step.
+    pub lr: f32,
+    /// Decoupled weight decay on linear weights.
+    pub weight_decay: f32,
+    /// Also decay embeddings (nanoGPT does; the default here does not).
+    pub decay_embeddings: bool,
+    /// β1, β2, ε (its `lr`/`weight_decay` are ignored).
+    pub adam: AdamWConfig,
+    /// Global-norm clipping threshold (`None`: no clipping).
+    pub max_grad_norm: Option<f32>,
+    /// Seed of this step's dropout masks.
+    pub dropout_seed: u64,
+}
+
+/// What a step did.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StepReport {
+    /// Mean loss over the micro-batches.
+    pub loss: f32,
+    /// Global gradient norm before clipping.
+    pub grad_norm: f32,
+    /// False when the loss or gradient was not finite: the parameters were left untouched.
+    pub applied: bool,
+}
+
+/// The training state that exists only after planning for training.
+struct TrainState {
+    grads: Vec<f32>,
+    m: Vec<f32>,
+    v: Vec<f32>,
+    /// AdamW updates applied so far.
+    step: u64,
+}
+
+/// A transformer with its buffers.
+pub struct Model {
+    config: ModelConfig,
+    specs: Vec<Spec>,
+    params: Vec<f32>,
+    train: Option<TrainState>,
+    arena: Vec<f32>,
+    /// `(B, T, training)` the arena was sized for.
+    planned: Option<(usize, usize, bool)>,
+    sinusoid: Option<Vec<f32>>,
+    alibi: Option<Vec<f32>>,
+}
+
+/// Bytes wasm32 can address; native targets are limited only by the allocator.
+const ADDRESSABLE: u64 = if cfg!(target_arch = "wasm32") { 4 << 30 } else { u64::MAX };
+
+fn bytes(elements: usize) -> u64 {
+    (elements as u64).saturating_mul(4)
+}
+
+fn gib(b: u64) -> String {
+    format!("{:.2} GiB", b as f64 / f64::from(1u32 << 30))
+}
+
+/// A zeroed `Vec<f32>` of `n`, or [`Error::OutOfMemory`] instead of an abort.
+fn zeroed(n: usize, what: &str) -> Result<Vec<f32>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| {
+        Error::OutOfMemory(format!("model: could not allocate {} for {what}", gib(bytes(n))))
+    })?;
+    v.resize(n, 0.0);
+    Ok(v)
+}
+
+impl Model {
+    /// A freshly initialised model (GPT-2 init from `seed`).
+    pub fn new(config: ModelConfig, seed: u64) -> Result<Self> {
+        config.validate()?;
+        let (specs, total) = layout(&config);
+        let need = bytes(total);
+        if need > ADDRESSABLE / 2 {
+            return Err(Error::OutOfMemory(format!(
+                "model: {} parameters need {} (f32), more than a wasm32 module can hold with \
+                 room to run",
+                total,
+                gib(need)
+            )));
+        }
+        let mut params = zeroed(total, "parameters")?;
+        init_params(&config, &specs, &mut params, seed);
+        let sinusoid = (config.positional == Positional::Sinusoidal)
+            .then(|| sinusoid_table(config.block_size, config.n_embd));
+        let alibi = (config.positional == Positional::Alibi).then(|| alibi_slopes(config.n_head));
+        Ok(Self { config, specs, params, train: None, arena: Vec::new(), planned: None, sinusoid, alibi })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ModelConfig {
+        &self.config
+    }
+
+    /// Every parameter tensor's name, shape, offset and group.
+    pub fn specs(&self) -> &[Spec] {
+        &self.specs
+    }
+
+    /// The flat parameters `[n_params]` (layout: [`Model::specs`]).
+    pub fn params(&self) -> &[f32] {
+        &self.params
+    }
+
+    /// Mutable parameters (loading weights).
+    pub fn params_mut(&mut self) -> &mut [f32] {
+        &mut self.params
+    }
+
+    /// The flat gradients (after a training call), same layout as the parameters.
+    pub fn grads(&self) -> Option<&[f32]> {
+        self.train.as_ref().map(|s| s.grads.as_slice())
+    }
+
+    /// AdamW state `(m, v, step)`, once planned for training.
+    pub fn optimizer_state(&self) -> Option<(&[f32], &[f32], u64)> {
+        self.train.as_ref().map(|s| (s.m.as_slice(), s.v.as_slice(), s.step))
+    }
+
+    /// Restores AdamW state (lengths must match the parameters); plans training buffers if
+    /// needed (with the current arena).
+    pub fn set_optimizer_state(&mut self, m: &[f32], v: &[f32], step: u64) -> Result<()> {
+        let n = self.params.len();
+        crate::error::check_len("model: optimizer m", n, m.len())?;
+        crate::error::check_len("model: optimizer v", n, v.len())?;
+        let state = self.train_state()?;
+        state.m.copy_from_slice(m);
+        state.v.copy_from_slice(v);
+        state.step = step;
+        Ok(())
+    }
+
+    fn train_state(&mut self) -> Result<&mut TrainState> {
+        if self.train.is_none() {
+            let n = self.params.len();
+            let state = TrainState {
+                grads: zeroed(n, "gradients")?,
+                m: zeroed(n, "AdamW m")?,
+                v: zeroed(n, "AdamW v")?,
+                step: 0,
+            };
+            self.train = Some(state);
+        }
+        self.train.as_mut().ok_or_else(|| Error::InvalidArgument("model: no training state".into()))
+    }
+
+    /// The bytes a plan for `(b, t)` would take, without allocating.
+    pub fn estimate(config: &ModelConfig, b: usize, t: usize, training: bool) -> Result<MemoryPlan> {
+        config.validate()?;
+        let n = layout(config).1;
+        let params = bytes(n);
+        let (grads, optimizer) = if training { (params, 2 * params) } else { (0, 0) };
+        let activations = bytes(acts_len(config, b, t, training));
+        let total = params.saturating_add(grads).saturating_add(optimizer).saturating_add(activations);
+        Ok(MemoryPlan { params, grads, optimizer, activations, total })
+    }
+
+    fn check_dims(&self, b: usize, t: usize) -> Result<()> {
+        if b == 0 || t == 0 {
+            return Err(Error::InvalidArgument(format!("model: batch {b} × sequence {t} is empty")));
+        }
+        let fixed_positions = matches!(self.config.positional, Positional::Learned | Positional::Sinusoidal);
+        if fixed_positions && t > self.config.block_size {
+            return Err(Error::InvalidArgument(format!(
+                "model: sequence length {t} exceeds block_size {} (absolute positions)",
+                self.config.block_size
+            )));
+        }
+        Ok(())
+    }
+
+    /// Plans (allocates once) for batches of `b × t` tokens; `training` adds gradients, AdamW
+    /// moments and backward scratch. Refuses up front, allocating nothing, when the total
+    /// exceeds what the target can address. Returns the bytes of the whole model state.
+    pub fn plan(&mut self, b: usize, t: usize, training: bool) -> Result<MemoryPlan> {
+        self.check_dims(b, t)?;
+        let plan = Self::estimate(&self.config, b, t, training)?;
+        let fits = |p: &(usize, usize, bool)| p.0 >= b && p.1 >= t && (p.2 || !training);
+        if !self.planned.as_ref().is_some_and(fits) {
+            let have = bytes(self.params.len())
+                + if self.train.is_some() { 3 * bytes(self.params.len()) } else { 0 };
+            let extra = plan.total.saturating_sub(have).saturating_sub(bytes(self.arena.len()));
+            let current = bytes(self.arena.len()) + have;
+            if current.saturating_add(extra) > ADDRESSABLE.saturating_sub(64 << 20) {
+                return Err(Error::OutOfMemory(format!(
+                    "model: training plan for batch {b} × {t} tokens needs {} (parameters {}, \
+                     gradients {}, AdamW {}, activations {}); a wasm32 module can address 4 GiB. \
+                     Use a smaller batch or sequence.",
+                    gib(plan.total),
+                    gib(plan.params),
+                    gib(plan.grads),
+                    gib(plan.optimizer),
+                    gib(plan.activations)
+                )));
+            }
+            let n = acts_len(&self.config, b, t, training);
+            if training {
+                self.train_state()?;
+            }
+            self.arena = Vec::new();
+            self.arena = zeroed(n, "activations")?;
+            self.planned = Some((b, t, training));
+        }
+        Ok(plan)
+    }
+
+    /// The plan in force, if any: `(B, T, training)`.
+    pub fn planned(&self) -> Option<(usize, usize, bool)> {
+        self.planned
+    }
+
+    fn ctx<'a>(
+        config: &ModelConfig,
+        sinusoid: Option<&'a [f32]>,
+        alibi: Option<&'a [f32]>,
+        ids: &'a [u32],
+        targets: Option<&'a [i32]>,
+        b: usize,
+        t: usize,
+    ) -> Result<Ctx<'a>> {
+        crate::error::check_len("model: ids", b * t, ids.len())?;
+        if let Some(targets) = targets {
+            crate::error::check_len("model: targets", b * t, targets.len())?;
+        }
+        let rope = match config.positional {
+            Positional::Rope => {
+                let d = config.head_dim();
+                let mut rc = RopeConfig::new(d);
+                rc.base = config.rope_base;
+                Some(RopeTable::new(t, d, &rc)?)
+            }
+            _ => None,
+        };
+        Ok(Ctx {
+            b,
+            t,
+            ids,
+            targets,
+            ignore_index: Some(-100),
+            key_padding: None,
+            dropout_seed: None,
+            sinusoid,
+            alibi_slopes: alibi,
+            rope,
+        })
+    }
+
+    /// Plans for `(b, t)` if the current plan does not cover it.
+    fn ensure(&mut self, b: usize, t: usize, training: bool) -> Result<()> {
+        self.check_dims(b, t)?;
+        let covered = self.planned.is_some_and(|p| p.0 >= b && p.1 >= t && (p.2 || !training));
+        if !covered {
+            let (pb, pt, ptrain) = self.planned.unwrap_or((0, 0, false));
+            self.plan(b.max(pb), t.max(pt), training || ptrain)?;
+        }
+        Ok(())
+    }
+
+    /// Runs forward (and, with `grads`, backward adding `scale ·` the gradient of the loss).
+    fn run(&mut self, ids: &[u32], targets: Option<&[i32]>, b: usize, t: usize, backward_scale: Option<f32>, dropout_seed: Option<u64>) -> Result<Option<f32>> {
+        let training = backward_scale.is_some();
+        self.ensure(b, t, training)?;
+        let (sinusoid, alibi) = (self.sinusoid.as_deref(), self.alibi.as_deref());
+        let mut ctx = Self::ctx(&self.config, sinusoid, alibi, ids, targets, b, t)?;
+        ctx.dropout_seed = dropout_seed.filter(|_| self.config.dropout > 0.0 && training);
+        let cfg = &self.config;
+        let p = tensors(cfg, &mut Carve { rest: &self.params });
+        let mut a = acts(cfg, b, t, training, &mut CarveMut { rest: &mut self.arena });
+        let loss = forward(cfg, &p, &mut a, &ctx)?;
+        if let Some(scale) = backward_scale {
+            let state = self.train.as_mut().ok_or_else(|| Error::InvalidArgument("model: no training state".into()))?;
+            let mut g = tensors(cfg, &mut CarveMut { rest: &mut state.grads });
+            backward(cfg, &p, &mut g, &mut a, &ctx, scale)?;
+        }
+        Ok(loss)
+    }
+
+    /// Zeroes the gradients, then adds those of the mean loss over `ids, targets: [B, T]`;
+    /// returns the loss. (Gradient checks, custom optimizers.)
+    pub fn loss_and_grads(&mut self, ids: &[u32], targets: &[i32], b: usize, t: usize) -> Result<f32> {
+        self.ensure(b, t, true)?;
+        self.train_state()?.grads.fill(0.0);
+        Ok(self.run(ids, Some(targets), b, t, Some(1.0), None)?.unwrap_or(0.0))
+    }
+
+    /// Mean loss over `ids, targets: [B, T]` without touching gradients.
+    pub fn eval_loss(&mut self, ids: &[u32], targets: &[i32], b: usize, t: usize) -> Result<f32> {
+        Ok(self.run(ids, Some(targets), b, t, None, None)?.unwrap_or(0.0))
+    }
+
+    /// Logits `[B, T, V]` for `ids: [B, T]` (a view into the arena, valid until the next call).
+    pub fn logits(&mut self, ids: &[u32], b: usize, t: usize) -> Result<&[f32]> {
+        self.run(ids, None, b, t, None, None)?;
+        let cfg = &self.config;
+        let a = acts(cfg, b, t, false, &mut Carve { rest: &self.arena });
+        Ok(a.logits)
+    }
+
+    /// One optimizer step over `accum` micro-batches: `ids, targets: [accum, B, T]`. Zeroes the
+    /// gradients, accumulates `1/accum ·` each micro-batch's gradient, clips the global norm,
+    /// and applies AdamW (decay per parameter group). A non-finite loss or gradient leaves
+    /// the parameters and optimizer state untouched and reports `applied: false`.
+    pub fn train_step(&mut self, ids: &[u32], targets: &[i32], accum: usize, b: usize, t: usize, options: &StepOptions) -> Result<StepReport> {
+        options.adam.validate()?;
+        if accum == 0 {
+            return Err(Error::InvalidArgument("model: gradient accumulation steps must be >= 1".into()));
+        }
+        let per = b * t;
+        crate::error::check_len("model: ids", accum * per, ids.len())?;
+        crate::error::check_len("model: targets", accum * per, targets.len())?;
+        if let Some(max) = options.max_grad_norm {
+            if !(max > 0.0) {
+                return Err(Error::InvalidArgument(format!("model: max_grad_norm must be > 0, got {max}")));
+            }
+        }
+        self.ensure(b, t, true)?;
+        self.train_state()?.grads.fill(0.0);
+        let scale = 1.0 / accum as f32;
+        let mut loss_sum = 0.0f64;
+        for micro in 0..accum {
+            let range = micro * per..(micro + 1) * per;
+            let seed = options.dropout_seed.wrapping_mul(0x9E37_79B9).wrapping_add(micro as u64);
+            let loss = self.run(&ids[range.clone()], Some(&targets[range]), b, t, Some(scale), Some(seed))?;
+            loss_sum += f64::from(loss.unwrap_or(0.0));
+        }
+        let loss = (loss_sum / accum as f64) as f32;
+        let specs = &self.specs;
+        let state = self.train.as_mut().ok_or_else(|| Error::InvalidArgument("model: no training state".into()))?;
+        let grad_norm = match options.max_grad_norm {
+            Some(max) => clip_grad_norm(&mut [state.grads.as_mut_slice()], max)?,
+            None => global_grad_norm(&[state.grads.as_slice()]),
+        };
+        if !loss.is_finite() || !grad_norm.is_finite() {
+            return Ok(StepReport { loss, grad_norm, applied: false });
+        }
+        state.step += 1;
+        for spec in specs {
+            let wd = match spec.group {
+                Group::Matrix => options.weight_decay,
+                Group::Embedding if options.decay_embeddings => options.weight_decay,
+                _ => 0.0,
+            };
+            let r = spec.offset..spec.offset + spec.len();
+            adamw_update(
+                &mut self.params[r.clone()],
+                &mut state.m[r.clone()],
+                &mut state.v[r.clone()],
+                &state.grads[r],
+                options.lr,
+                wd,
+                state.step,
+                &options.adam,
+            )?;
+        }
+        Ok(StepReport { loss, grad_norm, applied: true })
+    }
+}

@@ -1,0 +1,433 @@
+//! The transformer's forward and backward over planned buffers: embeddings (+ positions),
+//! `L` blocks (attention and MLP, pre- or post-norm), the final norm, the tied or separate
+//! head, and the cross-entropy loss. Every op is a kernel pair from `crate::kernels`; this
+//! file only wires them, and each backward line quotes the forward line it differentiates.
+//!
+//! Shapes: `ids, targets: [B, T]`, activations `[B·T, C]` rows, heads `[B, H, T, D]`,
+//! logits `[B·T, V]`. Accumulation: the backward ADDS into the parameter gradients (so micro-
+//! batches accumulate) and overwrites every activation gradient.
+
+use super::config::{Ffn, ModelConfig, NormPlacement, Positional};
+use super::heads::{apply_mask, dropout_mask, heads_to_rows, rows_to_heads, HeadDims};
+use super::params::{LayerTensors, NormTensors, Tensors};
+use super::plan::{Acts, GradScratch, LayerActs, NormActs};
+use super::positional::{alibi_bias, relative_bias_backward, relative_bias_forward, RelativeDims};
+use crate::error::{Error, Result};
+use crate::kernels::attention::{attention_backward_lse, attention_forward_lse, AttnDims, AttnOptions};
+use crate::kernels::embedding::{embedding_backward, embedding_forward, EmbeddingDims};
+use crate::kernels::glu::{activation_backward, activation_forward, glu_backward, glu_forward, Activation};
+use crate::kernels::matmul::{matmul_backward, matmul_forward, MatmulDims, MatmulForm};
+use crate::kernels::norm::{norm_backward, norm_forward, NormDims, Stats};
+use crate::kernels::residual::residual_forward;
+use crate::kernels::rope::{RopeDims, RopeTable};
+use crate::kernels::softmax_xent::{
+    crossentropy_backward, crossentropy_forward, crossentropy_mean_scale, SoftmaxDims,
+};
+
+/// One call's inputs and the fixed tables it needs.
+pub struct Ctx<'a> {
+    /// Batch `B`.
+    pub b: usize,
+    /// Sequence `T` (≤ `block_size` unless the positions allow more).
+    pub t: usize,
+    /// `[B, T]` token ids (< V).
+    pub ids: &'a [u32],
+    /// `[B, T]` next-token targets (< V, or `ignore_index`); `None`: logits only.
+    pub targets: Option<&'a [i32]>,
+    /// Targets equal to this are skipped by the loss.
+    pub ignore_index: Option<i32>,
+    /// `[B, T]` nonzero for real tokens (encoders).
+    pub key_padding: Option<&'a [u8]>,
+    /// Dropout stream for this call (training with `dropout > 0` only).
+    pub dropout_seed: Option<u64>,
+    /// `[block_size, C]` sinusoidal table.
+    pub sinusoid: Option<&'a [f32]>,
+    /// `[H]` ALiBi slopes.
+    pub alibi_slopes: Option<&'a [f32]>,
+    /// RoPE table for `T`, head dim `D`.
+    pub rope: Option<RopeTable>,
+}
+
+impl Ctx<'_> {
+    fn rows(&self) -> usize {
+        self.b * self.t
+    }
+}
+
+fn linear_fwd(out: &mut [f32], inp: &[f32], w: &super::params::Linear<&[f32]>, m: usize, k: usize, n: usize) -> Result<()> {
+    matmul_forward(out, inp, w.weight, w.bias, MatmulDims::new(m, k, n), MatmulForm::ABt)
+}
+
+fn norm_fwd(cfg: &ModelConfig, out: &mut [f32], stats: &mut NormActs<&mut [f32]>, inp: &[f32], w: &NormTensors<&[f32]>) -> Result<()> {
+    let dims = NormDims::new(inp.len() / cfg.n_embd, cfg.n_embd);
+    norm_forward(out, stats.mean.as_deref_mut(), stats.rstd, inp, w.weight, w.bias, dims, cfg.norm_eps)
+}
+
+/// `dinp = Nᵀ(dout)` (assigned), `dweight, dbias +=`.
+#[allow(clippy::too_many_arguments)]
+fn norm_bwd(
+    cfg: &ModelConfig,
+    dinp: &mut [f32],
+    g: &mut NormTensors<&mut [f32]>,
+    dout: &[f32],
+    stats: &NormActs<&mut [f32]>,
+    inp: &[f32],
+    w: &NormTensors<&[f32]>,
+) -> Result<()> {
+    let dims = NormDims::new(inp.len() / cfg.n_embd, cfg.n_embd);
+    let stats = Stats { mean: stats.mean.as_deref(), rstd: stats.rstd };
+    norm_backward(dinp, g.weight, g.bias.as_deref_mut(), dout, stats, inp, w.weight, dims)
+}
+
+/// Forward scratch borrowed out of [`Acts`].
+struct FwdScratch<'s> {
+    qkv: &'s mut [f32],
+    heads_tmp: &'s mut [f32],
+    merged: &'s mut [f32],
+    proj: &'s mut [f32],
+}
+
+fn head_dims(cfg: &ModelConfig, ctx: &Ctx<'_>, row_len: usize) -> HeadDims {
+    HeadDims { b: ctx.b, t: ctx.t, h: cfg.n_head, d: cfg.head_dim(), row_len }
+}
+
+fn attn_dims(cfg: &ModelConfig, ctx: &Ctx<'_>) -> AttnDims {
+    AttnDims::new(ctx.b, cfg.n_head, ctx.t, cfg.head_dim())
+}
+
+fn rope_dims(cfg: &ModelConfig, ctx: &Ctx<'_>) -> RopeDims {
+    // [B, H, T, D] seen as [B·H, T, 1, D]: row t of every head sits at position t.
+    RopeDims { b: ctx.b * cfg.n_head, t: ctx.t, h: 1, d: cfg.head_dim() }
+}
+
+/// `s.proj = attn(x) · W_projᵀ + b` and the saved q, k, v, lse, att.
+fn attn_forward(cfg: &ModelConfig, ctx: &Ctx<'_>, p: &LayerTensors<&[f32]>, la: &mut LayerActs<&mut [f32]>, x: &[f32], s: &mut FwdScratch<'_>, bias: Option<&[f32]>) -> Result<()> {
+    let (rows, c) = (ctx.rows(), cfg.n_embd);
+    // qkv = x · W_attnᵀ + b_attn
+    linear_fwd(s.qkv, x, &p.c_attn, rows, c, 3 * c)?;
+    let hd = head_dims(cfg, ctx, 3 * c);
+    for (dst, col) in [(&mut *la.q, 0), (&mut *la.k, c)] {
+        match &ctx.rope {
+            Some(table) => {
+                rows_to_heads(s.heads_tmp, s.qkv, col, hd);
+                // q = RoPE(q_pre), k = RoPE(k_pre)
+                table.forward(dst, s.heads_tmp, rope_dims(cfg, ctx))?;
+            }
+            None => rows_to_heads(dst, s.qkv, col, hd),
+        }
+    }
+    rows_to_heads(la.v, s.qkv, 2 * c, hd);
+    let options = AttnOptions { causal: cfg.causal, key_padding: ctx.key_padding, bias };
+    // att = softmax(q kᵀ / √D + bias + mask) v
+    attention_forward_lse(la.att, la.lse, la.q, la.k, la.v, attn_dims(cfg, ctx), options)?;
+    heads_to_rows(s.merged, la.att, 0, head_dims(cfg, ctx, c));
+    // proj = merged · W_projᵀ + b_proj
+    linear_fwd(s.proj, s.merged, &p.attn_proj, rows, c, c)
+}
+
+/// `proj = MLP(x)`, saving fc (, up) and act.
+fn mlp_forward(cfg: &ModelConfig, ctx: &Ctx<'_>, p: &LayerTensors<&[f32]>, la: &mut LayerActs<&mut [f32]>, x: &[f32], proj: &mut [f32]) -> Result<()> {
+    let (rows, c, f) = (ctx.rows(), cfg.n_embd, cfg.ffn_hidden);
+    // fc = x · W_fcᵀ + b_fc
+    linear_fwd(la.fc, x, &p.c_fc, rows, c, f)?;
+    match (cfg.ffn, &p.c_up, la.up.as_deref_mut()) {
+        // act = gelu(fc)
+        (Ffn::Gelu, _, _) => activation_forward(la.act, la.fc, Activation::Gelu)?,
+        (Ffn::Glu(kind), Some(c_up), Some(up)) => {
+            // up = x · W_upᵀ + b_up;  act = act(fc) ⊙ up
+            linear_fwd(up, x, c_up, rows, c, f)?;
+            glu_forward(la.act, la.fc, up, kind)?;
+        }
+        _ => return Err(Error::InvalidArgument("model: GLU buffers missing".into())),
+    }
+    // proj = act · W_projᵀ + b_proj
+    linear_fwd(proj, la.act, &p.mlp_proj, rows, f, c)
+}
+
+fn maybe_dropout(x: &mut [f32], mask: Option<&mut [f32]>, cfg: &ModelConfig, ctx: &Ctx<'_>, site: u64) {
+    if let (Some(mask), Some(seed)) = (mask, ctx.dropout_seed) {
+        dropout_mask(mask, cfg.dropout, seed, site);
+        apply_mask(x, mask);
+    }
+}
+
+/// Runs the model; returns the mean loss when `ctx.targets` is given. `a` must be planned for
+/// exactly `(ctx.b, ctx.t)` (with the masks when `ctx.dropout_seed` is set).
+pub fn forward(cfg: &ModelConfig, p: &Tensors<&[f32]>, a: &mut Acts<&mut [f32]>, ctx: &Ctx<'_>) -> Result<Option<f32>> {
+    let (rows, c, v, t) = (ctx.rows(), cfg.n_embd, cfg.vocab_size, ctx.t);
+    let wpe = match cfg.positional {
+        Positional::Learned => p.wpe,
+        Positional::Sinusoidal => ctx.sinusoid,
+        _ => None,
+    };
+    let dims = EmbeddingDims { b: ctx.b, t, c, vocab: v, max_positions: cfg.block_size };
+    // emb = wte[ids] (+ wpe[t])
+    embedding_forward(a.emb, ctx.ids, p.wte, wpe, dims, 0)?;
+    maybe_dropout(a.emb, a.emb_mask.as_deref_mut(), cfg, ctx, 0);
+    let rel = |num_buckets, max_distance| RelativeDims { t, h: cfg.n_head, causal: cfg.causal, num_buckets, max_distance };
+    match (cfg.positional, a.bias.as_deref_mut()) {
+        (Positional::Alibi, Some(bias)) => alibi_bias(bias, ctx.alibi_slopes.unwrap_or(&[]), t),
+        (Positional::Relative { num_buckets, max_distance }, Some(bias)) => {
+            let table = p.rel_bias.ok_or_else(|| Error::InvalidArgument("model: rel_bias missing".into()))?;
+            // bias[h, i, j] = rel_bias[bucket(j − i), h]
+            relative_bias_forward(bias, table, rel(num_buckets, max_distance));
+        }
+        _ => {}
+    }
+    let Acts { emb, layers, norm_f, logits, probs, losses, bias, qkv, heads_tmp, merged, proj, .. } = a;
+    let bias = bias.as_deref();
+    let mut s = FwdScratch { qkv, heads_tmp, merged, proj };
+    let pre = cfg.norm_placement == NormPlacement::Pre;
+    for l in 0..cfg.n_layer {
+        let (done, rest) = layers.split_at_mut(l);
+        let x: &[f32] = if l == 0 { emb } else { &*done[l - 1].out };
+        let la = &mut rest[0];
+        let lp = &p.layers[l];
+        let site = 1 + 2 * l as u64;
+        if pre {
+            let attn_in = la.norm1.out.take().unwrap_or_default();
+            norm_fwd(cfg, attn_in, &mut la.norm1, x, &lp.ln_1)?; // attn_in = N1(x)
+            attn_forward(cfg, ctx, lp, la, attn_in, &mut s, bias)?;
+            la.norm1.out = Some(attn_in);
+            maybe_dropout(s.proj, la.attn_mask.as_deref_mut(), cfg, ctx, site);
+            let mid = la.mid.as_deref_mut().unwrap_or_default();
+            residual_forward(mid, x, s.proj)?; // mid = x + proj
+            let mlp_in = la.norm2.out.take().unwrap_or_default();
+            norm_fwd(cfg, mlp_in, &mut la.norm2, mid, &lp.ln_2)?; // mlp_in = N2(mid)
+            mlp_forward(cfg, ctx, lp, la, mlp_in, s.proj)?;
+            la.norm2.out = Some(mlp_in);
+            maybe_dropout(s.proj, la.mlp_mask.as_deref_mut(), cfg, ctx, site + 1);
+            let mid = la.mid.as_deref().unwrap_or_default();
+            residual_forward(la.out, mid, s.proj)?; // out = mid + proj
+        } else {
+            attn_forward(cfg, ctx, lp, la, x, &mut s, bias)?;
+            maybe_dropout(s.proj, la.attn_mask.as_deref_mut(), cfg, ctx, site);
+            let sum1 = la.sum1.as_deref_mut().unwrap_or_default();
+            residual_forward(sum1, x, s.proj)?; // sum1 = x + proj
+            let h1 = la.norm1.out.take().unwrap_or_default();
+            norm_fwd(cfg, h1, &mut la.norm1, sum1, &lp.ln_1)?; // h1 = N1(sum1)
+            mlp_forward(cfg, ctx, lp, la, h1, s.proj)?;
+            maybe_dropout(s.proj, la.mlp_mask.as_deref_mut(), cfg, ctx, site + 1);
+            let sum2 = la.sum2.as_deref_mut().unwrap_or_default();
+            residual_forward(sum2, h1, s.proj)?; // sum2 = h1 + proj
+            la.norm1.out = Some(h1);
+            norm_fwd(cfg, la.out, &mut la.norm2, sum2, &lp.ln_2)?; // out = N2(sum2)
+        }
+    }
+    let last: &[f32] = match layers.last() {
+        Some(la) => la.out,
+        None => emb,
+    };
+    let hidden: &[f32] = match (norm_f.as_mut(), &p.ln_f) {
+        (Some(nf), Some(w)) => {
+            let out = nf.out.take().unwrap_or_default();
+            norm_fwd(cfg, out, nf, last, w)?; // hidden = N_f(last)
+            nf.out = Some(out);
+            nf.out.as_deref().unwrap_or_default()
+        }
+        _ => last,
+    };
+    let head = p.lm_head.unwrap_or(p.wte);
+    // logits = hidden · W_headᵀ
+    matmul_forward(logits, hidden, head, None, MatmulDims::new(rows, c, v), MatmulForm::ABt)?;
+    match ctx.targets {
+        Some(targets) => {
+            let loss = crossentropy_forward(losses, probs, logits, targets, ctx.ignore_index, SoftmaxDims::new(rows, v))?;
+            Ok(Some(loss))
+        }
+        None => Ok(None),
+    }
+}
+
+/// Backward scratch borrowed out of [`GradScratch`].
+struct Bwd<'s> {
+    dres: &'s mut [f32],
+    dmid: &'s mut [f32],
+    dtmp: &'s mut [f32],
+    dq: &'s mut [f32],
+    dk: &'s mut [f32],
+    dv: &'s mut [f32],
+    datt: &'s mut [f32],
+    dqkv: &'s mut [f32],
+    dmerged: &'s mut [f32],
+    dfc: &'s mut [f32],
+    dup: Option<&'s mut [f32]>,
+    dact: &'s mut [f32],
+    dbias: Option<&'s mut [f32]>,
+}
+
+/// Gradients of [`mlp_forward`]: `dinp` ASSIGNED from `dproj`; parameter gradients added.
+#[allow(clippy::too_many_arguments)]
+fn mlp_backward(cfg: &ModelConfig, ctx: &Ctx<'_>, dinp: &mut [f32], dproj: &[f32], bw_fc: &mut [f32], bw_up: Option<&mut [f32]>, bw_act: &mut [f32], x: &[f32], p: &LayerTensors<&[f32]>, g: &mut LayerTensors<&mut [f32]>, la: &LayerActs<&mut [f32]>) -> Result<()> {
+    let (rows, c, f) = (ctx.rows(), cfg.n_embd, cfg.ffn_hidden);
+    // proj = act · W_projᵀ + b_proj
+    bw_act.fill(0.0);
+    let d = MatmulDims::new(rows, f, c);
+    matmul_backward(bw_act, g.mlp_proj.weight, g.mlp_proj.bias.as_deref_mut(), dproj, la.act, p.mlp_proj.weight, d, MatmulForm::ABt)?;
+    dinp.fill(0.0);
+    let d = MatmulDims::new(rows, c, f);
+    match (cfg.ffn, bw_up, la.up.as_deref(), &p.c_up, g.c_up.as_mut()) {
+        // act = gelu(fc)
+        (Ffn::Gelu, ..) => activation_backward(bw_fc, bw_act, la.fc, Activation::Gelu)?,
+        (Ffn::Glu(kind), Some(dup), Some(up), Some(pu), Some(gu)) => {
+            // act = act(fc) ⊙ up
+            glu_backward(bw_fc, dup, bw_act, la.fc, up, kind)?;
+            // up = x · W_upᵀ + b_up
+            matmul_backward(dinp, gu.weight, gu.bias.as_deref_mut(), dup, x, pu.weight, d, MatmulForm::ABt)?;
+        }
+        _ => return Err(Error::InvalidArgument("model: GLU buffers missing".into())),
+    }
+    // fc = x · W_fcᵀ + b_fc
+    matmul_backward(dinp, g.c_fc.weight, g.c_fc.bias.as_deref_mut(), bw_fc, x, p.c_fc.weight, d, MatmulForm::ABt)
+}
+
+/// Gradients of [`attn_forward`]: `dinp` (in `bw.dtmp`/`dmid` as chosen by the caller) ASSIGNED.
+#[allow(clippy::too_many_arguments)]
+fn attn_backward(cfg: &ModelConfig, ctx: &Ctx<'_>, dinp: &mut [f32], dproj: &[f32], bw: &mut AttnBwd<'_, '_>, x: &[f32], p: &LayerTensors<&[f32]>, g: &mut LayerTensors<&mut [f32]>, la: &LayerActs<&mut [f32]>, bias: Option<&[f32]>) -> Result<()> {
+    let (rows, c) = (ctx.rows(), cfg.n_embd);
+    heads_to_rows(bw.merged, la.att, 0, head_dims(cfg, ctx, c));
+    // proj = merged · W_projᵀ + b_proj
+    bw.dmerged.fill(0.0);
+    let d = MatmulDims::new(rows, c, c);
+    matmul_backward(bw.dmerged, g.attn_proj.weight, g.attn_proj.bias.as_deref_mut(), dproj, bw.merged, p.attn_proj.weight, d, MatmulForm::ABt)?;
+    rows_to_heads(bw.datt, bw.dmerged, 0, head_dims(cfg, ctx, c));
+    let options = AttnOptions { causal: cfg.causal, key_padding: ctx.key_padding, bias };
+    // att = softmax(q kᵀ / √D + bias + mask) v
+    attention_backward_lse(bw.dq, bw.dk, bw.dv, bw.dbias.as_deref_mut(), bw.datt, la.lse, la.q, la.k, la.v, la.att, attn_dims(cfg, ctx), options)?;
+    let hd = head_dims(cfg, ctx, 3 * c);
+    for (dsrc, col) in [(&*bw.dq, 0), (&*bw.dk, c)] {
+        match &ctx.rope {
+            Some(table) => {
+                // q = RoPE(q_pre)  →  dq_pre = RoPE⁻¹(dq)
+                table.backward(bw.datt, dsrc, rope_dims(cfg, ctx))?;
+                heads_to_rows(bw.dqkv, bw.datt, col, hd);
+            }
+            None => heads_to_rows(bw.dqkv, dsrc, col, hd),
+        }
+    }
+    heads_to_rows(bw.dqkv, bw.dv, 2 * c, hd);
+    // qkv = x · W_attnᵀ + b_attn
+    dinp.fill(0.0);
+    let d = MatmulDims::new(rows, c, 3 * c);
+    matmul_backward(dinp, g.c_attn.weight, g.c_attn.bias.as_deref_mut(), bw.dqkv, x, p.c_attn.weight, d, MatmulForm::ABt)
+}
+
+struct AttnBwd<'a, 's> {
+    merged: &'a mut [f32],
+    dmerged: &'a mut [f32],
+    datt: &'a mut [f32],
+    dq: &'a mut [f32],
+    dk: &'a mut [f32],
+    dv: &'a mut [f32],
+    dqkv: &'a mut [f32],
+    dbias: &'a mut Option<&'s mut [f32]>,
+}
+
+fn add_into(acc: &mut [f32], x: &[f32]) {
+    for (a, &b) in acc.iter_mut().zip(x) {
+        *a += b;
+    }
+}
+
+/// Adds the gradients of `scale · loss` to `g`; `a` holds the forward of the same `ctx`
+/// (with targets). `g` accumulates; activation gradients are overwritten.
+pub fn backward(cfg: &ModelConfig, p: &Tensors<&[f32]>, g: &mut Tensors<&mut [f32]>, a: &mut Acts<&mut [f32]>, ctx: &Ctx<'_>, scale: f32) -> Result<()> {
+    let targets = ctx.targets.ok_or_else(|| Error::InvalidArgument("model: backward needs targets".into()))?;
+    let (rows, c, v) = (ctx.rows(), cfg.n_embd, cfg.vocab_size);
+    let Acts { emb, emb_mask, layers, norm_f, logits, probs, bias, merged, grad, .. } = a;
+    let gs: &mut GradScratch<&mut [f32]> = grad.as_mut().ok_or_else(|| Error::InvalidArgument("model: not planned for training".into()))?;
+    let GradScratch { dres, dmid, dtmp, dq, dk, dv, datt, dqkv, dmerged, dfc, dup, dact, dbias } = gs;
+    let mut bw = Bwd { dres, dmid, dtmp, dq, dk, dv, datt, dqkv, dmerged, dfc, dup: dup.as_deref_mut(), dact, dbias: dbias.as_deref_mut() };
+    if let Some(db) = bw.dbias.as_deref_mut() {
+        db.fill(0.0);
+    }
+    let bias = bias.as_deref();
+    // loss = mean CE(softmax(logits), targets) · scale
+    let mean_scale = crossentropy_mean_scale(targets, ctx.ignore_index) * scale;
+    let dlogits: &mut [f32] = logits;
+    crossentropy_backward(dlogits, probs, targets, ctx.ignore_index, SoftmaxDims::new(rows, v), mean_scale)?;
+    let pre = cfg.norm_placement == NormPlacement::Pre;
+    let last: &[f32] = match layers.last() {
+        Some(la) => la.out,
+        None => emb,
+    };
+    let hidden: &[f32] = norm_f.as_ref().and_then(|nf| nf.out.as_deref()).unwrap_or(last);
+    let (head, dhead) = match (p.lm_head, g.lm_head.as_deref_mut()) {
+        (Some(w), Some(dw)) => (w, dw),
+        _ => (p.wte, &mut *g.wte),
+    };
+    // logits = hidden · W_headᵀ
+    bw.dres.fill(0.0);
+    matmul_backward(bw.dres, dhead, None, dlogits, hidden, head, MatmulDims::new(rows, c, v), MatmulForm::ABt)?;
+    if let (Some(nf), Some(w), Some(gw)) = (norm_f.as_ref(), &p.ln_f, g.ln_f.as_mut()) {
+        // hidden = N_f(last)
+        norm_bwd(cfg, bw.dtmp, gw, bw.dres, nf, last, w)?;
+        std::mem::swap(&mut bw.dres, &mut bw.dtmp);
+    }
+    for l in (0..cfg.n_layer).rev() {
+        let (done, rest) = layers.split_at(l);
+        let x: &[f32] = if l == 0 { emb } else { &*done[l - 1].out };
+        let la = &rest[0];
+        let (lp, lg) = (&p.layers[l], &mut g.layers[l]);
+        let mut ab = AttnBwd { merged, dmerged: bw.dmerged, datt: bw.datt, dq: bw.dq, dk: bw.dk, dv: bw.dv, dqkv: bw.dqkv, dbias: &mut bw.dbias };
+        if pre {
+            // out = mid + proj_mlp
+            bw.dmid.copy_from_slice(bw.dres);
+            if let Some(mask) = la.mlp_mask.as_deref() {
+                apply_mask(bw.dres, mask);
+            }
+            let mlp_in = la.norm2.out.as_deref().unwrap_or_default();
+            mlp_backward(cfg, ctx, bw.dtmp, bw.dres, bw.dfc, bw.dup.as_deref_mut(), bw.dact, mlp_in, lp, lg, la)?;
+            // mlp_in = N2(mid)
+            let mid = la.mid.as_deref().unwrap_or_default();
+            norm_bwd(cfg, bw.dres, &mut lg.ln_2, bw.dtmp, &la.norm2, mid, &lp.ln_2)?;
+            add_into(bw.dmid, bw.dres);
+            // mid = x + proj_attn
+            bw.dres.copy_from_slice(bw.dmid);
+            if let Some(mask) = la.attn_mask.as_deref() {
+                apply_mask(bw.dmid, mask);
+            }
+            let attn_in = la.norm1.out.as_deref().unwrap_or_default();
+            attn_backward(cfg, ctx, bw.dtmp, bw.dmid, &mut ab, attn_in, lp, lg, la, bias)?;
+            // attn_in = N1(x)
+            norm_bwd(cfg, bw.dmid, &mut lg.ln_1, bw.dtmp, &la.norm1, x, &lp.ln_1)?;
+            add_into(bw.dres, bw.dmid);
+        } else {
+            // out = N2(sum2)
+            let sum2 = la.sum2.as_deref().unwrap_or_default();
+            norm_bwd(cfg, bw.dtmp, &mut lg.ln_2, bw.dres, &la.norm2, sum2, &lp.ln_2)?;
+            // sum2 = h1 + proj_mlp
+            bw.dmid.copy_from_slice(bw.dtmp);
+            if let Some(mask) = la.mlp_mask.as_deref() {
+                apply_mask(bw.dtmp, mask);
+            }
+            let h1 = la.norm1.out.as_deref().unwrap_or_default();
+            mlp_backward(cfg, ctx, bw.dres, bw.dtmp, bw.dfc, bw.dup.as_deref_mut(), bw.dact, h1, lp, lg, la)?;
+            add_into(bw.dmid, bw.dres);
+            // h1 = N1(sum1)
+            let sum1 = la.sum1.as_deref().unwrap_or_default();
+            norm_bwd(cfg, bw.dtmp, &mut lg.ln_1, bw.dmid, &la.norm1, sum1, &lp.ln_1)?;
+            // sum1 = x + proj_attn
+            bw.dres.copy_from_slice(bw.dtmp);
+            if let Some(mask) = la.attn_mask.as_deref() {
+                apply_mask(bw.dtmp, mask);
+            }
+            attn_backward(cfg, ctx, bw.dmid, bw.dtmp, &mut ab, x, lp, lg, la, bias)?;
+            add_into(bw.dres, bw.dmid);
+        }
+    }
+    // emb = dropout(wte[ids] + wpe[t])
+    if let Some(mask) = emb_mask.as_deref() {
+        apply_mask(bw.dres, mask);
+    }
+    let dims = EmbeddingDims { b: ctx.b, t: ctx.t, c, vocab: v, max_positions: cfg.block_size };
+    embedding_backward(g.wte, g.wpe.as_deref_mut(), bw.dres, ctx.ids, dims, 0)?;
+    if let (Positional::Relative { num_buckets, max_distance }, Some(dtable), Some(db)) =
+        (cfg.positional, g.rel_bias.as_deref_mut(), bw.dbias.as_deref())
+    {
+        let dims = RelativeDims { t: ctx.t, h: cfg.n_head, causal: cfg.causal, num_buckets, max_distance };
+        // bias[h, i, j] = rel_bias[bucket(j − i), h]
+        relative_bias_backward(dtable, db, dims);
+    }
+    Ok(())
+}

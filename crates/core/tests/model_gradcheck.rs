@@ -1,0 +1,131 @@
+//! Whole-model gradient check: for every positional × norm × placement × FFN combination of
+//! a tiny model, the analytic gradient of the loss (`Model::loss_and_grads`) against central
+//! finite differences of the loss, tensor by tensor, along a random direction per tensor
+//! (`(L(p + εu) − L(p − εu)) / 2ε` vs `∇L · u`), plus a few single entries.
+//! Native only: it is a check of the wiring, the kernels are checked on wasm32 already.
+#![cfg(not(target_arch = "wasm32"))]
+
+use wasmformer_core::kernels::glu::GluKind;
+use wasmformer_core::model::params::InitRng;
+use wasmformer_core::model::{Ffn, Model, ModelConfig, NormKind, NormPlacement, Positional};
+
+const B: usize = 2;
+const T: usize = 5;
+
+fn config(positional: Positional, norm: NormKind, placement: NormPlacement, ffn: Ffn, variant: usize) -> ModelConfig {
+    let mut cfg = ModelConfig::gpt(7, 6, 2, 2, 8);
+    cfg.positional = positional;
+    cfg.norm = norm;
+    cfg.norm_placement = placement;
+    cfg.ffn = ffn;
+    cfg.ffn_hidden = if ffn == Ffn::Gelu { 16 } else { 12 };
+    cfg.tie_embeddings = variant % 2 == 0;
+    cfg.bias = variant % 3 != 2;
+    cfg
+}
+
+/// Larger-than-init random parameters so every path carries a real gradient.
+fn randomize(model: &mut Model, seed: u64) {
+    let specs = model.specs().to_vec();
+    let mut rng = InitRng::new(seed);
+    let params = model.params_mut();
+    for spec in specs {
+        let out = &mut params[spec.offset..spec.offset + spec.len()];
+        let is_norm_weight = spec.name.contains("ln_") && spec.name.ends_with(".weight");
+        rng.fill_normal(out, if is_norm_weight { 0.2 } else { 0.5 });
+        if is_norm_weight {
+            out.iter_mut().for_each(|w| *w += 1.0);
+        }
+    }
+}
+
+fn batch(seed: u64, vocab: usize) -> (Vec<u32>, Vec<i32>) {
+    let mut state = seed;
+    let mut next = || {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (state >> 33) as usize
+    };
+    let ids: Vec<u32> = (0..B * T).map(|_| (next() % vocab) as u32).collect();
+    let mut targets: Vec<i32> = (0..B * T).map(|_| (next() % vocab) as i32).collect();
+    targets[3] = -100; // ignored by the loss
+    (ids, targets)
+}
+
+fn check(cfg: ModelConfig, label: &str) -> Vec<String> {
+    let mut model = Model::new(cfg.clone(), 1).unwrap();
+    randomize(&mut model, 42);
+    let (ids, targets) = batch(7, cfg.vocab_size);
+    model.loss_and_grads(&ids, &targets, B, T).unwrap();
+    let grads = model.grads().unwrap().to_vec();
+    let specs = model.specs().to_vec();
+    let base = model.params().to_vec();
+    let loss_at = |params: &[f32], model: &mut Model| {
+        model.params_mut().copy_from_slice(params);
+        f64::from(model.eval_loss(&ids, &targets, B, T).unwrap())
+    };
+    // ReLU's kink: a smaller step crosses fewer kinks, at the price of more f32 rounding noise.
+    let relu = cfg.ffn == Ffn::Glu(GluKind::ReGlu);
+    let (eps, atol) = if relu { (3e-4f32, 5e-3) } else { (1e-3f32, 2e-3) };
+    let mut rng = InitRng::new(99);
+    let mut failures = Vec::new();
+    for spec in &specs {
+        let range = spec.offset..spec.offset + spec.len();
+        let mut direction = vec![0.0f32; spec.len()];
+        rng.fill_normal(&mut direction, 1.0);
+        let (mut plus, mut minus) = (base.clone(), base.clone());
+        for (i, &u) in range.clone().zip(&direction) {
+            plus[i] += eps * u;
+            minus[i] -= eps * u;
+        }
+        let numeric = (loss_at(&plus, &mut model) - loss_at(&minus, &mut model)) / (2.0 * f64::from(eps));
+        let analytic: f64 = grads[range].iter().zip(&direction).map(|(&g, &u)| f64::from(g) * f64::from(u)).sum();
+        let tol = atol + 2e-2 * numeric.abs().max(analytic.abs());
+        if (numeric - analytic).abs() > tol || !analytic.is_finite() {
+            failures.push(format!("{}: analytic {analytic:.6} vs numeric {numeric:.6}", spec.name));
+        }
+    }
+    // Every tensor that the loss reaches has a nonzero gradient (no silently cut path).
+    for spec in &specs {
+        let g = &grads[spec.offset..spec.offset + spec.len()];
+        if g.iter().all(|&x| x == 0.0) {
+            failures.push(format!("{}: all-zero gradient", spec.name));
+        }
+    }
+    failures.iter().map(|f| format!("{label}: {f}")).collect()
+}
+
+#[test]
+fn every_combination_matches_finite_differences() {
+    let positionals = [
+        Positional::Learned,
+        Positional::Sinusoidal,
+        Positional::None,
+        Positional::Relative { num_buckets: 8, max_distance: 16 },
+        Positional::Rope,
+        Positional::Alibi,
+    ];
+    let ffns = [Ffn::Gelu, Ffn::Glu(GluKind::SwiGlu), Ffn::Glu(GluKind::GeGlu), Ffn::Glu(GluKind::ReGlu)];
+    let (mut variant, mut failures) = (0, Vec::new());
+    for positional in positionals {
+        for norm in [NormKind::LayerNorm, NormKind::RmsNorm] {
+            for placement in [NormPlacement::Pre, NormPlacement::Post] {
+                for ffn in ffns {
+                    let label = format!("{positional:?} {norm:?} {placement:?} {ffn:?} (variant {variant})");
+                    failures.extend(check(config(positional, norm, placement, ffn, variant), &label));
+                    variant += 1;
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "gradient mismatches:\n  {}", failures.join("\n  "));
+}
+
+#[test]
+fn bidirectional_with_dropout_off_matches_too() {
+    for positional in [Positional::Learned, Positional::Relative { num_buckets: 8, max_distance: 16 }, Positional::Alibi] {
+        let mut cfg = config(positional, NormKind::LayerNorm, NormPlacement::Post, Ffn::Gelu, 0);
+        cfg.causal = false;
+        let failures = check(cfg, &format!("bidirectional {positional:?}"));
+        assert!(failures.is_empty(), "gradient mismatches:\n  {}", failures.join("\n  "));
+    }
+}
