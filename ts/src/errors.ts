@@ -59,6 +59,11 @@ export class OutOfMemoryError extends WasmformerError {
   override name = 'OutOfMemoryError';
 }
 
+/** Training produced a non-finite loss or gradient (the parameters were left unchanged). */
+export class NumericalError extends WasmformerError {
+  override name = 'NumericalError';
+}
+
 const BY_NAME: Record<string, new (message: string) => WasmformerError> = {
   ShapeError,
   InvalidArgumentError,

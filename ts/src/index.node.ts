@@ -4,3 +4,5 @@ import { setPlatform } from './wasm/platform.js';
 
 setPlatform(nodePlatform);
 export * from './index.js';
+export { loadCheckpoint, saveCheckpoint } from './io/checkpoint.node.js';
+export type { LoadedCheckpoint } from './io/checkpoint.node.js';

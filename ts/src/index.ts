@@ -9,8 +9,31 @@ export * as kernels from './kernels/index.js';
 export { matmul } from './kernels/matmul.js';
 export type { MatmulForm, MatmulOptions } from './kernels/matmul.js';
 export { poolSmoke } from './diagnostics.js';
+export { GPT } from './models/gpt.js';
+export type { GPTConfigInput, GenerateOptions } from './models/gpt.js';
+export { TransformerModel } from './models/transformer.js';
+export type { MemoryPlan, NamedTensor, ParamSpec } from './models/transformer.js';
+export { gluHidden, resolveConfig } from './models/config.js';
+export type { FfnKind, NormKind, NormPlacement, Positional, TransformerConfig, TransformerConfigInput } from './models/config.js';
+export { Trainer } from './train/trainer.js';
+export type { EvalEvent, FitResult, StepEvent, TrainerOptions, TrainerState } from './train/trainer.js';
+export { TokenDataset } from './train/dataset.js';
+export type { TokenBatch, TokenSplit } from './train/dataset.js';
+export { Rng } from './train/rng.js';
+export { learningRateAt } from './train/schedule.js';
+export type { LrScheduleKind, LrScheduleOptions } from './train/schedule.js';
+export { lossCurveSvg } from './train/loss-curve.js';
+export type { LossPoint, LossSeries } from './train/loss-curve.js';
+export { CharTokenizer } from './tokenizers/char.js';
+export { grammarCorpus } from './data/grammar.js';
+export { readSafetensors, writeSafetensors } from './io/safetensors.js';
+export type { SafetensorsFile, SafetensorsTensor } from './io/safetensors.js';
 export type { PoolSmokeReport } from './diagnostics.js';
 export {
+  CheckpointError,
+  DisposedError,
+  NumericalError,
+  OutOfMemoryError,
   InvalidArgumentError,
   NotInitializedError,
   ShapeError,

@@ -7,6 +7,7 @@
 
 mod error;
 mod kernels;
+mod model;
 #[cfg(feature = "threads")]
 mod pool;
 

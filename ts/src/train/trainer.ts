@@ -1,0 +1,312 @@
+/**
+ * The trainer: nanoGPT's loop around a model whose whole step (forward, loss, backward,
+ * clipping, AdamW) is one WebAssembly call. Random windows from a token array, warm-up +
+ * cosine learning rate, gradient accumulation, weight-decay groups, periodic evaluation,
+ * early stopping, step/eval callbacks, and a state that checkpoints restore exactly.
+ */
+import { InvalidArgumentError, NumericalError, callWasm } from '../errors.js';
+import type { TransformerModel, MemoryPlan } from '../models/transformer.js';
+import { TokenDataset } from './dataset.js';
+import { Rng } from './rng.js';
+import { type LrScheduleKind, learningRateAt, validateSchedule } from './schedule.js';
+
+/** Trainer settings (nanoGPT names in camelCase). */
+export interface TrainerOptions {
+  /** Sequences per micro-batch (B). */
+  batchSize: number;
+  /** Tokens per sequence (T); default the model's blockSize. */
+  seqLen?: number;
+  /** Optimizer steps to run. */
+  maxSteps: number;
+  /** Peak learning rate (default 6e-4). */
+  lr?: number;
+  /** Final learning rate (default lr / 10). */
+  minLr?: number;
+  /** Linear warm-up steps (default 0). */
+  warmupSteps?: number;
+  /** Step where the decay reaches minLr (default maxSteps). */
+  decaySteps?: number;
+  /** Learning-rate shape after warm-up (default 'cosine'). */
+  schedule?: LrScheduleKind;
+  /** Decoupled weight decay on linear weights (default 0.1). */
+  weightDecay?: number;
+  /** Also decay embeddings (default false; norms and biases never). */
+  decayEmbeddings?: boolean;
+  /** AdamW β1 (default 0.9). */
+  beta1?: number;
+  /** AdamW β2 (default 0.95). */
+  beta2?: number;
+  /** AdamW ε (default 1e-8). */
+  eps?: number;
+  /** Global-norm clipping threshold; 0 disables (default 1). */
+  gradClip?: number;
+  /** Micro-batches per step (default 1). */
+  gradAccumSteps?: number;
+  /** Evaluate every this many steps; 0 = never (default 0). */
+  evalInterval?: number;
+  /** Batches per evaluation (default 20). */
+  evalBatches?: number;
+  /** Seed of data sampling and dropout (default 1337). */
+  seed?: number;
+  /** Stop when the validation loss has not improved by `minDelta` for `patience` evaluations. */
+  earlyStopping?: { patience: number; minDelta?: number };
+}
+
+/** Emitted after every step. */
+export interface StepEvent {
+  /** 1-based count of steps done. */
+  step: number;
+  loss: number;
+  lr: number;
+  gradNorm: number;
+  /** Tokens per second of this step. */
+  tokensPerSec: number;
+  /** Milliseconds of this step. */
+  stepMs: number;
+}
+
+/** Emitted after every evaluation. */
+export interface EvalEvent {
+  step: number;
+  trainLoss: number;
+  valLoss: number | undefined;
+  bestValLoss: number | undefined;
+}
+
+/** What `fit` returns. */
+export interface FitResult {
+  steps: number;
+  stoppedEarly: boolean;
+  finalLoss: number;
+  bestValLoss: number | undefined;
+  /** Mean milliseconds per training step (evaluation excluded). */
+  msPerStep: number;
+}
+
+/** Everything needed to resume exactly (JSON-safe). */
+export interface TrainerState {
+  step: number;
+  dataRng: number[];
+  bestValLoss: number | null;
+  evalsWithoutImprovement: number;
+  history: { train: { step: number; loss: number }[]; val: { step: number; loss: number }[] };
+}
+
+type Resolved = Required<Omit<TrainerOptions, 'earlyStopping'>> & { earlyStopping?: { patience: number; minDelta: number } };
+
+function resolve(options: TrainerOptions, blockSize: number): Resolved {
+  const lr = options.lr ?? 6e-4;
+  const r: Resolved = {
+    batchSize: options.batchSize,
+    seqLen: options.seqLen ?? blockSize,
+    maxSteps: options.maxSteps,
+    lr,
+    minLr: options.minLr ?? lr / 10,
+    warmupSteps: options.warmupSteps ?? 0,
+    decaySteps: options.decaySteps ?? options.maxSteps,
+    schedule: options.schedule ?? 'cosine',
+    weightDecay: options.weightDecay ?? 0.1,
+    decayEmbeddings: options.decayEmbeddings ?? false,
+    beta1: options.beta1 ?? 0.9,
+    beta2: options.beta2 ?? 0.95,
+    eps: options.eps ?? 1e-8,
+    gradClip: options.gradClip ?? 1,
+    gradAccumSteps: options.gradAccumSteps ?? 1,
+    evalInterval: options.evalInterval ?? 0,
+    evalBatches: options.evalBatches ?? 20,
+    seed: options.seed ?? 1337,
+  };
+  if (options.earlyStopping) r.earlyStopping = { patience: options.earlyStopping.patience, minDelta: options.earlyStopping.minDelta ?? 0 };
+  for (const key of ['batchSize', 'seqLen', 'maxSteps', 'gradAccumSteps', 'evalBatches'] as const) {
+    if (!Number.isInteger(r[key]) || r[key] < 1) throw new InvalidArgumentError(`trainer: ${key} must be an integer >= 1, got ${r[key]}`);
+  }
+  if (!Number.isInteger(r.evalInterval) || r.evalInterval < 0) throw new InvalidArgumentError(`trainer: evalInterval must be an integer >= 0, got ${r.evalInterval}`);
+  if (!Number.isSafeInteger(r.seed)) throw new InvalidArgumentError(`trainer: seed must be a safe integer, got ${r.seed}`);
+  for (const [key, v] of [['weightDecay', r.weightDecay], ['gradClip', r.gradClip]] as const) {
+    if (!(v >= 0) || !Number.isFinite(v)) throw new InvalidArgumentError(`trainer: ${key} must be a finite number >= 0, got ${v}`);
+  }
+  for (const [key, v] of [['beta1', r.beta1], ['beta2', r.beta2]] as const) {
+    if (!(v >= 0 && v < 1)) throw new InvalidArgumentError(`trainer: ${key} must be in [0, 1), got ${v}`);
+  }
+  if (!(r.eps > 0)) throw new InvalidArgumentError(`trainer: eps must be > 0, got ${r.eps}`);
+  if (r.seqLen > blockSize) throw new InvalidArgumentError(`trainer: seqLen ${r.seqLen} exceeds the model's blockSize ${blockSize}`);
+  if (r.earlyStopping && (!Number.isInteger(r.earlyStopping.patience) || r.earlyStopping.patience < 1)) {
+    throw new InvalidArgumentError(`trainer: earlyStopping.patience must be an integer >= 1`);
+  }
+  validateSchedule({ lr: r.lr, minLr: r.minLr, warmupSteps: r.warmupSteps, decaySteps: r.decaySteps, schedule: r.schedule });
+  return r;
+}
+
+/** Trains a model on token arrays. */
+export class Trainer {
+  /** Resolved options. */
+  readonly options: Readonly<Resolved>;
+  /** Bytes planned for training (parameters, gradients, AdamW, activations). */
+  readonly memory: MemoryPlan;
+  readonly #model: TransformerModel;
+  readonly #train: TokenDataset;
+  readonly #val: TokenDataset | undefined;
+  #state: TrainerState;
+  #rng: Rng;
+  readonly #listeners = { step: new Set<(e: StepEvent) => void>(), eval: new Set<(e: EvalEvent) => void>() };
+
+  /**
+   * @param model - a GPT (or another causal transformer)
+   * @param data - `train` (and optional `val`) int32 token arrays
+   * @example
+   * ```ts
+   * const trainer = new Trainer(gpt, { train, val }, { batchSize: 12, maxSteps: 2000, lr: 1e-3 });
+   * trainer.on('step', (e) => console.log(e.step, e.loss));
+   * await trainer.fit();
+   * ```
+   */
+  constructor(model: TransformerModel, data: { train: Int32Array; val?: Int32Array }, options: TrainerOptions) {
+    this.#model = model;
+    this.options = resolve(options, model.config.blockSize);
+    const { seqLen, batchSize } = this.options;
+    this.#train = new TokenDataset(data.train, { blockSize: seqLen, batchSize });
+    this.#val = data.val ? new TokenDataset(data.val, { blockSize: seqLen, batchSize }) : undefined;
+    this.#rng = new Rng(this.options.seed);
+    this.#state = { step: 0, dataRng: this.#rng.getState(), bestValLoss: null, evalsWithoutImprovement: 0, history: { train: [], val: [] } };
+    this.memory = model.plan(batchSize, seqLen, true);
+  }
+
+  /** Steps done so far. */
+  get step(): number {
+    return this.#state.step;
+  }
+
+  /** Subscribes to `'step'` or `'eval'` events; returns the unsubscribe function. */
+  on<K extends 'step' | 'eval'>(event: K, listener: K extends 'step' ? (e: StepEvent) => void : (e: EvalEvent) => void): () => void {
+    const set = this.#listeners[event] as Set<typeof listener>;
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  /** The learning rate at `step` (0-based). */
+  lrAt(step: number): number {
+    const { lr, minLr, warmupSteps, decaySteps, schedule } = this.options;
+    return learningRateAt(step, { lr, minLr, warmupSteps, decaySteps, schedule });
+  }
+
+  /**
+   * One optimizer step (all micro-batches in one WebAssembly call).
+   * @throws NumericalError if the loss or gradient is not finite (parameters unchanged).
+   */
+  trainStep(): StepEvent {
+    const { batchSize, seqLen, gradAccumSteps, weightDecay, decayEmbeddings, beta1, beta2, eps, gradClip, seed } = this.options;
+    const n = batchSize * seqLen;
+    const ids = new Uint32Array(gradAccumSteps * n);
+    const targets = new Int32Array(gradAccumSteps * n);
+    for (let micro = 0; micro < gradAccumSteps; micro++) {
+      const batch = this.#train.sampleBatch(this.#rng);
+      ids.set(batch.inputs, micro * n);
+      targets.set(batch.targets, micro * n);
+    }
+    const lr = this.lrAt(this.#state.step);
+    const dropoutSeed = (seed * 1_000_003 + this.#state.step) % 2 ** 52;
+    const start = performance.now();
+    const handle = this.#model._wasm();
+    const [loss = NaN, gradNorm = NaN, applied = 0] = callWasm(() =>
+      handle.trainStep(ids, targets, gradAccumSteps, batchSize, seqLen, lr, weightDecay, decayEmbeddings, beta1, beta2, eps, gradClip, dropoutSeed),
+    );
+    const stepMs = performance.now() - start;
+    if (applied !== 1) {
+      throw new NumericalError(
+        `training step ${this.#state.step + 1}: loss ${loss} / gradient norm ${gradNorm} is not finite; ` +
+          'the parameters were left unchanged (lower the learning rate or enable gradClip)',
+      );
+    }
+    this.#state.step += 1;
+    this.#state.dataRng = this.#rng.getState();
+    this.#state.history.train.push({ step: this.#state.step, loss });
+    const event: StepEvent = { step: this.#state.step, loss, lr, gradNorm, stepMs, tokensPerSec: (gradAccumSteps * n) / (stepMs / 1000) };
+    for (const fn of this.#listeners.step) fn(event);
+    return event;
+  }
+
+  /**
+   * Mean loss over `batches` random batches of a split (default the validation split, else
+   * train). Deterministic for a given step (its own random stream), so it never disturbs
+   * the training data order.
+   */
+  evaluate(split: 'train' | 'val' = 'val', batches = this.options.evalBatches): number {
+    const data = split === 'val' ? this.#val : this.#train;
+    if (!data) throw new InvalidArgumentError('evaluate: no validation data was given');
+    const rng = new Rng(this.options.seed + 7919 * (this.#state.step + 1));
+    let total = 0;
+    for (let i = 0; i < batches; i++) {
+      const b = data.sampleBatch(rng);
+      total += this.#model.loss(b.inputs, b.targets, this.options.batchSize, this.options.seqLen);
+    }
+    return total / batches;
+  }
+
+  /** Evaluates train (and val) loss, records them, updates early-stopping state. */
+  runEvaluation(): EvalEvent {
+    const trainLoss = this.evaluate('train');
+    const valLoss = this.#val ? this.evaluate('val') : undefined;
+    const s = this.#state;
+    if (valLoss !== undefined) {
+      s.history.val.push({ step: s.step, loss: valLoss });
+      const delta = this.options.earlyStopping?.minDelta ?? 0;
+      if (s.bestValLoss === null || valLoss < s.bestValLoss - delta) {
+        s.bestValLoss = valLoss;
+        s.evalsWithoutImprovement = 0;
+      } else {
+        s.evalsWithoutImprovement += 1;
+      }
+    }
+    const event: EvalEvent = { step: s.step, trainLoss, valLoss, bestValLoss: s.bestValLoss ?? undefined };
+    for (const fn of this.#listeners.eval) fn(event);
+    return event;
+  }
+
+  /**
+   * Trains until `maxSteps` (or early stopping, or `signal` aborts), evaluating every
+   * `evalInterval` steps and at the end. Yields to the event loop between steps, so
+   * progress output and pages stay responsive. `steps` runs at most that many steps now
+   * (the schedule still spans `maxSteps`); `signal` stops after the current step.
+   */
+  async fit(options: { signal?: AbortSignal; steps?: number } = {}): Promise<FitResult> {
+    const { evalInterval } = this.options;
+    const maxSteps = Math.min(this.options.maxSteps, this.#state.step + (options.steps ?? Infinity));
+    let stoppedEarly = false;
+    let trainMs = 0;
+    let stepsRun = 0;
+    let last = NaN;
+    while (this.#state.step < maxSteps && !options.signal?.aborted) {
+      const e = this.trainStep();
+      trainMs += e.stepMs;
+      stepsRun += 1;
+      last = e.loss;
+      const atEnd = this.#state.step === this.options.maxSteps;
+      if (evalInterval > 0 && (this.#state.step % evalInterval === 0 || atEnd)) {
+        this.runEvaluation();
+        const es = this.options.earlyStopping;
+        if (es && this.#state.evalsWithoutImprovement >= es.patience) {
+          stoppedEarly = true;
+          break;
+        }
+      }
+      await new Promise<void>((resolve) => setTimeout(resolve, 0));
+    }
+    return { steps: this.#state.step, stoppedEarly, finalLoss: last, bestValLoss: this.#state.bestValLoss ?? undefined, msPerStep: stepsRun > 0 ? trainMs / stepsRun : 0 };
+  }
+
+  /** A JSON-safe copy of the trainer's state (with the model and optimizer, resumes exactly). */
+  getState(): TrainerState {
+    return structuredClone(this.#state);
+  }
+
+  /** Restores a state from {@link getState}. */
+  setState(state: TrainerState): void {
+    this.#rng = Rng.fromState(state.dataRng);
+    this.#state = structuredClone(state);
+  }
+
+  /** Losses recorded so far. */
+  get history(): TrainerState['history'] {
+    return this.#state.history;
+  }
+}
