@@ -47,4 +47,12 @@ export default defineConfig([
     platform: 'node',
     onSuccess: async () => copyWasm(),
   },
+  {
+    ...common,
+    // The CLI imports the built library next to it instead of bundling a second copy.
+    entry: { cli: 'ts/src/cli.ts' },
+    format: ['esm'],
+    platform: 'node',
+    external: ['./index.node.js', 'cli-progress'],
+  },
 ]);

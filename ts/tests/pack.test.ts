@@ -1,6 +1,6 @@
 // The npm package as users get it: `npm pack`, install the tarball into an empty project,
 // use it from ESM and from CommonJS without any configuration.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,6 +55,19 @@ describe('npm pack', () => {
     expect(result.threads).toBe(2);
     expect(result.c).toEqual([19, 22, 43, 50]);
     expect(result.pool.every((n) => n > 0)).toBe(true);
+  });
+
+  it('installs the wasmformer CLI, which trains and saves a checkpoint', () => {
+    const bin = join(work, 'node_modules', '.bin', 'wasmformer');
+    expect(execFileSync(bin, ['--help'], { cwd: work, encoding: 'utf8' })).toMatch(/wasmformer train/);
+    const out = execFileSync(bin, ['train', '--steps', '3', '--n-layer', '1', '--n-embd', '32', '--block-size', '16',
+      '--batch-size', '4', '--eval-interval', '3', '--eval-batches', '2', '--out', 'run', '--sample-tokens', '10'],
+    { cwd: work, encoding: 'utf8', timeout: 120_000 });
+    expect(out).toMatch(/done: 3 steps/);
+    expect(out).toMatch(/saved: run\//);
+    const bad = spawnSync(bin, ['train', '--n-head', '3'], { cwd: work, encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/must be divisible by config.nHead \(3\)/);
   });
 
   it('works from CommonJS', () => {

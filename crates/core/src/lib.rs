@@ -7,6 +7,7 @@
 
 pub mod error;
 pub mod kernels;
+pub mod math;
 pub mod model;
 pub mod optim;
 pub mod par;

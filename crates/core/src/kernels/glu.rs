@@ -24,6 +24,7 @@
 //! gradients (`dinp`, `dgate`, `dup` are activation gradients).
 
 use crate::error::{check_len, Result};
+use crate::math::{fast_exp, fast_sigmoid};
 use crate::par::for_each_row_block;
 
 /// An elementwise activation.
@@ -66,10 +67,24 @@ impl GluKind {
     }
 }
 
+/// Runs `$body` with `$name` bound to `act` as a CONSTANT, so each activation gets its own
+/// straight-line loop (the per-element `match` folds away and the loop can vectorise).
+macro_rules! with_act {
+    ($act:expr, $name:ident => $body:expr) => {
+        match $act {
+            Activation::Gelu => { const $name: Activation = Activation::Gelu; $body }
+            Activation::GeluErf => { const $name: Activation = Activation::GeluErf; $body }
+            Activation::Silu => { const $name: Activation = Activation::Silu; $body }
+            Activation::Relu => { const $name: Activation = Activation::Relu; $body }
+            Activation::Sigmoid => { const $name: Activation = Activation::Sigmoid; $body }
+        }
+    };
+}
+
 /// `out = act(inp)`. `out, inp: [N, F]` (same length).
 pub fn activation_forward(out: &mut [f32], inp: &[f32], act: Activation) -> Result<()> {
     check_len("activation: out", inp.len(), out.len())?;
-    map2(out, inp, inp, |x, _| value(act, x));
+    with_act!(act, A => map2(out, inp, inp, |x, _| value(A, x)));
     Ok(())
 }
 
@@ -84,7 +99,7 @@ pub fn activation_backward(
     check_len("activation: dout", inp.len(), dout.len())?;
     check_len("activation: dinp", inp.len(), dinp.len())?;
     // out = act(inp)
-    map2(dinp, dout, inp, |g, x| g * derivative(act, x));
+    with_act!(act, A => map2(dinp, dout, inp, |g, x| g * derivative(A, x)));
     Ok(())
 }
 
@@ -93,7 +108,7 @@ pub fn glu_forward(out: &mut [f32], gate: &[f32], up: &[f32], kind: GluKind) -> 
     check_len("glu: up", gate.len(), up.len())?;
     check_len("glu: out", gate.len(), out.len())?;
     let act = kind.activation();
-    map2(out, gate, up, |g, u| value(act, g) * u);
+    with_act!(act, A => map2(out, gate, up, |g, u| value(A, g) * u));
     Ok(())
 }
 
@@ -114,14 +129,14 @@ pub fn glu_backward(
     check_len("glu: dup", n, dup.len())?;
     let act = kind.activation();
     // out = act(gate) ⊙ up  →  dgate = dout ⊙ up ⊙ act'(gate)
-    for_each_row_block(dgate, 1, MIN_ELEMS_PER_TASK, |rows, block| {
+    with_act!(act, A => for_each_row_block(dgate, 1, MIN_ELEMS_PER_TASK, |rows, block| {
         let (dout, gate, up) = (&dout[rows.clone()], &gate[rows.clone()], &up[rows]);
         for (((d, &g), &x), &u) in block.iter_mut().zip(dout).zip(gate).zip(up) {
-            *d = g * u * derivative(act, x);
+            *d = g * u * derivative(A, x);
         }
-    });
+    }));
     // out = act(gate) ⊙ up  →  dup = dout ⊙ act(gate)
-    map2(dup, dout, gate, |g, x| g * value(act, x));
+    with_act!(act, A => map2(dup, dout, gate, |g, x| g * value(A, x)));
     Ok(())
 }
 
@@ -144,14 +159,15 @@ const GELU_C: f32 = 0.044_715;
 #[inline]
 fn sigmoid(x: f32) -> f32 {
     // e^(−x) overflows to +inf for x < −88, giving exactly 0: fine.
-    1.0 / (1.0 + (-x).exp())
+    fast_sigmoid(x)
 }
 
 /// `act(x)` in f32.
-#[inline]
+#[inline(always)]
 fn value(act: Activation, x: f32) -> f32 {
     match act {
-        Activation::Gelu => 0.5 * x * (1.0 + (SQRT_2_OVER_PI * (x + GELU_C * x * x * x)).tanh()),
+        // ½(1 + tanh u) = σ(2u): one exponential, no cancellation for large |u|.
+        Activation::Gelu => x * fast_sigmoid(2.0 * SQRT_2_OVER_PI * (x + GELU_C * x * x * x)),
         Activation::GeluErf => 0.5 * x * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2)),
         Activation::Silu => x * sigmoid(x),
         Activation::Relu => x.max(0.0),
@@ -160,13 +176,16 @@ fn value(act: Activation, x: f32) -> f32 {
 }
 
 /// `act'(x)` in f32.
-#[inline]
+#[inline(always)]
 fn derivative(act: Activation, x: f32) -> f32 {
     match act {
         Activation::Gelu => {
-            let th = (SQRT_2_OVER_PI * (x + GELU_C * x * x * x)).tanh();
+            // gelu = x·σ(2u)  →  σ(2u) + x·σ(2u)·(1 − σ(2u))·2u', with 1 − σ(2u) = e^(−2u)·σ(2u)
+            let u = SQRT_2_OVER_PI * (x + GELU_C * x * x * x);
+            let e = fast_exp(-2.0 * u);
+            let s = 1.0 / (1.0 + e);
             let du = SQRT_2_OVER_PI * (1.0 + 3.0 * GELU_C * x * x);
-            0.5 * (1.0 + th) + 0.5 * x * (1.0 - th * th) * du
+            s + 2.0 * x * s * (e * s) * du
         }
         Activation::GeluErf => {
             // Φ(x) + x·φ(x), φ(x) = e^(−x²/2) / √(2π)

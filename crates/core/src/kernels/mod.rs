@@ -4,6 +4,7 @@
 mod gemm;
 pub mod matmul;
 pub mod attention;
+mod attention_heads;
 pub mod embedding;
 pub mod rope;
 pub mod norm;

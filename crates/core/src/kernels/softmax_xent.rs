@@ -19,6 +19,7 @@
 //! f64 spec.
 
 use crate::error::{check_len, checked_product, Error, Result};
+use crate::math::fast_exp;
 use crate::par::for_each_row_block;
 use crate::simd::{F32x4, LANES};
 
@@ -101,7 +102,7 @@ fn softmax_row(probs: &mut [f32], logits: &[f32]) -> f32 {
     let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let mut sum = 0.0f32;
     for (p, &x) in probs.iter_mut().zip(logits) {
-        *p = (x - max).exp();
+        *p = fast_exp(x - max);
         sum += *p;
     }
     // sum >= 1 (the max term is exp(0)), so the division is safe.

@@ -85,7 +85,7 @@ mod tests {
         let mut heads = vec![0.0; 2 * 2 * 3 * 2];
         rows_to_heads(&mut heads, &rows, 4, dims);
         // b = 0, h = 1, t = 2: row 2, columns 4 + 2 .. 4 + 4.
-        assert_eq!(&heads[(2 + 2) * 2..(2 + 2) * 2 + 2], &[2.0 * 12.0 + 6.0, 2.0 * 12.0 + 7.0]);
+        assert_eq!(&heads[10..12], &[2.0 * 12.0 + 6.0, 2.0 * 12.0 + 7.0]); // ((0·2 + 1)·3 + 2)·2 = 10
         let mut back = vec![-1.0; rows.len()];
         heads_to_rows(&mut back, &heads, 4, dims);
         for (i, (&got, &want)) in back.iter().zip(&rows).enumerate() {

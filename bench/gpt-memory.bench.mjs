@@ -1,0 +1,33 @@
+// GPT-2 small (124M parameters) planned and trained at B=4, T=256 inside wasm32's 4 GiB:
+// reports the planned bytes against the wasm memory actually used, and the step time.
+// `node bench/gpt-memory.bench.mjs [--steps N]`
+import { appendFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { GPT, init, runtimeInfo } from '../dist/index.node.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const steps = Number(process.argv[process.argv.indexOf('--steps') + 1]) || 2;
+await init();
+const config = { vocabSize: 50257, blockSize: 1024, nLayer: 12, nHead: 12, nEmbd: 768 };
+const gpt = GPT.create(config);
+const plan = gpt.plan(4, 256, true);
+const gib = (b) => `${(b / 2 ** 30).toFixed(2)} GiB`;
+console.error(`[gpt-memory] ${gpt.numParams} parameters; planned ${gib(plan.total)} (params ${gib(plan.params)}, grads ${gib(plan.grads)}, AdamW ${gib(plan.optimizer)}, activations ${gib(plan.activations)})`);
+const n = 4 * 256;
+const ids = new Uint32Array(n).map((_, i) => (i * 7919) % 50257);
+const targets = new Int32Array(n).map((_, i) => (i * 104729) % 50257);
+const handle = gpt._wasm();
+const times = [];
+let loss = NaN;
+for (let s = 0; s < steps; s++) {
+  const t0 = performance.now();
+  [loss] = handle.trainStep(ids, targets, 1, 4, 256, 6e-4, 0.1, false, 0.9, 0.95, 1e-8, 1, s);
+  times.push(performance.now() - t0);
+}
+const used = process.memoryUsage().arrayBuffers;
+const row = { suite: 'gpt-memory', case: 'gpt2-small-b4-t256', variant: runtimeInfo().variant, threads: runtimeInfo().threads,
+  params: gpt.numParams, plannedBytes: plan.total, arrayBufferBytes: used, msPerStep: Math.min(...times), loss };
+console.log(`GPT-2 small B=4 T=256: planned ${gib(plan.total)}, wasm memory in use ${gib(used)}, ${(row.msPerStep / 1000).toFixed(1)} s/step, loss ${loss.toFixed(3)} (ln V = ${Math.log(50257).toFixed(3)})`);
+appendFileSync(join(root, 'bench', 'results', 'gpt-memory.jsonl'), JSON.stringify({ date: new Date().toISOString(), ...row }) + '\n');
+gpt.dispose();

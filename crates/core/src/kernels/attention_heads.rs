@@ -1,0 +1,154 @@
+//! The TRAINING attention path of `attention.rs`, one `(b, h)` head at a time through the
+//! packed matmul engine: forward `S = Q Kᵀ`, `P = softmax(S·scale + bias + mask)`, `O = P V`;
+//! backward `dP = dO Vᵀ`, `dS = P ⊙ (dP − rowsum(dO ⊙ O))`, `dV = Pᵀ dO`, `dQ = dS K·scale`,
+//! `dK = dSᵀ Q·scale`. Each task holds two `[T, T]` scratch buffers (training sequences are at
+//! most `block_size`); inference keeps the tiled `T×T`-free path in `attention.rs`.
+//!
+//! Shapes as in `attention.rs`: `q, k, v, out, d*: [B, H, T, D]`, `lse: [B, H, T]`,
+//! `key_padding: [B, T]`, `bias, dbias: [H, T, T]`. Everything is checked by the callers.
+//! Accumulation: `out`, `lse`, `dq`, `dk`, `dv` ASSIGNED; `dbias` ADDED.
+
+use std::sync::{Mutex, PoisonError};
+
+use super::attention::{AttnDims, AttnOptions};
+use super::matmul::{matmul_forward, MatmulDims, MatmulForm};
+use crate::error::Result;
+use crate::math::fast_exp;
+use crate::par::for_each_range;
+
+/// Heads per task: enough `T²·D` work that a task is worth a thread.
+fn min_pairs(dims: AttnDims) -> usize {
+    ((1 << 16) / (dims.t * dims.t * dims.d).max(1)).max(1)
+}
+
+/// Writes the masked, scaled, biased scores of one head into `s: [T, T]` (`S` from the
+/// engine on entry) and turns each row into probabilities; returns each row's log-sum-exp
+/// through `lse` (`-inf`, and a zero row, when no key is allowed).
+fn softmax_rows(s: &mut [f32], lse: &mut [f32], t: usize, scale: f32, causal: bool, pad: Option<&[u8]>, bias: Option<&[f32]>) {
+    for (i, row) in s.chunks_exact_mut(t).enumerate() {
+        let n_keys = if causal { i + 1 } else { t };
+        let mut max = f32::NEG_INFINITY;
+        for (j, x) in row.iter_mut().enumerate() {
+            let allowed = j < n_keys && pad.is_none_or(|p| p[j] != 0);
+            *x = if allowed { *x * scale + bias.map_or(0.0, |b| b[i * t + j]) } else { f32::NEG_INFINITY };
+            max = max.max(*x);
+        }
+        if max == f32::NEG_INFINITY {
+            row.fill(0.0);
+            lse[i] = f32::NEG_INFINITY;
+            continue;
+        }
+        let mut sum = 0.0f32;
+        for x in row.iter_mut() {
+            *x = fast_exp(*x - max);
+            sum += *x;
+        }
+        let inv = 1.0 / sum;
+        row.iter_mut().for_each(|x| *x *= inv);
+        lse[i] = max + sum.ln();
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Forward of every head; see the module doc.
+pub(crate) fn forward_heads(out: &mut [f32], lse: &mut [f32], q: &[f32], k: &[f32], v: &[f32], dims: AttnDims, options: AttnOptions<'_>) -> Result<()> {
+    let AttnDims { b: _, h, t, d } = dims;
+    let head = t * d;
+    let scale = 1.0 / (d as f32).sqrt();
+    let slots: Vec<Mutex<(&mut [f32], &mut [f32])>> = out.chunks_mut(head).zip(lse.chunks_mut(t)).map(Mutex::new).collect();
+    let failure: Mutex<Option<crate::Error>> = Mutex::new(None);
+    for_each_range(slots.len(), min_pairs(dims), |pairs| {
+        let mut s = vec![0.0f32; t * t];
+        for pair in pairs {
+            let (bb, hh) = (pair / h, pair % h);
+            let rows = pair * head..(pair + 1) * head;
+            let mut slot = lock(&slots[pair]);
+            let (out_h, lse_h) = &mut *slot;
+            let result = (|| {
+                // S = Q Kᵀ
+                matmul_forward(&mut s, &q[rows.clone()], &k[rows.clone()], None, MatmulDims::new(t, d, t), MatmulForm::ABt)?;
+                let pad = options.key_padding.map(|p| &p[bb * t..(bb + 1) * t]);
+                let bias = options.bias.map(|bi| &bi[hh * t * t..(hh + 1) * t * t]);
+                softmax_rows(&mut s, lse_h, t, scale, options.causal, pad, bias);
+                // O = P V
+                matmul_forward(out_h, &s, &v[rows.clone()], None, MatmulDims::new(t, t, d), MatmulForm::AB)
+            })();
+            if let Err(e) = result {
+                *lock(&failure) = Some(e);
+            }
+        }
+    });
+    failure.into_inner().unwrap_or_else(PoisonError::into_inner).map_or(Ok(()), Err)
+}
+
+/// Backward of every head; see the module doc.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn backward_heads(
+    dq: &mut [f32],
+    dk: &mut [f32],
+    dv: &mut [f32],
+    dbias: Option<&mut [f32]>,
+    dout: &[f32],
+    lse: &[f32],
+    q: &[f32],
+    k: &[f32],
+    v: &[f32],
+    out: &[f32],
+    dims: AttnDims,
+    options: AttnOptions<'_>,
+) -> Result<()> {
+    let AttnDims { b: _, h, t, d } = dims;
+    let head = t * d;
+    let scale = 1.0 / (d as f32).sqrt();
+    type Grads<'g> = (&'g mut [f32], &'g mut [f32], &'g mut [f32]);
+    let slots: Vec<Mutex<Grads<'_>>> = dq.chunks_mut(head).zip(dk.chunks_mut(head)).zip(dv.chunks_mut(head)).map(|((a, b), c)| Mutex::new((a, b, c))).collect();
+    let dbias_heads: Option<Vec<Mutex<&mut [f32]>>> = dbias.map(|db| db.chunks_mut(t * t).map(Mutex::new).collect());
+    let failure: Mutex<Option<crate::Error>> = Mutex::new(None);
+    for_each_range(slots.len(), min_pairs(dims), |pairs| {
+        let (mut p, mut ds) = (vec![0.0f32; t * t], vec![0.0f32; t * t]);
+        let mut lse_tmp = vec![0.0f32; t];
+        for pair in pairs {
+            let (bb, hh) = (pair / h, pair % h);
+            let rows = pair * head..(pair + 1) * head;
+            let (qh, kh, vh, oh, doh) = (&q[rows.clone()], &k[rows.clone()], &v[rows.clone()], &out[rows.clone()], &dout[rows.clone()]);
+            let mut slot = lock(&slots[pair]);
+            let (dqh, dkh, dvh) = &mut *slot;
+            let result = (|| {
+                // P recomputed: S = Q Kᵀ, softmax with the saved statistics' masks
+                matmul_forward(&mut p, qh, kh, None, MatmulDims::new(t, d, t), MatmulForm::ABt)?;
+                let pad = options.key_padding.map(|m| &m[bb * t..(bb + 1) * t]);
+                let bias = options.bias.map(|bi| &bi[hh * t * t..(hh + 1) * t * t]);
+                softmax_rows(&mut p, &mut lse_tmp, t, scale, options.causal, pad, bias);
+                let saved = &lse[pair * t..(pair + 1) * t];
+                // O = P V  →  dP = dO Vᵀ
+                matmul_forward(&mut ds, doh, vh, None, MatmulDims::new(t, d, t), MatmulForm::ABt)?;
+                // dS = P ⊙ (dP − rowsum(dO ⊙ O)); rows without keys have P = 0 (and lse = −inf)
+                for i in 0..t {
+                    let delta: f32 = doh[i * d..(i + 1) * d].iter().zip(&oh[i * d..(i + 1) * d]).map(|(a, b)| a * b).sum();
+                    let live = saved[i] != f32::NEG_INFINITY;
+                    for (x, &pij) in ds[i * t..(i + 1) * t].iter_mut().zip(&p[i * t..(i + 1) * t]) {
+                        *x = if live { pij * (*x - delta) } else { 0.0 };
+                    }
+                }
+                if let Some(heads) = &dbias_heads {
+                    // S = … + bias[h, i, j]  →  dbias[h, i, j] += dS[i, j]
+                    let mut dbh = lock(&heads[hh]);
+                    dbh.iter_mut().zip(&ds).for_each(|(acc, &g)| *acc += g);
+                }
+                // O = P V  →  dV = Pᵀ dO
+                matmul_forward(dvh, &p, doh, None, MatmulDims::new(t, t, d), MatmulForm::AtB)?;
+                ds.iter_mut().for_each(|x| *x *= scale);
+                // S = Q Kᵀ · scale  →  dQ = dS K · scale,  dK = dSᵀ Q · scale
+                matmul_forward(dqh, &ds, kh, None, MatmulDims::new(t, t, d), MatmulForm::AB)?;
+                matmul_forward(dkh, &ds, qh, None, MatmulDims::new(t, t, d), MatmulForm::AtB)
+            })();
+            if let Err(e) = result {
+                *lock(&failure) = Some(e);
+            }
+        }
+    });
+    failure.into_inner().unwrap_or_else(PoisonError::into_inner).map_or(Ok(()), Err)
+}

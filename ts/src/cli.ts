@@ -1,0 +1,216 @@
+#!/usr/bin/env node
+/**
+ * `wasmformer` command line (Node): `train` a character-level GPT on a text file (or on the
+ * built-in grammar corpus), `eval` a checkpoint, `sample` from one. Flags use node's own
+ * `util.parseArgs`; the progress bar is `cli-progress`.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import cliProgress from 'cli-progress';
+import {
+  CharTokenizer,
+  GPT,
+  TokenDataset,
+  Trainer,
+  WasmformerError,
+  grammarCorpus,
+  init,
+  loadCheckpoint,
+  lossCurveSvg,
+  runtimeInfo,
+  saveCheckpoint,
+  type TransformerConfigInput,
+} from './index.node.js';
+
+const HELP = `wasmformer — train and run transformers in WebAssembly
+
+Usage:
+  wasmformer train  [--data file.txt] [--out dir] [options]   train a character-level GPT
+  wasmformer eval   --checkpoint dir --data file.txt          validation loss of a checkpoint
+  wasmformer sample --checkpoint dir [--prompt text]          continue a prompt
+
+Model:     --n-layer 4 --n-head 4 --n-embd 128 --block-size 64 --positional learned|sinusoidal|none|relative|rope|alibi
+           --norm layernorm|rmsnorm --norm-placement pre|post --ffn gelu|swiglu|geglu|reglu
+           --dropout 0 --no-bias --no-tie --rope-base 10000
+Training:  --steps 2000 --batch-size 12 --lr 1e-3 --min-lr 1e-4 --warmup 100 --decay-steps <steps>
+           --weight-decay 0.1 --beta1 0.9 --beta2 0.99 --grad-clip 1 --grad-accum 1
+           --eval-interval 250 --eval-batches 20 --patience <evals> --val-fraction 0.1 --seed 1337
+           --resume (continue from --out)  --threads <n>  --sample-tokens 200
+Without --data, trains on a corpus of sentences from a small built-in grammar.
+`;
+
+const OPTIONS = {
+  data: { type: 'string' }, out: { type: 'string' }, checkpoint: { type: 'string' }, prompt: { type: 'string' },
+  'n-layer': { type: 'string' }, 'n-head': { type: 'string' }, 'n-embd': { type: 'string' }, 'block-size': { type: 'string' },
+  positional: { type: 'string' }, norm: { type: 'string' }, 'norm-placement': { type: 'string' }, ffn: { type: 'string' },
+  dropout: { type: 'string' }, 'no-bias': { type: 'boolean' }, 'no-tie': { type: 'boolean' }, 'rope-base': { type: 'string' },
+  steps: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' }, 'min-lr': { type: 'string' },
+  warmup: { type: 'string' }, 'decay-steps': { type: 'string' }, 'weight-decay': { type: 'string' }, beta1: { type: 'string' },
+  beta2: { type: 'string' }, 'grad-clip': { type: 'string' }, 'grad-accum': { type: 'string' }, 'eval-interval': { type: 'string' },
+  'eval-batches': { type: 'string' }, patience: { type: 'string' }, 'val-fraction': { type: 'string' }, seed: { type: 'string' },
+  resume: { type: 'boolean' }, threads: { type: 'string' }, 'sample-tokens': { type: 'string' }, 'max-tokens': { type: 'string' },
+  temperature: { type: 'string' }, 'top-k': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Flags = Record<string, string | boolean | undefined>;
+
+class UsageError extends Error {}
+
+function num(flags: Flags, name: string, fallback: number): number;
+function num(flags: Flags, name: string, fallback?: number): number | undefined;
+function num(flags: Flags, name: string, fallback?: number): number | undefined {
+  const raw = flags[name];
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(value)) throw new UsageError(`--${name} must be a number, got '${String(raw)}'`);
+  return value;
+}
+
+function str(flags: Flags, name: string): string | undefined {
+  const raw = flags[name];
+  return typeof raw === 'string' ? raw : undefined;
+}
+
+function loadText(flags: Flags): { text: string; source: string } {
+  const path = str(flags, 'data');
+  if (!path) return { text: grammarCorpus({ sentences: 20_000, seed: 1 }), source: 'built-in grammar corpus (20,000 sentences)' };
+  try {
+    return { text: readFileSync(path, 'utf8'), source: path };
+  } catch (error) {
+    throw new UsageError(`cannot read --data ${path}: ${(error as Error).message}`);
+  }
+}
+
+async function train(flags: Flags): Promise<void> {
+  const out = str(flags, 'out') ?? 'runs/gpt';
+  const { text, source } = loadText(flags);
+  const resumed = flags.resume ? await loadCheckpoint(out) : undefined;
+  const tokenizer = resumed?.tokenizer ?? CharTokenizer.fromText(text);
+  const tokens = tokenizer.encode(text);
+  const { train: trainTokens, val } = TokenDataset.split(tokens, num(flags, 'val-fraction', 0.1));
+  const config: TransformerConfigInput = {
+    vocabSize: tokenizer.vocabSize,
+    blockSize: num(flags, 'block-size', 64),
+    nLayer: num(flags, 'n-layer', 4),
+    nHead: num(flags, 'n-head', 4),
+    nEmbd: num(flags, 'n-embd', 128),
+    positional: str(flags, 'positional') as TransformerConfigInput['positional'],
+    norm: str(flags, 'norm') as TransformerConfigInput['norm'],
+    normPlacement: str(flags, 'norm-placement') as TransformerConfigInput['normPlacement'],
+    ffn: str(flags, 'ffn') as TransformerConfigInput['ffn'],
+    dropout: num(flags, 'dropout'),
+    bias: flags['no-bias'] ? false : undefined,
+    tieEmbeddings: flags['no-tie'] ? false : undefined,
+    ropeBase: num(flags, 'rope-base'),
+  };
+  const model = resumed?.model ?? GPT.create(config, { seed: num(flags, 'seed', 1337) });
+  const steps = num(flags, 'steps', 2000);
+  const patience = num(flags, 'patience');
+  const trainer = new Trainer(model, { train: trainTokens, val }, {
+    batchSize: num(flags, 'batch-size', 12),
+    maxSteps: steps,
+    lr: num(flags, 'lr', 1e-3),
+    minLr: num(flags, 'min-lr', 1e-4),
+    warmupSteps: Math.min(num(flags, 'warmup', 100), steps),
+    decaySteps: num(flags, 'decay-steps', steps),
+    weightDecay: num(flags, 'weight-decay', 0.1),
+    beta1: num(flags, 'beta1', 0.9),
+    beta2: num(flags, 'beta2', 0.99),
+    gradClip: num(flags, 'grad-clip', 1),
+    gradAccumSteps: num(flags, 'grad-accum', 1),
+    evalInterval: num(flags, 'eval-interval', 250),
+    evalBatches: num(flags, 'eval-batches', 20),
+    seed: num(flags, 'seed', 1337),
+    ...(patience !== undefined ? { earlyStopping: { patience } } : {}),
+  });
+  if (resumed) resumed.restore(trainer);
+  const info = runtimeInfo();
+  const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+  console.log(`data: ${source} — ${tokens.length.toLocaleString()} tokens, vocabulary ${tokenizer.vocabSize}`);
+  console.log(`model: ${model.numParams.toLocaleString()} parameters (${model.config.nLayer} layers, ${model.config.nHead} heads, ${model.config.nEmbd} wide, ${model.config.positional} positions, ${model.config.normPlacement}-${model.config.norm}, ${model.config.ffn})`);
+  console.log(`wasm: ${info.variant} build, ${info.threads} thread(s); planned memory ${mib(trainer.memory.total)} (activations ${mib(trainer.memory.activations)})`);
+  const bar = new cliProgress.SingleBar({
+    format: 'train |{bar}| {value}/{total} steps | loss {loss} | val {val} | {tps} tok/s | ETA {eta_formatted}',
+    hideCursor: true,
+    // In logs (no terminal) print the line every 10 s instead of redrawing it.
+    noTTYOutput: !process.stdout.isTTY,
+    notTTYSchedule: 10_000,
+  }, cliProgress.Presets.shades_classic);
+  bar.start(steps, trainer.step, { loss: '-', val: '-', tps: '-' });
+  trainer.on('step', (e) => bar.update(e.step, { loss: e.loss.toFixed(4), tps: Math.round(e.tokensPerSec).toLocaleString() }));
+  trainer.on('eval', (e) => bar.update({ val: e.valLoss?.toFixed(4) ?? '-' }));
+  const result = await trainer.fit();
+  bar.stop();
+  console.log(`done: ${result.steps} steps, ${result.msPerStep.toFixed(1)} ms/step, best val loss ${result.bestValLoss?.toFixed(4) ?? '-'}${result.stoppedEarly ? ' (stopped early)' : ''}`);
+  mkdirSync(out, { recursive: true });
+  await saveCheckpoint(out, { model, trainer, tokenizer });
+  const svg = lossCurveSvg([
+    { name: 'train', points: trainer.history.train },
+    { name: 'val', points: trainer.history.val },
+  ], { title: `${source}: loss` });
+  writeFileSync(join(out, 'loss.svg'), svg);
+  console.log(`saved: ${out}/ (model.safetensors, optimizer.safetensors, checkpoint.json, loss.svg)`);
+  const sampleTokens = num(flags, 'sample-tokens', 200);
+  if (sampleTokens > 0) {
+    const prompt = tokenizer.encode(str(flags, 'prompt') ?? text.slice(0, 1));
+    const sample = model.generate(prompt, { maxNewTokens: sampleTokens, temperature: 0.8, seed: 1 });
+    console.log(`\nsample:\n${tokenizer.decode(sample)}`);
+  }
+  model.dispose();
+}
+
+async function evaluate(flags: Flags): Promise<void> {
+  const dir = str(flags, 'checkpoint');
+  if (!dir) throw new UsageError('eval needs --checkpoint dir');
+  const loaded = await loadCheckpoint(dir);
+  if (!loaded.tokenizer) throw new UsageError(`${dir} has no tokenizer`);
+  const { text, source } = loadText(flags);
+  const { val } = TokenDataset.split(loaded.tokenizer.encode(text), num(flags, 'val-fraction', 0.1));
+  const trainer = new Trainer(loaded.model, { train: val, val }, {
+    batchSize: num(flags, 'batch-size', 12), maxSteps: 1, evalBatches: num(flags, 'eval-batches', 50),
+  });
+  console.log(`${source}: validation loss ${trainer.evaluate('val').toFixed(4)}`);
+  loaded.model.dispose();
+}
+
+async function sample(flags: Flags): Promise<void> {
+  const dir = str(flags, 'checkpoint');
+  if (!dir) throw new UsageError('sample needs --checkpoint dir');
+  const loaded = await loadCheckpoint(dir);
+  if (!loaded.tokenizer) throw new UsageError(`${dir} has no tokenizer`);
+  const prompt = loaded.tokenizer.encode(str(flags, 'prompt') ?? '\n');
+  const topK = num(flags, 'top-k');
+  const out = loaded.model.generate(prompt, {
+    maxNewTokens: num(flags, 'max-tokens', 300), temperature: num(flags, 'temperature', 0.8), seed: num(flags, 'seed', 0),
+    ...(topK !== undefined ? { topK } : {}),
+  });
+  console.log(loaded.tokenizer.decode(out));
+  loaded.model.dispose();
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  const command = positionals[0];
+  if (values.help || !command) {
+    console.log(HELP);
+    return command || values.help ? 0 : 1;
+  }
+  const threads = num(values, 'threads');
+  await init(threads !== undefined ? { threads } : {});
+  if (command === 'train') await train(values);
+  else if (command === 'eval') await evaluate(values);
+  else if (command === 'sample') await sample(values);
+  else throw new UsageError(`unknown command '${command}' (train, eval, sample)`);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    const known = error instanceof UsageError || error instanceof WasmformerError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    console.error(`wasmformer: ${known ? (error as Error).message : (error as Error).stack ?? String(error)}`);
+    if (error instanceof UsageError) console.error('run `wasmformer --help` for the options');
+    process.exit(known ? 2 : 1);
+  },
+);
