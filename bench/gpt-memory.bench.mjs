@@ -4,7 +4,7 @@
 import { appendFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GPT, init, runtimeInfo } from '../dist/index.node.js';
+import { GPT, init, runtimeInfo, wasmMemoryBytes } from '../dist/index.node.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const steps = Number(process.argv[process.argv.indexOf('--steps') + 1]) || 2;
@@ -25,9 +25,9 @@ for (let s = 0; s < steps; s++) {
   [loss] = handle.trainStep(ids, targets, 1, 4, 256, 6e-4, 0.1, false, 0.9, 0.95, 1e-8, 1, s);
   times.push(performance.now() - t0);
 }
-const used = process.memoryUsage().arrayBuffers;
+const used = wasmMemoryBytes();
 const row = { suite: 'gpt-memory', case: 'gpt2-small-b4-t256', variant: runtimeInfo().variant, threads: runtimeInfo().threads,
-  params: gpt.numParams, plannedBytes: plan.total, arrayBufferBytes: used, msPerStep: Math.min(...times), loss };
+  params: gpt.numParams, plannedBytes: plan.total, wasmMemoryBytes: used, msPerStep: Math.min(...times), loss };
 console.log(`GPT-2 small B=4 T=256: planned ${gib(plan.total)}, wasm memory in use ${gib(used)}, ${(row.msPerStep / 1000).toFixed(1)} s/step, loss ${loss.toFixed(3)} (ln V = ${Math.log(50257).toFixed(3)})`);
 appendFileSync(join(root, 'bench', 'results', 'gpt-memory.jsonl'), JSON.stringify({ date: new Date().toISOString(), ...row }) + '\n');
 gpt.dispose();

@@ -3,36 +3,39 @@
 //
 // char-level; first 90% train / last 10% val; nLayer 4, nHead 4, nEmbd 128, blockSize 64,
 // batch 12, 2000 iters, lr 1e-3 (warm-up 100, cosine to 1e-4), AdamW β2 0.99, weight decay 0.1,
-// clip 1.0, no dropout, learned positions, GELU, pre-LayerNorm. Validation loss at the end over
-// 200 batches (nanoGPT's eval_iters); evaluation is not timed.
-// `node bench/gpt-shakespeare.bench.mjs [--steps N] [--tfjs-steps N] [--threads N]`
+// clip 1.0, no dropout, learned positions, GELU, pre-LayerNorm; as nanoGPT: no biases
+// (its default bias=False) and weight decay on every 2-D tensor including the embeddings.
+// Validation loss at the end over 200 batches; evaluation is not timed. Run with
+// --experimental-wasm-relaxed-simd on Node 20 to use the relaxed-SIMD builds (Node 22 has it).
+// `node bench/gpt-shakespeare.bench.mjs [--steps N] [--tfjs-steps N] [--threads N] [--seed N]`
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { CharTokenizer, GPT, TokenDataset, Trainer, init, runtimeInfo } from '../dist/index.node.js';
+import { CharTokenizer, GPT, TokenDataset, Trainer, init, runtimeInfo, wasmMemoryBytes } from '../dist/index.node.js';
 import { runTfjsGpt } from './peers/tfjs-gpt.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const { values } = parseArgs({ options: { steps: { type: 'string' }, 'tfjs-steps': { type: 'string' }, threads: { type: 'string' } } });
+const { values } = parseArgs({ options: { steps: { type: 'string' }, 'tfjs-steps': { type: 'string' }, threads: { type: 'string' }, seed: { type: 'string' } } });
 const steps = Number(values.steps ?? 2000);
 const tfjsSteps = Number(values['tfjs-steps'] ?? 10);
+const seed = Number(values.seed ?? 1337);
 const text = readFileSync(resolve(root, '..', 'shared', 'data', 'tinyshakespeare.txt'), 'utf8');
 
 await init(values.threads ? { threads: Number(values.threads) } : {});
 const info = runtimeInfo();
 const tokenizer = CharTokenizer.fromText(text);
 const { train, val } = TokenDataset.split(tokenizer.encode(text), 0.1);
-const gpt = GPT.create({ vocabSize: tokenizer.vocabSize, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128 }, { seed: 1337 });
+const gpt = GPT.create({ vocabSize: tokenizer.vocabSize, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, bias: false }, { seed });
 const trainer = new Trainer(gpt, { train, val }, {
   batchSize: 12, maxSteps: steps, lr: 1e-3, minLr: 1e-4, warmupSteps: 100, decaySteps: steps,
-  beta1: 0.9, beta2: 0.99, weightDecay: 0.1, gradClip: 1, evalBatches: 200, seed: 1337,
+  beta1: 0.9, beta2: 0.99, weightDecay: 0.1, decayEmbeddings: true, gradClip: 1, evalBatches: 200, seed,
 });
 console.error(`[gpt] wasmformer ${info.variant} build, ${info.threads} thread(s), ${gpt.numParams} parameters, planned ${(trainer.memory.total / 2 ** 20).toFixed(1)} MiB`);
 trainer.on('step', (e) => { if (e.step % 250 === 0) console.error(`[gpt] step ${e.step} loss ${e.loss.toFixed(4)} ${e.stepMs.toFixed(1)} ms`); });
 const fit = await trainer.fit();
 const valLoss = trainer.evaluate('val', 200);
-const wasmBytes = process.memoryUsage().arrayBuffers;
+const wasmBytes = wasmMemoryBytes();
 const tokensPerStep = 12 * 64;
 const ours = { msPerStep: fit.msPerStep, tokensPerSec: tokensPerStep / (fit.msPerStep / 1000), valLoss, totalSeconds: (fit.msPerStep * steps) / 1000 };
 gpt.dispose();
@@ -41,8 +44,8 @@ console.error(`[gpt] TF.js wasm peer, ${tfjsSteps} timed steps`);
 const peer = await runTfjsGpt({ text, steps: tfjsSteps, warmup: 2, seed: 1337, threads: 1 });
 
 const rows = [
-  { suite: 'gpt-shakespeare', case: 'wasmformer', variant: info.variant, threads: info.threads, steps, ...ours,
-    plannedBytes: trainer.memory.total, arrayBufferBytes: wasmBytes },
+  { suite: 'gpt-shakespeare', case: 'wasmformer', variant: info.variant, threads: info.threads, steps, seed, ...ours,
+    plannedBytes: trainer.memory.total, wasmMemoryBytes: wasmBytes },
   { suite: 'gpt-shakespeare', case: 'tfjs-wasm', variant: peer.backend, threads: peer.threads, steps: tfjsSteps,
     msPerStep: peer.msPerStep, tokensPerSec: peer.tokensPerSec },
 ];
@@ -53,7 +56,7 @@ nanoGPT Shakespeare char recipe (2-core machine; same run)
   validation loss after ${steps} steps: ${valLoss.toFixed(4)}   (target <= 1.90; nanoGPT ~1.88)
   TF.js wasm (1 thread):            ${peer.msPerStep.toFixed(1)} ms/step, ${Math.round(peer.tokensPerSec)} tokens/s
   speed ratio wasmformer / TF.js:   ${speedup.toFixed(2)}x   (target >= 15x)
-  planned ${(trainer.memory.total / 2 ** 20).toFixed(1)} MiB; process ArrayBuffers (wasm memory) ${(wasmBytes / 2 ** 20).toFixed(1)} MiB`);
+  planned ${(trainer.memory.total / 2 ** 20).toFixed(1)} MiB; WebAssembly memory in use ${(wasmBytes / 2 ** 20).toFixed(1)} MiB`);
 const out = join(root, 'bench', 'results', 'gpt-shakespeare.jsonl');
 mkdirSync(dirname(out), { recursive: true });
 const date = new Date().toISOString();

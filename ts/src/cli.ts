@@ -20,6 +20,7 @@ import {
   lossCurveSvg,
   runtimeInfo,
   saveCheckpoint,
+  wasmMemoryBytes,
   type TransformerConfigInput,
 } from './index.node.js';
 
@@ -142,7 +143,7 @@ async function train(flags: Flags): Promise<void> {
   trainer.on('eval', (e) => bar.update({ val: e.valLoss?.toFixed(4) ?? '-' }));
   const result = await trainer.fit();
   bar.stop();
-  console.log(`done: ${result.steps} steps, ${result.msPerStep.toFixed(1)} ms/step, best val loss ${result.bestValLoss?.toFixed(4) ?? '-'}${result.stoppedEarly ? ' (stopped early)' : ''}`);
+  console.log(`done: ${result.steps} steps, ${result.msPerStep.toFixed(1)} ms/step, best val loss ${result.bestValLoss?.toFixed(4) ?? '-'}${result.stoppedEarly ? ' (stopped early)' : ''}; WebAssembly memory ${mib(wasmMemoryBytes())}`);
   mkdirSync(out, { recursive: true });
   await saveCheckpoint(out, { model, trainer, tokenizer });
   const svg = lossCurveSvg([

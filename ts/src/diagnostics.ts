@@ -1,5 +1,9 @@
-/** Checks that the runtime does what it claims: here, that pool threads really compute. */
+/**
+ * Checks that the runtime does what it claims (pool threads really compute), and entries for
+ * the benchmarks (bench/) that the kernel API does not offer.
+ */
 import { InvalidArgumentError, callWasm } from './errors.js';
+import { checkArray, checkDim } from './kernels/validate.js';
 import { wasm } from './wasm/load.js';
 
 /** The result of {@link poolSmoke}. */
@@ -30,4 +34,61 @@ export function poolSmoke(nItems: number): PoolSmokeReport {
   const checksum = raw.pop() ?? 0;
   const callerItems = raw.pop() ?? 0;
   return { itemsPerThread: raw, callerItems, checksum };
+}
+
+/** Dimensions and upstream gradient of {@link attentionTrainingPass}. */
+export interface AttentionTrainingPassOptions {
+  b: number;
+  h: number;
+  t: number;
+  d: number;
+  /** Query i sees only keys j ≤ i (GPT). Default false. */
+  causal?: boolean;
+  /** float32 `[B, H, T, D]`: the gradient of the loss with respect to the output. Default: the output itself. */
+  dout?: Float32Array;
+}
+
+/** The result of {@link attentionTrainingPass}: float32 `[B, H, T, D]` each. */
+export interface AttentionTrainingPassResult {
+  out: Float32Array;
+  dq: Float32Array;
+  dk: Float32Array;
+  dv: Float32Array;
+}
+
+/**
+ * Benchmark and diagnostic entry, not a stable API (it may change without notice): one
+ * training pass of multi-head attention in a single WebAssembly call, the forward that saves
+ * each row's log-sum-exp followed by the backward, as the GPT training step runs them.
+ * `bench/attention.bench.mjs` times it. No key padding or bias; for inference use
+ * `kernels.attention`.
+ *
+ * @param q - float32 `[B, H, T, D]`
+ * @param k - float32 `[B, H, T, D]`
+ * @param v - float32 `[B, H, T, D]`
+ * @returns `out = softmax(q·kᵀ/√D + mask) · v` and `dq`, `dk`, `dv` for the upstream gradient
+ *   `options.dout`, all float32 `[B, H, T, D]`
+ *
+ * @example
+ * ```ts
+ * const { out, dq } = attentionTrainingPass(q, k, v, { b: 1, h: 8, t: 128, d: 64, causal: true });
+ * ```
+ */
+export function attentionTrainingPass(q: Float32Array, k: Float32Array, v: Float32Array,
+  options: AttentionTrainingPassOptions): AttentionTrainingPassResult {
+  const op = 'attentionTrainingPass';
+  const { b, h, t, d, causal = false, dout } = options;
+  for (const [name, value] of [['b', b], ['h', h], ['t', t], ['d', d]] as const) checkDim(op, name, value);
+  const shape = `[B, H, T, D] = [${b}, ${h}, ${t}, ${d}]`;
+  const n = b * h * t * d;
+  checkArray(op, 'q', q, n, shape);
+  checkArray(op, 'k', k, n, shape);
+  checkArray(op, 'v', v, n, shape);
+  if (dout !== undefined) checkArray(op, 'dout', dout, n, shape);
+  const out = new Float32Array(n);
+  const dq = new Float32Array(n);
+  const dk = new Float32Array(n);
+  const dv = new Float32Array(n);
+  callWasm(() => wasm().attentionTrainStep(out, dq, dk, dv, q, k, v, dout, b, h, t, d, causal));
+  return { out, dq, dk, dv };
 }

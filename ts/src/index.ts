@@ -2,13 +2,13 @@
  * wasmformer: transformers that train and run anywhere JavaScript runs.
  * Import from "wasmformer"; the package's exports map picks the Node or browser entry.
  */
-export { init, runtimeInfo, setThreadLimit } from './wasm/load.js';
+export { init, runtimeInfo, setThreadLimit, wasmMemoryBytes } from './wasm/load.js';
 export type { InitOptions, RuntimeInfo } from './wasm/load.js';
 export type { EngineFeatures, Variant } from './wasm/variants.js';
 export * as kernels from './kernels/index.js';
 export { matmul } from './kernels/matmul.js';
 export type { MatmulForm, MatmulOptions } from './kernels/matmul.js';
-export { poolSmoke } from './diagnostics.js';
+export { attentionTrainingPass, poolSmoke } from './diagnostics.js';
 export { GPT } from './models/gpt.js';
 export type { GPTConfigInput, GenerateOptions } from './models/gpt.js';
 export { TransformerModel } from './models/transformer.js';
@@ -28,7 +28,7 @@ export { CharTokenizer } from './tokenizers/char.js';
 export { grammarCorpus } from './data/grammar.js';
 export { readSafetensors, writeSafetensors } from './io/safetensors.js';
 export type { SafetensorsFile, SafetensorsTensor } from './io/safetensors.js';
-export type { PoolSmokeReport } from './diagnostics.js';
+export type { AttentionTrainingPassOptions, AttentionTrainingPassResult, PoolSmokeReport } from './diagnostics.js';
 export {
   CheckpointError,
   DisposedError,

@@ -39,6 +39,7 @@ interface PageResult {
   crossOriginIsolated: boolean;
   info: { variant: string; threads: number; simd: string; notes: string[] };
   c: number[];
+  gpt?: { first: number; last: number; steps: number; sample: string };
   worker?: { error?: string; info: { variant: string; threads: number }; c: number[]; pool: { itemsPerThread: number[] } };
 }
 
@@ -80,6 +81,10 @@ describe('in Chromium', () => {
     expect(result.crossOriginIsolated).toBe(false);
     expect(['relaxed', 'simd']).toContain(result.info.variant);
     expect(result.c).toEqual([19, 22, 43, 50]);
+    // a GPT trained on the page: 40 steps, the loss falls from ~ln(V)
+    expect(result.gpt?.steps).toBe(40);
+    expect(result.gpt!.last).toBeLessThan(result.gpt!.first * 0.8);
+    expect(result.gpt!.sample.startsWith('the ')).toBe(true);
   });
 
   it('a cross-origin isolated page runs the threaded build, and its worker computes on 2 threads', async () => {

@@ -2,7 +2,10 @@
 //! kernel and copies results out; lengths are checked in TS first and again by the core.
 
 use wasm_bindgen::prelude::*;
-use wasmformer_core::kernels::attention::{attention_forward_infer, AttnInferDims, AttnOptions};
+use wasmformer_core::kernels::attention::{
+    attention_backward_lse, attention_forward_infer, attention_forward_lse, AttnCache, AttnDims,
+    AttnInferDims, AttnOptions,
+};
 use wasmformer_core::kernels::glu::{activation_forward, glu_forward, Activation, GluKind};
 use wasmformer_core::kernels::matmul::{matmul_forward, MatmulDims, MatmulForm};
 use wasmformer_core::kernels::norm::{
@@ -70,6 +73,39 @@ pub fn attention(
 ) -> Result<(), JsValue> {
     let options = AttnOptions { causal, key_padding: key_padding.as_deref(), bias: bias.as_deref() };
     attention_forward_infer(out, q, k, v, AttnInferDims::new(b, h, t, t, d), options).map_err(to_js)
+}
+
+/// Benchmark and diagnostic entry, not part of the TS API (ts/src/diagnostics.ts wraps it for
+/// bench/attention.bench.mjs): one training pass of multi-head attention in one call,
+/// `attention_forward_lse` then `attention_backward_lse`, as the training step runs them.
+///
+/// `out, dq, dk, dv: [B, H, T, D]` (assigned), `q, k, v: [B, H, T, D]`, `dout: [B, H, T, D]`
+/// the upstream gradient (`None`: the output itself). The saved `lse: [B, H, T]` is allocated
+/// here. No key padding or bias.
+#[wasm_bindgen(js_name = attentionTrainStep)]
+#[allow(clippy::too_many_arguments)]
+pub fn attention_train_step(
+    out: &mut [f32],
+    dq: &mut [f32],
+    dk: &mut [f32],
+    dv: &mut [f32],
+    q: &[f32],
+    k: &[f32],
+    v: &[f32],
+    dout: Option<Box<[f32]>>,
+    b: usize,
+    h: usize,
+    t: usize,
+    d: usize,
+    causal: bool,
+) -> Result<(), JsValue> {
+    let dims = AttnDims::new(b, h, t, d);
+    let options = AttnOptions { causal, ..AttnOptions::default() };
+    let mut lse = AttnCache::new(dims).map_err(to_js)?.lse;
+    attention_forward_lse(out, &mut lse, q, k, v, dims, options).map_err(to_js)?;
+    let out: &[f32] = out;
+    let dout = dout.as_deref().unwrap_or(out);
+    attention_backward_lse(dq, dk, dv, None, dout, &lse, q, k, v, out, dims, options).map_err(to_js)
 }
 
 /// Rotary position embedding: `out: [B, T, H, D] = RoPE(inp)`. `scaling`: `"none"`,

@@ -47,6 +47,7 @@ export interface RuntimeInfo {
 }
 
 interface Loaded {
+  memory: WebAssembly.Memory;
   glue: Glue;
   info: RuntimeInfo;
   workers: PoolWorker[];
@@ -102,6 +103,14 @@ export function setThreadLimit(threads: number): void {
 }
 
 /** The loaded glue, for the API modules. */
+/**
+ * Bytes of WebAssembly memory the module holds now. Memory only grows, so this is also the
+ * peak; compare it with a model's planned bytes (`trainer.memory.total`).
+ */
+export function wasmMemoryBytes(): number {
+  return loadedOrThrow().memory.buffer.byteLength;
+}
+
 export function wasm(): Glue {
   return loadedOrThrow().glue;
 }
@@ -197,5 +206,5 @@ async function instantiate(
       }
     }
   }
-  return { glue, info, workers };
+  return { memory: exports.memory, glue, info, workers };
 }

@@ -89,6 +89,36 @@ describe('GPT training', () => {
     expect(losses.at(-1)).toBeLessThan((losses[0] as number) * factor);
   });
 
+  it('stops early when the validation loss stops improving', async () => {
+    using gpt = GPT.create(TINY, { seed: 5 });
+    const trainer = new Trainer(gpt, { train: patternTokens(1000), val: patternTokens(300) }, {
+      batchSize: 4, maxSteps: 100, lr: 0, minLr: 0, evalInterval: 5, evalBatches: 2,
+      earlyStopping: { patience: 2, minDelta: 0.5 },
+    });
+    const result = await trainer.fit();
+    // eval at 5 sets the best; 10 and 15 do not beat it by minDelta → stop after step 15
+    expect(result).toMatchObject({ stoppedEarly: true, steps: 15 });
+  });
+
+  it('accumulates micro-batches: 2 × B=4 gives the loss and gradient norm of 1 × B=8', () => {
+    using gpt = GPT.create(TINY, { seed: 6 });
+    const tokens = patternTokens(8 * 17);
+    const ids = new Uint32Array(8 * 16);
+    const targets = new Int32Array(8 * 16);
+    for (let b = 0; b < 8; b++) {
+      for (let t = 0; t < 16; t++) {
+        ids[b * 16 + t] = tokens[b * 17 + t] as number;
+        targets[b * 16 + t] = tokens[b * 17 + t + 1] as number;
+      }
+    }
+    const handle = gpt._wasm();
+    // lr 0: measure without changing the weights
+    const [lossA = 0, normA = 0] = handle.trainStep(ids, targets, 2, 4, 16, 0, 0, false, 0.9, 0.95, 1e-8, 0, 0);
+    const [lossB = 0, normB = 0] = handle.trainStep(ids, targets, 1, 8, 16, 0, 0, false, 0.9, 0.95, 1e-8, 0, 0);
+    expect(Math.abs(lossA - lossB)).toBeLessThan(1e-5);
+    expect(Math.abs(normA - normB) / normB).toBeLessThan(1e-4);
+  });
+
   it('rejects bad batches with typed errors and stays usable', () => {
     using gpt = GPT.create(TINY);
     expect(() => gpt.loss([0, 1, 99], [1, 2, 3], 1, 3)).toThrow(/ids\[2\] = 99 is not a token id in \[0, 12\)/);
