@@ -26,25 +26,28 @@ fn min_pairs(dims: AttnDims) -> usize {
 /// through `lse` (`-inf`, and a zero row, when no key is allowed).
 fn softmax_rows(s: &mut [f32], lse: &mut [f32], t: usize, scale: f32, causal: bool, pad: Option<&[u8]>, bias: Option<&[f32]>) {
     for (i, row) in s.chunks_exact_mut(t).enumerate() {
-        let n_keys = if causal { i + 1 } else { t };
+        // Keys after i (causal) get P = 0 without scoring them.
+        let (live, future) = row.split_at_mut(if causal { i + 1 } else { t });
+        future.fill(0.0);
+        let bias_row = bias.map(|b| &b[i * t..i * t + live.len()]);
         let mut max = f32::NEG_INFINITY;
-        for (j, x) in row.iter_mut().enumerate() {
-            let allowed = j < n_keys && pad.is_none_or(|p| p[j] != 0);
-            *x = if allowed { *x * scale + bias.map_or(0.0, |b| b[i * t + j]) } else { f32::NEG_INFINITY };
+        for (j, x) in live.iter_mut().enumerate() {
+            let allowed = pad.is_none_or(|p| p[j] != 0);
+            *x = if allowed { *x * scale + bias_row.map_or(0.0, |b| b[j]) } else { f32::NEG_INFINITY };
             max = max.max(*x);
         }
         if max == f32::NEG_INFINITY {
-            row.fill(0.0);
+            live.fill(0.0);
             lse[i] = f32::NEG_INFINITY;
             continue;
         }
         let mut sum = 0.0f32;
-        for x in row.iter_mut() {
+        for x in live.iter_mut() {
             *x = fast_exp(*x - max);
             sum += *x;
         }
         let inv = 1.0 / sum;
-        row.iter_mut().for_each(|x| *x *= inv);
+        live.iter_mut().for_each(|x| *x *= inv);
         lse[i] = max + sum.ln();
     }
 }
