@@ -33,9 +33,11 @@ Usage:
 
 Model:     --n-layer 4 --n-head 4 --n-embd 128 --block-size 64 --positional learned|sinusoidal|none|relative|rope|alibi
            --norm layernorm|rmsnorm --norm-placement pre|post --ffn gelu|swiglu|geglu|reglu
-           --dropout 0 --no-bias --no-tie --rope-base 10000
-Training:  --steps 2000 --batch-size 12 --lr 1e-3 --min-lr 1e-4 --warmup 100 --decay-steps <steps>
-           --weight-decay 0.1 --beta1 0.9 --beta2 0.99 --grad-clip 1 --grad-accum 1
+           --dropout 0 --no-bias --no-tie --rope-base 10000 --norm-eps 1e-5
+           --relative-buckets 32 --relative-max-distance 128 (positional relative)
+Training:  --steps 2000 --batch-size 12 --seq-len <block-size> --lr 1e-3 --min-lr 1e-4 --warmup 100
+           --decay-steps <steps> --schedule cosine|linear|constant --weight-decay 0.1 --decay-embeddings
+           --beta1 0.9 --beta2 0.99 --eps 1e-8 --grad-clip 1 (0 = off) --grad-accum 1
            --eval-interval 250 --eval-batches 20 --patience <evals> --val-fraction 0.1 --seed 1337
            --resume (continue from --out)  --threads <n>  --sample-tokens 200
 Without --data, trains on a corpus of sentences from a small built-in grammar.
@@ -45,6 +47,8 @@ const OPTIONS = {
   data: { type: 'string' }, out: { type: 'string' }, checkpoint: { type: 'string' }, prompt: { type: 'string' },
   'n-layer': { type: 'string' }, 'n-head': { type: 'string' }, 'n-embd': { type: 'string' }, 'block-size': { type: 'string' },
   positional: { type: 'string' }, norm: { type: 'string' }, 'norm-placement': { type: 'string' }, ffn: { type: 'string' },
+  'norm-eps': { type: 'string' }, 'relative-buckets': { type: 'string' }, 'relative-max-distance': { type: 'string' },
+  'seq-len': { type: 'string' }, schedule: { type: 'string' }, eps: { type: 'string' }, 'decay-embeddings': { type: 'boolean' },
   dropout: { type: 'string' }, 'no-bias': { type: 'boolean' }, 'no-tie': { type: 'boolean' }, 'rope-base': { type: 'string' },
   steps: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' }, 'min-lr': { type: 'string' },
   warmup: { type: 'string' }, 'decay-steps': { type: 'string' }, 'weight-decay': { type: 'string' }, beta1: { type: 'string' },
@@ -104,13 +108,20 @@ async function train(flags: Flags): Promise<void> {
     bias: flags['no-bias'] ? false : undefined,
     tieEmbeddings: flags['no-tie'] ? false : undefined,
     ropeBase: num(flags, 'rope-base'),
+    normEps: num(flags, 'norm-eps'),
+    relativeBuckets: num(flags, 'relative-buckets'),
+    relativeMaxDistance: num(flags, 'relative-max-distance'),
   };
   const model = resumed?.model ?? GPT.create(config, { seed: num(flags, 'seed', 1337) });
   const steps = num(flags, 'steps', 2000);
   const patience = num(flags, 'patience');
   const trainer = new Trainer(model, { train: trainTokens, val }, {
     batchSize: num(flags, 'batch-size', 12),
+    seqLen: num(flags, 'seq-len'),
     maxSteps: steps,
+    schedule: str(flags, 'schedule') as 'cosine' | 'linear' | 'constant' | undefined,
+    eps: num(flags, 'eps'),
+    decayEmbeddings: flags['decay-embeddings'] === true,
     lr: num(flags, 'lr', 1e-3),
     minLr: num(flags, 'min-lr', 1e-4),
     warmupSteps: Math.min(num(flags, 'warmup', 100), steps),
