@@ -119,6 +119,17 @@ describe('GPT training', () => {
     expect(Math.abs(normA - normB) / normB).toBeLessThan(1e-4);
   });
 
+  it.each(['learned', 'relative', 'rope', 'alibi'] as const)('%s: any batch shape below, at or above the plan', (positional) => {
+    using gpt = GPT.create({ ...TINY, positional, normPlacement: 'post', ffn: 'geglu' });
+    gpt.plan(4, 16);
+    for (const [b, t] of [[1, 1], [2, 5], [4, 16], [8, 16], [3, 7]] as const) {
+      const ids = Array.from({ length: b * t }, (_, i) => i % 12);
+      const targets = ids.map((x) => (x + 1) % 12);
+      expect(Number.isFinite(gpt.loss(ids, targets, b, t))).toBe(true);
+      expect(gpt.logits(ids, b, t).length).toBe(b * t * 12);
+    }
+  });
+
   it('rejects bad batches with typed errors and stays usable', () => {
     using gpt = GPT.create(TINY);
     expect(() => gpt.loss([0, 1, 99], [1, 2, 3], 1, 3)).toThrow(/ids\[2\] = 99 is not a token id in \[0, 12\)/);
