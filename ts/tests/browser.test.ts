@@ -1,36 +1,17 @@
 // The browser build in a real page (Debian's Chromium driven by playwright-core): once on a
 // plain page (no SharedArrayBuffer: a single-threaded build) and once cross-origin isolated
 // (COOP/COEP: the threaded build, with a 2-thread pool working inside a Web Worker).
-import { existsSync, readFileSync } from 'node:fs';
-import { type Server, createServer } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { extname, join, normalize } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT } from './helpers/node.js';
+import { staticServer } from '../../scripts/serve.mjs';
 
 const CHROMIUM = process.env.WASMFORMER_CHROMIUM ?? '/usr/bin/chromium';
-const TYPES: Record<string, string> = {
-  '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.map': 'application/json',
-};
-const SERVED = ['/dist/', '/ts/tests/browser/'];
 
-/** A static server for dist/ and the test page, on loopback; `isolated` adds COOP/COEP. */
+/** dist/, the example pages and the test page on loopback; `isolated` adds COOP/COEP. */
 function serve(isolated: boolean): Promise<Server> {
-  const server = createServer((request, response) => {
-    const path = normalize(decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname));
-    const file = join(ROOT, path);
-    if (!SERVED.some((prefix) => path.startsWith(prefix)) || !existsSync(file)) {
-      response.writeHead(404).end();
-      return;
-    }
-    const headers: Record<string, string> = { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' };
-    if (isolated) {
-      headers['cross-origin-opener-policy'] = 'same-origin';
-      headers['cross-origin-embedder-policy'] = 'require-corp';
-    }
-    response.writeHead(200, headers).end(readFileSync(file));
-  });
+  const server = staticServer({ isolated, prefixes: ['/dist/', '/examples/', '/ts/tests/browser/'] });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
@@ -59,16 +40,16 @@ afterAll(async () => {
   for (const server of servers) server.close();
 });
 
-async function openPage(isolated: boolean): Promise<PageResult> {
+async function openPage<T = PageResult>(isolated: boolean, path = '/ts/tests/browser/page.html'): Promise<T> {
   const server = await serve(isolated);
   servers.push(server);
   const { port } = server.address() as AddressInfo;
   const page = await browser.newPage();
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
-  await page.goto(`http://127.0.0.1:${port}/ts/tests/browser/page.html`);
-  await page.waitForFunction(() => (window as { __result?: unknown }).__result !== undefined, null, { timeout: 60_000 });
-  const result = await page.evaluate(() => (window as unknown as { __result: PageResult }).__result);
+  await page.goto(`http://127.0.0.1:${port}${path}`);
+  await page.waitForFunction(() => (window as { __result?: unknown }).__result !== undefined, null, { timeout: 90_000 });
+  const result = await page.evaluate(() => (window as unknown as { __result: T }).__result);
   await page.close();
   expect(errors).toEqual([]);
   return result;
@@ -100,5 +81,14 @@ describe('in Chromium', () => {
     expect(worker.c).toEqual([19, 22, 43, 50]);
     expect(worker.pool.itemsPerThread).toHaveLength(2);
     expect(worker.pool.itemsPerThread.every((items) => items > 0)).toBe(true);
+  });
+
+  it('the example training page trains a GPT in a worker on 2 threads', async () => {
+    const result = await openPage<{ error?: string; threads: number; first: number; last: number; sample: string }>(
+      true, '/examples/browser/index.html?autostart&steps=30&nLayer=2&nEmbd=64&blockSize=32&batchSize=8');
+    expect(result.error).toBeUndefined();
+    expect(result.threads).toBe(2);
+    expect(result.last).toBeLessThan(result.first * 0.8);
+    expect(result.sample.length).toBeGreaterThan(100);
   });
 });
