@@ -16,6 +16,21 @@ static POOL_READY: AtomicBool = AtomicBool::new(cfg!(not(target_arch = "wasm32")
 /// 0 means "no limit".
 static MAX_THREADS: AtomicUsize = AtomicUsize::new(0);
 
+thread_local! {
+    /// Set while this thread runs one of several coarse tasks that already occupy the pool.
+    static SERIAL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` with every helper here running inline on the calling thread: for coarse tasks
+/// (data-parallel shards of a training step) that already keep every thread busy, so the
+/// kernels inside do not pay for waking threads that have work of their own.
+pub fn serially<R>(f: impl FnOnce() -> R) -> R {
+    let previous = SERIAL.with(|s| s.replace(true));
+    let result = f();
+    SERIAL.with(|s| s.set(previous));
+    result
+}
+
 /// Installs the pool kernels use instead of rayon's global one. Fails if one is installed.
 #[cfg(feature = "parallel")]
 pub fn set_pool(pool: rayon::ThreadPool) -> crate::Result<()> {
@@ -37,6 +52,9 @@ pub fn set_max_threads(n_threads: usize) {
 
 /// The number of threads kernels split their work over right now.
 pub fn num_threads() -> usize {
+    if SERIAL.with(std::cell::Cell::get) {
+        return 1;
+    }
     let pool_threads = pool_size();
     match MAX_THREADS.load(Ordering::SeqCst) {
         0 => pool_threads,

@@ -48,22 +48,19 @@ pub fn heads_to_rows(rows: &mut [f32], heads: &[f32], col: usize, dims: HeadDims
     }
 }
 
-/// Inverted dropout: `mask[i] = 1/(1−p)` with probability `1−p`, else 0, from a stream that
-/// depends only on `(seed, site)`. `mask: [N]`.
-pub fn dropout_mask(mask: &mut [f32], p: f32, seed: u64, site: u64) {
-    let mut state = seed ^ site.wrapping_mul(0xD1B5_4A32_D192_ED03);
+/// Inverted dropout: `mask[i] = 1/(1−p)` with probability `1−p`, else 0. Element `i` draws
+/// from a hash of `(seed, site, offset + i)` alone, so a shard of a batch (rows starting at
+/// element `offset`) gets exactly the masks the whole batch would. `mask: [N]`.
+pub fn dropout_mask(mask: &mut [f32], p: f32, seed: u64, site: u64, offset: usize) {
+    let stream = seed ^ site.wrapping_mul(0xD1B5_4A32_D192_ED03);
     let keep = 1.0 / (1.0 - p);
     let threshold = (f64::from(p) * 4_294_967_296.0) as u64;
-    for pair in mask.chunks_mut(2) {
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
+    for (i, m) in mask.iter_mut().enumerate() {
+        let mut z = stream.wrapping_add(((offset + i) as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^= z >> 31;
-        for (k, m) in pair.iter_mut().enumerate() {
-            let bits = (z >> (32 * k)) & 0xFFFF_FFFF;
-            *m = if bits < threshold { 0.0 } else { keep };
-        }
+        *m = if (z >> 32) < threshold { 0.0 } else { keep };
     }
 }
 
@@ -97,12 +94,16 @@ mod tests {
     #[test]
     fn dropout_keeps_about_1_minus_p_and_rescales() {
         let mut mask = vec![0.0; 100_000];
-        dropout_mask(&mut mask, 0.25, 7, 3);
+        dropout_mask(&mut mask, 0.25, 7, 3, 0);
         let kept = mask.iter().filter(|&&m| m != 0.0).count() as f64 / mask.len() as f64;
         assert!((kept - 0.75).abs() < 0.01, "kept {kept}");
         assert!(mask.iter().all(|&m| m == 0.0 || (m - 1.0 / 0.75).abs() < 1e-6));
         let mut again = vec![0.0; 100_000];
-        dropout_mask(&mut again, 0.25, 7, 3);
+        dropout_mask(&mut again, 0.25, 7, 3, 0);
         assert_eq!(mask, again);
+        // a shard starting at element 1000 gets the same masks as the whole
+        let mut shard = vec![0.0; 500];
+        dropout_mask(&mut shard, 0.25, 7, 3, 1000);
+        assert_eq!(&shard[..], &mask[1000..1500]);
     }
 }

@@ -9,6 +9,7 @@ pub mod heads;
 pub mod params;
 pub mod plan;
 pub mod positional;
+mod shards;
 pub mod step;
 pub mod transformer;
 

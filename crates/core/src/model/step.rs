@@ -6,12 +6,12 @@
 //! what the target can address (wasm32: 4 GiB) BEFORE allocating, and reports the bytes.
 
 use super::config::{ModelConfig, Positional};
-use super::params::{init_params, layout, tensors, Carve, CarveMut, Group, Spec};
+use super::params::{init_params, layout, Carve, Group, Spec};
 use super::plan::{acts, acts_len};
 use super::positional::{alibi_slopes, sinusoid_table};
-use super::transformer::{backward, forward, Ctx};
+use super::shards::{pass, Fixed, Rows, Shards};
 use crate::error::{Error, Result};
-use crate::kernels::rope::{RopeConfig, RopeTable};
+use crate::par;
 use crate::optim::adamw::{adamw_update, AdamWConfig};
 use crate::optim::clip::{clip_grad_norm, global_grad_norm};
 
@@ -76,6 +76,8 @@ pub struct Model {
     arena: Vec<f32>,
     /// `(B, T, training)` the arena was sized for.
     planned: Option<(usize, usize, bool)>,
+    /// Data-parallel training buffers (small models on several threads).
+    shards: Option<Shards>,
     sinusoid: Option<Vec<f32>>,
     alibi: Option<Vec<f32>>,
 }
@@ -120,7 +122,7 @@ impl Model {
         let sinusoid = (config.positional == Positional::Sinusoidal)
             .then(|| sinusoid_table(config.block_size, config.n_embd));
         let alibi = (config.positional == Positional::Alibi).then(|| alibi_slopes(config.n_head));
-        Ok(Self { config, specs, params, train: None, arena: Vec::new(), planned: None, sinusoid, alibi })
+        Ok(Self { config, specs, params, train: None, arena: Vec::new(), planned: None, shards: None, sinusoid, alibi })
     }
 
     /// The configuration.
@@ -180,13 +182,23 @@ impl Model {
         self.train.as_mut().ok_or_else(|| Error::InvalidArgument("model: no training state".into()))
     }
 
-    /// The bytes a plan for `(b, t)` would take, without allocating.
+    /// The bytes a plan for `(b, t)` would take on the current thread count, without
+    /// allocating. A training plan of a small model on several threads is data-parallel:
+    /// one activation arena and one gradient buffer per thread (see `shards.rs`).
     pub fn estimate(config: &ModelConfig, b: usize, t: usize, training: bool) -> Result<MemoryPlan> {
         config.validate()?;
         let n = layout(config).1;
         let params = bytes(n);
+        let shards = if training { Shards::plan(config, n, b, t, par::num_threads()) } else { None };
         let (grads, optimizer) = if training { (params, 2 * params) } else { (0, 0) };
-        let activations = bytes(acts_len(config, b, t, training));
+        let (grads, activations) = match shards {
+            // the main arena then only serves evaluation and sampling
+            Some((n_shards, act_len)) => (
+                grads + (n_shards as u64 - 1) * params,
+                bytes(acts_len(config, b, t, false)) + n_shards as u64 * bytes(act_len),
+            ),
+            None => (grads, bytes(acts_len(config, b, t, training))),
+        };
         let total = params.saturating_add(grads).saturating_add(optimizer).saturating_add(activations);
         Ok(MemoryPlan { params, grads, optimizer, activations, total })
     }
@@ -212,7 +224,8 @@ impl Model {
         self.check_dims(b, t)?;
         let plan = Self::estimate(&self.config, b, t, training)?;
         let fits = |p: &(usize, usize, bool)| p.0 >= b && p.1 >= t && (p.2 || !training);
-        if !self.planned.as_ref().is_some_and(fits) {
+        let sharded = training && self.shards.as_ref().is_some_and(|s| s.fits(b, t));
+        if !sharded && !self.planned.as_ref().is_some_and(fits) {
             let have = bytes(self.params.len())
                 + if self.train.is_some() { 3 * bytes(self.params.len()) } else { 0 };
             let extra = plan.total.saturating_sub(have).saturating_sub(bytes(self.arena.len()));
@@ -229,13 +242,19 @@ impl Model {
                     gib(plan.activations)
                 )));
             }
-            let n = acts_len(&self.config, b, t, training);
+            let n_params = self.params.len();
+            let shard_plan = if training { Shards::plan(&self.config, n_params, b, t, par::num_threads()) } else { None };
+            let main_training = training && shard_plan.is_none();
             if training {
                 self.train_state()?;
             }
+            self.shards = None;
+            if let Some((n_shards, act_len)) = shard_plan {
+                self.shards = Some(Shards::new(n_shards, b, t, act_len, n_params, zeroed)?);
+            }
             self.arena = Vec::new();
-            self.arena = zeroed(n, "activations")?;
-            self.planned = Some((b, t, training));
+            self.arena = zeroed(acts_len(&self.config, b, t, main_training), "activations")?;
+            self.planned = Some((b, t, main_training));
         }
         Ok(plan)
     }
@@ -245,70 +264,46 @@ impl Model {
         self.planned
     }
 
-    fn ctx<'a>(
-        config: &ModelConfig,
-        sinusoid: Option<&'a [f32]>,
-        alibi: Option<&'a [f32]>,
-        ids: &'a [u32],
-        targets: Option<&'a [i32]>,
-        b: usize,
-        t: usize,
-    ) -> Result<Ctx<'a>> {
-        crate::error::check_len("model: ids", b * t, ids.len())?;
-        if let Some(targets) = targets {
-            crate::error::check_len("model: targets", b * t, targets.len())?;
-        }
-        let rope = match config.positional {
-            Positional::Rope => {
-                let d = config.head_dim();
-                let mut rc = RopeConfig::new(d);
-                rc.base = config.rope_base;
-                Some(RopeTable::new(t, d, &rc)?)
-            }
-            _ => None,
-        };
-        Ok(Ctx {
-            b,
-            t,
-            ids,
-            targets,
-            ignore_index: Some(-100),
-            key_padding: None,
-            dropout_seed: None,
-            sinusoid,
-            alibi_slopes: alibi,
-            rope,
-        })
-    }
-
     /// Plans for `(b, t)` if the current plan does not cover it.
     fn ensure(&mut self, b: usize, t: usize, training: bool) -> Result<()> {
         self.check_dims(b, t)?;
         let covered = self.planned.is_some_and(|p| p.0 >= b && p.1 >= t && (p.2 || !training));
         if !covered {
             let (pb, pt, ptrain) = self.planned.unwrap_or((0, 0, false));
-            self.plan(b.max(pb), t.max(pt), training || ptrain)?;
+            let (b, t, training) = (b.max(pb), t.max(pt), training || ptrain);
+            let n = acts_len(&self.config, b, t, training);
+            if training {
+                self.train_state()?;
+            }
+            let have = bytes(self.arena.len());
+            if bytes(n).saturating_sub(have) > ADDRESSABLE.saturating_sub(64 << 20) {
+                return Err(Error::OutOfMemory(format!(
+                    "model: activations for batch {b} × {t} tokens need {}; a wasm32 module can address 4 GiB",
+                    gib(bytes(n))
+                )));
+            }
+            self.arena = Vec::new();
+            self.arena = zeroed(n, "activations")?;
+            self.planned = Some((b, t, training));
         }
         Ok(())
     }
 
-    /// Runs forward (and, with `grads`, backward adding `scale ·` the gradient of the loss).
+    /// Runs forward (and, with `backward_scale`, backward adding `scale ·` the gradient of the
+    /// loss) on the main arena, kernels split over threads.
     fn run(&mut self, ids: &[u32], targets: Option<&[i32]>, b: usize, t: usize, backward_scale: Option<f32>, dropout_seed: Option<u64>) -> Result<Option<f32>> {
         let training = backward_scale.is_some();
         self.ensure(b, t, training)?;
-        let (sinusoid, alibi) = (self.sinusoid.as_deref(), self.alibi.as_deref());
-        let mut ctx = Self::ctx(&self.config, sinusoid, alibi, ids, targets, b, t)?;
-        ctx.dropout_seed = dropout_seed.filter(|_| self.config.dropout > 0.0 && training);
-        let cfg = &self.config;
-        let p = tensors(cfg, &mut Carve { rest: &self.params });
-        let mut a = acts(cfg, b, t, training, &mut CarveMut { rest: &mut self.arena });
-        let loss = forward(cfg, &p, &mut a, &ctx)?;
-        if let Some(scale) = backward_scale {
-            let state = self.train.as_mut().ok_or_else(|| Error::InvalidArgument("model: no training state".into()))?;
-            let mut g = tensors(cfg, &mut CarveMut { rest: &mut state.grads });
-            backward(cfg, &p, &mut g, &mut a, &ctx, scale)?;
-        }
-        Ok(loss)
+        let fixed = Fixed { sinusoid: self.sinusoid.as_deref(), alibi: self.alibi.as_deref() };
+        let rows = Rows { ids, targets, b, t, row_offset: 0 };
+        let grads = match backward_scale {
+            Some(scale) => {
+                let state = self.train.as_mut().ok_or_else(|| Error::InvalidArgument("model: no training state".into()))?;
+                Some((state.grads.as_mut_slice(), scale))
+            }
+            None => None,
+        };
+        pass(&self.config, &self.params, &mut self.arena, grads, fixed, rows, dropout_seed)
     }
 
     /// Zeroes the gradients, then adds those of the mean loss over `ids, targets: [B, T]`;
@@ -349,15 +344,33 @@ impl Model {
                 return Err(Error::InvalidArgument(format!("model: max_grad_norm must be > 0, got {max}")));
             }
         }
-        self.ensure(b, t, true)?;
+        self.check_dims(b, t)?;
+        if !self.shards.as_ref().is_some_and(|s| s.fits(b, t)) && !self.planned.is_some_and(|p| p.0 >= b && p.1 >= t && p.2) {
+            self.plan(b, t, true)?;
+        }
         self.train_state()?.grads.fill(0.0);
         let scale = 1.0 / accum as f32;
         let mut loss_sum = 0.0f64;
-        for micro in 0..accum {
-            let range = micro * per..(micro + 1) * per;
-            let seed = options.dropout_seed.wrapping_mul(0x9E37_79B9).wrapping_add(micro as u64);
-            let loss = self.run(&ids[range.clone()], Some(&targets[range]), b, t, Some(scale), Some(seed))?;
-            loss_sum += f64::from(loss.unwrap_or(0.0));
+        let fixed = Fixed { sinusoid: self.sinusoid.as_deref(), alibi: self.alibi.as_deref() };
+        match (self.shards.as_mut().filter(|s| s.fits(b, t)), self.train.as_mut()) {
+            (Some(shards), Some(state)) => {
+                shards.zero_grads();
+                for micro in 0..accum {
+                    let range = micro * per..(micro + 1) * per;
+                    let seed = options.dropout_seed.wrapping_mul(0x9E37_79B9).wrapping_add(micro as u64);
+                    let loss = shards.micro_batch(&self.config, &self.params, &mut state.grads, fixed, &ids[range.clone()], &targets[range], b, t, scale, seed)?;
+                    loss_sum += f64::from(loss);
+                }
+                shards.reduce_into(&mut state.grads);
+            }
+            _ => {
+                for micro in 0..accum {
+                    let range = micro * per..(micro + 1) * per;
+                    let seed = options.dropout_seed.wrapping_mul(0x9E37_79B9).wrapping_add(micro as u64);
+                    let loss = self.run(&ids[range.clone()], Some(&targets[range]), b, t, Some(scale), Some(seed))?;
+                    loss_sum += f64::from(loss.unwrap_or(0.0));
+                }
+            }
         }
         let loss = (loss_sum / accum as f64) as f32;
         let specs = &self.specs;

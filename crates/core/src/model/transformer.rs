@@ -40,6 +40,9 @@ pub struct Ctx<'a> {
     pub key_padding: Option<&'a [u8]>,
     /// Dropout stream for this call (training with `dropout > 0` only).
     pub dropout_seed: Option<u64>,
+    /// Index of this call's first row in the whole batch (data-parallel shards), so dropout
+    /// masks do not depend on how a batch is split.
+    pub row_offset: usize,
     /// `[block_size, C]` sinusoidal table.
     pub sinusoid: Option<&'a [f32]>,
     /// `[H]` ALiBi slopes.
@@ -146,7 +149,7 @@ fn mlp_forward(cfg: &ModelConfig, ctx: &Ctx<'_>, p: &LayerTensors<&[f32]>, la: &
 
 fn maybe_dropout(x: &mut [f32], mask: Option<&mut [f32]>, cfg: &ModelConfig, ctx: &Ctx<'_>, site: u64) {
     if let (Some(mask), Some(seed)) = (mask, ctx.dropout_seed) {
-        dropout_mask(mask, cfg.dropout, seed, site);
+        dropout_mask(mask, cfg.dropout, seed, site, ctx.row_offset * ctx.t * cfg.n_embd);
         apply_mask(x, mask);
     }
 }

@@ -1,0 +1,209 @@
+//! One forward(+backward) pass over planned buffers, and data parallelism inside a training
+//! step: the batch's rows are split into one shard per thread, each shard runs the whole
+//! forward and backward on its own activation arena and gradient buffer with the kernels
+//! inside running serially ([`crate::par::serially`]), and the gradients are summed at the
+//! end. A step then wakes the threads once per micro-batch instead of once per kernel (in
+//! WebAssembly a wake-up costs tens of microseconds, and a small model's kernels are short).
+//!
+//! Used for models whose extra gradient copies are small (see [`Shards::plan`]); large models
+//! keep kernel-level parallelism, where each kernel is long enough to amortise the wake-ups.
+//! Results are deterministic for a given thread count; dropout masks do not depend on it.
+
+use std::sync::{Mutex, PoisonError};
+
+use super::config::{ModelConfig, Positional};
+use super::params::{tensors, Carve, CarveMut};
+use super::plan::{acts, acts_len};
+use super::transformer::{backward, forward, Ctx};
+use crate::error::{check_len, Error, Result};
+use crate::kernels::rope::{RopeConfig, RopeTable};
+use crate::par;
+
+/// Tables a pass reads besides the parameters.
+#[derive(Clone, Copy)]
+pub(crate) struct Fixed<'a> {
+    /// `[block_size, C]`.
+    pub sinusoid: Option<&'a [f32]>,
+    /// `[H]`.
+    pub alibi: Option<&'a [f32]>,
+}
+
+/// One call's rows.
+#[derive(Clone, Copy)]
+pub(crate) struct Rows<'a> {
+    /// `[B, T]`.
+    pub ids: &'a [u32],
+    /// `[B, T]`.
+    pub targets: Option<&'a [i32]>,
+    /// `B`.
+    pub b: usize,
+    /// `T`.
+    pub t: usize,
+    /// First row's index in the whole batch.
+    pub row_offset: usize,
+}
+
+/// The inputs of a pass as a [`Ctx`].
+pub(crate) fn make_ctx<'a>(config: &ModelConfig, fixed: Fixed<'a>, rows: Rows<'a>) -> Result<Ctx<'a>> {
+    let Rows { ids, targets, b, t, row_offset } = rows;
+    check_len("model: ids", b * t, ids.len())?;
+    if let Some(targets) = targets {
+        check_len("model: targets", b * t, targets.len())?;
+    }
+    let rope = match config.positional {
+        Positional::Rope => {
+            let d = config.head_dim();
+            let mut rc = RopeConfig::new(d);
+            rc.base = config.rope_base;
+            Some(RopeTable::new(t, d, &rc)?)
+        }
+        _ => None,
+    };
+    Ok(Ctx {
+        b,
+        t,
+        ids,
+        targets,
+        ignore_index: Some(-100),
+        key_padding: None,
+        dropout_seed: None,
+        row_offset,
+        sinusoid: fixed.sinusoid,
+        alibi_slopes: fixed.alibi,
+        rope,
+    })
+}
+
+/// Forward over `arena` (planned for at least `(rows.b, rows.t, training)`), and with `grads`
+/// the backward adding `scale ·` the gradient of the mean loss. Returns the loss when targets
+/// are given.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn pass(
+    cfg: &ModelConfig,
+    params: &[f32],
+    arena: &mut [f32],
+    grads: Option<(&mut [f32], f32)>,
+    fixed: Fixed<'_>,
+    rows: Rows<'_>,
+    dropout_seed: Option<u64>,
+) -> Result<Option<f32>> {
+    let training = grads.is_some();
+    let mut ctx = make_ctx(cfg, fixed, rows)?;
+    ctx.dropout_seed = dropout_seed.filter(|_| cfg.dropout > 0.0 && training);
+    let p = tensors(cfg, &mut Carve { rest: params });
+    let mut a = acts(cfg, rows.b, rows.t, training, &mut CarveMut { rest: arena });
+    let loss = forward(cfg, &p, &mut a, &ctx)?;
+    if let Some((grads, scale)) = grads {
+        let mut g = tensors(cfg, &mut CarveMut { rest: grads });
+        backward(cfg, &p, &mut g, &mut a, &ctx, scale)?;
+    }
+    Ok(loss)
+}
+
+/// Per-shard arenas and gradient buffers (shard 0 accumulates into the model's gradients).
+pub(crate) struct Shards {
+    /// Rows per shard (the last may have fewer).
+    rows: usize,
+    /// `T` the arenas were planned for.
+    t: usize,
+    /// One activation arena per shard.
+    arenas: Vec<Vec<f32>>,
+    /// Gradients of shards `1..`.
+    grads: Vec<Vec<f32>>,
+}
+
+/// Extra gradient copies above this many bytes are not worth it: use kernel-level threads.
+const MAX_EXTRA_GRAD_BYTES: usize = 256 << 20;
+
+impl Shards {
+    /// Shards for training batches of `b × t` on `n_threads`, or `None` when there is one
+    /// thread or one row, or when the extra gradient copies would exceed 256 MiB.
+    pub fn plan(cfg: &ModelConfig, n_params: usize, b: usize, t: usize, n_threads: usize) -> Option<(usize, usize)> {
+        let n = n_threads.min(b);
+        let extra = (n.saturating_sub(1)).saturating_mul(n_params).saturating_mul(4);
+        (n > 1 && extra <= MAX_EXTRA_GRAD_BYTES).then(|| (n, acts_len(cfg, b.div_ceil(n), t, true)))
+    }
+
+    /// Allocates `n` shards of `b.div_ceil(n)` rows, `act_len` floats each.
+    pub fn new(n: usize, b: usize, t: usize, act_len: usize, n_params: usize, zeroed: impl Fn(usize, &str) -> Result<Vec<f32>>) -> Result<Self> {
+        let arenas = (0..n).map(|_| zeroed(act_len, "shard activations")).collect::<Result<_>>()?;
+        let grads = (1..n).map(|_| zeroed(n_params, "shard gradients")).collect::<Result<_>>()?;
+        Ok(Self { rows: b.div_ceil(n), t, arenas, grads })
+    }
+
+    /// True if these shards serve batches of `b × t`.
+    pub fn fits(&self, b: usize, t: usize) -> bool {
+        t <= self.t && b <= self.rows * self.arenas.len() && b > self.rows * (self.arenas.len() - 1)
+    }
+
+    /// Zeroes the shards' own gradients (the model zeroes shard 0's).
+    pub fn zero_grads(&mut self) {
+        self.grads.iter_mut().for_each(|g| g.fill(0.0));
+    }
+
+    /// Forward + backward of one micro-batch `ids, targets: [b, t]`, shards in parallel, adding
+    /// `scale ·` the gradient of the micro-batch's mean loss; returns that loss.
+    #[allow(clippy::too_many_arguments)]
+    pub fn micro_batch(
+        &mut self,
+        cfg: &ModelConfig,
+        params: &[f32],
+        grads0: &mut [f32],
+        fixed: Fixed<'_>,
+        ids: &[u32],
+        targets: &[i32],
+        b: usize,
+        t: usize,
+        scale: f32,
+        dropout_seed: u64,
+    ) -> Result<f32> {
+        let per_row = t;
+        let counted = |r: &[i32]| r.iter().filter(|&&x| x != -100).count();
+        let total = counted(targets).max(1) as f32;
+        let mut jobs: Vec<Mutex<(&mut [f32], &mut [f32])>> = Vec::with_capacity(self.arenas.len());
+        let mut grads = std::iter::once(grads0).chain(self.grads.iter_mut().map(Vec::as_mut_slice));
+        for arena in &mut self.arenas {
+            let g = grads.next().ok_or_else(|| Error::InvalidArgument("model: shard gradients missing".into()))?;
+            jobs.push(Mutex::new((arena.as_mut_slice(), g)));
+        }
+        let results: Mutex<Vec<Result<f32>>> = Mutex::new(Vec::new());
+        let rows = self.rows;
+        par::for_each_range(jobs.len(), 1, |shards| {
+            for s in shards {
+                let start = s * rows;
+                let end = b.min(start + rows);
+                if start >= end {
+                    continue;
+                }
+                let mut job = jobs[s].lock().unwrap_or_else(PoisonError::into_inner);
+                let (arena, g) = &mut *job;
+                let (ids_s, targets_s) = (&ids[start * per_row..end * per_row], &targets[start * per_row..end * per_row]);
+                // The shard's mean loss, weighted by its share of the counted targets.
+                let weight = counted(targets_s) as f32 / total;
+                let shard_rows = Rows { ids: ids_s, targets: Some(targets_s), b: end - start, t, row_offset: start };
+                let result = par::serially(|| {
+                    pass(cfg, params, arena, Some((g, scale * weight)), fixed, shard_rows, Some(dropout_seed))
+                })
+                .map(|loss| loss.unwrap_or(0.0) * weight);
+                results.lock().unwrap_or_else(PoisonError::into_inner).push(result);
+            }
+        });
+        let mut loss = 0.0f32;
+        for r in results.into_inner().unwrap_or_else(PoisonError::into_inner) {
+            loss += r?;
+        }
+        Ok(loss)
+    }
+
+    /// `grads0 += Σ` the other shards' gradients.
+    pub fn reduce_into(&self, grads0: &mut [f32]) {
+        let others = &self.grads;
+        par::for_each_row_block(grads0, 1, 1 << 15, |range, block| {
+            for g in others {
+                for (acc, &x) in block.iter_mut().zip(&g[range.clone()]) {
+                    *acc += x;
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,49 @@
+//! Training steps: the data-parallel path (one shard per thread) gives the same step as the
+//! single-threaded path, with and without dropout and gradient accumulation.
+#![cfg(not(target_arch = "wasm32"))]
+
+use wasmformer_core::model::{Model, ModelConfig, Positional, StepOptions};
+use wasmformer_core::optim::adamw::AdamWConfig;
+use wasmformer_core::par;
+
+fn batch(n: usize, vocab: usize) -> (Vec<u32>, Vec<i32>) {
+    let ids: Vec<u32> = (0..n).map(|i| ((i * 7 + i / 5) % vocab) as u32).collect();
+    let mut targets: Vec<i32> = (0..n).map(|i| ((i * 11 + 3) % vocab) as i32).collect();
+    targets[5] = -100;
+    (ids, targets)
+}
+
+fn steps(cfg: &ModelConfig, threads: usize, accum: usize) -> (Vec<f32>, Vec<f32>) {
+    par::set_max_threads(threads);
+    let mut model = Model::new(cfg.clone(), 3).unwrap();
+    let (b, t) = (5, 8);
+    let (ids, targets) = batch(accum * b * t, cfg.vocab_size);
+    let options = StepOptions {
+        lr: 1e-2, weight_decay: 0.1, decay_embeddings: false, adam: AdamWConfig::default(),
+        max_grad_norm: Some(1.0), dropout_seed: 9,
+    };
+    let mut losses = Vec::new();
+    for _ in 0..3 {
+        let report = model.train_step(&ids, &targets, accum, b, t, &options).unwrap();
+        assert!(report.applied);
+        losses.push(report.loss);
+    }
+    par::set_max_threads(0);
+    (losses, model.params().to_vec())
+}
+
+#[test]
+fn sharded_steps_match_single_threaded_steps() {
+    for (dropout, positional, accum) in [(0.0, Positional::Learned, 1), (0.2, Positional::Rope, 2), (0.1, Positional::Relative { num_buckets: 8, max_distance: 16 }, 1)] {
+        let mut cfg = ModelConfig::gpt(11, 8, 2, 2, 16);
+        cfg.dropout = dropout;
+        cfg.positional = positional;
+        let (l1, p1) = steps(&cfg, 1, accum);
+        let (l2, p2) = steps(&cfg, 2, accum);
+        for (a, b) in l1.iter().zip(&l2) {
+            assert!((a - b).abs() <= 1e-5 * a.abs(), "{positional:?}: loss {a} vs {b}");
+        }
+        let worst = p1.iter().zip(&p2).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+        assert!(worst < 1e-5, "{positional:?} dropout {dropout}: parameters differ by {worst}");
+    }
+}
