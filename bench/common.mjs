@@ -138,8 +138,8 @@ export function attentionRow({ impl, variant, simd = true, threads, shape, pass,
   const { b, h, t, d, causal = false } = shape;
   return JSON.stringify({
     suite: 'kernels', op: 'attention', pass, impl, variant, simd, threads,
-    shape: { b, h, t, d }, causal, seconds, gflops: attentionFlops(shape, pass) / seconds / 1e9,
-    flops: 'full T×T matrix (FlashAttention convention), backward = 2.5× forward', ...extra,
+    shape: { b, h, t, d }, causal, seconds, flops: attentionFlops(shape, pass),
+    gflops: attentionFlops(shape, pass) / seconds / 1e9, ...extra,
   });
 }
 

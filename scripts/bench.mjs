@@ -1,8 +1,11 @@
-// `npm run bench`: sets up and builds what is missing, then measures matmul GFLOP/s for every
-// wasm build (1 and 2 threads for the threaded ones) and natively, in one run on one machine.
-// Then the peers (bench/peers/: TF.js wasm, onnxruntime-web, a wasm mul+add peak loop), each in a child process.
-// Prints a table with ratios to the simd build, ratios of the best wasmformer 1-thread column to each peer,
-// and appends JSON lines to bench/results/kernels.jsonl.
+// `npm run bench [-- suite]` (suites in bench/shapes.json: quick, the default, or full): sets up
+// and builds what is missing, then measures, for every wasm build (1 and 2 threads for the
+// threaded ones), matmul GFLOP/s (and natively) and multi-head causal attention GFLOP/s, forward
+// and forward + backward, in one run on one machine. Then the peers (bench/peers/: TF.js wasm and
+// onnxruntime-web for matmul and attention, numpy's BLAS when python3 has numpy, a wasm mul+add
+// peak loop), each in a child process. Prints a table per op with ratios to the simd build,
+// ratios of the best wasmformer 1-thread column to each peer, and appends JSON lines to
+// bench/results/kernels.jsonl.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -24,11 +27,13 @@ const runs = [
 
 const rows = [];
 for (const { variant, threads, nodeArgs } of runs) {
-  console.error(`[bench] ${variant} (threads ${threads})`);
-  const out = execFileSync(process.execPath, [...nodeArgs, 'bench/matmul.bench.mjs', variant, threads, suite], {
-    cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  rows.push(...out.trim().split('\n').map((line) => JSON.parse(line)));
+  for (const program of ['bench/matmul.bench.mjs', 'bench/attention.bench.mjs']) {
+    console.error(`[bench] ${variant} (threads ${threads}): ${program}`);
+    const out = execFileSync(process.execPath, [...nodeArgs, program, variant, threads, suite], {
+      cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    rows.push(...out.split('\n').filter((l) => l.startsWith('{')).map((line) => JSON.parse(line)));
+  }
 }
 
 console.error('[bench] native (scalar lanes, autovectorised; 1 and 2 threads)');
@@ -44,17 +49,25 @@ const peers = [
   { name: 'tfjs-wasm (XNNPACK)', args: ['bench/peers/tfjs.bench.mjs', '1,2', suite] },
   { name: 'onnxruntime-web 1 thread', args: ['bench/peers/ort.bench.mjs', '1', suite] },
   { name: 'onnxruntime-web 2 threads', args: ['bench/peers/ort.bench.mjs', '2', suite] },
+  { name: 'numpy matmul (BLAS), 1 and 2 threads', args: ['bench/peers/numpy.bench.mjs', '1,2', suite] },
+  { name: 'tfjs-wasm attention', args: ['bench/peers/tfjs-attention.bench.mjs', suite] },
+  { name: 'onnxruntime-web attention 1 thread', args: ['bench/peers/ort-attention.bench.mjs', '1', suite] },
+  { name: 'onnxruntime-web attention 2 threads', args: ['bench/peers/ort-attention.bench.mjs', '2', suite] },
   { name: 'wasm peak loop (mul+add)', args: ['bench/peers/peak.bench.mjs', 'simd'] },
   { name: 'wasm peak loop (relaxed_madd)', args: [...RELAXED_FLAG, 'bench/peers/peak.bench.mjs', 'relaxed'] },
 ];
 const peakRows = [];
+const notes = []; // the peers' skip notes, repeated under the tables
 for (const { name, args } of peers) {
   console.error(`[bench] peer: ${name}`);
   const result = spawnSync(process.execPath, args, {
     cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10 * 60 * 1000,
   });
   const lines = (result.stdout ?? '').split('\n').filter((l) => l.startsWith('{'));
-  if (result.stderr) process.stderr.write(result.stderr.split('\n').filter((l) => l.startsWith('[')).map((l) => l + '\n').join(''));
+  const said = (result.stderr ?? '').split('\n').filter((l) => l.startsWith('['));
+  if (said.length) process.stderr.write(said.map((l) => l + '\n').join(''));
+  notes.push(...said.filter((l) => /skipped|failed/.test(l)));
+  if (result.status === 0 && lines.length === 0) continue; // nothing to measure (it said why)
   if (result.status !== 0 || lines.length === 0) {
     const why = result.error?.message ?? (result.stderr ?? '').split('\n').find((l) => /Error/.test(l)) ?? `exit ${result.status ?? result.signal}`;
     console.error(`[bench] WARNING: peer ${name} failed (${why.trim()}); skipped`);
@@ -63,41 +76,58 @@ for (const { name, args } of peers) {
   for (const r of lines.map((l) => JSON.parse(l))) (r.impl === 'peak' ? peakRows : rows).push(r);
 }
 
-const key = (r) => `${r.shape.m}x${r.shape.k}x${r.shape.n} ${r.form}`;
 const colOf = (r) => `${r.impl === 'wasmformer' ? r.variant : r.impl === 'peak' ? `peak-${r.variant}` : r.impl}/${r.threads}t`;
-const columns = [...new Set([...rows, ...peakRows].map(colOf))];
-const byShape = new Map();
-for (const r of rows) {
-  const col = colOf(r);
-  if (!byShape.has(key(r))) byShape.set(key(r), {});
-  byShape.get(key(r))[col] = r.gflops;
-}
-// The peak loop has no shape: it is the same ceiling in every row.
-for (const cols of byShape.values()) for (const r of peakRows) cols[colOf(r)] = r.gflops;
 const pad = (s, n) => String(s).padStart(n);
-console.log(`\nmatmul GFLOP/s (${cpus()[0]?.model ?? 'cpu'}, ${cpus().length} cores); in brackets: ratio to simd/1t` +
-  (peakRows.length ? '; peak-* columns: mul+add loop without memory, one core, same in every row' : ''));
-console.log(pad('shape', 22) + columns.map((c) => pad(c, 22)).join(''));
-for (const [shape, cols] of byShape) {
-  const base = cols['simd/1t'];
-  console.log(pad(shape, 22) + columns.map((c) => {
-    const v = cols[c];
-    return pad(v === undefined ? '-' : `${v.toFixed(1)} (${base ? (v / base).toFixed(2) : '-'}×)`, 22);
-  }).join(''));
-}
 
-// Best wasmformer 1-thread column (highest geometric mean over the shapes) against each peer column.
-const wfCols = [...new Set(rows.filter((r) => r.impl === 'wasmformer' && r.threads === 1).map(colOf))];
-const geo = (c) => Math.exp([...byShape.values()].reduce((s, cols) => s + Math.log(cols[c] ?? 1e-9), 0) / byShape.size);
-const best = wfCols.sort((x, y) => geo(y) - geo(x))[0];
-const peerCols = columns.filter((c) => !wfCols.includes(c) && [...rows, ...peakRows].some((r) => r.impl !== 'wasmformer' && r.impl !== 'native' && colOf(r) === c));
-if (best && peerCols.length) {
-  console.log(`\nbest wasmformer 1-thread column: ${best}; ratio ${best} ÷ peer (> 1: wasmformer faster; vs peak-*: fraction of the ceiling)`);
-  console.log(pad('shape', 22) + peerCols.map((c) => pad(c, 18)).join(''));
+/**
+ * One table of GFLOP/s (row = `keyOf(r)`, column = build or peer / threads, ratio to simd/1t in
+ * brackets), then the best wasmformer 1-thread column's ratio to each peer column. `everyRow`:
+ * rows without a shape (the peak loop), shown with the same value in every row.
+ */
+function printTable(title, tableRows, keyOf, everyRow = []) {
+  if (tableRows.length === 0) return;
+  const columns = [...new Set([...tableRows, ...everyRow].map(colOf))];
+  const byShape = new Map();
+  for (const r of tableRows) {
+    if (!byShape.has(keyOf(r))) byShape.set(keyOf(r), {});
+    byShape.get(keyOf(r))[colOf(r)] = r.gflops;
+  }
+  for (const cols of byShape.values()) for (const r of everyRow) cols[colOf(r)] = r.gflops;
+  console.log(`\n${title}`);
+  console.log(pad('shape', 22) + columns.map((c) => pad(c, 22)).join(''));
   for (const [shape, cols] of byShape) {
-    console.log(pad(shape, 22) + peerCols.map((c) => pad(cols[c] && cols[best] ? `${(cols[best] / cols[c]).toFixed(2)}×` : '-', 18)).join(''));
+    const base = cols['simd/1t'];
+    console.log(pad(shape, 22) + columns.map((c) => {
+      const v = cols[c];
+      return pad(v === undefined ? '-' : `${v.toFixed(1)} (${base ? (v / base).toFixed(2) : '-'}×)`, 22);
+    }).join(''));
+  }
+
+  // Best wasmformer 1-thread column (highest geometric mean over the shapes) against each peer column.
+  const wfCols = [...new Set(tableRows.filter((r) => r.impl === 'wasmformer' && r.threads === 1).map(colOf))];
+  const geo = (c) => Math.exp([...byShape.values()].reduce((s, cols) => s + Math.log(cols[c] ?? 1e-9), 0) / byShape.size);
+  const best = wfCols.sort((x, y) => geo(y) - geo(x))[0];
+  const peerCols = columns.filter((c) => !wfCols.includes(c) && [...tableRows, ...everyRow].some((r) => r.impl !== 'wasmformer' && r.impl !== 'native' && colOf(r) === c));
+  if (best && peerCols.length) {
+    console.log(`\nbest wasmformer 1-thread column: ${best}; ratio ${best} ÷ peer (> 1: wasmformer faster; vs peak-*: fraction of the ceiling)`);
+    console.log(pad('shape', 22) + peerCols.map((c) => pad(c, 18)).join(''));
+    for (const [shape, cols] of byShape) {
+      console.log(pad(shape, 22) + peerCols.map((c) => pad(cols[c] && cols[best] ? `${(cols[best] / cols[c]).toFixed(2)}×` : '-', 18)).join(''));
+    }
   }
 }
+
+const machine = `${cpus()[0]?.model ?? 'cpu'}, ${cpus().length} cores`;
+printTable(`matmul GFLOP/s (${machine}); in brackets: ratio to simd/1t` +
+  (peakRows.length ? '; peak-* columns: mul+add loop without memory, one core, same in every row' : ''),
+  rows.filter((r) => r.op === 'matmul'), (r) => `${r.shape.m}x${r.shape.k}x${r.shape.n} ${r.form}`, peakRows);
+printTable(`attention GFLOP/s, multi-head causal, q, k, v: [B, H, T, D] (${machine}); in brackets: ratio to simd/1t\n` +
+  'flops: forward 4·B·H·T²·D over the FULL T×T matrix although causal (FlashAttention\'s count; the work done is about half),\n' +
+  'backward 2.5× forward. wasmformer: fused kernel, no T×T buffer (forward: kernels.attention; fwd+bwd: one training pass);\n' +
+  'tfjs-wasm (1 thread) and ort-web: batched matmuls + masked softmax, [B·H, T, T] scores materialised; ort-web forward only',
+  rows.filter((r) => r.op === 'attention'),
+  (r) => `${r.shape.b}×${r.shape.h}×${r.shape.t}×${r.shape.d} ${r.pass === 'forward' ? 'fwd' : 'fwd+bwd'}`);
+if (notes.length) console.log(`\nnotes:\n${notes.join('\n')}`);
 
 mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
 const stamp = new Date().toISOString();

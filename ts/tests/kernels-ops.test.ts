@@ -1,7 +1,7 @@
 // The kernels beyond matmul through the public `kernels` API, against plain TS references,
 // on ragged shapes; plus the argument checks that run before any WebAssembly.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { InvalidArgumentError, ShapeError, init, kernels } from '../../dist/index.node.js';
+import { InvalidArgumentError, ShapeError, attentionTrainingPass, init, kernels } from '../../dist/index.node.js';
 import { attentionRef, maxRelativeError, normRef, randomArray, ropeRef, softmaxRef } from './helpers/reference.js';
 
 beforeAll(async () => {
@@ -54,6 +54,30 @@ describe('kernels', () => {
     }
     expect(() => kernels.attention(new Float32Array(8), new Float32Array(8), new Float32Array(8), { b: 1, h: 2, t: 2, d: 2, keyPadding: new Uint8Array(3) }))
       .toThrow(/keyPadding must have 2 elements/);
+  });
+
+  it('attentionTrainingPass (bench entry): output and q, k, v gradients match the reference', () => {
+    for (const [b, h, t, d] of [[1, 2, 5, 3], [2, 1, 9, 4]] as const) {
+      const n = b * h * t * d;
+      const [q, k, v, dout] = [randomArray(n, 1), randomArray(n, 2), randomArray(n, 3), randomArray(n, 4)];
+      const { out, dq, dk, dv } = attentionTrainingPass(q, k, v, { b, h, t, d, causal: true, dout });
+      expect(maxRelativeError(out, attentionRef(q, k, v, b, h, t, d, true))).toBeLessThan(1e-5);
+      // d/dx of L = Σ dout ⊙ attention(q, k, v), by central differences on every input.
+      const loss = (): number => attentionRef(q, k, v, b, h, t, d, true).reduce((s, o, i) => s + o * dout[i]!, 0);
+      for (const [x, dx] of [[q, dq], [k, dk], [v, dv]] as const) {
+        for (let i = 0; i < n; i++) {
+          const keep = x[i]!;
+          x[i] = keep + 1e-3;
+          const [up, xUp] = [loss(), x[i]!];
+          x[i] = keep - 1e-3;
+          const [down, xDown] = [loss(), x[i]!];
+          x[i] = keep;
+          expect(Math.abs(dx[i]! - (up - down) / (xUp - xDown))).toBeLessThan(2e-3);
+        }
+      }
+    }
+    const ones = new Float32Array(8).fill(1);
+    expect(() => attentionTrainingPass(ones, ones, ones, { b: 1, h: 2, t: 2, d: 2, dout: new Float32Array(7) })).toThrow(ShapeError);
   });
 
   it('rope matches the reference and keeps every head vector\'s norm', () => {
