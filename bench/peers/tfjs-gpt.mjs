@@ -27,32 +27,23 @@
 //   blockSize long, so wpe [T, C] is simply broadcast-added.
 // - tfjs-core has no AdamW (tf.train.adam has no decoupled weight decay), so AdamW is written from
 //   ops below, as PyTorch does it: p ← p·(1 − lr·wd) − lr·m̂/(√v̂ + ε).
-import { register, createRequire } from 'node:module';
+import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { setThreadsCount, setWasmPaths, getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { registerGradients } from './tfjs-gradients.mjs';
 
 const require = createRequire(import.meta.url);
 const CONFIG = { nLayer: 4, nHead: 4, nEmbd: 128, blockSize: 64, batch: 12 };
 const OPT = { lr: 1e-3, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.1, clip: 1.0 };
 
-const RESOLVE_HOOK = `export async function resolve(specifier, context, next) {
-  if (specifier.startsWith('.') && context.parentURL?.includes('/@tensorflow/tfjs-core/dist/')) {
-    const found = await next(specifier.endsWith('.js') ? specifier : specifier + '.js', context);
-    return { ...found, format: 'module' };
-  }
-  return next(specifier, context);
-}`;
-
 let ready = null;
 /** Loads tfjs-core's gradient functions and starts the wasm backend (once per process). */
 function setup(threads) {
   ready ??= (async () => {
-    register('data:text/javascript,' + encodeURIComponent(RESOLVE_HOOK));
-    const core = dirname(require.resolve('@tensorflow/tfjs-core/package.json'));
-    await import(pathToFileURL(join(core, 'dist', 'register_all_gradients.js')).href);
+    await registerGradients();
     setWasmPaths(join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/');
     setThreadsCount(threads);
     if (!(await tf.setBackend('wasm'))) throw new Error('tfjs-gpt: the wasm backend did not start');

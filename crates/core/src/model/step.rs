@@ -252,9 +252,7 @@ impl Model {
             if let Some((n_shards, act_len)) = shard_plan {
                 self.shards = Some(Shards::new(n_shards, b, t, act_len, n_params, zeroed)?);
             }
-            self.arena = Vec::new();
-            self.arena = zeroed(acts_len(&self.config, b, t, main_training), "activations")?;
-            self.planned = Some((b, t, main_training));
+            self.alloc_main_arena(b, t, main_training)?;
         }
         Ok(plan)
     }
@@ -272,9 +270,6 @@ impl Model {
             let (pb, pt, ptrain) = self.planned.unwrap_or((0, 0, false));
             let (b, t, training) = (b.max(pb), t.max(pt), training || ptrain);
             let n = acts_len(&self.config, b, t, training);
-            if training {
-                self.train_state()?;
-            }
             let have = bytes(self.arena.len());
             if bytes(n).saturating_sub(have) > ADDRESSABLE.saturating_sub(64 << 20) {
                 return Err(Error::OutOfMemory(format!(
@@ -282,10 +277,20 @@ impl Model {
                     gib(bytes(n))
                 )));
             }
-            self.arena = Vec::new();
-            self.arena = zeroed(n, "activations")?;
-            self.planned = Some((b, t, training));
+            self.alloc_main_arena(b, t, training)?;
         }
+        Ok(())
+    }
+
+    /// (Re)allocates the main arena for `(b, t, training)` (with the training state when
+    /// `training`) and records the plan. Sizes are checked by the callers.
+    fn alloc_main_arena(&mut self, b: usize, t: usize, training: bool) -> Result<()> {
+        if training {
+            self.train_state()?;
+        }
+        self.arena = Vec::new();
+        self.arena = zeroed(acts_len(&self.config, b, t, training), "activations")?;
+        self.planned = Some((b, t, training));
         Ok(())
     }
 
