@@ -14,7 +14,7 @@ onmessage = async ({ data }) => {
     trainer.on('eval', (e) => postMessage({ type: 'eval', ...e }));
     const result = await trainer.fit();
     const prompt = tokenizer.encode(data.prompt && [...data.prompt].every((c) => tokenizer.vocab.includes(c)) ? data.prompt : data.text.slice(0, 1));
-    const sample = tokenizer.decode(gpt.generate(prompt, { maxNewTokens: 300, temperature: 0.8, seed: 1 }));
+    const sample = tokenizer.decode(gpt.generate(prompt, { maxNewTokens: 300, temperature: 0.8, seed: 1, contextOverflow: 'slide' }));
     postMessage({ type: 'done', result, sample, history: trainer.history, wasmMemory: wasmMemoryBytes(), threads: info.threads });
     gpt.dispose();
   } catch (error) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `wasmformer` command line (Node): `train` a character-level GPT on a text file (or on the
- * built-in grammar corpus), `eval` a checkpoint, `sample` from one. Flags use node's own
+ * built-in grammar corpus), `eval` a checkpoint, `generate` from one (streamed). Flags use node's own
  * `util.parseArgs`; the progress bar is `cli-progress`.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -29,7 +29,7 @@ const HELP = `wasmformer — train and run transformers in WebAssembly
 Usage:
   wasmformer train  [--data file.txt] [--out dir] [options]   train a character-level GPT
   wasmformer eval   --checkpoint dir --data file.txt          validation loss of a checkpoint
-  wasmformer sample --checkpoint dir [--prompt text]          continue a prompt
+  wasmformer generate --checkpoint dir [--prompt text]        stream a continuation (alias: sample)
 
 Model:     --n-layer 4 --n-head 4 --n-embd 128 --block-size 64 --positional learned|sinusoidal|none|relative|rope|alibi
            --norm layernorm|rmsnorm --norm-placement pre|post --ffn gelu|swiglu|geglu|reglu
@@ -40,6 +40,8 @@ Training:  --steps 2000 --batch-size 12 --seq-len <block-size> --lr 1e-3 --min-l
            --beta1 0.9 --beta2 0.99 --eps 1e-8 --grad-clip 1 (0 = off) --grad-accum 1
            --eval-interval 250 --eval-batches 20 --patience <evals> --val-fraction 0.1 --seed 1337
            --resume (continue from --out)  --threads <n>  --sample-tokens 200
+Generation: --max-tokens 300 --temperature 0.8 (0 = greedy) --top-k <k> --top-p <p> --repetition-penalty 1
+           --stop <text> (repeatable) --seed 0
 Without --data, trains on a corpus of sentences from a small built-in grammar.
 `;
 
@@ -55,10 +57,11 @@ const OPTIONS = {
   beta2: { type: 'string' }, 'grad-clip': { type: 'string' }, 'grad-accum': { type: 'string' }, 'eval-interval': { type: 'string' },
   'eval-batches': { type: 'string' }, patience: { type: 'string' }, 'val-fraction': { type: 'string' }, seed: { type: 'string' },
   resume: { type: 'boolean' }, threads: { type: 'string' }, 'sample-tokens': { type: 'string' }, 'max-tokens': { type: 'string' },
-  temperature: { type: 'string' }, 'top-k': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  temperature: { type: 'string' }, 'top-k': { type: 'string' }, 'top-p': { type: 'string' },
+  'repetition-penalty': { type: 'string' }, stop: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' },
 } as const;
 
-type Flags = Record<string, string | boolean | undefined>;
+type Flags = Record<string, string | boolean | string[] | undefined>;
 
 class UsageError extends Error {}
 
@@ -166,7 +169,7 @@ async function train(flags: Flags): Promise<void> {
   const sampleTokens = num(flags, 'sample-tokens', 200);
   if (sampleTokens > 0) {
     const prompt = tokenizer.encode(str(flags, 'prompt') ?? text.slice(0, 1));
-    const sample = model.generate(prompt, { maxNewTokens: sampleTokens, temperature: 0.8, seed: 1 });
+    const sample = model.generate(prompt, { maxNewTokens: sampleTokens, temperature: 0.8, seed: 1, contextOverflow: 'slide' });
     console.log(`\nsample:\n${tokenizer.decode(sample)}`);
   }
   model.dispose();
@@ -186,18 +189,25 @@ async function evaluate(flags: Flags): Promise<void> {
   loaded.model.dispose();
 }
 
-async function sample(flags: Flags): Promise<void> {
+async function generate(flags: Flags): Promise<void> {
   const dir = str(flags, 'checkpoint');
-  if (!dir) throw new UsageError('sample needs --checkpoint dir');
+  if (!dir) throw new UsageError('generate needs --checkpoint dir');
   const loaded = await loadCheckpoint(dir);
   if (!loaded.tokenizer) throw new UsageError(`${dir} has no tokenizer`);
-  const prompt = loaded.tokenizer.encode(str(flags, 'prompt') ?? '\n');
-  const topK = num(flags, 'top-k');
-  const out = loaded.model.generate(prompt, {
+  const optional = (name: string, key: string): Record<string, number> => {
+    const value = num(flags, name);
+    return value !== undefined ? { [key]: value } : {};
+  };
+  const stop = flags.stop;
+  const prompt = str(flags, 'prompt') ?? '\n';
+  process.stdout.write(prompt);
+  const pieces = loaded.model.stream(loaded.tokenizer, prompt, {
     maxNewTokens: num(flags, 'max-tokens', 300), temperature: num(flags, 'temperature', 0.8), seed: num(flags, 'seed', 0),
-    ...(topK !== undefined ? { topK } : {}),
+    contextOverflow: 'slide', ...optional('top-k', 'topK'), ...optional('top-p', 'topP'),
+    ...optional('repetition-penalty', 'repetitionPenalty'), ...(Array.isArray(stop) ? { stop } : {}),
   });
-  console.log(loaded.tokenizer.decode(out));
+  for await (const piece of pieces) process.stdout.write(piece);
+  process.stdout.write('\n');
   loaded.model.dispose();
 }
 
@@ -212,8 +222,8 @@ async function main(argv: string[]): Promise<number> {
   await init(threads !== undefined ? { threads } : {});
   if (command === 'train') await train(values);
   else if (command === 'eval') await evaluate(values);
-  else if (command === 'sample') await sample(values);
-  else throw new UsageError(`unknown command '${command}' (train, eval, sample)`);
+  else if (command === 'generate' || command === 'sample') await generate(values);
+  else throw new UsageError(`unknown command '${command}' (train, eval, generate)`);
   return 0;
 }
 

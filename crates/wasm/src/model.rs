@@ -5,6 +5,7 @@
 use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
 use wasmformer_core::kernels::glu::GluKind;
+use wasmformer_core::kernels::rope::RopeScaling;
 use wasmformer_core::model::{
     Ffn, MemoryPlan, Model, ModelConfig, NormKind, NormPlacement, Positional, StepOptions,
 };
@@ -72,6 +73,12 @@ fn parse_config(obj: &JsValue) -> Result<ModelConfig, JsValue> {
         "glu" => Ffn::Glu(GluKind::Glu),
         other => return Err(invalid(format!("model config: unknown ffn {other:?}"))),
     };
+    let rope_scaling = match text(obj, "rope_scaling")?.as_str() {
+        "none" => RopeScaling::None,
+        "linear" => RopeScaling::Linear { factor: number(obj, "rope_scaling_factor")? as f32 },
+        "ntk" => RopeScaling::NtkAware { factor: number(obj, "rope_scaling_factor")? as f32 },
+        other => return Err(invalid(format!("model config: unknown rope_scaling {other:?}"))),
+    };
     Ok(ModelConfig {
         vocab_size: count(obj, "vocab_size")?,
         block_size: count(obj, "block_size")?,
@@ -88,6 +95,7 @@ fn parse_config(obj: &JsValue) -> Result<ModelConfig, JsValue> {
         causal: flag(obj, "causal")?,
         dropout: number(obj, "dropout")? as f32,
         rope_base: number(obj, "rope_base")? as f32,
+        rope_scaling,
         norm_eps: number(obj, "norm_eps")? as f32,
     })
 }
@@ -259,5 +267,37 @@ impl WasmModel {
         let v = self.inner.config().vocab_size;
         let all = self.inner.logits(ids, b, t).map_err(to_js)?;
         Ok(all.chunks_exact(t * v).flat_map(|row| row[(t - 1) * v..].iter().copied()).collect())
+    }
+
+    /// Opens a KV cache for `slots` sequences of up to `capacity` tokens; returns its bytes.
+    #[wasm_bindgen(js_name = decodeStart)]
+    pub fn decode_start(&mut self, slots: usize, capacity: usize) -> Result<f64, JsValue> {
+        Ok(self.inner.decode_start(slots, capacity).map_err(to_js)? as f64)
+    }
+
+    /// Appends `tokens` (`counts[s]` of them to slot `s`) and returns the logits `[S_fed, V]`
+    /// of each fed slot's last new token.
+    #[wasm_bindgen(js_name = decodeFeed)]
+    pub fn decode_feed(&mut self, tokens: &[u32], counts: &[u32]) -> Result<Vec<f32>, JsValue> {
+        let counts: Vec<usize> = counts.iter().map(|&c| c as usize).collect();
+        Ok(self.inner.decode_feed(tokens, &counts).map_err(to_js)?.to_vec())
+    }
+
+    /// Tokens held per slot (empty when no cache is open).
+    #[wasm_bindgen(js_name = decodeLens)]
+    pub fn decode_lens(&self) -> Vec<u32> {
+        self.inner.decode_lens().map_or_else(Vec::new, |lens| lens.iter().map(|&l| l as u32).collect())
+    }
+
+    /// Empties one slot of the open cache.
+    #[wasm_bindgen(js_name = decodeReset)]
+    pub fn decode_reset(&mut self, slot: usize) -> Result<(), JsValue> {
+        self.inner.decode_reset(slot).map_err(to_js)
+    }
+
+    /// Frees the KV cache.
+    #[wasm_bindgen(js_name = decodeEnd)]
+    pub fn decode_end(&mut self) {
+        self.inner.decode_end();
     }
 }

@@ -13,6 +13,16 @@ export type NormPlacement = 'pre' | 'post';
 /** Feed-forward block: GELU MLP or a gated linear unit. */
 export type FfnKind = 'gelu' | 'swiglu' | 'geglu' | 'reglu';
 
+/**
+ * RoPE context extension: `'linear'` divides positions by `factor` (position interpolation);
+ * `'ntk'` stretches the frequency base by `factor^(D/(D-2))` ("NTK-aware" scaling).
+ */
+export interface RopeScaling {
+  type: 'linear' | 'ntk';
+  /** > 0; typically the ratio of the target context to the trained one. */
+  factor: number;
+}
+
 /** A fully specified transformer configuration. */
 export interface TransformerConfig {
   /** V: vocabulary size. */
@@ -39,6 +49,8 @@ export interface TransformerConfig {
   tieEmbeddings: boolean;
   /** RoPE frequency base. */
   ropeBase: number;
+  /** RoPE position scaling for contexts past the trained one (`null`: none). */
+  ropeScaling: RopeScaling | null;
   /** Buckets of the learned relative-position bias (`positional: 'relative'`). */
   relativeBuckets: number;
   /** Distance at which relative buckets saturate. */
@@ -96,13 +108,13 @@ export function resolveConfig(input: TransformerConfigInput, defaults: Partial<T
   if (typeof input !== 'object' || input === null) throw new InvalidArgumentError('config must be an object');
   const known = new Set<string>([
     'vocabSize', 'blockSize', 'nLayer', 'nHead', 'nEmbd', 'ffnHidden', 'positional', 'norm', 'normPlacement',
-    'ffn', 'dropout', 'bias', 'tieEmbeddings', 'ropeBase', 'relativeBuckets', 'relativeMaxDistance', 'normEps', 'causal',
+    'ffn', 'dropout', 'bias', 'tieEmbeddings', 'ropeBase', 'ropeScaling', 'relativeBuckets', 'relativeMaxDistance', 'normEps', 'causal',
   ]);
   for (const key of Object.keys(input)) {
     if (!known.has(key)) throw new InvalidArgumentError(`config: unknown option '${key}'`);
   }
   const merged = { nLayer: 12, nHead: 12, nEmbd: 768, positional: 'learned', norm: 'layernorm', normPlacement: 'pre',
-    ffn: 'gelu', dropout: 0, bias: true, tieEmbeddings: true, ropeBase: 10000, relativeBuckets: 32,
+    ffn: 'gelu', dropout: 0, bias: true, tieEmbeddings: true, ropeBase: 10000, ropeScaling: null, relativeBuckets: 32,
     relativeMaxDistance: 128, normEps: 1e-5, causal: true, ...defaults, ...stripUndefined(input) };
   const nEmbd = integer('nEmbd', merged.nEmbd, 1);
   const nHead = integer('nHead', merged.nHead, 1);
@@ -122,6 +134,7 @@ export function resolveConfig(input: TransformerConfigInput, defaults: Partial<T
   if (typeof ropeBase !== 'number' || !(ropeBase > 1) || !Number.isFinite(ropeBase)) {
     throw new InvalidArgumentError(`config.ropeBase must be a finite number > 1, got ${String(ropeBase)}`);
   }
+  const ropeScaling = ropeScalingOf(merged.ropeScaling, nEmbd / nHead);
   const normEps = merged.normEps;
   if (typeof normEps !== 'number' || !(normEps > 0) || !Number.isFinite(normEps)) {
     throw new InvalidArgumentError(`config.normEps must be a finite number > 0, got ${String(normEps)}`);
@@ -149,11 +162,26 @@ export function resolveConfig(input: TransformerConfigInput, defaults: Partial<T
     bias: bool('bias', merged.bias),
     tieEmbeddings: bool('tieEmbeddings', merged.tieEmbeddings),
     ropeBase,
+    ropeScaling,
     relativeBuckets,
     relativeMaxDistance,
     normEps,
     causal,
   };
+}
+
+function ropeScalingOf(value: unknown, headDim: number): RopeScaling | null {
+  if (value === null) return null;
+  const bad = (why: string): never => {
+    throw new InvalidArgumentError(`config.ropeScaling ${why}; expected null or { type: 'linear' | 'ntk', factor: number > 0 }`);
+  };
+  if (typeof value !== 'object') return bad(`is ${JSON.stringify(value)}`);
+  const { type, factor, ...rest } = value as Record<string, unknown>;
+  if (Object.keys(rest).length > 0) return bad(`has unknown keys ${Object.keys(rest).join(', ')}`);
+  if (type !== 'linear' && type !== 'ntk') return bad(`.type is ${JSON.stringify(type)}`);
+  if (typeof factor !== 'number' || !(factor > 0) || !Number.isFinite(factor)) return bad(`.factor is ${String(factor)}`);
+  if (type === 'ntk' && headDim <= 2) return bad('ntk needs a head size > 2');
+  return { type, factor };
 }
 
 function stripUndefined<T extends object>(input: T): Partial<T> {
@@ -180,6 +208,8 @@ export function toCoreConfig(c: TransformerConfig): Record<string, number | stri
     causal: c.causal,
     dropout: c.dropout,
     rope_base: c.ropeBase,
+    rope_scaling: c.ropeScaling?.type ?? 'none',
+    rope_scaling_factor: c.ropeScaling?.factor ?? 1,
     norm_eps: c.normEps,
   };
 }

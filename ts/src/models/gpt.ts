@@ -1,27 +1,17 @@
 /**
  * GPT: the transformer with a causal mask and a language-model head (nanoGPT / GPT-2).
  * Training goes through {@link Trainer}; this class adds creation with GPT defaults and
- * autoregressive sampling (without a KV cache: each new token re-runs the window).
+ * generation over a KV cache (`generate`, `generateBatch`, `stream`).
  */
-import { InvalidArgumentError } from '../errors.js';
-import { Rng } from '../train/rng.js';
+import { InvalidArgumentError, callWasm } from '../errors.js';
 import type { TransformerConfig, TransformerConfigInput } from './config.js';
+import { type DecodeHandle, decodeSteps, type GenerateOptions, generationSettings } from './generate.js';
 import { type MemoryPlan, TransformerModel } from './transformer.js';
+
+export type { GenerateOptions } from './generate.js';
 
 /** GPT configuration input: `vocabSize` and `blockSize` are required. */
 export type GPTConfigInput = TransformerConfigInput;
-
-/** Options of {@link GPT.generate}. */
-export interface GenerateOptions {
-  /** Tokens to add (default 100). */
-  maxNewTokens?: number;
-  /** Softmax temperature; 0 = greedy (default 1). */
-  temperature?: number;
-  /** Sample only from the k most likely tokens. */
-  topK?: number;
-  /** Seed of the sampler (default 0). */
-  seed?: number;
-}
 
 /** A decoder-only transformer. */
 export class GPT extends TransformerModel {
@@ -53,52 +43,162 @@ export class GPT extends TransformerModel {
   }
 
   /**
-   * Continues `prompt` by sampling one token at a time from the model (the last
-   * `blockSize` tokens are the context).
+   * Continues `prompt` one token at a time over a KV cache (greedy with `temperature: 0`,
+   * otherwise sampled with temperature, top-k, top-p and repetition penalty; seeded).
    *
+   * @example
+   * ```ts
+   * const ids = gpt.generate(tokenizer.encode('the dog '), { maxNewTokens: 20, temperature: 0.8, topK: 40, seed: 1 });
+   * console.log(tokenizer.decode(ids));
+   * ```
    * @param prompt - int token ids (at least one)
-   * @returns the prompt followed by the new tokens
+   * @returns the prompt followed by the new tokens (stop tokens included)
+   * @throws InvalidArgumentError for bad ids or options, or past `blockSize` with learned positions
+   * (unless `contextOverflow: 'slide'`)
    */
   generate(prompt: ArrayLike<number>, options: GenerateOptions = {}): Int32Array {
-    const { maxNewTokens = 100, temperature = 1, topK, seed = 0 } = options;
-    if (prompt.length < 1) throw new InvalidArgumentError('generate: the prompt needs at least one token');
-    if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0) throw new InvalidArgumentError(`generate: maxNewTokens must be an integer >= 0, got ${maxNewTokens}`);
-    if (!(temperature >= 0) || !Number.isFinite(temperature)) throw new InvalidArgumentError(`generate: temperature must be >= 0, got ${temperature}`);
-    if (topK !== undefined && (!Number.isInteger(topK) || topK < 1)) throw new InvalidArgumentError(`generate: topK must be an integer >= 1, got ${topK}`);
-    const tokens = Array.from(this.checkTokens(prompt, prompt.length, 'prompt'));
-    const rng = new Rng(seed);
-    const v = this.config.vocabSize;
-    for (let step = 0; step < maxNewTokens; step++) {
-      const window = tokens.slice(-this.config.blockSize);
-      const logits = this.handle.lastLogits(Uint32Array.from(window), 1, window.length);
-      tokens.push(sample(logits, v, temperature, topK, rng));
+    const [out] = this.generateBatch([prompt], options);
+    return out as Int32Array;
+  }
+
+  /**
+   * {@link GPT.generate} for several prompts at once (of any lengths): one cache slot each,
+   * decoded together so each step reads the weights once for all of them. Tokens are drawn
+   * in prompt order from one seeded stream, so results depend on the batch's composition.
+   *
+   * @returns one `Int32Array` per prompt: the prompt followed by its new tokens
+   */
+  generateBatch(prompts: readonly ArrayLike<number>[], options: GenerateOptions = {}): Int32Array[] {
+    const ids = this.checkPrompts(prompts);
+    const settings = generationSettings(options, this.config);
+    const outs = ids.map((p) => Array.from(p));
+    for (const step of decodeSteps(this.decodeHandle(), this.config, ids, settings)) {
+      for (const { sequence, token } of step) (outs[sequence] as number[]).push(token);
     }
-    return Int32Array.from(tokens);
+    return outs.map((o) => Int32Array.from(o));
+  }
+
+  /**
+   * Streams the continuation of a text prompt as text pieces, as they are generated. Pieces
+   * never split a character (a byte-level token that ends inside one is held back), and
+   * generation ends at any `stop` string, which is not included in the output.
+   *
+   * @example
+   * ```ts
+   * for await (const piece of gpt.stream(tokenizer, 'the dog ', { maxNewTokens: 50, stop: ['.'] })) {
+   *   process.stdout.write(piece);
+   * }
+   * ```
+   * @param tokenizer - anything with `encode(text)` and `decode(ids)` (CharTokenizer, BpeTokenizer)
+   */
+  async *stream(tokenizer: TextTokenizer, prompt: string, options: StreamOptions = {}): AsyncGenerator<string, void, undefined> {
+    const stop = options.stop ?? [];
+    if (!Array.isArray(stop) || stop.some((s) => typeof s !== 'string' || s.length === 0)) {
+      throw new InvalidArgumentError('stream: stop must be an array of non-empty strings');
+    }
+    const ids = this.checkPrompts([tokenizer.encode(prompt)]);
+    const settings = generationSettings(options, this.config);
+    const text = new StopText(stop);
+    const produced: number[] = [];
+    const steps = decodeSteps(this.decodeHandle(), this.config, ids, settings);
+    try {
+      for (const [generated] of steps) {
+        if (generated === undefined) break;
+        produced.push(generated.token);
+        const piece = text.update(tokenizer.decode(produced), generated.done);
+        if (piece.length > 0) yield piece;
+        if (text.stopped) break;
+        await nextTask();
+      }
+      const rest = text.update(tokenizer.decode(produced), true);
+      if (rest.length > 0) yield rest;
+    } finally {
+      steps.return(undefined);
+    }
+  }
+
+  /** {@link GPT.stream}, collected: the continuation of `prompt` as one string. */
+  async generateText(tokenizer: TextTokenizer, prompt: string, options: StreamOptions = {}): Promise<string> {
+    let out = '';
+    for await (const piece of this.stream(tokenizer, prompt, options)) out += piece;
+    return out;
+  }
+
+  private checkPrompts(prompts: readonly ArrayLike<number>[]): Uint32Array[] {
+    if (!Array.isArray(prompts) || prompts.length === 0) throw new InvalidArgumentError('generate: prompts must be a non-empty array of token-id arrays');
+    return prompts.map((p, i) => {
+      if (p === null || typeof p !== 'object' || typeof p.length !== 'number') {
+        throw new InvalidArgumentError(`generate: prompt ${i} must be an array of token ids`);
+      }
+      if (p.length < 1) throw new InvalidArgumentError(`generate: prompt ${i} is empty; it needs at least one token`);
+      return this.checkTokens(p, p.length, `prompt ${i}`);
+    });
+  }
+
+  private decodeHandle(): DecodeHandle {
+    const h = this.handle;
+    return {
+      decodeStart: (slots, capacity) => callWasm(() => h.decodeStart(slots, capacity)),
+      decodeFeed: (tokens, counts) => callWasm(() => h.decodeFeed(tokens, counts)),
+      decodeReset: (slot) => callWasm(() => h.decodeReset(slot)),
+      decodeEnd: () => h.decodeEnd(),
+    };
   }
 }
 
-/** Draws one token from `logits: [V]`. */
-function sample(logits: Float32Array, v: number, temperature: number, topK: number | undefined, rng: Rng): number {
-  let best = 0;
-  for (let i = 1; i < v; i++) if ((logits[i] as number) > (logits[best] as number)) best = i;
-  if (temperature === 0) return best;
-  let threshold = -Infinity;
-  if (topK !== undefined && topK < v) {
-    threshold = Array.from(logits).sort((a, b) => b - a)[topK - 1] as number;
+/** What {@link GPT.stream} needs of a tokenizer. */
+export interface TextTokenizer {
+  encode(text: string): ArrayLike<number>;
+  decode(ids: ArrayLike<number>): string;
+}
+
+/** Options of {@link GPT.stream}: generation options plus stop strings. */
+export interface StreamOptions extends GenerateOptions {
+  /** Strings that end generation; the text is cut before the first one found. */
+  stop?: readonly string[];
+}
+
+/**
+ * Turns the growing decoded text into new pieces: holds back a trailing U+FFFD (a character
+ * whose bytes are not all generated yet) and any tail that could be the start of a stop
+ * string, and cuts at the first stop string.
+ */
+class StopText {
+  private emitted = 0;
+  stopped = false;
+
+  constructor(private readonly stop: readonly string[]) {}
+
+  update(text: string, final: boolean): string {
+    if (this.stopped) return '';
+    let end = text.length;
+    let cut = -1;
+    for (const s of this.stop) {
+      const at = text.indexOf(s);
+      if (at >= 0 && (cut < 0 || at < cut)) cut = at;
+    }
+    if (cut >= 0) {
+      end = cut;
+      this.stopped = true;
+    } else if (!final) {
+      if (text.endsWith('\uFFFD')) end--;
+      for (const s of this.stop) {
+        for (let k = Math.min(s.length - 1, end); k > 0; k--) {
+          if (text.slice(end - k, end) === s.slice(0, k)) {
+            end = Math.min(end, text.length - k);
+            break;
+          }
+        }
+      }
+    }
+    if (end <= this.emitted) return '';
+    const piece = text.slice(this.emitted, end);
+    this.emitted = end;
+    return piece;
   }
-  const max = logits[best] as number;
-  const weights = new Float64Array(v);
-  let total = 0;
-  for (let i = 0; i < v; i++) {
-    const x = logits[i] as number;
-    const w = x >= threshold ? Math.exp((x - max) / temperature) : 0;
-    weights[i] = w;
-    total += w;
-  }
-  let r = rng.nextFloat() * total;
-  for (let i = 0; i < v; i++) {
-    r -= weights[i] as number;
-    if (r < 0) return i;
-  }
-  return best;
+}
+
+/** Lets the event loop run (rendering, I/O) between tokens. */
+function nextTask(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }

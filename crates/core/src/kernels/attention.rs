@@ -299,7 +299,7 @@ fn forward_rows(
 /// [`TILE`] keys with a running max `m` and sum `l`; returns `lse_i = m + ln l` (`-inf` and
 /// `out_i = 0` if no key is allowed). `k, v: [t_k, D]`, `pad: [t_k]`, `bias_row: [t_k]`.
 #[allow(clippy::too_many_arguments)]
-fn attend_row(
+pub(crate) fn attend_row(
     out_i: &mut [f32],
     q_i: &[f32],
     k: &[f32],

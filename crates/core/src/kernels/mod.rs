@@ -3,6 +3,7 @@
 
 mod gemm;
 pub mod matmul;
+pub mod gemv;
 pub mod attention;
 mod attention_heads;
 pub mod embedding;

@@ -6,6 +6,7 @@
 
 use crate::error::{Error, Result};
 use crate::kernels::glu::GluKind;
+use crate::kernels::rope::{RopeConfig, RopeScaling};
 
 /// How positions enter the model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,6 +93,9 @@ pub struct ModelConfig {
     pub dropout: f32,
     /// RoPE frequency base (`rope_theta`).
     pub rope_base: f32,
+    /// RoPE context extension (position interpolation or NTK-aware base stretching), applied
+    /// in training and inference alike.
+    pub rope_scaling: RopeScaling,
     /// Norm epsilon.
     pub norm_eps: f32,
 }
@@ -116,6 +120,7 @@ impl ModelConfig {
             causal: true,
             dropout: 0.0,
             rope_base: 10000.0,
+            rope_scaling: RopeScaling::None,
             norm_eps: 1e-5,
         }
     }
@@ -123,6 +128,11 @@ impl ModelConfig {
     /// `D = C / H`.
     pub fn head_dim(&self) -> usize {
         self.n_embd / self.n_head.max(1)
+    }
+
+    /// The RoPE settings for rows starting at `position_offset` (every head dim rotated).
+    pub fn rope_config(&self, position_offset: usize) -> RopeConfig {
+        RopeConfig { base: self.rope_base, rotary_dim: self.head_dim(), position_offset, scaling: self.rope_scaling }
     }
 
     /// Checks every field, returning [`Error::InvalidArgument`] naming the first bad one.
@@ -166,6 +176,9 @@ impl ModelConfig {
                 if !(self.rope_base > 1.0 && self.rope_base.is_finite()) {
                     return bad(format!("rope_base must be finite and > 1, got {}", self.rope_base));
                 }
+                self.rope_config(0).validate(self.head_dim()).map_err(|e| {
+                    Error::InvalidArgument(format!("model config: rope_scaling: {e}"))
+                })?;
             }
             Positional::Relative { num_buckets, max_distance } => {
                 let min_buckets = if self.causal { 2 } else { 4 };

@@ -2,9 +2,10 @@
 //! `config` (options), `params` (named parameter layout and init), `plan` (activation
 //! arena), `positional` (sinusoid, ALiBi, relative buckets), `heads` (head layout moves and
 //! dropout masks), `transformer` (forward / backward), `step` ([`Model`]: training step,
-//! evaluation, logits).
+//! evaluation, logits), `decode` (KV-cache incremental decoding).
 
 pub mod config;
+pub mod decode;
 pub mod heads;
 pub mod params;
 pub mod plan;

@@ -9,13 +9,20 @@
 pub fn sinusoid_table(positions: usize, c: usize) -> Vec<f32> {
     let mut table = vec![0.0f32; positions * c];
     for (pos, row) in table.chunks_exact_mut(c.max(1)).enumerate() {
-        for (i, value) in row.iter_mut().enumerate() {
-            let pair = (i / 2) as f64;
-            let angle = pos as f64 / 10000f64.powf(2.0 * pair / c as f64);
-            *value = if i % 2 == 0 { angle.sin() } else { angle.cos() } as f32;
-        }
+        sinusoid_row(row, pos);
     }
     table
+}
+
+/// One row of [`sinusoid_table`]: `row: [C]` for position `pos` (any position, for decoding
+/// past the table).
+pub fn sinusoid_row(row: &mut [f32], pos: usize) {
+    let c = row.len();
+    for (i, value) in row.iter_mut().enumerate() {
+        let pair = (i / 2) as f64;
+        let angle = pos as f64 / 10000f64.powf(2.0 * pair / c as f64);
+        *value = if i % 2 == 0 { angle.sin() } else { angle.cos() } as f32;
+    }
 }
 
 /// ALiBi slopes for `n_head` heads: the geometric sequence `2^(−8h/H)` for a power-of-two `H`,

@@ -16,7 +16,7 @@ use super::params::{tensors, Carve, CarveMut};
 use super::plan::{acts, acts_len};
 use super::transformer::{backward, forward, Ctx};
 use crate::error::{check_len, Error, Result};
-use crate::kernels::rope::{RopeConfig, RopeTable};
+use crate::kernels::rope::RopeTable;
 use crate::par;
 
 /// Tables a pass reads besides the parameters.
@@ -52,10 +52,7 @@ pub(crate) fn make_ctx<'a>(config: &ModelConfig, fixed: Fixed<'a>, rows: Rows<'a
     }
     let rope = match config.positional {
         Positional::Rope => {
-            let d = config.head_dim();
-            let mut rc = RopeConfig::new(d);
-            rc.base = config.rope_base;
-            Some(RopeTable::new(t, d, &rc)?)
+            Some(RopeTable::new(t, config.head_dim(), &config.rope_config(0))?)
         }
         _ => None,
     };

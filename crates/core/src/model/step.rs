@@ -6,7 +6,8 @@
 //! what the target can address (wasm32: 4 GiB) BEFORE allocating, and reports the bytes.
 
 use super::config::{ModelConfig, Positional};
-use super::params::{init_params, layout, Carve, Group, Spec};
+use super::decode::Decoder;
+use super::params::{init_params, layout, tensors, Carve, Group, Spec};
 use super::plan::{acts, acts_len};
 use super::positional::{alibi_slopes, sinusoid_table};
 use super::shards::{pass, Fixed, Rows, Shards};
@@ -80,6 +81,8 @@ pub struct Model {
     shards: Option<Shards>,
     sinusoid: Option<Vec<f32>>,
     alibi: Option<Vec<f32>>,
+    /// The KV cache of incremental decoding, while one is open.
+    decoder: Option<Decoder>,
 }
 
 /// Bytes wasm32 can address; native targets are limited only by the allocator.
@@ -122,7 +125,7 @@ impl Model {
         let sinusoid = (config.positional == Positional::Sinusoidal)
             .then(|| sinusoid_table(config.block_size, config.n_embd));
         let alibi = (config.positional == Positional::Alibi).then(|| alibi_slopes(config.n_head));
-        Ok(Self { config, specs, params, train: None, arena: Vec::new(), planned: None, shards: None, sinusoid, alibi })
+        Ok(Self { config, specs, params, train: None, arena: Vec::new(), planned: None, shards: None, sinusoid, alibi, decoder: None })
     }
 
     /// The configuration.
@@ -330,6 +333,42 @@ impl Model {
         let cfg = &self.config;
         let a = acts(cfg, b, t, false, &mut Carve { rest: &self.arena });
         Ok(a.logits)
+    }
+
+    /// Opens a KV cache for incremental decoding of `slots` sequences of up to `capacity`
+    /// tokens each (replacing any open one); returns its bytes. [`Error::OutOfMemory`] if it
+    /// cannot be allocated, [`Error::InvalidArgument`] for an encoder or, with learned
+    /// positions, a capacity past `block_size`.
+    pub fn decode_start(&mut self, slots: usize, capacity: usize) -> Result<u64> {
+        self.decoder = None;
+        let decoder = Decoder::new(&self.config, slots, capacity, zeroed)?;
+        let cache_bytes = 2 * bytes(Decoder::cache_len(&self.config, slots, capacity)?);
+        self.decoder = Some(decoder);
+        Ok(cache_bytes)
+    }
+
+    /// Appends `tokens` to the open cache, `counts[s]` of them to slot `s` (slot by slot), and
+    /// returns the logits `[S_fed, V]` of each fed slot's last new token (a view valid until
+    /// the next call). See [`Decoder::feed`].
+    pub fn decode_feed(&mut self, tokens: &[u32], counts: &[usize]) -> Result<&[f32]> {
+        let decoder = self.decoder.as_mut().ok_or_else(|| Error::InvalidArgument("decode: no KV cache is open (call decode_start first)".into()))?;
+        let p = tensors(&self.config, &mut Carve { rest: &self.params });
+        decoder.feed(&self.config, &p, self.alibi.as_deref(), tokens, counts)
+    }
+
+    /// Tokens held per slot of the open cache.
+    pub fn decode_lens(&self) -> Option<&[usize]> {
+        self.decoder.as_ref().map(Decoder::lens)
+    }
+
+    /// Empties one slot of the open cache.
+    pub fn decode_reset(&mut self, slot: usize) -> Result<()> {
+        self.decoder.as_mut().ok_or_else(|| Error::InvalidArgument("decode: no KV cache is open".into()))?.reset(slot)
+    }
+
+    /// Frees the KV cache.
+    pub fn decode_end(&mut self) {
+        self.decoder = None;
     }
 
     /// One optimizer step over `accum` micro-batches: `ids, targets: [accum, B, T]`. Zeroes the

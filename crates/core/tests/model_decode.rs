@@ -1,0 +1,155 @@
+//! Incremental decoding with the KV cache gives the logits of the full forward at every
+//! position, for every positional option and both norm placements, fed a prompt at once, one
+//! token at a time, or several slots of different lengths in one call; positions past
+//! `block_size` run where the encoding allows it and fail cleanly where it does not.
+
+use wasmformer_core::kernels::glu::GluKind;
+use wasmformer_core::kernels::rope::RopeScaling;
+use wasmformer_core::model::{Ffn, Model, ModelConfig, NormKind, NormPlacement, Positional};
+use wasmformer_core::Error;
+
+const POSITIONALS: [Positional; 6] = [
+    Positional::Learned,
+    Positional::Sinusoidal,
+    Positional::None,
+    Positional::Relative { num_buckets: 8, max_distance: 12 },
+    Positional::Rope,
+    Positional::Alibi,
+];
+
+fn config(positional: Positional, placement: NormPlacement, ffn: Ffn, norm: NormKind) -> ModelConfig {
+    let mut cfg = ModelConfig::gpt(23, 20, 2, 4, 16);
+    cfg.positional = positional;
+    cfg.norm_placement = placement;
+    cfg.ffn = ffn;
+    cfg.norm = norm;
+    if let Ffn::Glu(_) = ffn {
+        cfg.ffn_hidden = 40;
+    }
+    cfg
+}
+
+fn tokens(n: usize, vocab: usize, seed: usize) -> Vec<u32> {
+    (0..n).map(|i| ((i * 7 + seed * 5 + i / 3) % vocab) as u32).collect()
+}
+
+/// Largest |a − b| relative to the largest |b| (at least 1).
+fn max_diff(a: &[f32], b: &[f32]) -> f32 {
+    let scale = b.iter().fold(1.0f32, |m, x| m.max(x.abs()));
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max) / scale
+}
+
+/// Full-forward logits of `ids: [T]`: `[T, V]`.
+fn full_logits(model: &mut Model, ids: &[u32]) -> Vec<f32> {
+    model.logits(ids, 1, ids.len()).unwrap().to_vec()
+}
+
+#[test]
+fn prompt_then_single_tokens_match_the_full_forward() {
+    let ffns = [Ffn::Gelu, Ffn::Glu(GluKind::SwiGlu)];
+    for positional in POSITIONALS {
+        for placement in [NormPlacement::Pre, NormPlacement::Post] {
+            for (i, &ffn) in ffns.iter().enumerate() {
+                let norm = if i == 0 { NormKind::LayerNorm } else { NormKind::RmsNorm };
+                let cfg = config(positional, placement, ffn, norm);
+                let v = cfg.vocab_size;
+                let mut model = Model::new(cfg.clone(), 11).unwrap();
+                let ids = tokens(cfg.block_size, v, 1);
+                let want = full_logits(&mut model, &ids);
+                model.decode_start(1, cfg.block_size).unwrap();
+                let prompt = 7;
+                let got = model.decode_feed(&ids[..prompt], &[prompt]).unwrap().to_vec();
+                let what = format!("{positional:?} {placement:?} {ffn:?}");
+                let d = max_diff(&got, &want[(prompt - 1) * v..prompt * v]);
+                assert!(d < 1e-4, "{what}: prompt logits differ by {d}");
+                for t in prompt..ids.len() {
+                    let got = model.decode_feed(&ids[t..t + 1], &[1]).unwrap().to_vec();
+                    let d = max_diff(&got, &want[t * v..(t + 1) * v]);
+                    assert!(d < 1e-4, "{what}: logits at position {t} differ by {d}");
+                }
+                assert_eq!(model.decode_lens().unwrap(), &[cfg.block_size]);
+            }
+        }
+    }
+}
+
+#[test]
+fn slots_of_different_lengths_decode_together() {
+    for positional in [Positional::Learned, Positional::Rope, Positional::Alibi, Positional::Relative { num_buckets: 8, max_distance: 12 }] {
+        let cfg = config(positional, NormPlacement::Pre, Ffn::Gelu, NormKind::LayerNorm);
+        let v = cfg.vocab_size;
+        let mut model = Model::new(cfg.clone(), 5).unwrap();
+        let seqs = [tokens(12, v, 1), tokens(9, v, 2), tokens(15, v, 3)];
+        let wants: Vec<Vec<f32>> = seqs.iter().map(|s| full_logits(&mut model, s)).collect();
+        model.decode_start(3, 16).unwrap();
+        // Prompts of 4, 1 and 6 tokens in one call (12 rows: the packed gemm path).
+        let prompts = [4, 1, 6];
+        let fed: Vec<u32> = seqs.iter().zip(prompts).flat_map(|(s, p)| s[..p].to_vec()).collect();
+        let got = model.decode_feed(&fed, &prompts).unwrap().to_vec();
+        for (slot, &p) in prompts.iter().enumerate() {
+            let d = max_diff(&got[slot * v..(slot + 1) * v], &wants[slot][(p - 1) * v..p * v]);
+            assert!(d < 1e-4, "{positional:?} slot {slot} prompt: {d}");
+        }
+        // Then one token per slot per call until each sequence ends; finished slots feed 0.
+        let mut lens = prompts;
+        loop {
+            let counts: Vec<usize> = (0..3).map(|s| usize::from(lens[s] < seqs[s].len())).collect();
+            if counts.iter().all(|&c| c == 0) {
+                break;
+            }
+            let step: Vec<u32> = (0..3).filter(|&s| counts[s] == 1).map(|s| seqs[s][lens[s]]).collect();
+            let got = model.decode_feed(&step, &counts).unwrap().to_vec();
+            for (row, slot) in (0..3).filter(|&s| counts[s] == 1).enumerate() {
+                let t = lens[slot];
+                let d = max_diff(&got[row * v..(row + 1) * v], &wants[slot][t * v..(t + 1) * v]);
+                assert!(d < 1e-4, "{positional:?} slot {slot} position {t}: {d}");
+                lens[slot] += 1;
+            }
+        }
+        model.decode_reset(1).unwrap();
+        assert_eq!(model.decode_lens().unwrap(), &[12, 0, 15]);
+    }
+}
+
+#[test]
+fn positions_past_block_size() {
+    for positional in POSITIONALS {
+        let mut cfg = config(positional, NormPlacement::Pre, Ffn::Gelu, NormKind::LayerNorm);
+        if positional == Positional::Rope {
+            cfg.rope_scaling = RopeScaling::Linear { factor: 2.0 };
+        }
+        let mut model = Model::new(cfg.clone(), 3).unwrap();
+        let long = 2 * cfg.block_size;
+        match model.decode_start(1, long) {
+            Err(Error::InvalidArgument(message)) => {
+                assert_eq!(positional, Positional::Learned, "{message}");
+                assert!(message.contains("block_size"), "{message}");
+                continue;
+            }
+            Err(other) => panic!("{positional:?}: {other:?}"),
+            Ok(_) => assert_ne!(positional, Positional::Learned),
+        }
+        let ids = tokens(long, cfg.vocab_size, 4);
+        for t in 0..long {
+            let logits = model.decode_feed(&ids[t..t + 1], &[1]).unwrap();
+            assert!(logits.iter().all(|x| x.is_finite()), "{positional:?} at {t}");
+        }
+    }
+}
+
+#[test]
+fn bad_calls_are_errors_and_change_nothing() {
+    let cfg = config(Positional::Learned, NormPlacement::Pre, Ffn::Gelu, NormKind::LayerNorm);
+    let mut model = Model::new(cfg.clone(), 1).unwrap();
+    assert!(matches!(model.decode_feed(&[1], &[1]), Err(Error::InvalidArgument(_))));
+    model.decode_start(2, 8).unwrap();
+    for (tokens, counts) in [(&[1u32, 2][..], &[1usize][..]), (&[1, 2], &[1, 2]), (&[99, 1], &[1, 1]), (&[1; 9], &[9, 0]), (&[], &[0, 0])] {
+        assert!(matches!(model.decode_feed(tokens, counts), Err(Error::InvalidArgument(_))), "{tokens:?} {counts:?}");
+    }
+    assert_eq!(model.decode_lens().unwrap(), &[0, 0]);
+    assert!(model.decode_feed(&[1, 2, 3], &[2, 1]).is_ok());
+    let mut encoder = cfg;
+    encoder.causal = false;
+    let mut model = Model::new(encoder, 1).unwrap();
+    assert!(matches!(model.decode_start(1, 4), Err(Error::InvalidArgument(_))));
+}
