@@ -49,6 +49,24 @@ export class CheckpointError extends WasmformerError {
   override name = 'CheckpointError';
 }
 
+/**
+ * A configuration one side cannot represent: a Hugging Face `config.json` field wasmformer
+ * does not implement, or a wasmformer config the Hugging Face architecture has no field for.
+ */
+export class UnsupportedConfigError extends CheckpointError {
+  override name = 'UnsupportedConfigError';
+  /** The offending field, in the naming of the side that has it (`num_key_value_heads`, `positional`). */
+  readonly field: string;
+  /** Its value. */
+  readonly value: unknown;
+
+  constructor(message: string, field: string, value: unknown) {
+    super(message);
+    this.field = field;
+    this.value = value;
+  }
+}
+
 /** A model, trainer or tokenizer was used after `dispose()`. */
 export class DisposedError extends WasmformerError {
   override name = 'DisposedError';

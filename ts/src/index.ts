@@ -29,6 +29,8 @@ export { CharTokenizer } from './tokenizers/char.js';
 export { grammarCorpus } from './data/grammar.js';
 export { readSafetensors, writeSafetensors } from './io/safetensors.js';
 export type { SafetensorsFile, SafetensorsTensor } from './io/safetensors.js';
+export { HF_TABLE, configFromHuggingFace, configToHuggingFace, huggingFaceArch, huggingFaceArchFor, weightsFromHuggingFace, weightsToHuggingFace } from './io/huggingface.js';
+export type { HuggingFaceArch, HuggingFaceConfig } from './io/huggingface.js';
 export type { AttentionTrainingPassOptions, AttentionTrainingPassResult, PoolSmokeReport } from './diagnostics.js';
 export {
   CheckpointError,
@@ -39,6 +41,7 @@ export {
   NotInitializedError,
   ShapeError,
   ThreadPoolError,
+  UnsupportedConfigError,
   UnsupportedError,
   WasmformerError,
 } from './errors.js';

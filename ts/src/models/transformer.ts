@@ -216,4 +216,27 @@ export class TransformerModel {
   [Symbol.dispose](): void {
     this.dispose();
   }
+
+  /**
+   * The mean cross-entropy of `targets` given `ids` and its gradient with respect to every
+   * parameter (dropout off), without changing the parameters or the optimizer. Plans the
+   * training buffers for `batchSize × seqLen` if needed.
+   * @param ids - `[B, T]` int token ids
+   * @param targets - `[B, T]` next tokens, `-100` ignored (the mean is over the others)
+   * @returns the loss and one gradient tensor per parameter, named and shaped as {@link paramSpecs}
+   */
+  gradients(ids: ArrayLike<number>, targets: ArrayLike<number>, batchSize: number, seqLen: number): { loss: number; grads: Map<string, NamedTensor> } {
+    this.checkDims(batchSize, seqLen);
+    const n = batchSize * seqLen;
+    const i = this.checkTokens(ids, n);
+    const t = this.checkTargets(targets, n);
+    const loss = callWasm(() => this.handle.lossAndGrads(i, t, batchSize, seqLen));
+    const flat = this.handle.getGrads();
+    const grads = new Map<string, NamedTensor>();
+    for (const s of this.#specs) {
+      const size = s.shape.reduce((a, b) => a * b, 1);
+      grads.set(s.name, { shape: [...s.shape], data: flat.slice(s.offset, s.offset + size) });
+    }
+    return { loss, grads };
+  }
 }

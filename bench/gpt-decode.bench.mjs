@@ -1,0 +1,101 @@
+// Decoding speed with the KV cache, GPT-2 small sized (124M, random weights): a 128-token
+// prompt then 128 greedy new tokens, on 1 and 2 threads, against transformers.js on the same
+// architecture (ONNX exported by scripts/fixtures/export_gpt2_onnx.py) in its wasm
+// configuration (onnxruntime-web, 1 and 2 threads) and its Node default (onnxruntime-node,
+// native). Also the cost of one decoding step at position ~1024 against position ~64.
+// `node --experimental-wasm-relaxed-simd bench/gpt-decode.bench.mjs [--new 128] [--no-peers]`
+// Writes bench/results/gpt-decode.jsonl.
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { GPT, init, runtimeInfo, setThreadLimit } from '../dist/index.node.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const arg = (name, fallback) => {
+  const at = process.argv.indexOf(`--${name}`);
+  return at >= 0 ? process.argv[at + 1] : fallback;
+};
+const PROMPT = 128;
+const NEW = Number(arg('new', 128));
+const peerModel = join(root, 'bench', '.cache', 'gpt2-random-onnx');
+const date = new Date().toISOString();
+const rows = [];
+const record = (row) => {
+  rows.push(row);
+  appendFileSync(join(root, 'bench', 'results', 'gpt-decode.jsonl'), JSON.stringify({ date, suite: 'gpt-decode', ...row }) + '\n');
+};
+
+await init();
+const info = runtimeInfo();
+const config = { vocabSize: 50257, blockSize: 1024, nLayer: 12, nHead: 12, nEmbd: 768 };
+const gpt = GPT.create(config);
+const prompt = Array.from({ length: PROMPT }, (_, i) => (i * 7919) % 50257);
+const handle = gpt._wasm();
+const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Median ms of one decoding step with `len` tokens already in the cache. */
+function stepMs(len, steps = 12) {
+  handle.decodeStart(1, len + steps);
+  handle.decodeFeed(Uint32Array.from({ length: len }, (_, i) => (i * 31) % 50257), Uint32Array.of(len));
+  const times = [];
+  for (let s = 0; s < steps; s++) {
+    const t0 = performance.now();
+    handle.decodeFeed(Uint32Array.of((s * 17) % 50257), Uint32Array.of(1));
+    times.push(performance.now() - t0);
+  }
+  handle.decodeEnd();
+  return median(times);
+}
+
+for (const threads of [1, 2].filter((t) => t <= info.threads)) {
+  setThreadLimit(threads);
+  gpt.generate(prompt.slice(0, 8), { maxNewTokens: 4, temperature: 0 }); // warm-up
+  let t0 = performance.now();
+  gpt.generate(prompt, { maxNewTokens: 1, temperature: 0 });
+  const prefillMs = performance.now() - t0;
+  t0 = performance.now();
+  const out = gpt.generate(prompt, { maxNewTokens: NEW, temperature: 0 });
+  const totalMs = performance.now() - t0;
+  const decodeTokensPerSec = (NEW - 1) / ((totalMs - prefillMs) / 1000);
+  const at64 = stepMs(63);
+  const at1024 = stepMs(1023 - 12);
+  record({ impl: 'wasmformer', variant: info.variant, threads, prompt: PROMPT, newTokens: NEW, prefillMs, totalMs,
+    decodeTokensPerSec, stepMsAt64: at64, stepMsAt1024: at1024, tokens: Array.from(out.subarray(PROMPT, PROMPT + 16)) });
+  console.error(`[gpt-decode] wasmformer ${info.variant} ${threads}t: prefill ${prefillMs.toFixed(0)} ms, ` +
+    `decode ${decodeTokensPerSec.toFixed(1)} tok/s; step at 64: ${at64.toFixed(1)} ms, at ~1024: ${at1024.toFixed(1)} ms (×${(at1024 / at64).toFixed(2)})`);
+}
+setThreadLimit(info.threads);
+gpt.dispose();
+
+if (process.argv.includes('--no-peers')) {
+  console.error('[gpt-decode] peers skipped (--no-peers)');
+} else if (!existsSync(join(peerModel, 'config.json'))) {
+  console.error(`[gpt-decode] transformers.js skipped: no exported model in ${peerModel} ` +
+    '(make it with scripts/fixtures/export_gpt2_onnx.py, see scripts/fixtures/README.md)');
+} else {
+  for (const [device, threads] of [['wasm', 1], ['wasm', 2], ['cpu', 0]]) {
+    const peer = spawnSync('node', [join(root, 'bench', 'peers', 'transformersjs-decode.mjs'), '--device', device,
+      '--threads', String(threads), '--prompt', String(PROMPT), '--new', String(NEW), '--model', peerModel],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 30 * 60 * 1000 });
+    const line = peer.stdout.trim().split('\n').at(-1) ?? '';
+    if (peer.status !== 0 || !line.startsWith('{')) {
+      console.error(`[gpt-decode] transformers.js ${device}/${threads}t failed (exit ${peer.status})`);
+      continue;
+    }
+    const result = JSON.parse(line);
+    record({ ...result, impl: 'transformers.js', variant: device === 'cpu' ? 'onnxruntime-node' : 'onnxruntime-web' });
+  }
+}
+
+const ours = rows.filter((r) => r.impl === 'wasmformer');
+const peers = rows.filter((r) => r.impl !== 'wasmformer');
+console.log(`\nGPT-2 small (124M, random weights), prompt ${PROMPT} → ${NEW} new tokens, greedy. Decode tokens/s (prefill ms):`);
+for (const r of rows) {
+  const label = `${r.impl} ${r.variant}${r.threads ? ` ${r.threads}t` : ''}`.padEnd(40);
+  const ratios = r.impl === 'wasmformer' ? peers.map((p) => `${(r.decodeTokensPerSec / p.decodeTokensPerSec).toFixed(2)}× ${p.variant}${p.threads ? ` ${p.threads}t` : ''}`).join(', ') : '';
+  console.log(`  ${label} ${r.decodeTokensPerSec.toFixed(1).padStart(7)} tok/s  (${r.prefillMs.toFixed(0)} ms)  ${ratios}`);
+}
+for (const r of ours) {
+  console.log(`  wasmformer ${r.threads}t one step: ${r.stepMsAt64.toFixed(1)} ms at position 64, ${r.stepMsAt1024.toFixed(1)} ms at ~1024 (×${(r.stepMsAt1024 / r.stepMsAt64).toFixed(2)}; target < 2)`);
+}

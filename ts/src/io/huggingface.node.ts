@@ -1,0 +1,119 @@
+/**
+ * Hugging Face checkpoints (Node): a directory with `config.json` and `model.safetensors` (or
+ * `model.safetensors.index.json` and its shards), as `save_pretrained` writes them. The name
+ * and layout mapping is in `huggingface.ts`; this file reads and writes the files.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CheckpointError } from '../errors.js';
+import { GPT } from '../models/gpt.js';
+import type { NamedTensor, TransformerModel } from '../models/transformer.js';
+import { readFileChecked, writeFileAtomic } from './files.node.js';
+import {
+  type HuggingFaceConfig,
+  configFromHuggingFace,
+  configToHuggingFace,
+  huggingFaceArch,
+  weightsFromHuggingFace,
+  weightsToHuggingFace,
+} from './huggingface.js';
+import { type SafetensorsTensorInput, readSafetensors, writeSafetensors } from './safetensors.js';
+
+/** Options of {@link loadHuggingFace}. */
+export interface LoadHuggingFaceOptions {
+  /** Dropout for fine-tuning (default 0; Hugging Face's `*_pdrop` fields are not read). */
+  dropout?: number;
+}
+
+/** Options of {@link saveHuggingFace}. */
+export interface SaveHuggingFaceOptions {
+  /** Extra config.json fields, e.g. `{ bos_token_id: 0, eos_token_id: 0 }`; mapped fields win. */
+  extraConfig?: HuggingFaceConfig;
+}
+
+async function readJson(path: string, what: string): Promise<unknown> {
+  const text = new TextDecoder().decode(await readFileChecked(path, what));
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new CheckpointError(`${path} is not valid JSON (${(error as Error).message})`);
+  }
+}
+
+/** Every tensor of the checkpoint in `dir`, from one file or from the shards an index lists. */
+async function readTensors(dir: string): Promise<Map<string, NamedTensor>> {
+  const single = join(dir, 'model.safetensors');
+  const index = join(dir, 'model.safetensors.index.json');
+  let files: string[];
+  if (existsSync(single)) {
+    files = ['model.safetensors'];
+  } else if (existsSync(index)) {
+    const json = (await readJson(index, 'safetensors index')) as { weight_map?: unknown };
+    if (typeof json?.weight_map !== 'object' || json.weight_map === null) throw new CheckpointError(`${index}: no "weight_map" object`);
+    files = [...new Set(Object.values(json.weight_map as Record<string, unknown>).map(String))];
+  } else {
+    throw new CheckpointError(
+      `${dir}: no model.safetensors or model.safetensors.index.json (PyTorch .bin checkpoints are not read; convert them with safetensors first)`,
+    );
+  }
+  const tensors = new Map<string, NamedTensor>();
+  for (const file of files) {
+    const parsed = readSafetensors(await readFileChecked(join(dir, file), `weights file ${file}`), file);
+    for (const [name, t] of parsed.tensors) tensors.set(name, { shape: t.shape, data: t.data });
+  }
+  return tensors;
+}
+
+/**
+ * Loads a Hugging Face GPT-2 or Llama checkpoint (float32, float16 or bfloat16 weights) as a
+ * {@link GPT}. Needs `await init()` first.
+ *
+ * @example
+ * ```ts
+ * await init();
+ * const gpt = await loadHuggingFace('checkpoints/tiny-llama');
+ * const tokens = gpt.generate([1, 2, 3], { maxNewTokens: 20, temperature: 0 });
+ * ```
+ * @param dir - a directory with `config.json` and `model.safetensors` (or a sharded index).
+ * @throws UnsupportedConfigError naming a config.json field wasmformer does not implement
+ *   (e.g. `num_key_value_heads` ≠ `num_attention_heads`, RoPE scaling, another activation).
+ * @throws CheckpointError for a missing file or a missing, misshapen or unexpected tensor.
+ */
+export async function loadHuggingFace(dir: string, options: LoadHuggingFaceOptions = {}): Promise<GPT> {
+  const raw = await readJson(join(dir, 'config.json'), 'Hugging Face config.json');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new CheckpointError(`${join(dir, 'config.json')}: expected a JSON object`);
+  const hf = raw as HuggingFaceConfig;
+  const arch = huggingFaceArch(hf);
+  const config = configFromHuggingFace(hf);
+  const tensors = await readTensors(dir);
+  const model = GPT.create({ ...config, dropout: options.dropout ?? 0 });
+  try {
+    model.setWeights(weightsFromHuggingFace(arch, model.config, model.paramSpecs, tensors));
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+  return model;
+}
+
+/**
+ * Writes `model` as a Hugging Face checkpoint: `config.json` and `model.safetensors` (float32,
+ * HF names and layouts), loadable with `AutoModelForCausalLM.from_pretrained(dir)`. Learned
+ * positions + LayerNorm + GELU + biases is saved as GPT-2; RoPE + RMSNorm + SwiGLU without
+ * biases as Llama. Creates `dir` if needed and replaces both files atomically.
+ *
+ * @throws UnsupportedConfigError for a config neither architecture represents (ALiBi, relative
+ *   or sinusoidal positions, post-norm, another norm/MLP/bias combination, an encoder).
+ */
+export async function saveHuggingFace(model: TransformerModel, dir: string, options: SaveHuggingFaceOptions = {}): Promise<void> {
+  const config = configToHuggingFace(model.config, options.extraConfig);
+  const tensors = weightsToHuggingFace(model.config, model.getWeights());
+  const bytes = writeSafetensors(
+    tensors.map(([name, t]): [string, SafetensorsTensorInput] => [name, { dtype: 'F32', shape: t.shape, data: t.data }]),
+    { format: 'pt' },
+  );
+  await mkdir(dir, { recursive: true });
+  await writeFileAtomic(join(dir, 'model.safetensors'), bytes);
+  await writeFileAtomic(join(dir, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+}
