@@ -74,6 +74,27 @@ fn prompt_then_single_tokens_match_the_full_forward() {
 }
 
 #[test]
+fn segment_embeddings_embedding_norm_and_exact_gelu_decode_too() {
+    let mut cfg = config(Positional::Rope, NormPlacement::Post, Ffn::Gelu, NormKind::LayerNorm);
+    cfg.type_vocab_size = 2;
+    cfg.embedding_norm = true;
+    cfg.gelu_exact = true;
+    let v = cfg.vocab_size;
+    let mut model = Model::new(cfg.clone(), 4).unwrap();
+    let ids = tokens(12, v, 6);
+    let want = full_logits(&mut model, &ids);
+    model.decode_start(1, 12).unwrap();
+    model.decode_feed(&ids[..5], &[5]).unwrap();
+    for t in 5..12 {
+        let got = model.decode_feed(&ids[t..t + 1], &[1]).unwrap().to_vec();
+        let d = max_diff(&got, &want[t * v..(t + 1) * v]);
+        assert!(d < 1e-4, "position {t}: {d}");
+    }
+    cfg.lm_head = wasmformer_core::model::LmHead::Mlm;
+    assert!(Model::new(cfg, 1).unwrap().decode_start(1, 4).is_err());
+}
+
+#[test]
 fn slots_of_different_lengths_decode_together() {
     for positional in [Positional::Learned, Positional::Rope, Positional::Alibi, Positional::Relative { num_buckets: 8, max_distance: 12 }] {
         let cfg = config(positional, NormPlacement::Pre, Ffn::Gelu, NormKind::LayerNorm);

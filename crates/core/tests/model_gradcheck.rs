@@ -7,7 +7,8 @@
 
 use wasmformer_core::kernels::glu::GluKind;
 use wasmformer_core::model::params::InitRng;
-use wasmformer_core::model::{Ffn, Model, ModelConfig, NormKind, NormPlacement, Positional};
+use wasmformer_core::model::batch::Batch;
+use wasmformer_core::model::{Ffn, LmHead, Model, ModelConfig, NormKind, NormPlacement, Positional};
 
 const B: usize = 2;
 const T: usize = 5;
@@ -51,20 +52,49 @@ fn batch(seed: u64, vocab: usize) -> (Vec<u32>, Vec<i32>) {
     (ids, targets)
 }
 
+/// Which optional inputs a check feeds (BERT-style models).
+#[derive(Clone, Copy, Default)]
+struct Inputs {
+    /// Token targets (LM head).
+    targets: bool,
+    /// Segment ids 0/1.
+    types: bool,
+    /// The last token of sequence 1 is padding.
+    padding: bool,
+    /// Class labels (classifier).
+    labels: bool,
+}
+
 fn check(cfg: ModelConfig, label: &str) -> Vec<String> {
+    check_inputs(cfg, label, Inputs { targets: true, ..Inputs::default() })
+}
+
+fn check_inputs(cfg: ModelConfig, label: &str, inputs: Inputs) -> Vec<String> {
     let mut model = Model::new(cfg.clone(), 1).unwrap();
     randomize(&mut model, 42);
     let (ids, targets) = batch(7, cfg.vocab_size);
-    model.loss_and_grads(&ids, &targets, B, T).unwrap();
+    let types: Vec<u32> = (0..B * T).map(|i| u32::from(i % T >= 2)).collect();
+    let mask: Vec<u8> = (0..B * T).map(|i| u8::from(i != 2 * T - 1)).collect();
+    let labels: Vec<i32> = (0..B as i32).map(|b| (b + 1) % cfg.n_classes.max(1) as i32).collect();
+    let batch = Batch {
+        ids: &ids,
+        targets: inputs.targets.then_some(targets.as_slice()),
+        type_ids: inputs.types.then_some(types.as_slice()),
+        attention_mask: inputs.padding.then_some(mask.as_slice()),
+        labels: inputs.labels.then_some(labels.as_slice()),
+    };
+    model.batch_loss_and_grads(batch, B, T).unwrap();
     let grads = model.grads().unwrap().to_vec();
     let specs = model.specs().to_vec();
     let base = model.params().to_vec();
-    let loss_at = |params: &[f32], model: &mut Model| {
+    let loss_at = |params: &[f32], model: &mut Model, batch: Batch<'_>| {
         model.params_mut().copy_from_slice(params);
-        f64::from(model.eval_loss(&ids, &targets, B, T).unwrap())
+        f64::from(model.batch_eval(batch, B, T).unwrap().total())
     };
     // ReLU's kink: a smaller step crosses fewer kinks, at the price of more f32 rounding noise.
     let relu = cfg.ffn == Ffn::Glu(GluKind::ReGlu);
+    let batch = &batch;
+    let loss_at = |params: &[f32], model: &mut Model| loss_at(params, model, *batch);
     let (eps, atol) = if relu { (3e-4f32, 5e-3) } else { (1e-3f32, 2e-3) };
     let mut rng = InitRng::new(99);
     let mut failures = Vec::new();
@@ -128,4 +158,30 @@ fn bidirectional_with_dropout_off_matches_too() {
         let failures = check(cfg, &format!("bidirectional {positional:?}"));
         assert!(failures.is_empty(), "gradient mismatches:\n  {}", failures.join("\n  "));
     }
+}
+
+#[test]
+fn bert_heads_segments_and_padding_match_too() {
+    let all = Inputs { targets: true, types: true, padding: true, labels: true };
+    let mut cases: Vec<(ModelConfig, Inputs, &str)> = Vec::new();
+    // Pretraining: masked-LM head (tied) + next-sentence classifier, segments, a padded key.
+    cases.push((ModelConfig::bert(7, 6, 2, 2, 8, 2), all, "bert mlm+nsp"));
+    // Masked-LM only, untied decoder, pre-norm RoPE.
+    let mut mlm = ModelConfig::bert(7, 6, 2, 2, 8, 0);
+    mlm.tie_embeddings = false;
+    mlm.positional = Positional::Rope;
+    mlm.norm_placement = NormPlacement::Pre;
+    cases.push((mlm, Inputs { labels: false, ..all }, "mlm only"));
+    // A sequence classifier with no LM head (fine-tuning), 3 classes, relative positions.
+    let mut cls = ModelConfig::bert(7, 6, 2, 2, 8, 3);
+    cls.lm_head = LmHead::None;
+    cls.positional = Positional::Relative { num_buckets: 8, max_distance: 16 };
+    cases.push((cls, Inputs { targets: false, ..all }, "classifier only"));
+    let mut failures = Vec::new();
+    for (mut cfg, inputs, label) in cases {
+        cfg.ffn_hidden = 16;
+        cfg.norm_eps = 1e-5;
+        failures.extend(check_inputs(cfg, label, inputs));
+    }
+    assert!(failures.is_empty(), "gradient mismatches:\n  {}", failures.join("\n  "));
 }

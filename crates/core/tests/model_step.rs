@@ -47,3 +47,35 @@ fn sharded_steps_match_single_threaded_steps() {
         assert!(worst < 1e-5, "{positional:?} dropout {dropout}: parameters differ by {worst}");
     }
 }
+
+#[test]
+fn sharded_bert_steps_weight_both_losses_like_single_threaded_steps() {
+    use wasmformer_core::model::batch::Batch;
+    let cfg = ModelConfig::bert(11, 8, 2, 2, 16, 3);
+    let run = |threads: usize| {
+        par::set_max_threads(threads);
+        let mut model = Model::new(cfg.clone(), 3).unwrap();
+        let (b, t, accum) = (5, 8, 2);
+        let (ids, mut targets) = batch(accum * b * t, cfg.vocab_size);
+        // Masked-LM style: most targets ignored, unevenly over the sequences.
+        targets.iter_mut().enumerate().filter(|(i, _)| i % 3 != 0 && *i > 20).for_each(|(_, x)| *x = -100);
+        let types: Vec<u32> = (0..ids.len()).map(|i| u32::from(i % t >= 4)).collect();
+        let mask: Vec<u8> = (0..ids.len()).map(|i| u8::from(i % t < 7 || i / t % 2 == 0)).collect();
+        let labels: Vec<i32> = (0..accum * b).map(|i| if i == 1 { -100 } else { (i % 3) as i32 }).collect();
+        let batch = Batch { ids: &ids, targets: Some(&targets), type_ids: Some(&types), attention_mask: Some(&mask), labels: Some(&labels) };
+        let options = StepOptions {
+            lr: 1e-2, weight_decay: 0.1, decay_embeddings: false, adam: AdamWConfig::default(),
+            max_grad_norm: Some(1.0), dropout_seed: 9,
+        };
+        let losses: Vec<f32> = (0..3).map(|_| model.train_step_batch(batch, accum, b, t, &options).unwrap().loss).collect();
+        par::set_max_threads(0);
+        (losses, model.params().to_vec())
+    };
+    let (l1, p1) = run(1);
+    let (l2, p2) = run(2);
+    for (a, b) in l1.iter().zip(&l2) {
+        assert!((a - b).abs() <= 1e-5 * a.abs(), "loss {a} vs {b}");
+    }
+    let worst = p1.iter().zip(&p2).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+    assert!(worst < 1e-5, "parameters differ by {worst}");
+}

@@ -6,8 +6,10 @@ use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
 use wasmformer_core::kernels::glu::GluKind;
 use wasmformer_core::kernels::rope::RopeScaling;
+use wasmformer_core::model::batch::Batch;
+use wasmformer_core::model::ends::Losses;
 use wasmformer_core::model::{
-    Ffn, MemoryPlan, Model, ModelConfig, NormKind, NormPlacement, Positional, StepOptions,
+    Ffn, LmHead, MemoryPlan, Model, ModelConfig, NormKind, NormPlacement, Positional, StepOptions,
 };
 use wasmformer_core::optim::adamw::AdamWConfig;
 
@@ -79,6 +81,12 @@ fn parse_config(obj: &JsValue) -> Result<ModelConfig, JsValue> {
         "ntk" => RopeScaling::NtkAware { factor: number(obj, "rope_scaling_factor")? as f32 },
         other => return Err(invalid(format!("model config: unknown rope_scaling {other:?}"))),
     };
+    let lm_head = match text(obj, "lm_head")?.as_str() {
+        "none" => LmHead::None,
+        "plain" => LmHead::Plain,
+        "mlm" => LmHead::Mlm,
+        other => return Err(invalid(format!("model config: unknown lm_head {other:?}"))),
+    };
     Ok(ModelConfig {
         vocab_size: count(obj, "vocab_size")?,
         block_size: count(obj, "block_size")?,
@@ -97,6 +105,11 @@ fn parse_config(obj: &JsValue) -> Result<ModelConfig, JsValue> {
         rope_base: number(obj, "rope_base")? as f32,
         rope_scaling,
         norm_eps: number(obj, "norm_eps")? as f32,
+        type_vocab_size: count(obj, "type_vocab_size")?,
+        embedding_norm: flag(obj, "embedding_norm")?,
+        gelu_exact: flag(obj, "gelu_exact")?,
+        lm_head,
+        n_classes: count(obj, "n_classes")?,
     })
 }
 
@@ -112,6 +125,34 @@ fn plan_object(plan: MemoryPlan) -> Result<JsValue, JsValue> {
         Reflect::set(&obj, &JsValue::from_str(key), &JsValue::from_f64(value as f64))?;
     }
     Ok(obj.into())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn step_options(lr: f32, weight_decay: f32, decay_embeddings: bool, beta1: f32, beta2: f32, eps: f32, max_grad_norm: f32, dropout_seed: f64) -> StepOptions {
+    StepOptions {
+        lr,
+        weight_decay,
+        decay_embeddings,
+        adam: AdamWConfig { lr, beta1, beta2, eps, weight_decay },
+        max_grad_norm: (max_grad_norm > 0.0).then_some(max_grad_norm),
+        dropout_seed: dropout_seed as u64,
+    }
+}
+
+/// A batch from JS arrays; an empty array is "not given".
+fn batch_of<'a>(ids: &'a [u32], targets: &'a [i32], type_ids: &'a [u32], attention_mask: &'a [u8], labels: &'a [i32]) -> Batch<'a> {
+    let given = |len: usize| len > 0;
+    Batch {
+        ids,
+        targets: given(targets.len()).then_some(targets),
+        type_ids: given(type_ids.len()).then_some(type_ids),
+        attention_mask: given(attention_mask.len()).then_some(attention_mask),
+        labels: given(labels.len()).then_some(labels),
+    }
+}
+
+fn losses_array(l: Losses) -> Vec<f64> {
+    vec![l.token.map_or(f64::NAN, f64::from), l.class.map_or(f64::NAN, f64::from)]
 }
 
 /// A transformer living in wasm memory.
@@ -212,6 +253,63 @@ impl WasmModel {
         self.inner.set_optimizer_state(m, v, step as u64).map_err(to_js)
     }
 
+    /// [`WasmModel::train_step`] for any batch: `type_ids`, `attention_mask`: `[accum, B, T]`,
+    /// `labels: [accum, B]`; an empty array means "not given".
+    #[wasm_bindgen(js_name = trainStepBatch)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn train_step_batch(
+        &mut self,
+        ids: &[u32],
+        targets: &[i32],
+        type_ids: &[u32],
+        attention_mask: &[u8],
+        labels: &[i32],
+        accum: usize,
+        b: usize,
+        t: usize,
+        lr: f32,
+        weight_decay: f32,
+        decay_embeddings: bool,
+        beta1: f32,
+        beta2: f32,
+        eps: f32,
+        max_grad_norm: f32,
+        dropout_seed: f64,
+    ) -> Result<Vec<f64>, JsValue> {
+        let options = step_options(lr, weight_decay, decay_embeddings, beta1, beta2, eps, max_grad_norm, dropout_seed);
+        let batch = batch_of(ids, targets, type_ids, attention_mask, labels);
+        let r = self.inner.train_step_batch(batch, accum, b, t, &options).map_err(to_js)?;
+        Ok(vec![f64::from(r.loss), f64::from(r.grad_norm), if r.applied { 1.0 } else { 0.0 }])
+    }
+
+    /// Zeroes the gradients and computes those of the summed losses of a batch; returns
+    /// `[token_loss, class_loss]` (NaN where absent).
+    #[wasm_bindgen(js_name = lossAndGradsBatch)]
+    pub fn loss_and_grads_batch(&mut self, ids: &[u32], targets: &[i32], type_ids: &[u32], attention_mask: &[u8], labels: &[i32], b: usize, t: usize) -> Result<Vec<f64>, JsValue> {
+        let batch = batch_of(ids, targets, type_ids, attention_mask, labels);
+        Ok(losses_array(self.inner.batch_loss_and_grads(batch, b, t).map_err(to_js)?))
+    }
+
+    /// The losses of a batch, `[token_loss, class_loss]` (NaN where absent); no gradients.
+    #[wasm_bindgen(js_name = evalBatch)]
+    pub fn eval_batch(&mut self, ids: &[u32], targets: &[i32], type_ids: &[u32], attention_mask: &[u8], labels: &[i32], b: usize, t: usize) -> Result<Vec<f64>, JsValue> {
+        let batch = batch_of(ids, targets, type_ids, attention_mask, labels);
+        Ok(losses_array(self.inner.batch_eval(batch, b, t).map_err(to_js)?))
+    }
+
+    /// LM logits `[B, T, V]` (`which = 0`), class logits `[B, K]` (`1`) or the final hidden
+    /// rows `[B, T, C]` (`2`) of a batch.
+    #[wasm_bindgen(js_name = outputsBatch)]
+    pub fn outputs_batch(&mut self, ids: &[u32], type_ids: &[u32], attention_mask: &[u8], which: u32, b: usize, t: usize) -> Result<Vec<f32>, JsValue> {
+        let batch = batch_of(ids, &[], type_ids, attention_mask, &[]);
+        let out = match which {
+            0 => self.inner.batch_logits(batch, b, t).map_err(to_js)?.0,
+            1 => self.inner.batch_logits(batch, b, t).map_err(to_js)?.1,
+            _ => self.inner.batch_hidden(batch, b, t).map_err(to_js)?,
+        };
+        Ok(out.to_vec())
+    }
+
     /// One optimizer step over `accum` micro-batches `ids, targets: [accum, B, T]`; returns
     /// `[loss, grad_norm, applied (1/0)]`. `max_grad_norm <= 0` or NaN: no clipping.
     #[wasm_bindgen(js_name = trainStep)]
@@ -232,14 +330,7 @@ impl WasmModel {
         max_grad_norm: f32,
         dropout_seed: f64,
     ) -> Result<Vec<f64>, JsValue> {
-        let options = StepOptions {
-            lr,
-            weight_decay,
-            decay_embeddings,
-            adam: AdamWConfig { lr, beta1, beta2, eps, weight_decay },
-            max_grad_norm: (max_grad_norm > 0.0).then_some(max_grad_norm),
-            dropout_seed: dropout_seed as u64,
-        };
+        let options = step_options(lr, weight_decay, decay_embeddings, beta1, beta2, eps, max_grad_norm, dropout_seed);
         let r = self.inner.train_step(ids, targets, accum, b, t, &options).map_err(to_js)?;
         Ok(vec![f64::from(r.loss), f64::from(r.grad_norm), if r.applied { 1.0 } else { 0.0 }])
     }

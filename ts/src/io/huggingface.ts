@@ -220,10 +220,11 @@ export function huggingFaceArchFor(c: TransformerConfig): HuggingFaceArch {
   if (c.positional === 'learned') arch = 'gpt2';
   else if (c.positional === 'rope') arch = 'llama';
   else return refuse('positional', c.positional, "only 'learned' (GPT-2) and 'rope' (Llama) have a Hugging Face equivalent here");
-  // RoPE scaling (being added to the config) has no mapping yet: refuse rather than drop it.
-  const scaling = (c as unknown as Record<string, unknown>).ropeScaling;
-  if (scaling !== undefined && scaling !== null && (scaling as { type?: unknown }).type !== 'none') {
-    refuse('ropeScaling', scaling, 'RoPE scaling is not mapped to rope_parameters yet');
+  // RoPE scaling has no mapping to rope_parameters yet: refuse rather than drop it.
+  if (c.ropeScaling !== null) refuse('ropeScaling', c.ropeScaling, 'RoPE scaling is not mapped to rope_parameters yet');
+  if (c.lmHead !== 'plain') refuse('lmHead', c.lmHead, "a causal LM checkpoint needs lmHead 'plain'");
+  for (const [key, plain] of [['typeVocabSize', 0], ['embeddingNorm', false], ['geluExact', false], ['nClasses', 0]] as const) {
+    if (c[key] !== plain) refuse(key, c[key], `GPT-2 and Llama have no such option (needs ${JSON.stringify(plain)})`);
   }
   const fixed = FIXED[arch];
   for (const key of ['norm', 'ffn', 'bias'] as const) {

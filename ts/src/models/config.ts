@@ -12,6 +12,11 @@ export type NormKind = 'layernorm' | 'rmsnorm';
 export type NormPlacement = 'pre' | 'post';
 /** Feed-forward block: GELU MLP or a gated linear unit. */
 export type FfnKind = 'gelu' | 'swiglu' | 'geglu' | 'reglu';
+/**
+ * The per-token output head: `'plain'` logits from the (tied) embedding (GPT), `'mlm'` BERT's
+ * masked-LM head (dense + GELU + norm, then the tied decoder with a bias), `'none'`.
+ */
+export type LmHeadKind = 'plain' | 'mlm' | 'none';
 
 /**
  * RoPE context extension: `'linear'` divides positions by `factor` (position interpolation);
@@ -59,6 +64,16 @@ export interface TransformerConfig {
   normEps: number;
   /** Decoder (causal mask) or encoder. */
   causal: boolean;
+  /** Segment (token type) embeddings, 0 = none (BERT: 2). */
+  typeVocabSize: number;
+  /** A norm on the summed embeddings before the first block (BERT). */
+  embeddingNorm: boolean;
+  /** Exact (erf) GELU, as BERT; false = the tanh form of GPT-2. */
+  geluExact: boolean;
+  /** Per-token output head. */
+  lmHead: LmHeadKind;
+  /** Classes of a classifier on the first token's pooled state (0 = none; NSP = 2). */
+  nClasses: number;
 }
 
 /** What a user passes: sizes are required, everything else has a default. */
@@ -70,6 +85,7 @@ const CHOICES = {
   norm: ['layernorm', 'rmsnorm'],
   normPlacement: ['pre', 'post'],
   ffn: ['gelu', 'swiglu', 'geglu', 'reglu'],
+  lmHead: ['plain', 'mlm', 'none'],
 } as const;
 
 /** GLU hidden width that keeps the parameter count of a 4C GELU MLP: 8C/3, rounded up to 8. */
@@ -109,13 +125,15 @@ export function resolveConfig(input: TransformerConfigInput, defaults: Partial<T
   const known = new Set<string>([
     'vocabSize', 'blockSize', 'nLayer', 'nHead', 'nEmbd', 'ffnHidden', 'positional', 'norm', 'normPlacement',
     'ffn', 'dropout', 'bias', 'tieEmbeddings', 'ropeBase', 'ropeScaling', 'relativeBuckets', 'relativeMaxDistance', 'normEps', 'causal',
+    'typeVocabSize', 'embeddingNorm', 'geluExact', 'lmHead', 'nClasses',
   ]);
   for (const key of Object.keys(input)) {
     if (!known.has(key)) throw new InvalidArgumentError(`config: unknown option '${key}'`);
   }
   const merged = { nLayer: 12, nHead: 12, nEmbd: 768, positional: 'learned', norm: 'layernorm', normPlacement: 'pre',
     ffn: 'gelu', dropout: 0, bias: true, tieEmbeddings: true, ropeBase: 10000, ropeScaling: null, relativeBuckets: 32,
-    relativeMaxDistance: 128, normEps: 1e-5, causal: true, ...defaults, ...stripUndefined(input) };
+    relativeMaxDistance: 128, normEps: 1e-5, causal: true,
+    typeVocabSize: 0, embeddingNorm: false, geluExact: false, lmHead: 'plain', nClasses: 0, ...defaults, ...stripUndefined(input) };
   const nEmbd = integer('nEmbd', merged.nEmbd, 1);
   const nHead = integer('nHead', merged.nHead, 1);
   if (nEmbd % nHead !== 0) {
@@ -146,6 +164,11 @@ export function resolveConfig(input: TransformerConfigInput, defaults: Partial<T
   if (positional === 'relative' && relativeMaxDistance <= Math.floor(exact)) {
     throw new InvalidArgumentError(`config.relativeMaxDistance must exceed ${Math.floor(exact)}, got ${relativeMaxDistance}`);
   }
+  const lmHead = choice('lmHead', merged.lmHead, CHOICES.lmHead);
+  const nClasses = integer('nClasses', merged.nClasses, 0);
+  if (lmHead === 'none' && nClasses === 0) {
+    throw new InvalidArgumentError("config: the model needs an output: lmHead 'plain' or 'mlm', or nClasses > 0");
+  }
   const ffnHidden = merged.ffnHidden === undefined ? (ffn === 'gelu' ? 4 * nEmbd : gluHidden(nEmbd)) : merged.ffnHidden;
   return {
     vocabSize: integer('vocabSize', merged.vocabSize, 1),
@@ -167,6 +190,11 @@ export function resolveConfig(input: TransformerConfigInput, defaults: Partial<T
     relativeMaxDistance,
     normEps,
     causal,
+    typeVocabSize: integer('typeVocabSize', merged.typeVocabSize, 0),
+    embeddingNorm: bool('embeddingNorm', merged.embeddingNorm),
+    geluExact: bool('geluExact', merged.geluExact),
+    lmHead,
+    nClasses,
   };
 }
 
@@ -211,5 +239,10 @@ export function toCoreConfig(c: TransformerConfig): Record<string, number | stri
     rope_scaling: c.ropeScaling?.type ?? 'none',
     rope_scaling_factor: c.ropeScaling?.factor ?? 1,
     norm_eps: c.normEps,
+    type_vocab_size: c.typeVocabSize,
+    embedding_norm: c.embeddingNorm,
+    gelu_exact: c.geluExact,
+    lm_head: c.lmHead,
+    n_classes: c.nClasses,
   };
 }

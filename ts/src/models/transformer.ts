@@ -5,6 +5,7 @@
  */
 import { DisposedError, InvalidArgumentError, ShapeError, callWasm } from '../errors.js';
 import { wasm } from '../wasm/load.js';
+import type { ModelBatch } from '../train/batches.js';
 import { type TransformerConfig, type TransformerConfigInput, resolveConfig, toCoreConfig } from './config.js';
 
 /** Bytes of a planned model state. */
@@ -239,4 +240,128 @@ export class TransformerModel {
     }
     return { loss, grads };
   }
+
+  /**
+   * Validates a {@link ModelBatch} of `batch.batchSize × seqLen` against the config (ids and
+   * targets as in {@link TransformerModel.loss}, segment ids below `typeVocabSize`, a 0/1
+   * mask, labels in `[0, nClasses)` or -100) and returns the arrays the core takes (empty =
+   * not given).
+   * @throws ShapeError on a wrong length, InvalidArgumentError on a bad value
+   */
+  protected checkBatch(batch: ModelBatch, seqLen: number): CheckedBatch {
+    const b = batch.batchSize;
+    this.checkDims(b, seqLen);
+    const n = b * seqLen;
+    const out: CheckedBatch = {
+      ids: this.checkTokens(batch.ids, n),
+      targets: batch.targets ? this.checkTargets(batch.targets, n) : new Int32Array(0),
+      typeIds: new Uint32Array(0),
+      attentionMask: new Uint8Array(0),
+      labels: new Int32Array(0),
+    };
+    const { typeVocabSize, nClasses } = this.config;
+    if (batch.typeIds) {
+      if (typeVocabSize === 0) throw new InvalidArgumentError('typeIds given but the model has no segment embeddings (typeVocabSize 0)');
+      out.typeIds = checkInts(batch.typeIds, n, 'typeIds', (x) => x >= 0 && x < typeVocabSize, `a segment id in [0, ${typeVocabSize})`) as Uint32Array;
+    }
+    if (batch.attentionMask) {
+      out.attentionMask = Uint8Array.from(checkInts(batch.attentionMask, n, 'attentionMask', (x) => x === 0 || x === 1, '0 or 1'));
+    }
+    if (batch.labels) {
+      if (nClasses === 0) throw new InvalidArgumentError('labels given but the model has no classifier (nClasses 0)');
+      out.labels = Int32Array.from(checkInts(batch.labels, b, 'labels', (x) => x === -100 || (x >= 0 && x < nClasses), `a class in [0, ${nClasses}) or -100`));
+    }
+    if (batch.targets && this.config.lmHead === 'none') throw new InvalidArgumentError("targets given but the model has no LM head (lmHead 'none')");
+    return out;
+  }
+
+  /**
+   * One optimizer step over a validated batch of `accum` micro-batches (the trainer's call):
+   * returns `[loss, gradNorm, applied]`. `hyper` is `[lr, weightDecay, decayEmbeddings,
+   * beta1, beta2, eps, gradClip, dropoutSeed]`.
+   * @internal
+   */
+  _trainStepBatch(batch: ModelBatch, accum: number, seqLen: number, hyper: readonly [number, number, boolean, number, number, number, number, number]): Float64Array {
+    const b = batch.batchSize / accum;
+    const c = this.checkBatch(batch, seqLen);
+    if (c.targets.length === 0 && c.labels.length === 0) throw new InvalidArgumentError('train step: the batch has neither targets nor labels');
+    return callWasm(() => this.handle.trainStepBatch(c.ids, c.targets, c.typeIds, c.attentionMask, c.labels, accum, b, seqLen, ...hyper));
+  }
+
+  /**
+   * The losses of a batch without gradients: the token loss (when it has targets), the class
+   * loss (when it has labels) and their sum.
+   */
+  evaluateBatch(batch: ModelBatch, seqLen: number): BatchLosses {
+    const c = this.checkBatch(batch, seqLen);
+    if (c.targets.length === 0 && c.labels.length === 0) throw new InvalidArgumentError('evaluateBatch: the batch has neither targets nor labels');
+    const [token = NaN, cls = NaN] = callWasm(() => this.handle.evalBatch(c.ids, c.targets, c.typeIds, c.attentionMask, c.labels, batch.batchSize, seqLen));
+    return lossesOf(token, cls);
+  }
+
+  /**
+   * {@link TransformerModel.gradients} for any batch: the losses and the gradient of their
+   * sum with respect to every parameter (dropout off), parameters unchanged.
+   */
+  batchGradients(batch: ModelBatch, seqLen: number): { losses: BatchLosses; grads: Map<string, NamedTensor> } {
+    const c = this.checkBatch(batch, seqLen);
+    if (c.targets.length === 0 && c.labels.length === 0) throw new InvalidArgumentError('batchGradients: the batch has neither targets nor labels');
+    const [token = NaN, cls = NaN] = callWasm(() => this.handle.lossAndGradsBatch(c.ids, c.targets, c.typeIds, c.attentionMask, c.labels, batch.batchSize, seqLen));
+    const flat = this.handle.getGrads();
+    const grads = new Map<string, NamedTensor>();
+    for (const s of this.#specs) {
+      const size = s.shape.reduce((a, b) => a * b, 1);
+      grads.set(s.name, { shape: [...s.shape], data: flat.slice(s.offset, s.offset + size) });
+    }
+    return { losses: lossesOf(token, cls), grads };
+  }
+
+  /**
+   * The model's outputs for a batch (its targets and labels are not used): `'logits'` LM
+   * logits `[B, T, V]`, `'classLogits'` `[B, K]`, `'hidden'` the final hidden states
+   * `[B, T, C]` (no head runs).
+   */
+  batchOutputs(batch: ModelBatch, seqLen: number, what: 'logits' | 'classLogits' | 'hidden'): Float32Array {
+    const c = this.checkBatch({ ...batch, targets: undefined, labels: undefined } as ModelBatch, seqLen);
+    if (what === 'logits' && this.config.lmHead === 'none') throw new InvalidArgumentError("logits: the model has no LM head (lmHead 'none')");
+    if (what === 'classLogits' && this.config.nClasses === 0) throw new InvalidArgumentError('classLogits: the model has no classifier (nClasses 0)');
+    const which = what === 'logits' ? 0 : what === 'classLogits' ? 1 : 2;
+    return callWasm(() => this.handle.outputsBatch(c.ids, c.typeIds, c.attentionMask, which, batch.batchSize, seqLen));
+  }
+}
+
+/** Arrays of a validated batch (empty = not given). */
+interface CheckedBatch {
+  ids: Uint32Array;
+  targets: Int32Array;
+  typeIds: Uint32Array;
+  attentionMask: Uint8Array;
+  labels: Int32Array;
+}
+
+/** The losses of one batch. */
+export interface BatchLosses {
+  /** Token (next-token or masked-token) cross-entropy, when the batch has targets. */
+  token: number | undefined;
+  /** Sequence-classification cross-entropy, when the batch has labels. */
+  class: number | undefined;
+  /** The sum of the present losses (the training objective). */
+  total: number;
+}
+
+function lossesOf(token: number, cls: number): BatchLosses {
+  const t = Number.isNaN(token) ? undefined : token;
+  const c = Number.isNaN(cls) ? undefined : cls;
+  return { token: t, class: c, total: (t ?? 0) + (c ?? 0) };
+}
+
+function checkInts(values: ArrayLike<number>, count: number, what: string, ok: (x: number) => boolean, expected: string): Uint32Array | Int32Array {
+  if (values.length !== count) throw new ShapeError(`${what}: expected ${count} values, got ${values.length}`, `${count}`, `${values.length}`);
+  const out = new Int32Array(count);
+  for (let i = 0; i < count; i++) {
+    const x = values[i] as number;
+    if (!Number.isInteger(x) || !ok(x)) throw new InvalidArgumentError(`${what}[${i}] = ${x} is not ${expected}`);
+    out[i] = x;
+  }
+  return what === 'typeIds' ? new Uint32Array(out.buffer) : out;
 }

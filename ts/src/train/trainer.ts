@@ -6,6 +6,7 @@
  */
 import { InvalidArgumentError, NumericalError, callWasm } from '../errors.js';
 import type { TransformerModel, MemoryPlan } from '../models/transformer.js';
+import { type BatchSource, concatBatches, type ModelBatch } from './batches.js';
 import { TokenDataset } from './dataset.js';
 import { Rng } from './rng.js';
 import { type LrScheduleKind, learningRateAt, validateSchedule } from './schedule.js';
@@ -71,6 +72,27 @@ export interface EvalEvent {
   trainLoss: number;
   valLoss: number | undefined;
   bestValLoss: number | undefined;
+  /** Classification accuracy on the validation data (models with a classifier, labelled data). */
+  valAccuracy?: number;
+}
+
+/** The result of {@link Trainer.evaluateMetrics}. */
+export interface EvalMetrics {
+  /** Mean loss (the sum of the token and class losses). */
+  loss: number;
+  /** Fraction of labelled sequences whose most likely class is the label (classifiers only). */
+  accuracy?: number;
+}
+
+/** Random windows of a token array, as a {@link BatchSource}. */
+function tokenSource(tokens: Int32Array, seqLen: number, batchSize: number): BatchSource {
+  const dataset = new TokenDataset(tokens, { blockSize: seqLen, batchSize });
+  return {
+    sample(rng: Rng): ModelBatch {
+      const b = dataset.sampleBatch(rng);
+      return { ids: Uint32Array.from(b.inputs), targets: Int32Array.from(b.targets), batchSize };
+    },
+  };
 }
 
 /** What `fit` returns. */
@@ -144,15 +166,18 @@ export class Trainer {
   /** Bytes planned for training (parameters, gradients, AdamW, activations). */
   readonly memory: MemoryPlan;
   readonly #model: TransformerModel;
-  readonly #train: TokenDataset;
-  readonly #val: TokenDataset | undefined;
+  readonly #train: BatchSource;
+  readonly #val: BatchSource | undefined;
+  /** True when the data are token arrays (next-token windows): the GPT fast path. */
+  readonly #tokens: boolean;
   #state: TrainerState;
   #rng: Rng;
   readonly #listeners = { step: new Set<(e: StepEvent) => void>(), eval: new Set<(e: EvalEvent) => void>() };
 
   /**
-   * @param model - a GPT (or another causal transformer)
-   * @param data - `train` (and optional `val`) int32 token arrays
+   * @param model - a GPT, or a BERT (with a {@link MaskedLMDataset} or {@link ClassificationDataset})
+   * @param data - `train` (and optional `val`): int32 token arrays (random next-token
+   *   windows, nanoGPT style) or {@link BatchSource}s
    * @example
    * ```ts
    * const trainer = new Trainer(gpt, { train, val }, { batchSize: 12, maxSteps: 2000, lr: 1e-3 });
@@ -160,12 +185,17 @@ export class Trainer {
    * await trainer.fit();
    * ```
    */
-  constructor(model: TransformerModel, data: { train: Int32Array; val?: Int32Array }, options: TrainerOptions) {
+  constructor(model: TransformerModel, data: { train: Int32Array | BatchSource; val?: Int32Array | BatchSource }, options: TrainerOptions) {
     this.#model = model;
     this.options = resolve(options, model.config.blockSize);
     const { seqLen, batchSize } = this.options;
-    this.#train = new TokenDataset(data.train, { blockSize: seqLen, batchSize });
-    this.#val = data.val ? new TokenDataset(data.val, { blockSize: seqLen, batchSize }) : undefined;
+    const source = (d: Int32Array | BatchSource): BatchSource => (d instanceof Int32Array ? tokenSource(d, seqLen, batchSize) : d);
+    if (!(data.train instanceof Int32Array) && typeof data.train?.sample !== 'function') {
+      throw new InvalidArgumentError('trainer: data.train must be an Int32Array of token ids or a BatchSource');
+    }
+    this.#tokens = data.train instanceof Int32Array;
+    this.#train = source(data.train);
+    this.#val = data.val ? source(data.val) : undefined;
     this.#rng = new Rng(this.options.seed);
     this.#state = { step: 0, dataRng: this.#rng.getState(), bestValLoss: null, evalsWithoutImprovement: 0, history: { train: [], val: [] } };
     this.memory = model.plan(batchSize, seqLen, true);
@@ -195,21 +225,21 @@ export class Trainer {
    */
   trainStep(): StepEvent {
     const { batchSize, seqLen, gradAccumSteps, weightDecay, decayEmbeddings, beta1, beta2, eps, gradClip, seed } = this.options;
-    const n = batchSize * seqLen;
-    const ids = new Uint32Array(gradAccumSteps * n);
-    const targets = new Int32Array(gradAccumSteps * n);
+    const parts: ModelBatch[] = [];
     for (let micro = 0; micro < gradAccumSteps; micro++) {
-      const batch = this.#train.sampleBatch(this.#rng);
-      ids.set(batch.inputs, micro * n);
-      targets.set(batch.targets, micro * n);
+      const part = this.#train.sample(this.#rng, batchSize, seqLen);
+      if (part.batchSize !== batchSize) throw new InvalidArgumentError(`trainer: the batch source gave ${part.batchSize} sequences, expected ${batchSize}`);
+      parts.push(part);
     }
+    const batch = concatBatches(parts);
     const lr = this.lrAt(this.#state.step);
     const dropoutSeed = (seed * 1_000_003 + this.#state.step) % 2 ** 52;
+    const hyper = [lr, weightDecay, decayEmbeddings, beta1, beta2, eps, gradClip, dropoutSeed] as const;
     const start = performance.now();
-    const handle = this.#model._wasm();
-    const [loss = NaN, gradNorm = NaN, applied = 0] = callWasm(() =>
-      handle.trainStep(ids, targets, gradAccumSteps, batchSize, seqLen, lr, weightDecay, decayEmbeddings, beta1, beta2, eps, gradClip, dropoutSeed),
-    );
+    const [loss = NaN, gradNorm = NaN, applied = 0] = this.#tokens
+      ? callWasm(() => this.#model._wasm().trainStep(batch.ids, batch.targets ?? new Int32Array(0), gradAccumSteps, batchSize, seqLen, ...hyper))
+      : this.#model._trainStepBatch(batch, gradAccumSteps, seqLen, hyper);
+    const n = batchSize * seqLen;
     const stepMs = performance.now() - start;
     if (applied !== 1) {
       throw new NumericalError(
@@ -226,26 +256,55 @@ export class Trainer {
   }
 
   /**
-   * Mean loss over `batches` random batches of a split (default the validation split, else
-   * train). Deterministic for a given step (its own random stream), so it never disturbs
-   * the training data order.
+   * Mean loss of a split (default the validation split, else train): over every example
+   * when the source is finite (it has `batches`), else over `batches` random batches drawn
+   * from a stream of their own (deterministic per step), so evaluation never disturbs the
+   * training data order.
    */
   evaluate(split: 'train' | 'val' = 'val', batches = this.options.evalBatches): number {
+    return this.evaluateMetrics(split, batches).loss;
+  }
+
+  /** {@link Trainer.evaluate} plus classification accuracy when the model has a classifier. */
+  evaluateMetrics(split: 'train' | 'val' = 'val', batches = this.options.evalBatches): EvalMetrics {
     const data = split === 'val' ? this.#val : this.#train;
     if (!data) throw new InvalidArgumentError('evaluate: no validation data was given');
+    const { batchSize, seqLen } = this.options;
     const rng = new Rng(this.options.seed + 7919 * (this.#state.step + 1));
-    let total = 0;
-    for (let i = 0; i < batches; i++) {
-      const b = data.sampleBatch(rng);
-      total += this.#model.loss(b.inputs, b.targets, this.options.batchSize, this.options.seqLen);
+    const all: Iterable<ModelBatch> = data.batches
+      ? data.batches(batchSize, seqLen)
+      : Array.from({ length: batches }, () => data.sample(rng, batchSize, seqLen));
+    const classify = this.#model.config.nClasses > 0;
+    let [loss, weight, correct, labelled] = [0, 0, 0, 0];
+    for (const b of all) {
+      if (this.#tokens && b.targets) {
+        loss += this.#model.loss(b.ids, b.targets, b.batchSize, seqLen) * b.batchSize;
+      } else {
+        loss += this.#model.evaluateBatch(b, seqLen).total * b.batchSize;
+      }
+      weight += b.batchSize;
+      if (classify && b.labels) {
+        const logits = this.#model.batchOutputs(b, seqLen, 'classLogits');
+        const k = this.#model.config.nClasses;
+        b.labels.forEach((label, i) => {
+          if (label === -100) return;
+          let best = 0;
+          for (let c = 1; c < k; c++) if ((logits[i * k + c] as number) > (logits[i * k + best] as number)) best = c;
+          correct += best === label ? 1 : 0;
+          labelled += 1;
+        });
+      }
     }
-    return total / batches;
+    const metrics: EvalMetrics = { loss: loss / Math.max(weight, 1) };
+    if (labelled > 0) metrics.accuracy = correct / labelled;
+    return metrics;
   }
 
   /** Evaluates train (and val) loss, records them, updates early-stopping state. */
   runEvaluation(): EvalEvent {
     const trainLoss = this.evaluate('train');
-    const valLoss = this.#val ? this.evaluate('val') : undefined;
+    const valMetrics = this.#val ? this.evaluateMetrics('val') : undefined;
+    const valLoss = valMetrics?.loss;
     const s = this.#state;
     if (valLoss !== undefined) {
       s.history.val.push({ step: s.step, loss: valLoss });
@@ -258,6 +317,7 @@ export class Trainer {
       }
     }
     const event: EvalEvent = { step: s.step, trainLoss, valLoss, bestValLoss: s.bestValLoss ?? undefined };
+    if (valMetrics?.accuracy !== undefined) event.valAccuracy = valMetrics.accuracy;
     for (const fn of this.#listeners.eval) fn(event);
     return event;
   }

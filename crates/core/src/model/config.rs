@@ -58,6 +58,17 @@ pub enum Ffn {
     Glu(GluKind),
 }
 
+/// The token-level output head.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LmHead {
+    /// No per-token logits (a sequence classifier).
+    None,
+    /// `logits = hidden · W_headᵀ` (GPT-2; `W_head = wte` when tied).
+    Plain,
+    /// BERT's masked-LM head: `logits = LN(act(hidden · W_tᵀ + b_t)) · W_headᵀ + b`.
+    Mlm,
+}
+
 /// A transformer stack. See the module doc for the names.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ModelConfig {
@@ -98,6 +109,18 @@ pub struct ModelConfig {
     pub rope_scaling: RopeScaling,
     /// Norm epsilon.
     pub norm_eps: f32,
+    /// Segment (token type) embeddings added to the input (`0`: none; BERT: 2).
+    pub type_vocab_size: usize,
+    /// A norm on the summed embeddings before the first block (BERT).
+    pub embedding_norm: bool,
+    /// GELU in its exact `erf` form (BERT) instead of the tanh approximation (GPT-2); used by
+    /// the GELU MLP and the masked-LM head.
+    pub gelu_exact: bool,
+    /// The per-token output head.
+    pub lm_head: LmHead,
+    /// Classes of a sequence classifier on the first token (BERT's tanh pooler, then a linear
+    /// layer; next-sentence prediction is `2`); `0`: none.
+    pub n_classes: usize,
 }
 
 impl ModelConfig {
@@ -122,6 +145,37 @@ impl ModelConfig {
             rope_base: 10000.0,
             rope_scaling: RopeScaling::None,
             norm_eps: 1e-5,
+            type_vocab_size: 0,
+            embedding_norm: false,
+            gelu_exact: false,
+            lm_head: LmHead::Plain,
+            n_classes: 0,
+        }
+    }
+
+    /// BERT's choices for a given size: learned positions, 2 segment types, embedding
+    /// LayerNorm, post-LayerNorm (eps 1e-12), exact GELU, bidirectional, masked-LM head tied
+    /// to the embedding, `n_classes` on the pooler (0: none).
+    pub fn bert(vocab_size: usize, block_size: usize, n_layer: usize, n_head: usize, n_embd: usize, n_classes: usize) -> Self {
+        Self {
+            norm_placement: NormPlacement::Post,
+            causal: false,
+            norm_eps: 1e-12,
+            type_vocab_size: 2,
+            embedding_norm: true,
+            gelu_exact: true,
+            lm_head: LmHead::Mlm,
+            n_classes,
+            ..Self::gpt(vocab_size, block_size, n_layer, n_head, n_embd)
+        }
+    }
+
+    /// The GELU form in use.
+    pub fn gelu(&self) -> crate::kernels::glu::Activation {
+        if self.gelu_exact {
+            crate::kernels::glu::Activation::GeluErf
+        } else {
+            crate::kernels::glu::Activation::Gelu
         }
     }
 
@@ -149,6 +203,9 @@ impl ModelConfig {
             if value == 0 {
                 return bad(format!("{name} must be > 0"));
             }
+        }
+        if self.lm_head == LmHead::None && self.n_classes == 0 {
+            return bad("the model needs an output: an LM head or n_classes > 0".into());
         }
         if self.vocab_size > u32::MAX as usize {
             return bad(format!("vocab_size {} does not fit token ids (u32)", self.vocab_size));

@@ -12,13 +12,13 @@
 //! Shapes: the `N` new rows of a call are `[N, C]`, slot by slot; cache `k, v: [L, S, H, cap,
 //! D]` (RoPE already applied to `k`); logits `[S_fed, V]` in slot order.
 
-use super::config::{Ffn, ModelConfig, NormKind, NormPlacement, Positional};
+use super::config::{Ffn, LmHead, ModelConfig, NormKind, NormPlacement, Positional};
 use super::params::{LayerTensors, Linear, NormTensors, Tensors};
 use super::positional::{relative_bucket, sinusoid_row};
 use crate::error::{Error, Result};
 use crate::kernels::attention::attend_row;
 use crate::kernels::gemv::{linear_forward_infer, MAX_ROWS};
-use crate::kernels::glu::{activation_forward, glu_forward, Activation};
+use crate::kernels::glu::{activation_forward, glu_forward};
 use crate::kernels::matmul::{matmul_forward, MatmulDims, MatmulForm};
 use crate::kernels::norm::{norm_forward, NormDims};
 use crate::kernels::residual::residual_forward;
@@ -115,6 +115,9 @@ impl Decoder {
         if !cfg.causal {
             return Err(Error::InvalidArgument("decode: incremental decoding needs a causal model".into()));
         }
+        if cfg.lm_head != LmHead::Plain {
+            return Err(Error::InvalidArgument("decode: incremental decoding needs a plain LM head (lm_head Plain)".into()));
+        }
         if slots == 0 || capacity == 0 {
             return Err(Error::InvalidArgument(format!("decode: slots ({slots}) and capacity ({capacity}) must be > 0")));
         }
@@ -201,6 +204,12 @@ impl Decoder {
         let (n, c, v) = (rows.len(), cfg.n_embd, cfg.vocab_size);
         self.scratch.fit(cfg, n);
         embed(cfg, p, &mut self.scratch.x, tokens, &rows)?;
+        if let Some(w) = &p.ln_e {
+            // x = N_e(x)
+            let s = &mut self.scratch;
+            s.h.copy_from_slice(&s.x);
+            norm_rows(cfg, &mut s.x, &mut s.mean, &mut s.rstd, &s.h, w)?;
+        }
         for l in 0..cfg.n_layer {
             self.layer(cfg, p, l, counts, &rows, alibi)?;
         }
@@ -291,6 +300,10 @@ fn embed(cfg: &ModelConfig, p: &Tensors<&[f32]>, x: &mut [f32], tokens: &[u32], 
             }
             _ => {}
         }
+        if let Some(wtt) = p.wtt {
+            // segment 0, as in the training forward without type ids
+            dst.iter_mut().zip(&wtt[..c]).for_each(|(o, &e)| *o += e);
+        }
     }
     Ok(())
 }
@@ -322,7 +335,7 @@ fn mlp(cfg: &ModelConfig, s: &mut Scratch, lp: &LayerTensors<&[f32]>, n: usize) 
     let (c, f) = (cfg.n_embd, cfg.ffn_hidden);
     linear_layer(&mut s.fc, &s.h, &lp.c_fc, n, c, f)?; // fc = h · W_fcᵀ + b_fc
     match (cfg.ffn, &lp.c_up) {
-        (Ffn::Gelu, _) => activation_forward(&mut s.act, &s.fc, Activation::Gelu)?, // act = gelu(fc)
+        (Ffn::Gelu, _) => activation_forward(&mut s.act, &s.fc, cfg.gelu())?, // act = gelu(fc)
         (Ffn::Glu(kind), Some(c_up)) => {
             linear_layer(&mut s.up, &s.h, c_up, n, c, f)?; // up = h · W_upᵀ + b_up
             glu_forward(&mut s.act, &s.fc, &s.up, kind)?; // act = act(fc) ⊙ up

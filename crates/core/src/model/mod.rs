@@ -4,8 +4,10 @@
 //! dropout masks), `transformer` (forward / backward), `step` ([`Model`]: training step,
 //! evaluation, logits), `decode` (KV-cache incremental decoding).
 
+pub mod batch;
 pub mod config;
 pub mod decode;
+pub mod ends;
 pub mod heads;
 pub mod params;
 pub mod plan;
@@ -14,6 +16,6 @@ mod shards;
 pub mod step;
 pub mod transformer;
 
-pub use config::{Ffn, ModelConfig, NormKind, NormPlacement, Positional};
+pub use config::{Ffn, LmHead, ModelConfig, NormKind, NormPlacement, Positional};
 pub use params::{Group, Spec};
 pub use step::{MemoryPlan, Model, StepOptions, StepReport};

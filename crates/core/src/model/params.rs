@@ -10,7 +10,7 @@
 
 use std::fmt;
 
-use super::config::{Ffn, ModelConfig, NormKind, NormPlacement, Positional};
+use super::config::{Ffn, LmHead, ModelConfig, NormKind, NormPlacement, Positional};
 
 /// How AdamW treats a tensor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -157,6 +157,24 @@ pub struct LayerTensors<S> {
     pub mlp_proj: Linear<S>,
 }
 
+/// BERT's masked-LM head (the decoder weight is `wte` or `lm_head`).
+pub struct MlmTensors<S> {
+    /// `[C, C]` transform.
+    pub dense: Linear<S>,
+    /// Norm after the transform's activation.
+    pub ln: NormTensors<S>,
+    /// `[V]` output bias.
+    pub bias: S,
+}
+
+/// The sequence classifier on the first token: `tanh` pooler, then the class projection.
+pub struct ClassifierTensors<S> {
+    /// `[C, C]`.
+    pub pooler: Linear<S>,
+    /// `[K, C]`, `K = n_classes`.
+    pub out: Linear<S>,
+}
+
 /// Every parameter of the model.
 pub struct Tensors<S> {
     /// `[V, C]` token embedding (and the output head when tied).
@@ -165,12 +183,20 @@ pub struct Tensors<S> {
     pub wpe: Option<S>,
     /// `[num_buckets, H]` relative-position bias, shared by all layers.
     pub rel_bias: Option<S>,
+    /// `[type_vocab_size, C]` segment embeddings.
+    pub wtt: Option<S>,
+    /// Norm of the summed embeddings.
+    pub ln_e: Option<NormTensors<S>>,
     /// `L` blocks.
     pub layers: Vec<LayerTensors<S>>,
     /// Final norm (pre-norm only).
     pub ln_f: Option<NormTensors<S>>,
     /// `[V, C]` output head when not tied.
     pub lm_head: Option<S>,
+    /// Masked-LM head (`LmHead::Mlm`).
+    pub mlm: Option<MlmTensors<S>>,
+    /// Sequence classifier (`n_classes > 0`).
+    pub classifier: Option<ClassifierTensors<S>>,
 }
 
 fn norm<A: Alloc>(cfg: &ModelConfig, a: &mut A, prefix: fmt::Arguments<'_>) -> NormTensors<A::Slot> {
@@ -208,6 +234,10 @@ pub fn tensors<A: Alloc>(cfg: &ModelConfig, a: &mut A) -> Tensors<A::Slot> {
         )),
         _ => None,
     };
+    let wtt = (cfg.type_vocab_size > 0).then(|| {
+        a.take(format_args!("transformer.wtt.weight"), &[cfg.type_vocab_size, c], Group::Embedding)
+    });
+    let ln_e = cfg.embedding_norm.then(|| norm(cfg, a, format_args!("transformer.ln_e")));
     let layers = (0..cfg.n_layer)
         .map(|l| LayerTensors {
             ln_1: norm(cfg, a, format_args!("transformer.h.{l}.ln_1")),
@@ -222,9 +252,18 @@ pub fn tensors<A: Alloc>(cfg: &ModelConfig, a: &mut A) -> Tensors<A::Slot> {
         .collect();
     let ln_f = (cfg.norm_placement == NormPlacement::Pre)
         .then(|| norm(cfg, a, format_args!("transformer.ln_f")));
-    let lm_head = (!cfg.tie_embeddings)
+    let lm_head = (!cfg.tie_embeddings && cfg.lm_head != LmHead::None)
         .then(|| a.take(format_args!("lm_head.weight"), &[v, c], Group::Matrix));
-    Tensors { wte, wpe, rel_bias, layers, ln_f, lm_head }
+    let mlm = (cfg.lm_head == LmHead::Mlm).then(|| MlmTensors {
+        dense: linear(cfg, a, format_args!("mlm.dense"), c, c),
+        ln: norm(cfg, a, format_args!("mlm.ln")),
+        bias: a.take(format_args!("mlm.bias"), &[v], Group::Vector),
+    });
+    let classifier = (cfg.n_classes > 0).then(|| ClassifierTensors {
+        pooler: linear(cfg, a, format_args!("pooler.dense"), c, c),
+        out: linear(cfg, a, format_args!("classifier"), cfg.n_classes, c),
+    });
+    Tensors { wte, wpe, rel_bias, wtt, ln_e, layers, ln_f, lm_head, mlm, classifier }
 }
 
 /// The layout: every tensor's name, shape, offset and group, and the total element count.

@@ -3,7 +3,7 @@
 //! Buffers sized for `(B, T)` also fit any `(B' ≤ B, T' ≤ T)`, so one arena serves the
 //! training batch and smaller evaluation or sampling calls.
 
-use super::config::{Ffn, ModelConfig, NormKind, NormPlacement, Positional};
+use super::config::{Ffn, LmHead, ModelConfig, NormKind, NormPlacement, Positional};
 use super::params::{Alloc, Counter, Group};
 
 /// A norm's output and saved statistics.
@@ -81,19 +81,55 @@ pub struct GradScratch<S> {
     pub dact: S,
     /// `[H, T, T]` score-bias gradient (relative positions).
     pub dbias: Option<S>,
+    /// `[B, C]` ×2: gradients of the pooled and first-token rows (classifier only).
+    pub dpooled: Option<S>,
+    /// `[B, C]`.
+    pub dfirst: Option<S>,
+}
+
+/// What BERT's masked-LM head saves.
+pub struct MlmActs<S> {
+    /// `[B·T, C]` transform output before the activation.
+    pub fc: S,
+    /// `[B·T, C]` after the activation.
+    pub act: S,
+    /// Its norm, `out: [B·T, C]` (the decoder's input).
+    pub norm: NormActs<S>,
+}
+
+/// What the sequence classifier saves.
+pub struct ClassifierActs<S> {
+    /// `[B, C]` the first token's final hidden row.
+    pub first: S,
+    /// `[B, C]` `tanh(first · W_poolᵀ + b)`.
+    pub pooled: S,
+    /// `[B, K]` class logits (and, in the backward, their gradient).
+    pub logits: S,
+    /// `[B, K]` softmax.
+    pub probs: S,
+    /// `[B]` per-sequence losses.
+    pub losses: S,
 }
 
 /// Everything for one `(B, T)`.
 pub struct Acts<S> {
-    /// `[B·T, C]` embedding output (after dropout): block 0's input.
+    /// `[B·T, C]` embedding output (after the embedding norm and dropout): block 0's input.
     pub emb: S,
+    /// `[B·T, C]` the summed embeddings when they are normed (the norm's input).
+    pub emb_sum: Option<S>,
+    /// Statistics of the embedding norm (its output is `emb`).
+    pub emb_norm: Option<NormActs<S>>,
     /// `[B·T, C]` embedding dropout mask.
     pub emb_mask: Option<S>,
     /// `L` blocks.
     pub layers: Vec<LayerActs<S>>,
     /// Pre-norm only: the final norm, `out: [B·T, C]`.
     pub norm_f: Option<NormActs<S>>,
-    /// `[B·T, V]` logits (and, in the backward, their gradient).
+    /// Masked-LM head activations.
+    pub mlm: Option<MlmActs<S>>,
+    /// Classifier activations.
+    pub classifier: Option<ClassifierActs<S>>,
+    /// `[B·T, V]` logits (and, in the backward, their gradient); empty without an LM head.
     pub logits: S,
     /// `[B·T, V]` softmax probabilities.
     pub probs: S,
@@ -134,6 +170,8 @@ pub fn acts<A: Alloc>(cfg: &ModelConfig, b: usize, t: usize, training: bool, a: 
     let act = Group::Activation;
     let buf = |a: &mut A, what: &str, shape: &[usize]| a.take(format_args!("{what}"), shape, act);
     let emb = buf(a, "emb", &[rows, c]);
+    let emb_sum = cfg.embedding_norm.then(|| buf(a, "emb_sum", &[rows, c]));
+    let emb_norm = cfg.embedding_norm.then(|| norm_acts(cfg, a, rows, false));
     let emb_mask = dropout.then(|| buf(a, "emb_mask", &[rows, c]));
     let layers = (0..cfg.n_layer)
         .map(|_| LayerActs {
@@ -156,9 +194,23 @@ pub fn acts<A: Alloc>(cfg: &ModelConfig, b: usize, t: usize, training: bool, a: 
         })
         .collect();
     let norm_f = pre.then(|| norm_acts(cfg, a, rows, true));
-    let logits = buf(a, "logits", &[rows, v]);
-    let probs = buf(a, "probs", &[rows, v]);
-    let losses = buf(a, "losses", &[rows]);
+    let mlm = (cfg.lm_head == LmHead::Mlm).then(|| MlmActs {
+        fc: buf(a, "mlm.fc", &[rows, c]),
+        act: buf(a, "mlm.act", &[rows, c]),
+        norm: norm_acts(cfg, a, rows, true),
+    });
+    let k = cfg.n_classes;
+    let classifier = (k > 0).then(|| ClassifierActs {
+        first: buf(a, "cls.first", &[b, c]),
+        pooled: buf(a, "cls.pooled", &[b, c]),
+        logits: buf(a, "cls.logits", &[b, k]),
+        probs: buf(a, "cls.probs", &[b, k]),
+        losses: buf(a, "cls.losses", &[b]),
+    });
+    let lm_rows = if cfg.lm_head == LmHead::None { 0 } else { rows };
+    let logits = buf(a, "logits", &[lm_rows, v]);
+    let probs = buf(a, "probs", &[lm_rows, v]);
+    let losses = buf(a, "losses", &[lm_rows]);
     let bias = has_bias.then(|| buf(a, "bias", &[h, t, t]));
     let qkv = buf(a, "qkv", &[rows, 3 * c]);
     let heads_tmp = buf(a, "heads_tmp", &[rows, c]);
@@ -179,8 +231,10 @@ pub fn acts<A: Alloc>(cfg: &ModelConfig, b: usize, t: usize, training: bool, a: 
         dact: buf(a, "dact", &[rows, f]),
         dbias: matches!(cfg.positional, Positional::Relative { .. })
             .then(|| buf(a, "dbias", &[h, t, t])),
+        dpooled: (k > 0).then(|| buf(a, "dpooled", &[b, c])),
+        dfirst: (k > 0).then(|| buf(a, "dfirst", &[b, c])),
     });
-    Acts { emb, emb_mask, layers, norm_f, logits, probs, losses, bias, qkv, heads_tmp, merged, proj, grad }
+    Acts { emb, emb_sum, emb_norm, emb_mask, layers, norm_f, mlm, classifier, logits, probs, losses, bias, qkv, heads_tmp, merged, proj, grad }
 }
 
 /// Elements of the plan for `(b, t)` (saturating on overflow).

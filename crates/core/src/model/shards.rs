@@ -14,8 +14,10 @@ use std::sync::{Mutex, PoisonError};
 use super::config::{ModelConfig, Positional};
 use super::params::{tensors, Carve, CarveMut};
 use super::plan::{acts, acts_len};
+use super::batch::{Batch, IGNORE_INDEX};
+use super::ends::{LossScales, Losses};
 use super::transformer::{backward, forward, Ctx};
-use crate::error::{check_len, Error, Result};
+use crate::error::{Error, Result};
 use crate::kernels::rope::RopeTable;
 use crate::par;
 
@@ -31,38 +33,36 @@ pub(crate) struct Fixed<'a> {
 /// One call's rows.
 #[derive(Clone, Copy)]
 pub(crate) struct Rows<'a> {
-    /// `[B, T]`.
-    pub ids: &'a [u32],
-    /// `[B, T]`.
-    pub targets: Option<&'a [i32]>,
+    /// The inputs, `[B, T]` each (`labels: [B]`).
+    pub batch: Batch<'a>,
     /// `B`.
     pub b: usize,
     /// `T`.
     pub t: usize,
     /// First row's index in the whole batch.
     pub row_offset: usize,
+    /// Stop at the final hidden rows.
+    pub hidden_only: bool,
 }
 
 /// The inputs of a pass as a [`Ctx`].
 pub(crate) fn make_ctx<'a>(config: &ModelConfig, fixed: Fixed<'a>, rows: Rows<'a>) -> Result<Ctx<'a>> {
-    let Rows { ids, targets, b, t, row_offset } = rows;
-    check_len("model: ids", b * t, ids.len())?;
-    if let Some(targets) = targets {
-        check_len("model: targets", b * t, targets.len())?;
-    }
+    let Rows { batch, b, t, row_offset, hidden_only } = rows;
+    batch.check(b, t)?;
     let rope = match config.positional {
-        Positional::Rope => {
-            Some(RopeTable::new(t, config.head_dim(), &config.rope_config(0))?)
-        }
+        Positional::Rope => Some(RopeTable::new(t, config.head_dim(), &config.rope_config(0))?),
         _ => None,
     };
     Ok(Ctx {
         b,
         t,
-        ids,
-        targets,
-        ignore_index: Some(-100),
-        key_padding: None,
+        ids: batch.ids,
+        targets: batch.targets,
+        ignore_index: Some(IGNORE_INDEX),
+        key_padding: batch.attention_mask,
+        type_ids: batch.type_ids,
+        labels: batch.labels,
+        hidden_only,
         dropout_seed: None,
         row_offset,
         sinusoid: fixed.sinusoid,
@@ -72,29 +72,29 @@ pub(crate) fn make_ctx<'a>(config: &ModelConfig, fixed: Fixed<'a>, rows: Rows<'a
 }
 
 /// Forward over `arena` (planned for at least `(rows.b, rows.t, training)`), and with `grads`
-/// the backward adding `scale ·` the gradient of the mean loss. Returns the loss when targets
-/// are given.
+/// the backward adding the gradients of the losses times their scales. Returns the losses of
+/// the given targets and labels.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn pass(
     cfg: &ModelConfig,
     params: &[f32],
     arena: &mut [f32],
-    grads: Option<(&mut [f32], f32)>,
+    grads: Option<(&mut [f32], LossScales)>,
     fixed: Fixed<'_>,
     rows: Rows<'_>,
     dropout_seed: Option<u64>,
-) -> Result<Option<f32>> {
+) -> Result<Losses> {
     let training = grads.is_some();
     let mut ctx = make_ctx(cfg, fixed, rows)?;
     ctx.dropout_seed = dropout_seed.filter(|_| cfg.dropout > 0.0 && training);
     let p = tensors(cfg, &mut Carve { rest: params });
     let mut a = acts(cfg, rows.b, rows.t, training, &mut CarveMut { rest: arena });
-    let loss = forward(cfg, &p, &mut a, &ctx)?;
-    if let Some((grads, scale)) = grads {
+    let losses = forward(cfg, &p, &mut a, &ctx)?;
+    if let Some((grads, scales)) = grads {
         let mut g = tensors(cfg, &mut CarveMut { rest: grads });
-        backward(cfg, &p, &mut g, &mut a, &ctx, scale)?;
+        backward(cfg, &p, &mut g, &mut a, &ctx, scales)?;
     }
-    Ok(loss)
+    Ok(losses)
 }
 
 /// Per-shard arenas and gradient buffers (shard 0 accumulates into the model's gradients).
@@ -138,8 +138,9 @@ impl Shards {
         self.grads.iter_mut().for_each(|g| g.fill(0.0));
     }
 
-    /// Forward + backward of one micro-batch `ids, targets: [b, t]`, shards in parallel, adding
-    /// `scale ·` the gradient of the micro-batch's mean loss; returns that loss.
+    /// Forward + backward of one micro-batch (`b` sequences of `t`), shards in parallel,
+    /// adding `scale ·` the gradient of the micro-batch's loss; returns that loss (the token
+    /// mean plus the class mean, each over the whole micro-batch's counted targets).
     #[allow(clippy::too_many_arguments)]
     pub fn micro_batch(
         &mut self,
@@ -147,16 +148,14 @@ impl Shards {
         params: &[f32],
         grads0: &mut [f32],
         fixed: Fixed<'_>,
-        ids: &[u32],
-        targets: &[i32],
+        batch: Batch<'_>,
         b: usize,
         t: usize,
         scale: f32,
         dropout_seed: u64,
     ) -> Result<f32> {
-        let per_row = t;
-        let counted = |r: &[i32]| r.iter().filter(|&&x| x != -100).count();
-        let total = counted(targets).max(1) as f32;
+        let (tokens, sequences) = batch.counted();
+        let share = |part: usize, whole: usize| if whole == 0 { 0.0 } else { part as f32 / whole as f32 };
         let mut jobs: Vec<Mutex<(&mut [f32], &mut [f32])>> = Vec::with_capacity(self.arenas.len());
         let mut grads = std::iter::once(grads0).chain(self.grads.iter_mut().map(Vec::as_mut_slice));
         for arena in &mut self.arenas {
@@ -174,14 +173,14 @@ impl Shards {
                 }
                 let mut job = jobs[s].lock().unwrap_or_else(PoisonError::into_inner);
                 let (arena, g) = &mut *job;
-                let (ids_s, targets_s) = (&ids[start * per_row..end * per_row], &targets[start * per_row..end * per_row]);
-                // The shard's mean loss, weighted by its share of the counted targets.
-                let weight = counted(targets_s) as f32 / total;
-                let shard_rows = Rows { ids: ids_s, targets: Some(targets_s), b: end - start, t, row_offset: start };
-                let result = par::serially(|| {
-                    pass(cfg, params, arena, Some((g, scale * weight)), fixed, shard_rows, Some(dropout_seed))
-                })
-                .map(|loss| loss.unwrap_or(0.0) * weight);
+                let part = batch.sequences(start..end, t);
+                // Each shard's mean losses, weighted by its share of the counted targets.
+                let (shard_tokens, shard_sequences) = part.counted();
+                let weights = LossScales { token: share(shard_tokens, tokens), class: share(shard_sequences, sequences) };
+                let scales = LossScales { token: scale * weights.token, class: scale * weights.class };
+                let shard_rows = Rows { batch: part, b: end - start, t, row_offset: start, hidden_only: false };
+                let result = par::serially(|| pass(cfg, params, arena, Some((g, scales)), fixed, shard_rows, Some(dropout_seed)))
+                    .map(|l| l.token.unwrap_or(0.0) * weights.token + l.class.unwrap_or(0.0) * weights.class);
                 results.lock().unwrap_or_else(PoisonError::into_inner).push(result);
             }
         });

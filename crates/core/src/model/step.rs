@@ -6,7 +6,9 @@
 //! what the target can address (wasm32: 4 GiB) BEFORE allocating, and reports the bytes.
 
 use super::config::{ModelConfig, Positional};
+use super::batch::Batch;
 use super::decode::Decoder;
+use super::ends::{LossScales, Losses};
 use super::params::{init_params, layout, tensors, Carve, Group, Spec};
 use super::plan::{acts, acts_len};
 use super::positional::{alibi_slopes, sinusoid_table};
@@ -298,16 +300,20 @@ impl Model {
     }
 
     /// Runs forward (and, with `backward_scale`, backward adding `scale ·` the gradient of the
-    /// loss) on the main arena, kernels split over threads.
-    fn run(&mut self, ids: &[u32], targets: Option<&[i32]>, b: usize, t: usize, backward_scale: Option<f32>, dropout_seed: Option<u64>) -> Result<Option<f32>> {
+    /// losses) on the main arena, kernels split over threads.
+    fn run(&mut self, batch: Batch<'_>, b: usize, t: usize, backward_scale: Option<f32>, dropout_seed: Option<u64>) -> Result<Losses> {
+        self.run_rows(batch, b, t, backward_scale, dropout_seed, false)
+    }
+
+    fn run_rows(&mut self, batch: Batch<'_>, b: usize, t: usize, backward_scale: Option<f32>, dropout_seed: Option<u64>, hidden_only: bool) -> Result<Losses> {
         let training = backward_scale.is_some();
         self.ensure(b, t, training)?;
         let fixed = Fixed { sinusoid: self.sinusoid.as_deref(), alibi: self.alibi.as_deref() };
-        let rows = Rows { ids, targets, b, t, row_offset: 0 };
+        let rows = Rows { batch, b, t, row_offset: 0, hidden_only };
         let grads = match backward_scale {
             Some(scale) => {
                 let state = self.train.as_mut().ok_or_else(|| Error::InvalidArgument("model: no training state".into()))?;
-                Some((state.grads.as_mut_slice(), scale))
+                Some((state.grads.as_mut_slice(), LossScales::both(scale)))
             }
             None => None,
         };
@@ -317,22 +323,50 @@ impl Model {
     /// Zeroes the gradients, then adds those of the mean loss over `ids, targets: [B, T]`;
     /// returns the loss. (Gradient checks, custom optimizers.)
     pub fn loss_and_grads(&mut self, ids: &[u32], targets: &[i32], b: usize, t: usize) -> Result<f32> {
+        Ok(self.batch_loss_and_grads(Batch::tokens(ids, Some(targets)), b, t)?.total())
+    }
+
+    /// [`Model::loss_and_grads`] for any batch (segments, padding mask, labels): the gradient
+    /// of the summed losses.
+    pub fn batch_loss_and_grads(&mut self, batch: Batch<'_>, b: usize, t: usize) -> Result<Losses> {
+        batch.require_targets()?;
         self.ensure(b, t, true)?;
         self.train_state()?.grads.fill(0.0);
-        Ok(self.run(ids, Some(targets), b, t, Some(1.0), None)?.unwrap_or(0.0))
+        self.run(batch, b, t, Some(1.0), None)
     }
 
     /// Mean loss over `ids, targets: [B, T]` without touching gradients.
     pub fn eval_loss(&mut self, ids: &[u32], targets: &[i32], b: usize, t: usize) -> Result<f32> {
-        Ok(self.run(ids, Some(targets), b, t, None, None)?.unwrap_or(0.0))
+        Ok(self.batch_eval(Batch::tokens(ids, Some(targets)), b, t)?.total())
+    }
+
+    /// The losses of any batch with targets or labels, without touching gradients.
+    pub fn batch_eval(&mut self, batch: Batch<'_>, b: usize, t: usize) -> Result<Losses> {
+        batch.require_targets()?;
+        self.run(batch, b, t, None, None)
     }
 
     /// Logits `[B, T, V]` for `ids: [B, T]` (a view into the arena, valid until the next call).
     pub fn logits(&mut self, ids: &[u32], b: usize, t: usize) -> Result<&[f32]> {
-        self.run(ids, None, b, t, None, None)?;
+        Ok(self.batch_logits(Batch::tokens(ids, None), b, t)?.0)
+    }
+
+    /// The LM logits `[B, T, V]` (empty without an LM head) and the class logits `[B, K]`
+    /// (empty without a classifier) of a batch; its targets and labels are not used.
+    pub fn batch_logits(&mut self, batch: Batch<'_>, b: usize, t: usize) -> Result<(&[f32], &[f32])> {
+        self.run(Batch { targets: None, labels: None, ..batch }, b, t, None, None)?;
         let cfg = &self.config;
         let a = acts(cfg, b, t, false, &mut Carve { rest: &self.arena });
-        Ok(a.logits)
+        Ok((a.logits, a.classifier.map_or(&[][..], |c| c.logits)))
+    }
+
+    /// The final hidden rows `[B, T, C]` of a batch (after the final norm when pre-norm): what
+    /// sentence embeddings pool. No head runs. A view valid until the next call.
+    pub fn batch_hidden(&mut self, batch: Batch<'_>, b: usize, t: usize) -> Result<&[f32]> {
+        self.run_rows(Batch { targets: None, labels: None, ..batch }, b, t, None, None, true)?;
+        let a = acts(&self.config, b, t, false, &mut Carve { rest: &self.arena });
+        let last = a.layers.last().map_or(a.emb, |la| la.out);
+        Ok(a.norm_f.and_then(|nf| nf.out).unwrap_or(last))
     }
 
     /// Opens a KV cache for incremental decoding of `slots` sequences of up to `capacity`
@@ -376,13 +410,19 @@ impl Model {
     /// and applies AdamW (decay per parameter group). A non-finite loss or gradient leaves
     /// the parameters and optimizer state untouched and reports `applied: false`.
     pub fn train_step(&mut self, ids: &[u32], targets: &[i32], accum: usize, b: usize, t: usize, options: &StepOptions) -> Result<StepReport> {
+        self.train_step_batch(Batch::tokens(ids, Some(targets)), accum, b, t, options)
+    }
+
+    /// [`Model::train_step`] for any batch: `accum` micro-batches of `b` sequences back to
+    /// back (`[accum·B, T]` buffers, `labels: [accum·B]`); the objective is the sum of the
+    /// present losses.
+    pub fn train_step_batch(&mut self, batch: Batch<'_>, accum: usize, b: usize, t: usize, options: &StepOptions) -> Result<StepReport> {
         options.adam.validate()?;
         if accum == 0 {
             return Err(Error::InvalidArgument("model: gradient accumulation steps must be >= 1".into()));
         }
-        let per = b * t;
-        crate::error::check_len("model: ids", accum * per, ids.len())?;
-        crate::error::check_len("model: targets", accum * per, targets.len())?;
+        batch.check(accum * b, t)?;
+        batch.require_targets()?;
         if let Some(max) = options.max_grad_norm {
             if !(max > 0.0) {
                 return Err(Error::InvalidArgument(format!("model: max_grad_norm must be > 0, got {max}")));
@@ -400,19 +440,19 @@ impl Model {
             (Some(shards), Some(state)) => {
                 shards.zero_grads();
                 for micro in 0..accum {
-                    let range = micro * per..(micro + 1) * per;
+                    let part = batch.sequences(micro * b..(micro + 1) * b, t);
                     let seed = options.dropout_seed.wrapping_mul(0x9E37_79B9).wrapping_add(micro as u64);
-                    let loss = shards.micro_batch(&self.config, &self.params, &mut state.grads, fixed, &ids[range.clone()], &targets[range], b, t, scale, seed)?;
+                    let loss = shards.micro_batch(&self.config, &self.params, &mut state.grads, fixed, part, b, t, scale, seed)?;
                     loss_sum += f64::from(loss);
                 }
                 shards.reduce_into(&mut state.grads);
             }
             _ => {
                 for micro in 0..accum {
-                    let range = micro * per..(micro + 1) * per;
+                    let part = batch.sequences(micro * b..(micro + 1) * b, t);
                     let seed = options.dropout_seed.wrapping_mul(0x9E37_79B9).wrapping_add(micro as u64);
-                    let loss = self.run(&ids[range.clone()], Some(&targets[range]), b, t, Some(scale), Some(seed))?;
-                    loss_sum += f64::from(loss.unwrap_or(0.0));
+                    let loss = self.run(part, b, t, Some(scale), Some(seed))?;
+                    loss_sum += f64::from(loss.total());
                 }
             }
         }

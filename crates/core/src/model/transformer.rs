@@ -8,21 +8,18 @@
 //! batches accumulate) and overwrites every activation gradient.
 
 use super::config::{Ffn, ModelConfig, NormPlacement, Positional};
+use super::ends::{embed_backward, embed_forward, heads_backward, heads_forward, HeadActs, HeadOut, HeadScratch, LossScales, Losses};
 use super::heads::{apply_mask, dropout_mask, heads_to_rows, rows_to_heads, HeadDims};
 use super::params::{LayerTensors, NormTensors, Tensors};
 use super::plan::{Acts, GradScratch, LayerActs, NormActs};
 use super::positional::{alibi_bias, relative_bias_backward, relative_bias_forward, RelativeDims};
 use crate::error::{Error, Result};
 use crate::kernels::attention::{attention_backward_lse, attention_forward_lse, AttnDims, AttnOptions};
-use crate::kernels::embedding::{embedding_backward, embedding_forward, EmbeddingDims};
-use crate::kernels::glu::{activation_backward, activation_forward, glu_backward, glu_forward, Activation};
+use crate::kernels::glu::{activation_backward, activation_forward, glu_backward, glu_forward};
 use crate::kernels::matmul::{matmul_backward, matmul_forward, MatmulDims, MatmulForm};
 use crate::kernels::norm::{norm_backward, norm_forward, NormDims, Stats};
 use crate::kernels::residual::residual_forward;
 use crate::kernels::rope::{RopeDims, RopeTable};
-use crate::kernels::softmax_xent::{
-    crossentropy_backward, crossentropy_forward, crossentropy_mean_scale, SoftmaxDims,
-};
 
 /// One call's inputs and the fixed tables it needs.
 pub struct Ctx<'a> {
@@ -38,6 +35,12 @@ pub struct Ctx<'a> {
     pub ignore_index: Option<i32>,
     /// `[B, T]` nonzero for real tokens (encoders).
     pub key_padding: Option<&'a [u8]>,
+    /// `[B, T]` segment ids (`< type_vocab_size`); `None`: all segment 0.
+    pub type_ids: Option<&'a [u32]>,
+    /// `[B]` class labels (`< n_classes`, or `ignore_index`) for the classifier's loss.
+    pub labels: Option<&'a [i32]>,
+    /// Stop at the final hidden rows (embeddings): no heads, no losses.
+    pub hidden_only: bool,
     /// Dropout stream for this call (training with `dropout > 0` only).
     pub dropout_seed: Option<u64>,
     /// Index of this call's first row in the whole batch (data-parallel shards), so dropout
@@ -61,14 +64,14 @@ fn linear_fwd(out: &mut [f32], inp: &[f32], w: &super::params::Linear<&[f32]>, m
     matmul_forward(out, inp, w.weight, w.bias, MatmulDims::new(m, k, n), MatmulForm::ABt)
 }
 
-fn norm_fwd(cfg: &ModelConfig, out: &mut [f32], stats: &mut NormActs<&mut [f32]>, inp: &[f32], w: &NormTensors<&[f32]>) -> Result<()> {
+pub(super) fn norm_fwd(cfg: &ModelConfig, out: &mut [f32], stats: &mut NormActs<&mut [f32]>, inp: &[f32], w: &NormTensors<&[f32]>) -> Result<()> {
     let dims = NormDims::new(inp.len() / cfg.n_embd, cfg.n_embd);
     norm_forward(out, stats.mean.as_deref_mut(), stats.rstd, inp, w.weight, w.bias, dims, cfg.norm_eps)
 }
 
 /// `dinp = Nᵀ(dout)` (assigned), `dweight, dbias +=`.
 #[allow(clippy::too_many_arguments)]
-fn norm_bwd(
+pub(super) fn norm_bwd(
     cfg: &ModelConfig,
     dinp: &mut [f32],
     g: &mut NormTensors<&mut [f32]>,
@@ -135,7 +138,7 @@ fn mlp_forward(cfg: &ModelConfig, ctx: &Ctx<'_>, p: &LayerTensors<&[f32]>, la: &
     linear_fwd(la.fc, x, &p.c_fc, rows, c, f)?;
     match (cfg.ffn, &p.c_up, la.up.as_deref_mut()) {
         // act = gelu(fc)
-        (Ffn::Gelu, _, _) => activation_forward(la.act, la.fc, Activation::Gelu)?,
+        (Ffn::Gelu, _, _) => activation_forward(la.act, la.fc, cfg.gelu())?,
         (Ffn::Glu(kind), Some(c_up), Some(up)) => {
             // up = x · W_upᵀ + b_up;  act = act(fc) ⊙ up
             linear_fwd(up, x, c_up, rows, c, f)?;
@@ -154,18 +157,17 @@ fn maybe_dropout(x: &mut [f32], mask: Option<&mut [f32]>, cfg: &ModelConfig, ctx
     }
 }
 
-/// Runs the model; returns the mean loss when `ctx.targets` is given. `a` must be planned for
-/// exactly `(ctx.b, ctx.t)` (with the masks when `ctx.dropout_seed` is set).
-pub fn forward(cfg: &ModelConfig, p: &Tensors<&[f32]>, a: &mut Acts<&mut [f32]>, ctx: &Ctx<'_>) -> Result<Option<f32>> {
-    let (rows, c, v, t) = (ctx.rows(), cfg.n_embd, cfg.vocab_size, ctx.t);
+/// Runs the model; returns the mean losses of the given targets and labels. `a` must be
+/// planned for exactly `(ctx.b, ctx.t)` (with the masks when `ctx.dropout_seed` is set).
+pub fn forward(cfg: &ModelConfig, p: &Tensors<&[f32]>, a: &mut Acts<&mut [f32]>, ctx: &Ctx<'_>) -> Result<Losses> {
+    let t = ctx.t;
     let wpe = match cfg.positional {
         Positional::Learned => p.wpe,
         Positional::Sinusoidal => ctx.sinusoid,
         _ => None,
     };
-    let dims = EmbeddingDims { b: ctx.b, t, c, vocab: v, max_positions: cfg.block_size };
-    // emb = wte[ids] (+ wpe[t])
-    embedding_forward(a.emb, ctx.ids, p.wte, wpe, dims, 0)?;
+    // emb = dropout(N_e(wte[ids] + wpe[t] + wtt[type_ids]))
+    embed_forward(cfg, p, a, wpe, ctx)?;
     maybe_dropout(a.emb, a.emb_mask.as_deref_mut(), cfg, ctx, 0);
     let rel = |num_buckets, max_distance| RelativeDims { t, h: cfg.n_head, causal: cfg.causal, num_buckets, max_distance };
     match (cfg.positional, a.bias.as_deref_mut()) {
@@ -177,7 +179,7 @@ pub fn forward(cfg: &ModelConfig, p: &Tensors<&[f32]>, a: &mut Acts<&mut [f32]>,
         }
         _ => {}
     }
-    let Acts { emb, layers, norm_f, logits, probs, losses, bias, qkv, heads_tmp, merged, proj, .. } = a;
+    let Acts { emb, layers, norm_f, mlm, classifier, logits, probs, losses, bias, qkv, heads_tmp, merged, proj, .. } = a;
     let bias = bias.as_deref();
     let mut s = FwdScratch { qkv, heads_tmp, merged, proj };
     let pre = cfg.norm_placement == NormPlacement::Pre;
@@ -230,16 +232,11 @@ pub fn forward(cfg: &ModelConfig, p: &Tensors<&[f32]>, a: &mut Acts<&mut [f32]>,
         }
         _ => last,
     };
-    let head = p.lm_head.unwrap_or(p.wte);
-    // logits = hidden · W_headᵀ
-    matmul_forward(logits, hidden, head, None, MatmulDims::new(rows, c, v), MatmulForm::ABt)?;
-    match ctx.targets {
-        Some(targets) => {
-            let loss = crossentropy_forward(losses, probs, logits, targets, ctx.ignore_index, SoftmaxDims::new(rows, v))?;
-            Ok(Some(loss))
-        }
-        None => Ok(None),
+    if ctx.hidden_only {
+        return Ok(Losses::default());
     }
+    let out = HeadOut { logits, probs, losses, mlm: mlm.as_mut(), classifier: classifier.as_mut() };
+    heads_forward(cfg, p, out, hidden, ctx)
 }
 
 /// Backward scratch borrowed out of [`GradScratch`].
@@ -271,7 +268,7 @@ fn mlp_backward(cfg: &ModelConfig, ctx: &Ctx<'_>, dinp: &mut [f32], dproj: &[f32
     let d = MatmulDims::new(rows, c, f);
     match (cfg.ffn, bw_up, la.up.as_deref(), &p.c_up, g.c_up.as_mut()) {
         // act = gelu(fc)
-        (Ffn::Gelu, ..) => activation_backward(bw_fc, bw_act, la.fc, Activation::Gelu)?,
+        (Ffn::Gelu, ..) => activation_backward(bw_fc, bw_act, la.fc, cfg.gelu())?,
         (Ffn::Glu(kind), Some(dup), Some(up), Some(pu), Some(gu)) => {
             // act = act(fc) ⊙ up
             glu_backward(bw_fc, dup, bw_act, la.fc, up, kind)?;
@@ -334,34 +331,28 @@ fn add_into(acc: &mut [f32], x: &[f32]) {
 
 /// Adds the gradients of `scale · loss` to `g`; `a` holds the forward of the same `ctx`
 /// (with targets). `g` accumulates; activation gradients are overwritten.
-pub fn backward(cfg: &ModelConfig, p: &Tensors<&[f32]>, g: &mut Tensors<&mut [f32]>, a: &mut Acts<&mut [f32]>, ctx: &Ctx<'_>, scale: f32) -> Result<()> {
-    let targets = ctx.targets.ok_or_else(|| Error::InvalidArgument("model: backward needs targets".into()))?;
-    let (rows, c, v) = (ctx.rows(), cfg.n_embd, cfg.vocab_size);
-    let Acts { emb, emb_mask, layers, norm_f, logits, probs, bias, merged, grad, .. } = a;
+pub fn backward(cfg: &ModelConfig, p: &Tensors<&[f32]>, g: &mut Tensors<&mut [f32]>, a: &mut Acts<&mut [f32]>, ctx: &Ctx<'_>, scales: LossScales) -> Result<()> {
+    if ctx.targets.is_none() && ctx.labels.is_none() {
+        return Err(Error::InvalidArgument("model: backward needs targets or labels".into()));
+    }
+    let Acts { emb, emb_sum, emb_norm, emb_mask, layers, norm_f, mlm, classifier, logits, probs, bias, merged, grad, .. } = a;
     let gs: &mut GradScratch<&mut [f32]> = grad.as_mut().ok_or_else(|| Error::InvalidArgument("model: not planned for training".into()))?;
-    let GradScratch { dres, dmid, dtmp, dq, dk, dv, datt, dqkv, dmerged, dfc, dup, dact, dbias } = gs;
+    let GradScratch { dres, dmid, dtmp, dq, dk, dv, datt, dqkv, dmerged, dfc, dup, dact, dbias, dpooled, dfirst } = gs;
     let mut bw = Bwd { dres, dmid, dtmp, dq, dk, dv, datt, dqkv, dmerged, dfc, dup: dup.as_deref_mut(), dact, dbias: dbias.as_deref_mut() };
     if let Some(db) = bw.dbias.as_deref_mut() {
         db.fill(0.0);
     }
     let bias = bias.as_deref();
-    // loss = mean CE(softmax(logits), targets) · scale
-    let mean_scale = crossentropy_mean_scale(targets, ctx.ignore_index) * scale;
-    let dlogits: &mut [f32] = logits;
-    crossentropy_backward(dlogits, probs, targets, ctx.ignore_index, SoftmaxDims::new(rows, v), mean_scale)?;
     let pre = cfg.norm_placement == NormPlacement::Pre;
     let last: &[f32] = match layers.last() {
         Some(la) => la.out,
         None => emb,
     };
     let hidden: &[f32] = norm_f.as_ref().and_then(|nf| nf.out.as_deref()).unwrap_or(last);
-    let (head, dhead) = match (p.lm_head, g.lm_head.as_deref_mut()) {
-        (Some(w), Some(dw)) => (w, dw),
-        _ => (p.wte, &mut *g.wte),
-    };
-    // logits = hidden · W_headᵀ
-    bw.dres.fill(0.0);
-    matmul_backward(bw.dres, dhead, None, dlogits, hidden, head, MatmulDims::new(rows, c, v), MatmulForm::ABt)?;
+    // loss = token CE of the LM head + class CE of the classifier
+    let head_acts = HeadActs { logits, probs, mlm: mlm.as_ref(), classifier: classifier.as_mut() };
+    let scratch = HeadScratch { dn: bw.dtmp, dact: bw.dmid, dfc: bw.dmerged, dpooled: dpooled.as_deref_mut(), dfirst: dfirst.as_deref_mut() };
+    heads_backward(cfg, p, g, head_acts, hidden, bw.dres, scratch, ctx, scales)?;
     if let (Some(nf), Some(w), Some(gw)) = (norm_f.as_ref(), &p.ln_f, g.ln_f.as_mut()) {
         // hidden = N_f(last)
         norm_bwd(cfg, bw.dtmp, gw, bw.dres, nf, last, w)?;
@@ -419,12 +410,11 @@ pub fn backward(cfg: &ModelConfig, p: &Tensors<&[f32]>, g: &mut Tensors<&mut [f3
             add_into(bw.dres, bw.dmid);
         }
     }
-    // emb = dropout(wte[ids] + wpe[t])
+    // emb = dropout(N_e(wte[ids] + wpe[t] + wtt[type_ids]))
     if let Some(mask) = emb_mask.as_deref() {
         apply_mask(bw.dres, mask);
     }
-    let dims = EmbeddingDims { b: ctx.b, t: ctx.t, c, vocab: v, max_positions: cfg.block_size };
-    embedding_backward(g.wte, g.wpe.as_deref_mut(), bw.dres, ctx.ids, dims, 0)?;
+    embed_backward(cfg, p, g, bw.dres, bw.dtmp, emb_sum.as_deref(), emb_norm.as_ref(), ctx)?;
     if let (Positional::Relative { num_buckets, max_distance }, Some(dtable), Some(db)) =
         (cfg.positional, g.rel_bias.as_deref_mut(), bw.dbias.as_deref())
     {

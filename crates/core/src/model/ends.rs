@@ -1,0 +1,302 @@
+//! The two ends of the stack: the embedding stage (tokens, positions, segments, the optional
+//! embedding norm) and the output heads (the language-model head, plain as in GPT-2 or
+//! BERT's masked-LM head, and the sequence classifier on the first token with BERT's tanh
+//! pooler). Each forward sits above its backward; backward lines quote the forward lines.
+//!
+//! Shapes: `ids, type_ids, targets: [B, T]`, `labels: [B]`, rows `[B·T, C]`, LM logits
+//! `[B·T, V]`, class logits `[B, K]`. The losses are means over the counted (not ignored)
+//! targets and labels; the backward takes one scale per loss.
+
+use super::config::{LmHead, ModelConfig};
+use super::params::Tensors;
+use super::plan::{Acts, ClassifierActs, MlmActs, NormActs};
+use super::transformer::{norm_bwd, norm_fwd, Ctx};
+use crate::error::{Error, Result};
+use crate::kernels::embedding::{embedding_backward, embedding_forward, EmbeddingDims};
+use crate::kernels::glu::{activation_backward, activation_forward};
+use crate::kernels::matmul::{matmul_backward, matmul_forward, MatmulDims, MatmulForm};
+use crate::kernels::softmax_xent::{crossentropy_backward, crossentropy_forward, crossentropy_mean_scale, SoftmaxDims};
+
+/// The mean losses of one pass (each present when its targets were given).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Losses {
+    /// Next-token or masked-token cross-entropy, mean over counted targets.
+    pub token: Option<f32>,
+    /// Sequence-classification cross-entropy, mean over counted labels.
+    pub class: Option<f32>,
+}
+
+impl Losses {
+    /// The training objective: the sum of the present losses.
+    pub fn total(&self) -> f32 {
+        self.token.unwrap_or(0.0) + self.class.unwrap_or(0.0)
+    }
+}
+
+/// What the backward multiplies each loss's gradient by.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LossScales {
+    /// For [`Losses::token`].
+    pub token: f32,
+    /// For [`Losses::class`].
+    pub class: f32,
+}
+
+impl LossScales {
+    /// The same scale for both losses.
+    pub fn both(scale: f32) -> Self {
+        Self { token: scale, class: scale }
+    }
+}
+
+fn embedding_dims(cfg: &ModelConfig, ctx: &Ctx<'_>) -> EmbeddingDims {
+    EmbeddingDims { b: ctx.b, t: ctx.t, c: cfg.n_embd, vocab: cfg.vocab_size, max_positions: cfg.block_size }
+}
+
+/// Checks `type_ids: [B, T]` against the segment vocabulary.
+fn check_types(cfg: &ModelConfig, ctx: &Ctx<'_>) -> Result<()> {
+    if let Some(types) = ctx.type_ids {
+        crate::error::check_len("model: type_ids", ctx.b * ctx.t, types.len())?;
+        if let Some((i, &id)) = types.iter().enumerate().find(|(_, &id)| id as usize >= cfg.type_vocab_size) {
+            return Err(Error::InvalidArgument(format!(
+                "model: type_ids[{i}] is {id}, expected < type_vocab_size {}",
+                cfg.type_vocab_size
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `out = wte[ids] (+ wpe[t] or the sinusoid) (+ wtt[type_ids])`, then `N_e(out)` when the
+/// model norms its embeddings (the sum is saved in `a.emb_sum`). Dropout is the caller's.
+pub fn embed_forward(cfg: &ModelConfig, p: &Tensors<&[f32]>, a: &mut Acts<&mut [f32]>, wpe: Option<&[f32]>, ctx: &Ctx<'_>) -> Result<()> {
+    check_types(cfg, ctx)?;
+    let sum: &mut [f32] = a.emb_sum.as_deref_mut().unwrap_or(&mut *a.emb);
+    // sum = wte[ids] + wpe[t]
+    embedding_forward(sum, ctx.ids, p.wte, wpe, embedding_dims(cfg, ctx), 0)?;
+    if let (Some(wtt), Some(types)) = (p.wtt, ctx.type_ids) {
+        // sum += wtt[type_ids]   (missing type_ids are segment 0, as in Hugging Face)
+        let c = cfg.n_embd;
+        for (row, &id) in sum.chunks_exact_mut(c).zip(types) {
+            row.iter_mut().zip(&wtt[id as usize * c..][..c]).for_each(|(o, &e)| *o += e);
+        }
+    } else if let Some(wtt) = p.wtt {
+        let c = cfg.n_embd;
+        for row in sum.chunks_exact_mut(c) {
+            row.iter_mut().zip(&wtt[..c]).for_each(|(o, &e)| *o += e);
+        }
+    }
+    if let (Some(stats), Some(w), Some(sum)) = (a.emb_norm.as_mut(), &p.ln_e, a.emb_sum.as_deref()) {
+        norm_fwd(cfg, a.emb, stats, sum, w)?; // emb = N_e(sum)
+    }
+    Ok(())
+}
+
+/// Gradients of [`embed_forward`] from `demb` (block 0's input gradient, after the caller
+/// undid dropout), ADDED into `g`. `scratch: [B·T, C]` is overwritten.
+#[allow(clippy::too_many_arguments)]
+pub fn embed_backward(
+    cfg: &ModelConfig,
+    p: &Tensors<&[f32]>,
+    g: &mut Tensors<&mut [f32]>,
+    demb: &[f32],
+    scratch: &mut [f32],
+    emb_sum: Option<&[f32]>,
+    emb_norm: Option<&NormActs<&mut [f32]>>,
+    ctx: &Ctx<'_>,
+) -> Result<()> {
+    let dsum: &[f32] = match (emb_norm, emb_sum, &p.ln_e, g.ln_e.as_mut()) {
+        (Some(stats), Some(sum), Some(w), Some(gw)) => {
+            // emb = N_e(sum)
+            norm_bwd(cfg, scratch, gw, demb, stats, sum, w)?;
+            scratch
+        }
+        _ => demb,
+    };
+    // sum = wte[ids] + wpe[t]
+    embedding_backward(g.wte, g.wpe.as_deref_mut(), dsum, ctx.ids, embedding_dims(cfg, ctx), 0)?;
+    if let Some(dwtt) = g.wtt.as_deref_mut() {
+        // sum += wtt[type_ids]
+        let c = cfg.n_embd;
+        let rows = dsum.chunks_exact(c);
+        let types = ctx.type_ids.map(|t| t.to_vec()).unwrap_or_else(|| vec![0; ctx.b * ctx.t]);
+        for (row, &id) in rows.zip(&types) {
+            dwtt[id as usize * c..][..c].iter_mut().zip(row).for_each(|(d, &x)| *d += x);
+        }
+    }
+    Ok(())
+}
+
+/// The LM head's input (`hidden`, or the masked-LM transform of it) and weight.
+fn lm_weight<'p>(p: &Tensors<&'p [f32]>) -> &'p [f32] {
+    p.lm_head.unwrap_or(p.wte)
+}
+
+/// The head buffers the forward writes.
+pub struct HeadOut<'a, 's> {
+    /// `[B·T, V]`.
+    pub logits: &'a mut [f32],
+    /// `[B·T, V]`.
+    pub probs: &'a mut [f32],
+    /// `[B·T]`.
+    pub losses: &'a mut [f32],
+    /// Masked-LM head activations.
+    pub mlm: Option<&'a mut MlmActs<&'s mut [f32]>>,
+    /// Classifier activations.
+    pub classifier: Option<&'a mut ClassifierActs<&'s mut [f32]>>,
+}
+
+/// Runs the heads on the final hidden rows `hidden: [B·T, C]`: LM logits (unless only
+/// labels are given, a classifier's training) and the class logits; returns the losses of
+/// the given targets and labels.
+pub fn heads_forward(cfg: &ModelConfig, p: &Tensors<&[f32]>, a: HeadOut<'_, '_>, hidden: &[f32], ctx: &Ctx<'_>) -> Result<Losses> {
+    let (rows, c, v) = (ctx.b * ctx.t, cfg.n_embd, cfg.vocab_size);
+    let mut losses = Losses::default();
+    let want_lm = cfg.lm_head != LmHead::None && (ctx.targets.is_some() || ctx.labels.is_none());
+    if want_lm {
+        let (head_in, out_bias): (&[f32], Option<&[f32]>) = match (&p.mlm, a.mlm) {
+            (Some(mp), Some(ma)) => {
+                // fc = hidden · W_tᵀ + b_t;  act = gelu(fc);  n = N_t(act)
+                matmul_forward(ma.fc, hidden, mp.dense.weight, mp.dense.bias, MatmulDims::new(rows, c, c), MatmulForm::ABt)?;
+                activation_forward(ma.act, ma.fc, cfg.gelu())?;
+                let out = ma.norm.out.take().unwrap_or_default();
+                norm_fwd(cfg, out, &mut ma.norm, ma.act, &mp.ln)?;
+                ma.norm.out = Some(out);
+                (ma.norm.out.as_deref().unwrap_or_default(), Some(mp.bias))
+            }
+            _ => (hidden, None),
+        };
+        // logits = head_in · W_headᵀ (+ b)
+        matmul_forward(a.logits, head_in, lm_weight(p), out_bias, MatmulDims::new(rows, c, v), MatmulForm::ABt)?;
+        if let Some(targets) = ctx.targets {
+            let dims = SoftmaxDims::new(rows, v);
+            losses.token = Some(crossentropy_forward(a.losses, a.probs, a.logits, targets, ctx.ignore_index, dims)?);
+        }
+    } else if ctx.targets.is_some() {
+        return Err(Error::InvalidArgument("model: token targets given but the model has no LM head".into()));
+    }
+    match (&p.classifier, a.classifier) {
+        (Some(cp), Some(ca)) => {
+            let (b, t, k) = (ctx.b, ctx.t, cfg.n_classes);
+            // first[b] = hidden[b, 0]
+            for (dst, src) in ca.first.chunks_exact_mut(c).zip(hidden.chunks_exact(t * c)) {
+                dst.copy_from_slice(&src[..c]);
+            }
+            // pooled = tanh(first · W_poolᵀ + b_pool)
+            matmul_forward(ca.pooled, ca.first, cp.pooler.weight, cp.pooler.bias, MatmulDims::new(b, c, c), MatmulForm::ABt)?;
+            ca.pooled.iter_mut().for_each(|x| *x = x.tanh());
+            // class_logits = pooled · W_clsᵀ + b_cls
+            matmul_forward(ca.logits, ca.pooled, cp.out.weight, cp.out.bias, MatmulDims::new(b, c, k), MatmulForm::ABt)?;
+            if let Some(labels) = ctx.labels {
+                crate::error::check_len("model: labels", b, labels.len())?;
+                let dims = SoftmaxDims::new(b, k);
+                losses.class = Some(crossentropy_forward(ca.losses, ca.probs, ca.logits, labels, ctx.ignore_index, dims)?);
+            }
+        }
+        _ if ctx.labels.is_some() => {
+            return Err(Error::InvalidArgument("model: labels given but the model has no classifier (n_classes = 0)".into()));
+        }
+        _ => {}
+    }
+    Ok(losses)
+}
+
+/// The head activations the backward reads (and the logit buffers it turns into gradients).
+pub struct HeadActs<'a, 's> {
+    /// `[B·T, V]` LM logits, overwritten by their gradient.
+    pub logits: &'a mut [f32],
+    /// `[B·T, V]`.
+    pub probs: &'a [f32],
+    /// Masked-LM head activations.
+    pub mlm: Option<&'a MlmActs<&'s mut [f32]>>,
+    /// Classifier activations (its logits are overwritten by their gradient).
+    pub classifier: Option<&'a mut ClassifierActs<&'s mut [f32]>>,
+}
+
+/// Scratch of [`heads_backward`].
+pub struct HeadScratch<'a> {
+    /// `[B·T, C]` ×3.
+    pub dn: &'a mut [f32],
+    /// `[B·T, C]`.
+    pub dact: &'a mut [f32],
+    /// `[B·T, C]`.
+    pub dfc: &'a mut [f32],
+    /// `[B, C]` ×2 (classifier only).
+    pub dpooled: Option<&'a mut [f32]>,
+    /// `[B, C]`.
+    pub dfirst: Option<&'a mut [f32]>,
+}
+
+/// Gradients of [`heads_forward`]: `dhidden: [B·T, C]` ASSIGNED, parameter gradients added;
+/// `scales` multiply each loss's gradient.
+#[allow(clippy::too_many_arguments)]
+pub fn heads_backward(
+    cfg: &ModelConfig,
+    p: &Tensors<&[f32]>,
+    g: &mut Tensors<&mut [f32]>,
+    a: HeadActs<'_, '_>,
+    hidden: &[f32],
+    dhidden: &mut [f32],
+    scratch: HeadScratch<'_>,
+    ctx: &Ctx<'_>,
+    scales: LossScales,
+) -> Result<()> {
+    let (rows, c, v) = (ctx.b * ctx.t, cfg.n_embd, cfg.vocab_size);
+    let HeadScratch { dn, dact, dfc, dpooled, dfirst } = scratch;
+    dhidden.fill(0.0);
+    if let (Some(targets), true) = (ctx.targets, cfg.lm_head != LmHead::None) {
+        // loss = mean CE(softmax(logits), targets)
+        let scale = crossentropy_mean_scale(targets, ctx.ignore_index) * scales.token;
+        let dlogits: &mut [f32] = a.logits;
+        crossentropy_backward(dlogits, a.probs, targets, ctx.ignore_index, SoftmaxDims::new(rows, v), scale)?;
+        let dhead: &mut [f32] = match g.lm_head.as_deref_mut() {
+            Some(dw) => dw,
+            None => g.wte,
+        };
+        let head = lm_weight(p);
+        match (&p.mlm, g.mlm.as_mut(), a.mlm) {
+            (Some(mp), Some(mg), Some(ma)) => {
+                let n = ma.norm.out.as_deref().unwrap_or_default();
+                // logits = n · W_headᵀ + b
+                dn.fill(0.0);
+                matmul_backward(dn, dhead, Some(&mut *mg.bias), dlogits, n, head, MatmulDims::new(rows, c, v), MatmulForm::ABt)?;
+                // n = N_t(act)
+                norm_bwd(cfg, dact, &mut mg.ln, dn, &ma.norm, ma.act, &mp.ln)?;
+                // act = gelu(fc)
+                activation_backward(dfc, dact, ma.fc, cfg.gelu())?;
+                // fc = hidden · W_tᵀ + b_t
+                let dims = MatmulDims::new(rows, c, c);
+                matmul_backward(dhidden, mg.dense.weight, mg.dense.bias.as_deref_mut(), dfc, hidden, mp.dense.weight, dims, MatmulForm::ABt)?;
+            }
+            _ => {
+                // logits = hidden · W_headᵀ
+                matmul_backward(dhidden, dhead, None, dlogits, hidden, head, MatmulDims::new(rows, c, v), MatmulForm::ABt)?;
+            }
+        }
+    }
+    if let (Some(labels), Some(cp), Some(cg), Some(ca)) = (ctx.labels, &p.classifier, g.classifier.as_mut(), a.classifier) {
+        let (b, t, k) = (ctx.b, ctx.t, cfg.n_classes);
+        let (Some(dpooled), Some(dfirst)) = (dpooled, dfirst) else {
+            return Err(Error::InvalidArgument("model: classifier scratch missing".into()));
+        };
+        let (dpooled, dfirst) = (&mut dpooled[..b * c], &mut dfirst[..b * c]);
+        // loss = mean CE(softmax(class_logits), labels)
+        let scale = crossentropy_mean_scale(labels, ctx.ignore_index) * scales.class;
+        crossentropy_backward(ca.logits, ca.probs, labels, ctx.ignore_index, SoftmaxDims::new(b, k), scale)?;
+        // class_logits = pooled · W_clsᵀ + b_cls
+        dpooled.fill(0.0);
+        let dims = MatmulDims::new(b, c, k);
+        matmul_backward(dpooled, cg.out.weight, cg.out.bias.as_deref_mut(), ca.logits, ca.pooled, cp.out.weight, dims, MatmulForm::ABt)?;
+        // pooled = tanh(pre)  →  dpre = dpooled · (1 − pooled²)
+        dpooled.iter_mut().zip(&*ca.pooled).for_each(|(d, &y)| *d *= 1.0 - y * y);
+        // pre = first · W_poolᵀ + b_pool
+        dfirst.fill(0.0);
+        let dims = MatmulDims::new(b, c, c);
+        matmul_backward(dfirst, cg.pooler.weight, cg.pooler.bias.as_deref_mut(), dpooled, ca.first, cp.pooler.weight, dims, MatmulForm::ABt)?;
+        // first[b] = hidden[b, 0]
+        for (dst, src) in dhidden.chunks_exact_mut(t * c).zip(dfirst.chunks_exact(c)) {
+            dst[..c].iter_mut().zip(src).for_each(|(d, &x)| *d += x);
+        }
+    }
+    Ok(())
+}
