@@ -4,7 +4,7 @@ import { setPlatform } from './wasm/platform.js';
 
 setPlatform(nodePlatform);
 export * from './index.js';
-export { loadCheckpoint, saveCheckpoint } from './io/checkpoint.node.js';
+export { loadBertCheckpoint, loadCheckpoint, saveCheckpoint } from './io/checkpoint.node.js';
 export type { LoadedCheckpoint } from './io/checkpoint.node.js';
 export { loadHuggingFace, saveHuggingFace } from './io/huggingface.node.js';
 export type { LoadHuggingFaceOptions, SaveHuggingFaceOptions } from './io/huggingface.node.js';

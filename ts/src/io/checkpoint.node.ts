@@ -13,6 +13,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CheckpointError } from '../errors.js';
+import { BERT } from '../models/bert.js';
 import { GPT } from '../models/gpt.js';
 import type { TransformerConfig } from '../models/config.js';
 import type { TransformerModel } from '../models/transformer.js';
@@ -26,7 +27,7 @@ const FORMAT = 'wasmformer-checkpoint';
 interface CheckpointJson {
   format: typeof FORMAT;
   version: 1;
-  modelType: 'gpt';
+  modelType: 'gpt' | 'bert';
   config: TransformerConfig;
   tokenizer: unknown;
   optimizerStep: number;
@@ -34,9 +35,9 @@ interface CheckpointJson {
   files: Record<string, { sha256: string; bytes: number }>;
 }
 
-/** What {@link loadCheckpoint} returns. */
-export interface LoadedCheckpoint {
-  model: GPT;
+/** What {@link loadCheckpoint} (a GPT) and {@link loadBertCheckpoint} (a BERT) return. */
+export interface LoadedCheckpoint<M extends TransformerModel = GPT> {
+  model: M;
   tokenizer: CharTokenizer | undefined;
   /** The trainer options saved with the checkpoint (to build an identical Trainer). */
   trainerOptions: TrainerOptions | undefined;
@@ -79,7 +80,7 @@ export async function saveCheckpoint(
   const json: CheckpointJson = {
     format: FORMAT,
     version: 1,
-    modelType: 'gpt',
+    modelType: model instanceof BERT ? 'bert' : 'gpt',
     config: model.config,
     tokenizer: tokenizer?.toJSON() ?? null,
     optimizerStep,
@@ -116,7 +117,16 @@ async function readVerified(dir: string, name: string, json: CheckpointJson): Pr
  * back to `<dir>.previous` when a save was interrupted before the new one was in place.
  * @throws CheckpointError for a missing, truncated or corrupted checkpoint.
  */
-export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
+export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint<GPT>> {
+  return load(dir, 'gpt', (config) => GPT.create(config));
+}
+
+/** {@link loadCheckpoint} for a BERT checkpoint. */
+export async function loadBertCheckpoint(dir: string): Promise<LoadedCheckpoint<BERT>> {
+  return load(dir, 'bert', (config) => BERT.create(config));
+}
+
+async function load<M extends TransformerModel>(dir: string, modelType: 'gpt' | 'bert', create: (config: TransformerConfig) => M): Promise<LoadedCheckpoint<M>> {
   const where = !existsSync(dir) && existsSync(`${dir}.previous`) ? `${dir}.previous` : dir;
   const raw = new TextDecoder().decode(await readFileChecked(join(where, 'checkpoint.json'), 'checkpoint.json'));
   let json: CheckpointJson;
@@ -128,7 +138,11 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
   if (json?.format !== FORMAT || json.version !== 1 || typeof json.config !== 'object' || typeof json.files !== 'object') {
     throw new CheckpointError(`${join(where, 'checkpoint.json')} is not a wasmformer checkpoint (format ${String(json?.format)}, version ${String(json?.version)})`);
   }
-  const model = GPT.create(json.config);
+  const saved = json.modelType ?? 'gpt';
+  if (saved !== modelType) {
+    throw new CheckpointError(`${where} holds a ${saved === 'bert' ? 'BERT' : 'GPT'}; load it with ${saved === 'bert' ? 'loadBertCheckpoint' : 'loadCheckpoint'}`);
+  }
+  const model = create(json.config);
   try {
     const weights = readSafetensors(await readVerified(where, 'model.safetensors', json), 'model.safetensors');
     model.setWeights(new Map([...weights.tensors].map(([k, t]) => [k, { shape: t.shape, data: t.data }])));

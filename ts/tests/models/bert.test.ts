@@ -1,6 +1,13 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BERT,
+  CheckpointError,
+  loadBertCheckpoint,
+  loadCheckpoint,
+  saveCheckpoint,
   ClassificationDataset,
   GRAMMAR_WORDS,
   InvalidArgumentError,
@@ -131,6 +138,18 @@ describe('BERT', () => {
     expect(no?.label).toBe(0);
     expect((yes?.probs[0] as number) + (yes?.probs[1] as number)).toBeCloseTo(1, 5);
     classifier.dispose();
+  });
+
+  it('saves and loads as a BERT checkpoint', async () => {
+    const dir = join(await mkdtemp(join(tmpdir(), 'wasmformer-bert-')), 'ckpt');
+    await saveCheckpoint(dir, { model: bert });
+    const loaded = await loadBertCheckpoint(dir);
+    const { batch, seqLen } = bert.encodeBatch(tokenizer, ['the dog ran .', 'a cat slept near the tree .']);
+    expect(loaded.model).toBeInstanceOf(BERT);
+    expect(loaded.model.batchOutputs(batch, seqLen, 'logits')).toEqual(bert.batchOutputs(batch, seqLen, 'logits'));
+    await expect(loadCheckpoint(dir)).rejects.toThrow(CheckpointError);
+    loaded.model.dispose();
+    await rm(dir, { recursive: true, force: true });
   });
 
   it('bad batches are typed errors and the model stays usable', () => {
