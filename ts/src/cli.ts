@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
+import { tokenizerCommand } from './cli-tokenizer.js';
 import {
   CharTokenizer,
   GPT,
@@ -212,6 +213,7 @@ async function generate(flags: Flags): Promise<void> {
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'tokenizer') return tokenizerCommand(argv.slice(1));
   const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   const command = positionals[0];
   if (values.help || !command) {

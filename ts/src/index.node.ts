@@ -8,3 +8,4 @@ export { loadBertCheckpoint, loadCheckpoint, saveCheckpoint } from './io/checkpo
 export type { LoadedCheckpoint } from './io/checkpoint.node.js';
 export { loadHuggingFace, saveHuggingFace } from './io/huggingface.node.js';
 export type { LoadHuggingFaceOptions, SaveHuggingFaceOptions } from './io/huggingface.node.js';
+export { loadBpeTokenizer, saveBpeTokenizer } from './io/tokenizer.node.js';

@@ -33,11 +33,15 @@ export type { LrScheduleKind, LrScheduleOptions } from './train/schedule.js';
 export { lossCurveSvg } from './train/loss-curve.js';
 export type { LossPoint, LossSeries } from './train/loss-curve.js';
 export { CharTokenizer } from './tokenizers/char.js';
+export { BpeTokenizer } from './tokenizers/bpe.js';
+export type { BpeDecodeOptions, BpeSpecialToken, BpeTokenizerJSON, BpeTrainOptions, BpeVocabMerges, BpeVocabMergesOptions, HuggingFaceAddedToken, HuggingFaceByteLevel, HuggingFaceTokenizerJSON } from './tokenizers/bpe.js';
+export { WordPieceTokenizer } from './tokenizers/wordpiece.js';
+export type { WordPieceDecodeOptions, WordPieceEncodeOptions, WordPieceEncoding, WordPieceHFAddedToken, WordPieceHFTemplatePiece, WordPieceHFTokenizerJSON, WordPieceSpecialTokenNames, WordPieceTokenizerJSON, WordPieceTrainOptions, WordPieceTruncation, WordPieceVocabOptions } from './tokenizers/wordpiece.js';
 export { GRAMMAR_WORDS, grammarCorpus, grammarVocabulary } from './data/grammar.js';
 export { readSafetensors, writeSafetensors } from './io/safetensors.js';
-export type { SafetensorsFile, SafetensorsTensor } from './io/safetensors.js';
-export { HF_TABLE, configFromHuggingFace, configToHuggingFace, huggingFaceArch, huggingFaceArchFor, weightsFromHuggingFace, weightsToHuggingFace } from './io/huggingface.js';
-export type { HuggingFaceArch, HuggingFaceConfig } from './io/huggingface.js';
+export type { ReadSafetensorsOptions, SafetensorsFile, SafetensorsTensor } from './io/safetensors.js';
+export { BERT_CLASSES, HF_TABLE, bertHeadsOf, configFromHuggingFace, configToHuggingFace, huggingFaceArch, huggingFaceArchFor, weightsFromHuggingFace, weightsToHuggingFace } from './io/huggingface.js';
+export type { BertHead, HuggingFaceArch, HuggingFaceConfig } from './io/huggingface.js';
 export type { AttentionTrainingPassOptions, AttentionTrainingPassResult, PoolSmokeReport } from './diagnostics.js';
 export {
   CheckpointError,

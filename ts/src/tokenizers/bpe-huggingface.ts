@@ -1,0 +1,251 @@
+/**
+ * The Hugging Face file formats of a byte-level BPE tokenizer: `tokenizer.json` (the
+ * `tokenizers` library's serialisation) and GPT-2's `vocab.json` + `merges.txt`. Reading
+ * accepts exactly what {@link BpeTokenizer} implements — a BPE model with GPT-2's ByteLevel
+ * pre-tokenizer and decoder, no normalizer — and refuses everything else with an
+ * {@link UnsupportedConfigError} naming the field.
+ */
+import { CheckpointError, UnsupportedConfigError } from '../errors.js';
+
+/** One entry of `added_tokens` in a Hugging Face `tokenizer.json`. */
+export interface HuggingFaceAddedToken {
+  id: number;
+  content: string;
+  single_word: boolean;
+  lstrip: boolean;
+  rstrip: boolean;
+  normalized: boolean;
+  special: boolean;
+}
+
+/** The ByteLevel pre-tokenizer / post-processor / decoder entry of a `tokenizer.json`. */
+export interface HuggingFaceByteLevel {
+  type: 'ByteLevel';
+  add_prefix_space: boolean;
+  trim_offsets: boolean;
+  use_regex: boolean;
+}
+
+/** A Hugging Face `tokenizer.json` of a byte-level BPE tokenizer, as {@link BpeTokenizer.toHuggingFace} writes it. */
+export interface HuggingFaceTokenizerJSON {
+  version: '1.0';
+  truncation: null;
+  padding: null;
+  added_tokens: HuggingFaceAddedToken[];
+  normalizer: null;
+  pre_tokenizer: HuggingFaceByteLevel;
+  post_processor: HuggingFaceByteLevel;
+  decoder: HuggingFaceByteLevel;
+  model: {
+    type: 'BPE';
+    dropout: null;
+    unk_token: string | null;
+    continuing_subword_prefix: null;
+    end_of_word_suffix: null;
+    fuse_unk: boolean;
+    byte_fallback: false;
+    ignore_merges: false;
+    /** token → id. */
+    vocab: Record<string, number>;
+    /** In rank order. */
+    merges: [string, string][];
+  };
+}
+
+/** A token matched in the text before pre-tokenization (HF's added tokens). */
+export interface BpeSpecialToken {
+  id: number;
+  content: string;
+  /** HF's `special` flag: whether `decode(ids, { skipSpecialTokens: true })` drops it. */
+  special: boolean;
+}
+
+/** Everything that defines a BPE tokenizer, before validation. */
+export interface BpeParts {
+  /** The model vocabulary: byte-level token string → id. */
+  vocab: Map<string, number>;
+  /** In rank order. */
+  merges: [string, string][];
+  specialTokens: BpeSpecialToken[];
+  /** Used for a byte that has no token of its own; null to refuse such bytes. */
+  unkToken: string | null;
+  /** Merge runs of unknown bytes into one unknown token. */
+  fuseUnk: boolean;
+}
+
+const WHAT = 'BpeTokenizer.fromHuggingFace';
+
+function isObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+function show(value: unknown): string {
+  return JSON.stringify(value) ?? String(value);
+}
+
+function unsupported(field: string, value: unknown, why: string): UnsupportedConfigError {
+  return new UnsupportedConfigError(`${WHAT}: ${field} = ${show(value)} is not supported; ${why}`, field, value);
+}
+
+/** Checks a ByteLevel component; `field` is e.g. `pre_tokenizer`. */
+function checkByteLevel(field: string, value: unknown, optional: boolean): void {
+  if (value === null || value === undefined) {
+    if (optional) return;
+    throw unsupported(field, value ?? null, 'wasmformer needs the ByteLevel one (GPT-2 byte-level BPE)');
+  }
+  if (!isObject(value)) throw new CheckpointError(`${WHAT}: ${field} must be an object or null, got ${show(value)}`);
+  if (value.type !== 'ByteLevel') {
+    throw unsupported(`${field}.type`, value.type, 'only ByteLevel (GPT-2 byte-level BPE) is implemented');
+  }
+  if (field === 'pre_tokenizer') {
+    if (value.add_prefix_space === true) {
+      throw unsupported('pre_tokenizer.add_prefix_space', true, 'wasmformer encodes text without adding a leading space');
+    }
+    if (value.use_regex === false) {
+      throw unsupported('pre_tokenizer.use_regex', false, "wasmformer always splits with GPT-2's regex");
+    }
+  }
+}
+
+function checkModelOption(model: Record<string, unknown>, key: string, allowed: (v: unknown) => boolean, why: string): void {
+  const value = model[key];
+  if (value !== undefined && !allowed(value)) throw unsupported(`model.${key}`, value, why);
+}
+
+/** Reads the `vocab` object of a tokenizer.json model or a vocab.json. */
+export function parseVocab(vocab: unknown, where: string): Map<string, number> {
+  if (!isObject(vocab)) throw new CheckpointError(`${where}: the vocabulary must be an object { token: id }, got ${show(vocab)}`);
+  const out = new Map<string, number>();
+  for (const [token, id] of Object.entries(vocab)) {
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) {
+      throw new CheckpointError(`${where}: the id of token ${show(token)} must be a non-negative integer, got ${show(id)}`);
+    }
+    out.set(token, id);
+  }
+  return out;
+}
+
+/** Reads merges as `[a, b]` pairs or `"a b"` strings (both forms of tokenizer.json). */
+export function parseMergeList(merges: unknown, where: string): [string, string][] {
+  if (!Array.isArray(merges)) throw new CheckpointError(`${where}: merges must be an array, got ${show(merges)}`);
+  return merges.map((merge: unknown, i) => {
+    if (Array.isArray(merge) && merge.length === 2 && typeof merge[0] === 'string' && typeof merge[1] === 'string') {
+      return [merge[0], merge[1]];
+    }
+    if (typeof merge === 'string') {
+      const parts = merge.split(' ');
+      if (parts.length === 2) return [parts[0] ?? '', parts[1] ?? ''];
+    }
+    throw new CheckpointError(`${where}: merges[${i}] must be [left, right] or "left right", got ${show(merge)}`);
+  });
+}
+
+/**
+ * Reads a `merges.txt`: one `left right` merge per line in rank order; a first line starting
+ * with `#version` and empty lines are skipped, CRLF line ends accepted.
+ */
+export function parseMergesText(text: string, where: string): [string, string][] {
+  if (typeof text !== 'string') throw new CheckpointError(`${where}: merges.txt must be a string, got ${typeof text}`);
+  const merges: [string, string][] = [];
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (line === '' || (i === 0 && line.startsWith('#version'))) return;
+    const parts = line.split(' ');
+    if (parts.length !== 2) {
+      throw new CheckpointError(`${where}: merges.txt line ${i + 1} must be two tokens separated by one space, got ${show(line)}`);
+    }
+    merges.push([parts[0] ?? '', parts[1] ?? '']);
+  });
+  return merges;
+}
+
+function parseAddedTokens(added: unknown): BpeSpecialToken[] {
+  if (added === undefined || added === null) return [];
+  if (!Array.isArray(added)) throw new CheckpointError(`${WHAT}: added_tokens must be an array, got ${show(added)}`);
+  return added.map((entry: unknown, i) => {
+    if (!isObject(entry) || typeof entry.content !== 'string' || typeof entry.id !== 'number') {
+      throw new CheckpointError(`${WHAT}: added_tokens[${i}] must be an object with a string content and a numeric id, got ${show(entry)}`);
+    }
+    for (const flag of ['single_word', 'lstrip', 'rstrip'] as const) {
+      if (entry[flag] === true) {
+        throw unsupported(`added_tokens[${i}].${flag}`, true, `token ${show(entry.content)} must be matched exactly as written`);
+      }
+    }
+    return { id: entry.id, content: entry.content, special: entry.special !== false };
+  });
+}
+
+/**
+ * Reads a Hugging Face `tokenizer.json` (after `JSON.parse`).
+ *
+ * @throws UnsupportedConfigError naming the field for anything other than a byte-level BPE:
+ *   a normalizer, a pre-tokenizer other than ByteLevel (Metaspace, Sequence, …) or one with
+ *   `add_prefix_space`, a decoder other than ByteLevel, a post-processor other than null or
+ *   ByteLevel (e.g. TemplateProcessing), BPE dropout, `byte_fallback`, `ignore_merges`, a
+ *   subword prefix or suffix, or added tokens with `single_word` / `lstrip` / `rstrip`.
+ * @throws CheckpointError if the file does not have the tokenizer.json structure.
+ */
+export function parseHuggingFace(json: unknown): BpeParts {
+  if (!isObject(json)) throw new CheckpointError(`${WHAT}: expected the parsed tokenizer.json object, got ${show(json)}`);
+  const model = json.model;
+  if (!isObject(model)) throw new CheckpointError(`${WHAT}: tokenizer.json has no model object`);
+  if (model.type !== undefined && model.type !== 'BPE') {
+    throw unsupported('model.type', model.type, 'only BPE models are implemented');
+  }
+  if (json.normalizer !== null && json.normalizer !== undefined) {
+    const type = isObject(json.normalizer) ? json.normalizer.type : json.normalizer;
+    throw unsupported('normalizer.type', type, 'byte-level BPE in wasmformer has no normalizer (it must be null)');
+  }
+  checkByteLevel('pre_tokenizer', json.pre_tokenizer, false);
+  checkByteLevel('decoder', json.decoder, false);
+  checkByteLevel('post_processor', json.post_processor, true);
+  checkModelOption(model, 'dropout', (v) => v === null || v === 0, 'BPE dropout is not implemented');
+  checkModelOption(model, 'byte_fallback', (v) => v === false, 'byte fallback belongs to sentencepiece-style BPE');
+  checkModelOption(model, 'ignore_merges', (v) => v === false, 'whole-word vocabulary lookups are not implemented');
+  for (const key of ['continuing_subword_prefix', 'end_of_word_suffix']) {
+    checkModelOption(model, key, (v) => v === null || v === '', 'byte-level BPE has no subword prefix or suffix');
+  }
+  const unk = model.unk_token;
+  if (unk !== undefined && unk !== null && typeof unk !== 'string') {
+    throw new CheckpointError(`${WHAT}: model.unk_token must be a string or null, got ${show(unk)}`);
+  }
+  return {
+    vocab: parseVocab(model.vocab, WHAT),
+    merges: parseMergeList(model.merges, WHAT),
+    specialTokens: parseAddedTokens(json.added_tokens),
+    unkToken: unk ?? null,
+    fuseUnk: model.fuse_unk === true,
+  };
+}
+
+/** Writes the parts as a Hugging Face `tokenizer.json` object (merges as `[left, right]` pairs). */
+export function buildHuggingFace(parts: BpeParts): HuggingFaceTokenizerJSON {
+  const byteLevel = (addPrefixSpace: boolean, trimOffsets: boolean): HuggingFaceByteLevel => ({
+    type: 'ByteLevel', add_prefix_space: addPrefixSpace, trim_offsets: trimOffsets, use_regex: true,
+  });
+  return {
+    version: '1.0',
+    truncation: null,
+    padding: null,
+    added_tokens: parts.specialTokens.map(({ id, content, special }) => ({
+      id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special,
+    })),
+    normalizer: null,
+    pre_tokenizer: byteLevel(false, true),
+    // As `tokenizers` writes them for GPT-2; add_prefix_space only affects offsets here.
+    post_processor: byteLevel(true, false),
+    decoder: byteLevel(true, true),
+    model: {
+      type: 'BPE',
+      dropout: null,
+      unk_token: parts.unkToken,
+      continuing_subword_prefix: null,
+      end_of_word_suffix: null,
+      fuse_unk: parts.fuseUnk,
+      byte_fallback: false,
+      ignore_merges: false,
+      vocab: Object.fromEntries([...parts.vocab].sort((a, b) => a[1] - b[1])),
+      merges: parts.merges.map(([a, b]) => [a, b]),
+    },
+  };
+}
