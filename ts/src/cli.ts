@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { tokenizerCommand } from './cli-tokenizer.js';
 import {
+  BpeTokenizer,
   CharTokenizer,
   GPT,
   TokenDataset,
@@ -17,6 +18,7 @@ import {
   WasmformerError,
   grammarCorpus,
   init,
+  loadBpeTokenizer,
   loadCheckpoint,
   lossCurveSvg,
   runtimeInfo,
@@ -31,7 +33,9 @@ Usage:
   wasmformer train  [--data file.txt] [--out dir] [options]   train a character-level GPT
   wasmformer eval   --checkpoint dir --data file.txt          validation loss of a checkpoint
   wasmformer generate --checkpoint dir [--prompt text]        stream a continuation (alias: sample)
+  wasmformer tokenizer train --data file.txt --vocab-size N --out dir   train a byte-level BPE tokenizer
 
+Tokenizer: --tokenizer char|bpe (bpe: trained on the data) --vocab-size 2048 --tokenizer-file tokenizer.json
 Model:     --n-layer 4 --n-head 4 --n-embd 128 --block-size 64 --positional learned|sinusoidal|none|relative|rope|alibi
            --norm layernorm|rmsnorm --norm-placement pre|post --ffn gelu|swiglu|geglu|reglu
            --dropout 0 --no-bias --no-tie --rope-base 10000 --norm-eps 1e-5
@@ -57,7 +61,7 @@ const OPTIONS = {
   warmup: { type: 'string' }, 'decay-steps': { type: 'string' }, 'weight-decay': { type: 'string' }, beta1: { type: 'string' },
   beta2: { type: 'string' }, 'grad-clip': { type: 'string' }, 'grad-accum': { type: 'string' }, 'eval-interval': { type: 'string' },
   'eval-batches': { type: 'string' }, patience: { type: 'string' }, 'val-fraction': { type: 'string' }, seed: { type: 'string' },
-  resume: { type: 'boolean' }, threads: { type: 'string' }, 'sample-tokens': { type: 'string' }, 'max-tokens': { type: 'string' },
+  resume: { type: 'boolean' }, tokenizer: { type: 'string' }, 'vocab-size': { type: 'string' }, 'tokenizer-file': { type: 'string' }, threads: { type: 'string' }, 'sample-tokens': { type: 'string' }, 'max-tokens': { type: 'string' },
   temperature: { type: 'string' }, 'top-k': { type: 'string' }, 'top-p': { type: 'string' },
   'repetition-penalty': { type: 'string' }, stop: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' },
 } as const;
@@ -95,7 +99,7 @@ async function train(flags: Flags): Promise<void> {
   const out = str(flags, 'out') ?? 'runs/gpt';
   const { text, source } = loadText(flags);
   const resumed = flags.resume ? await loadCheckpoint(out) : undefined;
-  const tokenizer = resumed?.tokenizer ?? CharTokenizer.fromText(text);
+  const tokenizer = resumed?.tokenizer ?? (await makeTokenizer(flags, text));
   const tokens = tokenizer.encode(text);
   const { train: trainTokens, val } = TokenDataset.split(tokens, num(flags, 'val-fraction', 0.1));
   const config: TransformerConfigInput = {
@@ -174,6 +178,20 @@ async function train(flags: Flags): Promise<void> {
     console.log(`\nsample:\n${tokenizer.decode(sample)}`);
   }
   model.dispose();
+}
+
+/** `--tokenizer char` (default), `bpe` (trained on the data, `--vocab-size`), or a file. */
+async function makeTokenizer(flags: Flags, text: string): Promise<CharTokenizer | BpeTokenizer> {
+  const file = str(flags, 'tokenizer-file');
+  if (file) return loadBpeTokenizer(file);
+  const kind = str(flags, 'tokenizer') ?? 'char';
+  if (kind === 'char') return CharTokenizer.fromText(text);
+  if (kind !== 'bpe') throw new UsageError(`--tokenizer must be 'char' or 'bpe', got '${kind}'`);
+  const vocabSize = num(flags, 'vocab-size', 2048);
+  const started = performance.now();
+  const tokenizer = BpeTokenizer.train(text, { vocabSize, specialTokens: ['<|endoftext|>'] });
+  console.log(`byte-level BPE: ${tokenizer.vocabSize} tokens trained in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  return tokenizer;
 }
 
 async function evaluate(flags: Flags): Promise<void> {

@@ -17,6 +17,7 @@ import { BERT } from '../models/bert.js';
 import { GPT } from '../models/gpt.js';
 import type { TransformerConfig } from '../models/config.js';
 import type { TransformerModel } from '../models/transformer.js';
+import { BpeTokenizer } from '../tokenizers/bpe.js';
 import { CharTokenizer } from '../tokenizers/char.js';
 import type { Trainer, TrainerOptions, TrainerState } from '../train/trainer.js';
 import { readFileChecked, writeFileAtomic } from './files.node.js';
@@ -38,11 +39,25 @@ interface CheckpointJson {
 /** What {@link loadCheckpoint} (a GPT) and {@link loadBertCheckpoint} (a BERT) return. */
 export interface LoadedCheckpoint<M extends TransformerModel = GPT> {
   model: M;
-  tokenizer: CharTokenizer | undefined;
+  tokenizer: CheckpointTokenizer | undefined;
   /** The trainer options saved with the checkpoint (to build an identical Trainer). */
   trainerOptions: TrainerOptions | undefined;
   /** Restores the optimizer moments and the trainer's state into `trainer` (built on `model`). */
   restore(trainer: Trainer): void;
+}
+
+/** The tokenizers a checkpoint can hold (each serialises itself with a `type` field). */
+export type CheckpointTokenizer = CharTokenizer | BpeTokenizer;
+
+function tokenizerFromJSON(json: unknown, where: string): CheckpointTokenizer {
+  const type = (json as { type?: unknown } | null)?.type;
+  try {
+    if (type === 'char') return CharTokenizer.fromJSON(json);
+    if (type === 'bpe') return BpeTokenizer.fromJSON(json);
+  } catch (error) {
+    throw new CheckpointError(`${where}: the saved tokenizer is invalid: ${(error as Error).message}`);
+  }
+  throw new CheckpointError(`${where}: unknown tokenizer type ${JSON.stringify(type)} (expected 'char' or 'bpe')`);
 }
 
 function sha256(bytes: Uint8Array): string {
@@ -58,7 +73,7 @@ function sha256(bytes: Uint8Array): string {
  */
 export async function saveCheckpoint(
   dir: string,
-  parts: { model: TransformerModel; trainer?: Trainer; tokenizer?: CharTokenizer },
+  parts: { model: TransformerModel; trainer?: Trainer; tokenizer?: CheckpointTokenizer },
 ): Promise<void> {
   const { model, trainer, tokenizer } = parts;
   const handle = model._wasm();
@@ -150,7 +165,7 @@ async function load<M extends TransformerModel>(dir: string, modelType: 'gpt' | 
     model.dispose();
     throw error instanceof CheckpointError ? error : new CheckpointError(`${where}: weights do not fit the config: ${(error as Error).message}`);
   }
-  const tokenizer = json.tokenizer ? CharTokenizer.fromJSON(json.tokenizer) : undefined;
+  const tokenizer = json.tokenizer ? tokenizerFromJSON(json.tokenizer, where) : undefined;
   const optimizerBytes = json.files['optimizer.safetensors'] ? await readVerified(where, 'optimizer.safetensors', json) : undefined;
   return {
     model,
