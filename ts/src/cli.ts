@@ -24,6 +24,8 @@ import {
   runtimeInfo,
   saveCheckpoint,
   wasmMemoryBytes,
+  WordPieceTokenizer,
+  type CheckpointTokenizer,
   type TransformerConfigInput,
 } from './index.node.js';
 
@@ -99,7 +101,7 @@ async function train(flags: Flags): Promise<void> {
   const out = str(flags, 'out') ?? 'runs/gpt';
   const { text, source } = loadText(flags);
   const resumed = flags.resume ? await loadCheckpoint(out) : undefined;
-  const tokenizer = resumed?.tokenizer ?? (await makeTokenizer(flags, text));
+  const tokenizer = gptTokenizer(resumed?.tokenizer, out) ?? (await makeTokenizer(flags, text));
   const tokens = tokenizer.encode(text);
   const { train: trainTokens, val } = TokenDataset.split(tokens, num(flags, 'val-fraction', 0.1));
   const config: TransformerConfigInput = {
@@ -180,6 +182,12 @@ async function train(flags: Flags): Promise<void> {
   model.dispose();
 }
 
+/** A checkpoint's tokenizer if a GPT can use it (a WordPiece tokenizer belongs to a BERT). */
+function gptTokenizer(tokenizer: CheckpointTokenizer | undefined, dir: string): CharTokenizer | BpeTokenizer | undefined {
+  if (tokenizer instanceof WordPieceTokenizer) throw new UsageError(`${dir} holds a WordPiece (BERT) tokenizer; the GPT commands need a char or BPE one`);
+  return tokenizer;
+}
+
 /** `--tokenizer char` (default), `bpe` (trained on the data, `--vocab-size`), or a file. */
 async function makeTokenizer(flags: Flags, text: string): Promise<CharTokenizer | BpeTokenizer> {
   const file = str(flags, 'tokenizer-file');
@@ -198,9 +206,10 @@ async function evaluate(flags: Flags): Promise<void> {
   const dir = str(flags, 'checkpoint');
   if (!dir) throw new UsageError('eval needs --checkpoint dir');
   const loaded = await loadCheckpoint(dir);
-  if (!loaded.tokenizer) throw new UsageError(`${dir} has no tokenizer`);
+  const tokenizer = gptTokenizer(loaded.tokenizer, dir);
+  if (!tokenizer) throw new UsageError(`${dir} has no tokenizer`);
   const { text, source } = loadText(flags);
-  const { val } = TokenDataset.split(loaded.tokenizer.encode(text), num(flags, 'val-fraction', 0.1));
+  const { val } = TokenDataset.split(tokenizer.encode(text), num(flags, 'val-fraction', 0.1));
   const trainer = new Trainer(loaded.model, { train: val, val }, {
     batchSize: num(flags, 'batch-size', 12), maxSteps: 1, evalBatches: num(flags, 'eval-batches', 50),
   });
@@ -212,7 +221,8 @@ async function generate(flags: Flags): Promise<void> {
   const dir = str(flags, 'checkpoint');
   if (!dir) throw new UsageError('generate needs --checkpoint dir');
   const loaded = await loadCheckpoint(dir);
-  if (!loaded.tokenizer) throw new UsageError(`${dir} has no tokenizer`);
+  const tokenizer = gptTokenizer(loaded.tokenizer, dir);
+  if (!tokenizer) throw new UsageError(`${dir} has no tokenizer`);
   const optional = (name: string, key: string): Record<string, number> => {
     const value = num(flags, name);
     return value !== undefined ? { [key]: value } : {};
@@ -220,7 +230,7 @@ async function generate(flags: Flags): Promise<void> {
   const stop = flags.stop;
   const prompt = str(flags, 'prompt') ?? '\n';
   process.stdout.write(prompt);
-  const pieces = loaded.model.stream(loaded.tokenizer, prompt, {
+  const pieces = loaded.model.stream(tokenizer, prompt, {
     maxNewTokens: num(flags, 'max-tokens', 300), temperature: num(flags, 'temperature', 0.8), seed: num(flags, 'seed', 0),
     contextOverflow: 'slide', ...optional('top-k', 'topK'), ...optional('top-p', 'topP'),
     ...optional('repetition-penalty', 'repetitionPenalty'), ...(Array.isArray(stop) ? { stop } : {}),

@@ -19,6 +19,7 @@ import type { TransformerConfig } from '../models/config.js';
 import type { TransformerModel } from '../models/transformer.js';
 import { BpeTokenizer } from '../tokenizers/bpe.js';
 import { CharTokenizer } from '../tokenizers/char.js';
+import { WordPieceTokenizer } from '../tokenizers/wordpiece.js';
 import type { Trainer, TrainerOptions, TrainerState } from '../train/trainer.js';
 import { readFileChecked, writeFileAtomic } from './files.node.js';
 import { readSafetensors, writeSafetensors } from './safetensors.js';
@@ -47,17 +48,18 @@ export interface LoadedCheckpoint<M extends TransformerModel = GPT> {
 }
 
 /** The tokenizers a checkpoint can hold (each serialises itself with a `type` field). */
-export type CheckpointTokenizer = CharTokenizer | BpeTokenizer;
+export type CheckpointTokenizer = CharTokenizer | BpeTokenizer | WordPieceTokenizer;
 
 function tokenizerFromJSON(json: unknown, where: string): CheckpointTokenizer {
   const type = (json as { type?: unknown } | null)?.type;
   try {
     if (type === 'char') return CharTokenizer.fromJSON(json);
     if (type === 'bpe') return BpeTokenizer.fromJSON(json);
+    if (type === 'wordpiece') return WordPieceTokenizer.fromJSON(json);
   } catch (error) {
     throw new CheckpointError(`${where}: the saved tokenizer is invalid: ${(error as Error).message}`);
   }
-  throw new CheckpointError(`${where}: unknown tokenizer type ${JSON.stringify(type)} (expected 'char' or 'bpe')`);
+  throw new CheckpointError(`${where}: unknown tokenizer type ${JSON.stringify(type)} (expected 'char', 'bpe' or 'wordpiece')`);
 }
 
 function sha256(bytes: Uint8Array): string {

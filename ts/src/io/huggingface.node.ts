@@ -7,11 +7,13 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CheckpointError } from '../errors.js';
+import { BERT } from '../models/bert.js';
 import { GPT } from '../models/gpt.js';
 import type { NamedTensor, TransformerModel } from '../models/transformer.js';
 import { readFileChecked, writeFileAtomic } from './files.node.js';
 import {
   type HuggingFaceConfig,
+  bertHeadsOf,
   configFromHuggingFace,
   configToHuggingFace,
   huggingFaceArch,
@@ -24,6 +26,13 @@ import { type SafetensorsTensorInput, readSafetensors, writeSafetensors } from '
 export interface LoadHuggingFaceOptions {
   /** Dropout for fine-tuning (default 0; Hugging Face's `*_pdrop` fields are not read). */
   dropout?: number;
+  /**
+   * BERT: a new classifier of this many classes on the checkpoint's pooler, for a checkpoint
+   * without one (`BertModel`, as `BertForSequenceClassification.from_pretrained(dir, num_labels)`).
+   */
+  nClasses?: number;
+  /** Seed of the initial values of the heads the checkpoint does not have (default 0). */
+  seed?: number;
 }
 
 /** Options of {@link saveHuggingFace}. */
@@ -41,8 +50,8 @@ async function readJson(path: string, what: string): Promise<unknown> {
   }
 }
 
-/** Every tensor of the checkpoint in `dir`, from one file or from the shards an index lists. */
-async function readTensors(dir: string): Promise<Map<string, NamedTensor>> {
+/** Every tensor of the checkpoint in `dir`, from one file or from the shards an index lists (null: an integer buffer). */
+async function readTensors(dir: string): Promise<Map<string, NamedTensor | null>> {
   const single = join(dir, 'model.safetensors');
   const index = join(dir, 'model.safetensors.index.json');
   let files: string[];
@@ -57,39 +66,53 @@ async function readTensors(dir: string): Promise<Map<string, NamedTensor>> {
       `${dir}: no model.safetensors or model.safetensors.index.json (PyTorch .bin checkpoints are not read; convert them with safetensors first)`,
     );
   }
-  const tensors = new Map<string, NamedTensor>();
+  const tensors = new Map<string, NamedTensor | null>();
   for (const file of files) {
-    const parsed = readSafetensors(await readFileChecked(join(dir, file), `weights file ${file}`), file);
+    const parsed = readSafetensors(await readFileChecked(join(dir, file), `weights file ${file}`), file, { skipNonFloat: true });
     for (const [name, t] of parsed.tensors) tensors.set(name, { shape: t.shape, data: t.data });
+    for (const name of parsed.skipped ?? []) tensors.set(name, null);
   }
   return tensors;
 }
 
 /**
  * Loads a Hugging Face GPT-2 or Llama checkpoint (float32, float16 or bfloat16 weights) as a
- * {@link GPT}. Needs `await init()` first.
+ * {@link GPT}, a BERT checkpoint as a {@link BERT}. Needs `await init()` first.
+ *
+ * BERT keeps the heads the checkpoint has: `BertForMaskedLM` → `lmHead: 'mlm'`,
+ * `BertForPreTraining` → `'mlm'` + `nClasses: 2` (next sentence), `BertForSequenceClassification`
+ * → `nClasses` = its labels. A bare `BertModel` (e.g. sentence-transformers' encoders) loads with
+ * `lmHead: 'mlm'` at its initial values (`seed`), because a wasmformer model needs an output;
+ * its pooler is skipped unless `nClasses` asks for a new classifier on it. `embed` and the
+ * hidden states use neither.
  *
  * @example
  * ```ts
  * await init();
  * const gpt = await loadHuggingFace('checkpoints/tiny-llama');
- * const tokens = gpt.generate([1, 2, 3], { maxNewTokens: 20, temperature: 0 });
+ * if (gpt instanceof GPT) gpt.generate([1, 2, 3], { maxNewTokens: 20, temperature: 0 });
+ * const bert = await loadHuggingFace('checkpoints/all-MiniLM-L6-v2');   // a BERT
  * ```
  * @param dir - a directory with `config.json` and `model.safetensors` (or a sharded index).
  * @throws UnsupportedConfigError naming a config.json field wasmformer does not implement
  *   (e.g. `num_key_value_heads` ≠ `num_attention_heads`, RoPE scaling, another activation).
  * @throws CheckpointError for a missing file or a missing, misshapen or unexpected tensor.
  */
-export async function loadHuggingFace(dir: string, options: LoadHuggingFaceOptions = {}): Promise<GPT> {
+export async function loadHuggingFace(dir: string, options: LoadHuggingFaceOptions = {}): Promise<GPT | BERT> {
   const raw = await readJson(join(dir, 'config.json'), 'Hugging Face config.json');
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new CheckpointError(`${join(dir, 'config.json')}: expected a JSON object`);
   const hf = raw as HuggingFaceConfig;
   const arch = huggingFaceArch(hf);
-  const config = configFromHuggingFace(hf);
   const tensors = await readTensors(dir);
-  const model = GPT.create({ ...config, dropout: options.dropout ?? 0 });
+  const floats = [...tensors].filter(([, t]) => t !== null).map(([name]) => name);
+  const config = arch === 'bert' ? configFromHuggingFace(hf, bertHeadsOf(floats), options.nClasses) : configFromHuggingFace(hf);
+  const input = { ...config, dropout: options.dropout ?? 0 };
+  const model = arch === 'bert' ? BERT.create(input, { seed: options.seed ?? 0 }) : GPT.create(input, { seed: options.seed ?? 0 });
   try {
-    model.setWeights(weightsFromHuggingFace(arch, model.config, model.paramSpecs, tensors));
+    // Heads the checkpoint lacks keep their initial values.
+    const weights = model.getWeights();
+    for (const [name, t] of weightsFromHuggingFace(arch, model.config, model.paramSpecs, tensors)) weights.set(name, t);
+    model.setWeights(weights);
   } catch (error) {
     model.dispose();
     throw error;
@@ -101,10 +124,14 @@ export async function loadHuggingFace(dir: string, options: LoadHuggingFaceOptio
  * Writes `model` as a Hugging Face checkpoint: `config.json` and `model.safetensors` (float32,
  * HF names and layouts), loadable with `AutoModelForCausalLM.from_pretrained(dir)`. Learned
  * positions + LayerNorm + GELU + biases is saved as GPT-2; RoPE + RMSNorm + SwiGLU without
- * biases as Llama. Creates `dir` if needed and replaces both files atomically.
+ * biases as Llama; a BERT (encoder, post-LayerNorm, segment embeddings) as
+ * `BertForMaskedLM`, `BertForPreTraining` (MLM + 2 classes) or `BertForSequenceClassification`
+ * (`AutoModelForMaskedLM` / `AutoModelForPreTraining` / `AutoModelForSequenceClassification`).
+ * Creates `dir` if needed and replaces both files atomically.
  *
- * @throws UnsupportedConfigError for a config neither architecture represents (ALiBi, relative
- *   or sinusoidal positions, post-norm, another norm/MLP/bias combination, an encoder).
+ * @throws UnsupportedConfigError for a config no architecture represents (ALiBi, relative
+ *   or sinusoidal positions, post-norm decoders, another norm/MLP/bias combination, an
+ *   encoder with other positions or without segments, MLM with a classifier of ≠ 2 classes).
  */
 export async function saveHuggingFace(model: TransformerModel, dir: string, options: SaveHuggingFaceOptions = {}): Promise<void> {
   const config = configToHuggingFace(model.config, options.extraConfig);

@@ -10,7 +10,9 @@
  * ```
  *
  * The writer emits F32 only; the reader accepts F32, F16 and BF16 and returns Float32Array
- * copies. The reader checks every length and offset (as the Rust reference does: tensors
+ * copies (integer and boolean tensors, such as the `position_ids` buffers Hugging Face saves,
+ * are checked and listed in `skipped` when asked with `{ skipNonFloat: true }`). The reader
+ * checks every length and offset (as the Rust reference does: tensors
  * must tile the data buffer exactly, with no gaps, overlaps or trailing bytes) and throws
  * {@link CheckpointError} with a specific message on any problem.
  */
@@ -44,6 +46,14 @@ export interface SafetensorsFile {
   tensors: Map<string, SafetensorsTensor>;
   /** The `__metadata__` string map (empty if absent). */
   metadata: Record<string, string>;
+  /** Names of the integer / boolean tensors left out (only with `skipNonFloat`). */
+  skipped?: string[];
+}
+
+/** Options of {@link readSafetensors}. */
+export interface ReadSafetensorsOptions {
+  /** Check integer and boolean tensors (I64 … U8, BOOL) and list them in `skipped` instead of failing. Default false. */
+  skipNonFloat?: boolean;
 }
 
 /** Headers larger than this are rejected (the Rust reference uses the same limit). */
@@ -51,6 +61,8 @@ export const MAX_HEADER_BYTES = 100_000_000;
 
 const ITEM_SIZE: Record<SafetensorsDtype, number> = { F32: 4, F16: 2, BF16: 2 };
 const SUPPORTED = Object.keys(ITEM_SIZE).join(', ');
+/** Element sizes of the non-float dtypes `skipNonFloat` accepts. */
+const NON_FLOAT_SIZE: Record<string, number> = { I64: 8, U64: 8, I32: 4, U32: 4, I16: 2, U16: 2, I8: 1, U8: 1, BOOL: 1 };
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 // Scratch pair for reinterpreting uint32 bits as float32 (same buffer, so byte order cancels).
@@ -202,7 +214,7 @@ function isIndexArray(value: unknown): value is number[] {
  * @throws CheckpointError if the file is truncated, corrupted, uses an unsupported dtype or has
  *   inconsistent offsets; the message says which check failed and for which tensor.
  */
-export function readSafetensors(bytes: Uint8Array, source?: string): SafetensorsFile {
+export function readSafetensors(bytes: Uint8Array, source?: string, options: ReadSafetensorsOptions = {}): SafetensorsFile {
   if (!(bytes instanceof Uint8Array)) {
     throw new InvalidArgumentError('readSafetensors: bytes must be a Uint8Array holding the whole file');
   }
@@ -238,6 +250,7 @@ export function readSafetensors(bytes: Uint8Array, source?: string): Safetensors
 
   let metadata: Record<string, string> = {};
   const entries: Entry[] = [];
+  const skipped = new Set<string>();
   for (const [name, info] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
       if (!isRecord(info)) fail('__metadata__ must be an object of strings');
@@ -252,7 +265,8 @@ export function readSafetensors(bytes: Uint8Array, source?: string): Safetensors
     if (!isRecord(info)) fail(`${label}: expected an object { dtype, shape, data_offsets }`);
     const { dtype, shape, data_offsets: offsets } = info as Record<string, unknown>;
     if (typeof dtype !== 'string') fail(`${label}: missing or non-string "dtype"`);
-    if (!Object.hasOwn(ITEM_SIZE, dtype as string)) {
+    const nonFloat = options.skipNonFloat === true && Object.hasOwn(NON_FLOAT_SIZE, dtype as string);
+    if (!Object.hasOwn(ITEM_SIZE, dtype as string) && !nonFloat) {
       fail(`${label}: unsupported dtype ${JSON.stringify(dtype)}; supported dtypes are ${SUPPORTED}`);
     }
     if (!isIndexArray(shape)) fail(`${label}: "shape" must be an array of integers ≥ 0, got ${JSON.stringify(shape)}`);
@@ -264,7 +278,8 @@ export function readSafetensors(bytes: Uint8Array, source?: string): Safetensors
     if (end > dataLength) {
       fail(`${label}: data_offsets [${begin}, ${end}] lie outside the ${dataLength}-byte data buffer; the file is truncated or corrupted`);
     }
-    const itemSize = ITEM_SIZE[dtype as SafetensorsDtype];
+    const itemSize = nonFloat ? (NON_FLOAT_SIZE[dtype as string] as number) : ITEM_SIZE[dtype as SafetensorsDtype];
+    if (nonFloat) skipped.add(name);
     const expected = product(shape as number[]) * itemSize;
     if (end - begin !== expected) {
       fail(`${label}: holds ${end - begin} bytes but shape [${(shape as number[]).join(', ')}] × ${itemSize}-byte ${dtype as string} needs ${expected}`);
@@ -291,9 +306,10 @@ export function readSafetensors(bytes: Uint8Array, source?: string): Safetensors
 
   const tensors = new Map<string, SafetensorsTensor>();
   for (const { name, dtype, shape, begin, end } of entries) {
+    if (skipped.has(name)) continue;
     tensors.set(name, { dtype, shape, data: decode(bytes, view, dtype, dataStart + begin, dataStart + end) });
   }
-  return { tensors, metadata };
+  return options.skipNonFloat === true ? { tensors, metadata, skipped: [...skipped] } : { tensors, metadata };
 }
 
 /** Decodes bytes [start, end) of `bytes` (little-endian `dtype`) into a fresh Float32Array. */

@@ -17,6 +17,7 @@ import {
   grammarCorpus,
   grammarVocabulary,
   init,
+  WordPieceTokenizer,
   type BertTokenizerLike,
 } from '../../../dist/index.node.js';
 
@@ -140,10 +141,13 @@ describe('BERT', () => {
     classifier.dispose();
   });
 
-  it('saves and loads as a BERT checkpoint', async () => {
+  it('saves and loads as a BERT checkpoint, with its WordPiece tokenizer', async () => {
     const dir = join(await mkdtemp(join(tmpdir(), 'wasmformer-bert-')), 'ckpt');
-    await saveCheckpoint(dir, { model: bert });
+    const wordpiece = WordPieceTokenizer.train(sentences.slice(0, 200), { vocabSize: 120 });
+    await saveCheckpoint(dir, { model: bert, tokenizer: wordpiece });
     const loaded = await loadBertCheckpoint(dir);
+    expect(loaded.tokenizer).toBeInstanceOf(WordPieceTokenizer);
+    expect(loaded.tokenizer?.encode('the dog ran .')).toEqual(wordpiece.encode('the dog ran .'));
     const { batch, seqLen } = bert.encodeBatch(tokenizer, ['the dog ran .', 'a cat slept near the tree .']);
     expect(loaded.model).toBeInstanceOf(BERT);
     expect(loaded.model.batchOutputs(batch, seqLen, 'logits')).toEqual(bert.batchOutputs(batch, seqLen, 'logits'));
