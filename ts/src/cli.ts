@@ -4,7 +4,7 @@
  * built-in grammar corpus), `eval` a checkpoint, `generate` from one (streamed). Flags use node's own
  * `util.parseArgs`; the progress bar is `cli-progress`.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
@@ -20,6 +20,7 @@ import {
   init,
   loadBpeTokenizer,
   loadCheckpoint,
+  loadHuggingFace,
   lossCurveSvg,
   runtimeInfo,
   saveCheckpoint,
@@ -34,7 +35,8 @@ const HELP = `wasmformer — train and run transformers in WebAssembly
 Usage:
   wasmformer train  [--data file.txt] [--out dir] [options]   train a character-level GPT
   wasmformer eval   --checkpoint dir --data file.txt          validation loss of a checkpoint
-  wasmformer generate --checkpoint dir [--prompt text]        stream a continuation (alias: sample)
+  wasmformer generate --checkpoint dir [--prompt text]        stream a continuation (alias: sample);
+                                                              dir: a checkpoint or a Hugging Face GPT-2/Llama directory
   wasmformer tokenizer train --data file.txt --vocab-size N --out dir   train a byte-level BPE tokenizer
 
 Tokenizer: --tokenizer char|bpe (bpe: trained on the data) --vocab-size 2048 --tokenizer-file tokenizer.json
@@ -217,12 +219,31 @@ async function evaluate(flags: Flags): Promise<void> {
   loaded.model.dispose();
 }
 
-async function generate(flags: Flags): Promise<void> {
-  const dir = str(flags, 'checkpoint');
-  if (!dir) throw new UsageError('generate needs --checkpoint dir');
+/**
+ * A GPT and its tokenizer from a wasmformer checkpoint (`checkpoint.json`) or a Hugging Face
+ * directory (`config.json` + `model.safetensors` + `tokenizer.json`).
+ */
+async function loadGenerator(dir: string): Promise<{ model: GPT; tokenizer: CharTokenizer | BpeTokenizer }> {
+  if (!existsSync(join(dir, 'checkpoint.json')) && existsSync(join(dir, 'config.json'))) {
+    const model = await loadHuggingFace(dir);
+    if (!(model instanceof GPT)) {
+      model.dispose();
+      throw new UsageError(`${dir} holds an encoder (BERT); generate needs a GPT-2 or Llama checkpoint`);
+    }
+    if (!existsSync(join(dir, 'tokenizer.json'))) throw new UsageError(`${dir} has no tokenizer.json (a byte-level BPE tokenizer is needed)`);
+    return { model, tokenizer: await loadBpeTokenizer(join(dir, 'tokenizer.json')) };
+  }
   const loaded = await loadCheckpoint(dir);
   const tokenizer = gptTokenizer(loaded.tokenizer, dir);
   if (!tokenizer) throw new UsageError(`${dir} has no tokenizer`);
+  return { model: loaded.model, tokenizer };
+}
+
+async function generate(flags: Flags): Promise<void> {
+  const dir = str(flags, 'checkpoint');
+  if (!dir) throw new UsageError('generate needs --checkpoint dir');
+  const loaded = await loadGenerator(dir);
+  const tokenizer = loaded.tokenizer;
   const optional = (name: string, key: string): Record<string, number> => {
     const value = num(flags, name);
     return value !== undefined ? { [key]: value } : {};

@@ -257,7 +257,8 @@ export class Trainer {
 
   /**
    * Mean loss of a split (default the validation split, else train): over every example
-   * when the source is finite (it has `batches`), else over `batches` random batches drawn
+   * when it is the validation split of a finite source (it has `batches`), else over
+   * `batches` random batches drawn
    * from a stream of their own (deterministic per step), so evaluation never disturbs the
    * training data order.
    */
@@ -271,7 +272,8 @@ export class Trainer {
     if (!data) throw new InvalidArgumentError('evaluate: no validation data was given');
     const { batchSize, seqLen } = this.options;
     const rng = new Rng(this.options.seed + 7919 * (this.#state.step + 1));
-    const all: Iterable<ModelBatch> = data.batches
+    // The validation split of a finite source is evaluated in full; training data by sample.
+    const all: Iterable<ModelBatch> = data.batches && split === 'val'
       ? data.batches(batchSize, seqLen)
       : Array.from({ length: batches }, () => data.sample(rng, batchSize, seqLen));
     const classify = this.#model.config.nClasses > 0;

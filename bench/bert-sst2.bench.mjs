@@ -1,0 +1,97 @@
+// The worked BERT example on GLUE SST-2 (../shared/data/sst2: train.tsv 67,349 sentences,
+// dev.tsv 872): (a) from scratch — train a WordPiece vocabulary and pretrain a small BERT
+// with masked-LM on the training sentences, then fine-tune it as a classifier; (b) from the
+// pretrained all-MiniLM-L6-v2 (fetched by scripts/fetch-minilm.mjs), fine-tuned. Reports dev
+// accuracy and wall time of each and writes bench/results/bert-sst2.jsonl.
+//
+// node --experimental-wasm-relaxed-simd bench/bert-sst2.bench.mjs [--case scratch|pretrained|both]
+//   [--pretrain-steps 1500] [--finetune-steps 800] [--pretrained-steps 400] [--pretrained-examples 20000]
+import { appendFileSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BERT, ClassificationDataset, MaskedLMDataset, Trainer, WordPieceTokenizer, init, loadHuggingFace, runtimeInfo } from '../dist/index.node.js';
+import { fetchMiniLM } from '../scripts/fetch-minilm.mjs';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const data = resolve(root, '..', 'shared', 'data', 'sst2');
+const arg = (name, fallback) => {
+  const at = process.argv.indexOf(`--${name}`);
+  return at >= 0 ? process.argv[at + 1] : fallback;
+};
+const which = arg('case', 'both');
+const readTsv = (file) =>
+  readFileSync(join(data, file), 'utf8').split('\n').slice(1).filter(Boolean).map((line) => {
+    const [label, sentence] = line.split('\t');
+    return { label: Number(label), sentence };
+  });
+const train = readTsv('train.tsv');
+const dev = readTsv('dev.tsv');
+await init();
+const info = runtimeInfo();
+console.error(`[bert-sst2] ${train.length} train / ${dev.length} dev sentences; ${info.variant}, ${info.threads} threads`);
+const record = (row) => {
+  appendFileSync(join(root, 'bench', 'results', 'bert-sst2.jsonl'), JSON.stringify({ date: new Date().toISOString(), suite: 'bert-sst2', variant: info.variant, threads: info.threads, ...row }) + '\n');
+  console.log(JSON.stringify(row));
+};
+
+/** Fine-tunes `classifier` and returns the dev accuracy of the last evaluation. */
+async function finetune(classifier, tokenizer, examples, steps, options) {
+  const seqLen = options.seqLen;
+  const trainSet = ClassificationDataset.fromTexts(tokenizer, examples.map((e) => e.sentence), examples.map((e) => e.label), { maxLength: seqLen });
+  const devSet = ClassificationDataset.fromTexts(tokenizer, dev.map((e) => e.sentence), dev.map((e) => e.label), { maxLength: seqLen });
+  const trainer = new Trainer(classifier, { train: trainSet, val: devSet }, {
+    batchSize: options.batchSize, seqLen, maxSteps: steps, lr: options.lr, minLr: options.lr / 10, warmupSteps: Math.round(steps / 10),
+    weightDecay: 0.01, evalInterval: Math.max(1, Math.round(steps / (options.evals ?? 2))), evalBatches: 4, seed: 1,
+  });
+  let accuracy = NaN;
+  trainer.on('step', (e) => {
+    if (e.step % 100 === 0) console.error(`[bert-sst2]   fine-tune step ${e.step}: loss ${e.loss.toFixed(3)} (${e.stepMs.toFixed(0)} ms/step)`);
+  });
+  trainer.on('eval', (e) => {
+    accuracy = e.valAccuracy;
+    console.error(`[bert-sst2]   step ${e.step}: train loss ${e.trainLoss.toFixed(3)}, dev loss ${e.valLoss.toFixed(3)}, dev accuracy ${(100 * e.valAccuracy).toFixed(1)}%`);
+  });
+  const result = await trainer.fit();
+  return { accuracy, msPerStep: result.msPerStep };
+}
+
+if (which === 'scratch' || which === 'both') {
+  const started = performance.now();
+  const sentences = train.map((e) => e.sentence);
+  const tokenizer = WordPieceTokenizer.train(sentences, { vocabSize: Number(arg('vocab-size', 8000)), lowercase: true });
+  const tokenizerSeconds = (performance.now() - started) / 1000;
+  const seqLen = 48;
+  const bert = BERT.create({ vocabSize: tokenizer.vocabSize, blockSize: seqLen, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0.1 }, { seed: 1 });
+  const docs = sentences.map((s) => tokenizer.encode(s, undefined, { addSpecialTokens: false }).inputIds);
+  const specials = { clsId: tokenizer.clsId, sepId: tokenizer.sepId, padId: tokenizer.padId, maskId: tokenizer.maskId, vocabSize: tokenizer.vocabSize };
+  const mlm = new MaskedLMDataset(docs, specials);
+  const pretrainSteps = Number(arg('pretrain-steps', 1500));
+  const pretrainer = new Trainer(bert, { train: mlm }, { batchSize: 64, seqLen, maxSteps: pretrainSteps, lr: 1e-3, minLr: 1e-4, warmupSteps: Math.min(100, Math.round(pretrainSteps / 10)), weightDecay: 0.01, seed: 1 });
+  pretrainer.on('step', (e) => {
+    if (e.step % 250 === 0) console.error(`[bert-sst2] scratch MLM step ${e.step}: loss ${e.loss.toFixed(3)} (${e.stepMs.toFixed(0)} ms/step)`);
+  });
+  const pre = await pretrainer.fit();
+  const pretrainSeconds = (performance.now() - started) / 1000 - tokenizerSeconds;
+  const classifier = bert.withClassifier(2, { seed: 2 });
+  const finetuneSteps = Number(arg('finetune-steps', 800));
+  const ft = await finetune(classifier, tokenizer, train, finetuneSteps, { seqLen, batchSize: 64, lr: 5e-4 });
+  const totalSeconds = (performance.now() - started) / 1000;
+  record({ case: 'scratch', devAccuracy: ft.accuracy, totalSeconds, tokenizerSeconds, pretrainSeconds, pretrainSteps, mlmLoss: pre.finalLoss,
+    finetuneSteps, msPerPretrainStep: pre.msPerStep, msPerFinetuneStep: ft.msPerStep, params: bert.numParams, vocabSize: tokenizer.vocabSize });
+  bert.dispose();
+  classifier.dispose();
+}
+
+if (which === 'pretrained' || which === 'both') {
+  const started = performance.now();
+  const dir = process.env.WASMFORMER_MINILM_DIR ?? fetchMiniLM();
+  const tokenizer = WordPieceTokenizer.fromVocabTxt(readFileSync(join(dir, 'vocab.txt'), 'utf8'), { lowercase: true });
+  const classifier = await loadHuggingFace(dir, { nClasses: 2, dropout: 0.1 });
+  if (!(classifier instanceof BERT)) throw new Error('expected a BERT');
+  const examples = train.slice(0, Number(arg('pretrained-examples', 20000)));
+  const steps = Number(arg('pretrained-steps', 400));
+  const ft = await finetune(classifier, tokenizer, examples, steps, { seqLen: 48, batchSize: 32, lr: 5e-5, evals: 1 });
+  record({ case: 'pretrained', model: 'all-MiniLM-L6-v2', devAccuracy: ft.accuracy, totalSeconds: (performance.now() - started) / 1000,
+    finetuneSteps: steps, examples: examples.length, msPerFinetuneStep: ft.msPerStep, params: classifier.numParams });
+  classifier.dispose();
+}
