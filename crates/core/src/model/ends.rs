@@ -10,7 +10,7 @@
 use super::config::{LmHead, ModelConfig};
 use super::params::Tensors;
 use super::plan::{Acts, ClassifierActs, MlmActs, NormActs};
-use super::transformer::{norm_bwd, norm_fwd, Ctx};
+use super::transformer::{norm_bwd, norm_bwd_view, norm_fwd, Ctx};
 use crate::error::{Error, Result};
 use crate::kernels::embedding::{embedding_backward, embedding_forward, EmbeddingDims};
 use crate::kernels::glu::{activation_backward, activation_forward};
@@ -127,6 +127,28 @@ pub fn embed_backward(
     Ok(())
 }
 
+/// The rows whose token targets count, when some are ignored: their indices, targets and
+/// hidden rows (`hidden: [n, C]`). `None` when every row counts (no copy needed).
+struct Selected {
+    rows: Vec<usize>,
+    targets: Vec<i32>,
+    hidden: Vec<f32>,
+}
+
+impl Selected {
+    fn of(hidden: &[f32], targets: &[i32], ignore_index: Option<i32>, c: usize) -> Option<Self> {
+        let rows: Vec<usize> = (0..targets.len()).filter(|&r| Some(targets[r]) != ignore_index).collect();
+        if rows.len() == targets.len() {
+            return None;
+        }
+        let mut gathered = Vec::with_capacity(rows.len() * c);
+        for &r in &rows {
+            gathered.extend_from_slice(&hidden[r * c..(r + 1) * c]);
+        }
+        Some(Self { targets: rows.iter().map(|&r| targets[r]).collect(), rows, hidden: gathered })
+    }
+}
+
 /// The LM head's input (`hidden`, or the masked-LM transform of it) and weight.
 fn lm_weight<'p>(p: &Tensors<&'p [f32]>) -> &'p [f32] {
     p.lm_head.unwrap_or(p.wte)
@@ -154,23 +176,35 @@ pub fn heads_forward(cfg: &ModelConfig, p: &Tensors<&[f32]>, a: HeadOut<'_, '_>,
     let mut losses = Losses::default();
     let want_lm = cfg.lm_head != LmHead::None && (ctx.targets.is_some() || ctx.labels.is_none());
     if want_lm {
-        let (head_in, out_bias): (&[f32], Option<&[f32]>) = match (&p.mlm, a.mlm) {
-            (Some(mp), Some(ma)) => {
-                // fc = hidden · W_tᵀ + b_t;  act = gelu(fc);  n = N_t(act)
-                matmul_forward(ma.fc, hidden, mp.dense.weight, mp.dense.bias, MatmulDims::new(rows, c, c), MatmulForm::ABt)?;
-                activation_forward(ma.act, ma.fc, cfg.gelu())?;
-                let out = ma.norm.out.take().unwrap_or_default();
-                norm_fwd(cfg, out, &mut ma.norm, ma.act, &mp.ln)?;
-                ma.norm.out = Some(out);
-                (ma.norm.out.as_deref().unwrap_or_default(), Some(mp.bias))
-            }
-            _ => (hidden, None),
+        // With ignored targets (masked-LM: ~85% of the rows) the head runs on the counted rows only.
+        let selected = ctx.targets.and_then(|targets| Selected::of(hidden, targets, ctx.ignore_index, c));
+        let (n, lm_in, targets) = match &selected {
+            Some(s) => (s.rows.len(), s.hidden.as_slice(), Some(s.targets.as_slice())),
+            None => (rows, hidden, ctx.targets),
         };
-        // logits = head_in · W_headᵀ (+ b)
-        matmul_forward(a.logits, head_in, lm_weight(p), out_bias, MatmulDims::new(rows, c, v), MatmulForm::ABt)?;
-        if let Some(targets) = ctx.targets {
-            let dims = SoftmaxDims::new(rows, v);
-            losses.token = Some(crossentropy_forward(a.losses, a.probs, a.logits, targets, ctx.ignore_index, dims)?);
+        if n == 0 {
+            losses.token = Some(0.0); // nothing to predict in this batch
+        } else {
+            let (head_in, out_bias): (&[f32], Option<&[f32]>) = match (&p.mlm, a.mlm) {
+                (Some(mp), Some(ma)) => {
+                    let (fc, act) = (&mut ma.fc[..n * c], &mut ma.act[..n * c]);
+                    // fc = hidden · W_tᵀ + b_t;  act = gelu(fc);  n = N_t(act)
+                    matmul_forward(fc, lm_in, mp.dense.weight, mp.dense.bias, MatmulDims::new(n, c, c), MatmulForm::ABt)?;
+                    activation_forward(act, fc, cfg.gelu())?;
+                    let out = &mut ma.norm.out.as_deref_mut().unwrap_or_default()[..n * c];
+                    let mut stats = NormActs { out: None, mean: ma.norm.mean.as_deref_mut().map(|m| &mut m[..n]), rstd: &mut ma.norm.rstd[..n] };
+                    norm_fwd(cfg, out, &mut stats, act, &mp.ln)?;
+                    (&ma.norm.out.as_deref().unwrap_or_default()[..n * c], Some(mp.bias))
+                }
+                _ => (lm_in, None),
+            };
+            let logits = &mut a.logits[..n * v];
+            // logits = head_in · W_headᵀ (+ b)
+            matmul_forward(logits, head_in, lm_weight(p), out_bias, MatmulDims::new(n, c, v), MatmulForm::ABt)?;
+            if let Some(targets) = targets {
+                let dims = SoftmaxDims::new(n, v);
+                losses.token = Some(crossentropy_forward(&mut a.losses[..n], &mut a.probs[..n * v], logits, targets, ctx.ignore_index, dims)?);
+            }
         }
     } else if ctx.targets.is_some() {
         return Err(Error::InvalidArgument("model: token targets given but the model has no LM head".into()));
@@ -244,33 +278,52 @@ pub fn heads_backward(
     let (rows, c, v) = (ctx.b * ctx.t, cfg.n_embd, cfg.vocab_size);
     let HeadScratch { dn, dact, dfc, dpooled, dfirst } = scratch;
     dhidden.fill(0.0);
-    if let (Some(targets), true) = (ctx.targets, cfg.lm_head != LmHead::None) {
-        // loss = mean CE(softmax(logits), targets)
-        let scale = crossentropy_mean_scale(targets, ctx.ignore_index) * scales.token;
-        let dlogits: &mut [f32] = a.logits;
-        crossentropy_backward(dlogits, a.probs, targets, ctx.ignore_index, SoftmaxDims::new(rows, v), scale)?;
-        let dhead: &mut [f32] = match g.lm_head.as_deref_mut() {
-            Some(dw) => dw,
-            None => g.wte,
+    if let (Some(all_targets), true) = (ctx.targets, cfg.lm_head != LmHead::None) {
+        let selected = Selected::of(hidden, all_targets, ctx.ignore_index, c);
+        let (n, lm_in, targets) = match &selected {
+            Some(s) => (s.rows.len(), s.hidden.as_slice(), s.targets.as_slice()),
+            None => (rows, hidden, all_targets),
         };
-        let head = lm_weight(p);
-        match (&p.mlm, g.mlm.as_mut(), a.mlm) {
-            (Some(mp), Some(mg), Some(ma)) => {
-                let n = ma.norm.out.as_deref().unwrap_or_default();
-                // logits = n · W_headᵀ + b
-                dn.fill(0.0);
-                matmul_backward(dn, dhead, Some(&mut *mg.bias), dlogits, n, head, MatmulDims::new(rows, c, v), MatmulForm::ABt)?;
-                // n = N_t(act)
-                norm_bwd(cfg, dact, &mut mg.ln, dn, &ma.norm, ma.act, &mp.ln)?;
-                // act = gelu(fc)
-                activation_backward(dfc, dact, ma.fc, cfg.gelu())?;
-                // fc = hidden · W_tᵀ + b_t
-                let dims = MatmulDims::new(rows, c, c);
-                matmul_backward(dhidden, mg.dense.weight, mg.dense.bias.as_deref_mut(), dfc, hidden, mp.dense.weight, dims, MatmulForm::ABt)?;
+        if n > 0 {
+            // loss = mean CE(softmax(logits), targets)
+            let scale = crossentropy_mean_scale(targets, ctx.ignore_index) * scales.token;
+            let dlogits = &mut a.logits[..n * v];
+            crossentropy_backward(dlogits, &a.probs[..n * v], targets, ctx.ignore_index, SoftmaxDims::new(n, v), scale)?;
+            let dhead: &mut [f32] = match g.lm_head.as_deref_mut() {
+                Some(dw) => dw,
+                None => g.wte,
+            };
+            let head = lm_weight(p);
+            // d(lm_in) goes straight into dhidden when every row counts, else via dn and a scatter.
+            let gathered = selected.is_some();
+            match (&p.mlm, g.mlm.as_mut(), a.mlm) {
+                (Some(mp), Some(mg), Some(ma)) => {
+                    let (dn, dact, dfc) = (&mut dn[..n * c], &mut dact[..n * c], &mut dfc[..n * c]);
+                    let out = &ma.norm.out.as_deref().unwrap_or_default()[..n * c];
+                    // logits = n · W_headᵀ + b
+                    dn.fill(0.0);
+                    matmul_backward(dn, dhead, Some(&mut *mg.bias), dlogits, out, head, MatmulDims::new(n, c, v), MatmulForm::ABt)?;
+                    // n = N_t(act)
+                    let stats = NormActs { out: None, mean: ma.norm.mean.as_deref().map(|m| &m[..n]), rstd: &ma.norm.rstd[..n] };
+                    norm_bwd_view(cfg, dact, &mut mg.ln, dn, &stats, &ma.act[..n * c], &mp.ln)?;
+                    // act = gelu(fc)
+                    activation_backward(dfc, dact, &ma.fc[..n * c], cfg.gelu())?;
+                    // fc = lm_in · W_tᵀ + b_t
+                    let dims = MatmulDims::new(n, c, c);
+                    let din: &mut [f32] = if gathered { dn.fill(0.0); dn } else { &mut *dhidden };
+                    matmul_backward(din, mg.dense.weight, mg.dense.bias.as_deref_mut(), dfc, lm_in, mp.dense.weight, dims, MatmulForm::ABt)?;
+                }
+                _ => {
+                    // logits = lm_in · W_headᵀ
+                    let din: &mut [f32] = if gathered { let d = &mut dn[..n * c]; d.fill(0.0); d } else { &mut *dhidden };
+                    matmul_backward(din, dhead, None, dlogits, lm_in, head, MatmulDims::new(n, c, v), MatmulForm::ABt)?;
+                }
             }
-            _ => {
-                // logits = hidden · W_headᵀ
-                matmul_backward(dhidden, dhead, None, dlogits, hidden, head, MatmulDims::new(rows, c, v), MatmulForm::ABt)?;
+            if let Some(s) = &selected {
+                // lm_in = hidden[selected rows]
+                for (&row, d) in s.rows.iter().zip(dn.chunks_exact(c)) {
+                    dhidden[row * c..(row + 1) * c].iter_mut().zip(d).for_each(|(o, &x)| *o += x);
+                }
             }
         }
     }

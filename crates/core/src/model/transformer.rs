@@ -80,8 +80,22 @@ pub(super) fn norm_bwd(
     inp: &[f32],
     w: &NormTensors<&[f32]>,
 ) -> Result<()> {
+    let view = NormActs { out: None, mean: stats.mean.as_deref(), rstd: &*stats.rstd };
+    norm_bwd_view(cfg, dinp, g, dout, &view, inp, w)
+}
+
+/// [`norm_bwd`] with read-only statistics (a prefix of the saved ones).
+pub(super) fn norm_bwd_view(
+    cfg: &ModelConfig,
+    dinp: &mut [f32],
+    g: &mut NormTensors<&mut [f32]>,
+    dout: &[f32],
+    stats: &NormActs<&[f32]>,
+    inp: &[f32],
+    w: &NormTensors<&[f32]>,
+) -> Result<()> {
     let dims = NormDims::new(inp.len() / cfg.n_embd, cfg.n_embd);
-    let stats = Stats { mean: stats.mean.as_deref(), rstd: stats.rstd };
+    let stats = Stats { mean: stats.mean, rstd: stats.rstd };
     norm_backward(dinp, g.weight, g.bias.as_deref_mut(), dout, stats, inp, w.weight, dims)
 }
 
