@@ -1,0 +1,78 @@
+// Sentence embeddings per second with the pretrained all-MiniLM-L6-v2 (BERT, 6 layers, 384
+// wide; fetched by scripts/fetch-minilm.mjs) on 128-token inputs, mean-pooled and normalised,
+// on 1 and 2 threads, against transformers.js on the same model and texts in the same run
+// (bench/peers/transformersjs-embed.mjs: its wasm configuration on 1 and 2 threads and its Node
+// default, onnxruntime-node), when that peer's exported model exists.
+// `node --experimental-wasm-relaxed-simd bench/bert-embed.bench.mjs [--texts 64] [--batch 16] [--no-peers]`
+// Writes bench/results/bert-embed.jsonl.
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { WordPieceTokenizer, init, loadHuggingFace, runtimeInfo, setThreadLimit } from '../dist/index.node.js';
+import { fetchMiniLM } from '../scripts/fetch-minilm.mjs';
+import { embedTexts } from './embed-texts.mjs';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const arg = (name, fallback) => {
+  const at = process.argv.indexOf(`--${name}`);
+  return at >= 0 ? process.argv[at + 1] : fallback;
+};
+const N = Number(arg('texts', 64));
+const BATCH = Number(arg('batch', 16));
+const TOKENS = 128;
+const date = new Date().toISOString();
+const rows = [];
+const record = (row) => {
+  rows.push(row);
+  appendFileSync(join(root, 'bench', 'results', 'bert-embed.jsonl'), JSON.stringify({ date, suite: 'bert-embed', ...row }) + '\n');
+};
+
+// Texts of at least 128 tokens (cut to exactly 128 with [CLS] and [SEP]); the same for the peer.
+const texts = embedTexts(N);
+
+await init();
+const info = runtimeInfo();
+const dir = process.env.WASMFORMER_MINILM_DIR ?? fetchMiniLM();
+const tokenizer = WordPieceTokenizer.fromVocabTxt(readFileSync(join(dir, 'vocab.txt'), 'utf8'), { lowercase: true });
+const bert = await loadHuggingFace(dir);
+const lengths = texts.map((t) => Math.min(TOKENS, tokenizer.encode(t).inputIds.length));
+if (lengths.some((l) => l !== TOKENS)) throw new Error('every text should fill 128 tokens');
+
+for (const threads of [1, 2].filter((t) => t <= info.threads)) {
+  setThreadLimit(threads);
+  bert.embed(tokenizer, texts.slice(0, BATCH), { normalize: true, maxLength: TOKENS, batchSize: BATCH }); // warm-up
+  const t0 = performance.now();
+  const vectors = bert.embed(tokenizer, texts, { normalize: true, maxLength: TOKENS, batchSize: BATCH });
+  const seconds = (performance.now() - t0) / 1000;
+  record({ impl: 'wasmformer', variant: info.variant, threads, texts: N, tokens: TOKENS, batch: BATCH, seconds, embeddingsPerSec: N / seconds, first: Array.from(vectors[0].subarray(0, 4)) });
+  console.error(`[bert-embed] wasmformer ${info.variant} ${threads}t: ${(N / seconds).toFixed(1)} embeddings/s`);
+}
+setThreadLimit(info.threads);
+bert.dispose();
+
+const peerModel = join(root, 'bench', '.cache', 'minilm-onnx');
+if (process.argv.includes('--no-peers')) {
+  console.error('[bert-embed] peers skipped (--no-peers)');
+} else if (!existsSync(join(peerModel, 'config.json'))) {
+  console.error(`[bert-embed] transformers.js skipped: no exported model in ${peerModel} (see scripts/fixtures/README.md)`);
+} else {
+  for (const [device, threads] of [['wasm', 1], ['wasm', 2], ['cpu', 0]]) {
+    const peer = spawnSync('node', [join(root, 'bench', 'peers', 'transformersjs-embed.mjs'), '--device', device, '--threads', String(threads),
+      '--texts', String(N), '--batch', String(BATCH), '--model', peerModel], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 30 * 60 * 1000 });
+    const line = peer.stdout.trim().split('\n').at(-1) ?? '';
+    if (peer.status !== 0 || !line.startsWith('{')) {
+      console.error(`[bert-embed] transformers.js ${device}/${threads}t failed (exit ${peer.status})`);
+      continue;
+    }
+    record({ ...JSON.parse(line), impl: 'transformers.js', variant: device === 'cpu' ? 'onnxruntime-node' : 'onnxruntime-web' });
+  }
+}
+
+const peers = rows.filter((r) => r.impl !== 'wasmformer');
+console.log(`\nall-MiniLM-L6-v2, ${N} texts × ${TOKENS} tokens, batch ${BATCH}, mean pooling + normalisation. Embeddings/s:`);
+for (const r of rows) {
+  const label = `${r.impl} ${r.variant}${r.threads ? ` ${r.threads}t` : ''}`.padEnd(40);
+  const ratios = r.impl === 'wasmformer' ? peers.map((p) => `${(r.embeddingsPerSec / p.embeddingsPerSec).toFixed(2)}× ${p.variant}${p.threads ? ` ${p.threads}t` : ''}`).join(', ') : '';
+  console.log(`  ${label} ${r.embeddingsPerSec.toFixed(1).padStart(7)}  ${ratios}`);
+}
