@@ -330,9 +330,7 @@ impl WasmModel {
         max_grad_norm: f32,
         dropout_seed: f64,
     ) -> Result<Vec<f64>, JsValue> {
-        let options = step_options(lr, weight_decay, decay_embeddings, beta1, beta2, eps, max_grad_norm, dropout_seed);
-        let r = self.inner.train_step(ids, targets, accum, b, t, &options).map_err(to_js)?;
-        Ok(vec![f64::from(r.loss), f64::from(r.grad_norm), if r.applied { 1.0 } else { 0.0 }])
+        self.train_step_batch(ids, targets, &[], &[], &[], accum, b, t, lr, weight_decay, decay_embeddings, beta1, beta2, eps, max_grad_norm, dropout_seed)
     }
 
     /// Zeroes the gradients and computes those of the mean loss (read with `getGrads`).

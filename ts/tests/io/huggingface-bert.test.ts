@@ -3,7 +3,6 @@
 // BertForSequenceClassification, float32, eager attention) and ours-bert-*/ by
 // scripts/fixtures/export-ours-bert.mjs (checkpoints wasmformer saved, which the Python script
 // loaded with transformers' Auto classes).
-import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +24,7 @@ import {
   type NamedTensor,
   type TransformerConfigInput,
 } from '../../../dist/index.node.js';
+import { maxAbs, maxAbsDiff, readJson, sha256, tensorBytes } from './hf-helpers.js';
 import { ROOT } from '../helpers/node.js';
 
 const FIXTURES = join(ROOT, 'ts/tests/fixtures/hf');
@@ -43,33 +43,6 @@ interface Expected {
   mlmLoss: number | null;
   classLoss: number;
   grads: Array<{ name: string; shape: number[]; rows: [number, number]; data: number[] }>;
-}
-
-async function readJson<T>(path: string): Promise<T> {
-  return JSON.parse(await readFile(path, 'utf8')) as T;
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs((a[i] as number) - (b[i] as number)));
-  return worst;
-}
-
-function maxAbs(a: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] as number));
-  return m;
-}
-
-function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
-
-/** The tensors of a safetensors file as raw little-endian bytes (to compare bit for bit). */
-function tensorBytes(file: Uint8Array): Map<string, { shape: number[]; bytes: Buffer }> {
-  const parsed = readSafetensors(file);
-  return new Map([...parsed.tensors].map(([k, t]) => [k, { shape: t.shape, bytes: Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength) }]));
 }
 
 async function loadBert(dir: string, options: Parameters<typeof loadHuggingFace>[1] = {}): Promise<BERT> {
