@@ -25,11 +25,11 @@
 //   before importing it; sessions then use the wasm execution provider with
 //   env.backends.onnx.wasm.numThreads = N. In Node onnxruntime-web loads its plain
 //   simd-threaded build (the browser build of transformers.js loads the asyncify one, same kernels).
-import { createRequire } from 'node:module';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { loadTransformersJs } from './transformersjs-setup.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { values } = parseArgs({
@@ -58,38 +58,8 @@ if (!existsSync(join(modelDir, 'onnx', 'model.onnx')) || !existsSync(join(modelD
   process.exit(2);
 }
 
-const require = createRequire(import.meta.url);
-// The package exports no ./package.json; its entry point is <package>/dist/transformers.node.cjs.
-const tjsDir = resolve(dirname(require.resolve('@huggingface/transformers')), '..');
-const tjsVersion = JSON.parse(readFileSync(join(tjsDir, 'package.json'), 'utf8')).version;
-let ortVersion;
-if (device === 'wasm') {
-  // onnxruntime-web as transformers.js resolves it (its own pinned dependency), Node entry point.
-  const ortWebEntry = createRequire(join(tjsDir, 'package.json')).resolve('onnxruntime-web');
-  const ortWeb = await import(pathToFileURL(ortWebEntry).href);
-  globalThis[Symbol.for('onnxruntime')] = ortWeb;
-  ortVersion = `onnxruntime-web ${ortWeb.env.versions.web}`;
-}
-const { AutoModelForCausalLM, Tensor, env } = await import('@huggingface/transformers');
-if (device === 'cpu') ortVersion = `onnxruntime-node ${env.backends.onnx.versions?.node ?? require('onnxruntime-node/package.json').version}`;
-
-env.allowRemoteModels = false;
-env.allowLocalModels = true;
-env.localModelPath = dirname(modelDir) + '/';
-env.useBrowserCache = false;
-env.useFSCache = false;
-let loadOptions;
-if (device === 'wasm') {
-  // transformers.js set wasmPaths to a CDN; let onnxruntime-web load its own files from disk instead.
-  env.backends.onnx.wasm.wasmPaths = undefined;
-  env.backends.onnx.wasm.numThreads = threads;
-  env.backends.onnx.wasm.proxy = false;
-  // 'auto': no device check (transformers.js lists no devices when handed an ONNX runtime);
-  // the execution provider comes from session_options.
-  loadOptions = { device: 'auto', session_options: { executionProviders: ['wasm'] } };
-} else {
-  loadOptions = { device: 'cpu', session_options: threads > 0 ? { intraOpNumThreads: threads } : {} };
-}
+const { tjs, loadOptions, tjsVersion, ortVersion } = await loadTransformersJs(device, threads, modelDir);
+const { AutoModelForCausalLM, Tensor } = tjs;
 
 let t0 = performance.now();
 const model = await AutoModelForCausalLM.from_pretrained(basename(modelDir), { dtype: 'fp32', ...loadOptions });

@@ -29,11 +29,11 @@
 // - wasm: onnxruntime-web (transformers.js's own dependency) handed to it through
 //   globalThis[Symbol.for('onnxruntime')] before importing it; wasm execution provider with
 //   env.backends.onnx.wasm.numThreads = N, its files loaded from node_modules (no CDN).
-import { createRequire } from 'node:module';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { loadTransformersJs } from './transformersjs-setup.mjs';
 import { embedTexts } from '../embed-texts.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -64,34 +64,8 @@ if (!existsSync(join(modelDir, 'onnx', 'model.onnx')) || !existsSync(join(modelD
   process.exit(2);
 }
 
-const require = createRequire(import.meta.url);
-// The package exports no ./package.json; its entry point is <package>/dist/transformers.node.cjs.
-const tjsDir = resolve(dirname(require.resolve('@huggingface/transformers')), '..');
-const tjsVersion = JSON.parse(readFileSync(join(tjsDir, 'package.json'), 'utf8')).version;
-let ortVersion;
-if (device === 'wasm') {
-  const ortWebEntry = createRequire(join(tjsDir, 'package.json')).resolve('onnxruntime-web');
-  const ortWeb = await import(pathToFileURL(ortWebEntry).href);
-  globalThis[Symbol.for('onnxruntime')] = ortWeb;
-  ortVersion = `onnxruntime-web ${ortWeb.env.versions.web}`;
-}
-const { AutoModel, AutoTokenizer, env, mean_pooling } = await import('@huggingface/transformers');
-if (device === 'cpu') ortVersion = `onnxruntime-node ${env.backends.onnx.versions?.node ?? require('onnxruntime-node/package.json').version}`;
-
-env.allowRemoteModels = false;
-env.allowLocalModels = true;
-env.localModelPath = dirname(modelDir) + '/';
-env.useBrowserCache = false;
-env.useFSCache = false;
-let loadOptions;
-if (device === 'wasm') {
-  env.backends.onnx.wasm.wasmPaths = undefined; // transformers.js's default is a CDN
-  env.backends.onnx.wasm.numThreads = threads;
-  env.backends.onnx.wasm.proxy = false;
-  loadOptions = { device: 'auto', session_options: { executionProviders: ['wasm'] } };
-} else {
-  loadOptions = { device: 'cpu', session_options: threads > 0 ? { intraOpNumThreads: threads } : {} };
-}
+const { tjs, loadOptions, tjsVersion, ortVersion } = await loadTransformersJs(device, threads, modelDir);
+const { AutoModel, AutoTokenizer, mean_pooling } = tjs;
 
 let t0 = performance.now();
 const name = basename(modelDir);
