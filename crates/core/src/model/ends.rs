@@ -67,6 +67,11 @@ fn check_types(cfg: &ModelConfig, ctx: &Ctx<'_>) -> Result<()> {
     Ok(())
 }
 
+/// The segment of row `r` (0 when no type ids are given).
+fn segment(ctx: &Ctx<'_>, r: usize) -> usize {
+    ctx.type_ids.map_or(0, |t| t[r] as usize)
+}
+
 /// `out = wte[ids] (+ wpe[t] or the sinusoid) (+ wtt[type_ids])`, then `N_e(out)` when the
 /// model norms its embeddings (the sum is saved in `a.emb_sum`). Dropout is the caller's.
 pub fn embed_forward(cfg: &ModelConfig, p: &Tensors<&[f32]>, a: &mut Acts<&mut [f32]>, wpe: Option<&[f32]>, ctx: &Ctx<'_>) -> Result<()> {
@@ -74,16 +79,12 @@ pub fn embed_forward(cfg: &ModelConfig, p: &Tensors<&[f32]>, a: &mut Acts<&mut [
     let sum: &mut [f32] = a.emb_sum.as_deref_mut().unwrap_or(&mut *a.emb);
     // sum = wte[ids] + wpe[t]
     embedding_forward(sum, ctx.ids, p.wte, wpe, embedding_dims(cfg, ctx), 0)?;
-    if let (Some(wtt), Some(types)) = (p.wtt, ctx.type_ids) {
+    if let Some(wtt) = p.wtt {
         // sum += wtt[type_ids]   (missing type_ids are segment 0, as in Hugging Face)
         let c = cfg.n_embd;
-        for (row, &id) in sum.chunks_exact_mut(c).zip(types) {
-            row.iter_mut().zip(&wtt[id as usize * c..][..c]).for_each(|(o, &e)| *o += e);
-        }
-    } else if let Some(wtt) = p.wtt {
-        let c = cfg.n_embd;
-        for row in sum.chunks_exact_mut(c) {
-            row.iter_mut().zip(&wtt[..c]).for_each(|(o, &e)| *o += e);
+        for (r, row) in sum.chunks_exact_mut(c).enumerate() {
+            let id = segment(ctx, r);
+            row.iter_mut().zip(&wtt[id * c..][..c]).for_each(|(o, &e)| *o += e);
         }
     }
     if let (Some(stats), Some(w), Some(sum)) = (a.emb_norm.as_mut(), &p.ln_e, a.emb_sum.as_deref()) {
@@ -118,10 +119,9 @@ pub fn embed_backward(
     if let Some(dwtt) = g.wtt.as_deref_mut() {
         // sum += wtt[type_ids]
         let c = cfg.n_embd;
-        let rows = dsum.chunks_exact(c);
-        let types = ctx.type_ids.map(|t| t.to_vec()).unwrap_or_else(|| vec![0; ctx.b * ctx.t]);
-        for (row, &id) in rows.zip(&types) {
-            dwtt[id as usize * c..][..c].iter_mut().zip(row).for_each(|(d, &x)| *d += x);
+        for (r, row) in dsum.chunks_exact(c).enumerate() {
+            let id = segment(ctx, r);
+            dwtt[id * c..][..c].iter_mut().zip(row).for_each(|(d, &x)| *d += x);
         }
     }
     Ok(())
