@@ -18,7 +18,7 @@ export type { BERTConfigInput, BertTokenizerLike, EmbedOptions, FillMaskCandidat
 export { MaskedLMDataset } from './train/mlm.js';
 export type { MaskedLMOptions, MaskedLMSpecials } from './train/mlm.js';
 export { ClassificationDataset } from './train/classification.js';
-export type { ClassificationExample, ClassificationTokenizer } from './train/classification.js';
+export type { ClassificationBatchOptions, ClassificationExample, ClassificationTokenizer } from './train/classification.js';
 export type { BatchSource, ModelBatch } from './train/batches.js';
 export type { BatchLosses, MemoryPlan, NamedTensor, ParamSpec } from './models/transformer.js';
 export { gluHidden, resolveConfig } from './models/config.js';

@@ -1,7 +1,9 @@
 /**
  * Labelled sequences for fine-tuning a classifier (SST-2, pairs for NLI-style tasks): each
- * example is already encoded with its special tokens (`[CLS] A [SEP] (B [SEP])`), padded or
- * cut to the trainer's `T` per batch (a cut keeps the final [SEP]).
+ * example is already encoded with its special tokens (`[CLS] A [SEP] (B [SEP])`), cut to the
+ * trainer's `T` (a cut keeps the final [SEP]) and padded to the longest sequence of its batch
+ * (or to `T`). Random batches can be drawn from examples of similar length, so that short
+ * sentences do not pay for padding.
  */
 import { InvalidArgumentError } from '../errors.js';
 import type { BatchSource, ModelBatch } from './batches.js';
@@ -24,17 +26,41 @@ export interface ClassificationTokenizer {
   readonly sepId: number;
 }
 
+/** How a {@link ClassificationDataset} pads and groups its batches. */
+export interface ClassificationBatchOptions {
+  /**
+   * `'longest'` (default, as Hugging Face's `DataCollatorWithPadding`): pad each batch to its
+   * longest sequence, so the batch's `T` can be below the trainer's; `'max'`: always pad to
+   * the trainer's `T`.
+   */
+  padding?: 'longest' | 'max';
+  /**
+   * Draw each random batch from a group of examples of similar length (examples sorted by
+   * length, cut into groups of `groupSize`), like Hugging Face's `group_by_length`. Every
+   * example stays equally likely. Default false.
+   */
+  groupByLength?: boolean;
+  /** Examples per length group (default 8 × the batch size). */
+  groupSize?: number;
+}
+
 /** Labelled examples as a {@link BatchSource}: random batches to train, every example in order to evaluate. */
 export class ClassificationDataset implements BatchSource {
   private readonly examples: { ids: number[]; typeIds: number[]; label: number }[];
   private readonly padId: number;
   private readonly sepId: number;
+  private readonly padding: 'longest' | 'max';
+  private readonly groupByLength: boolean;
+  private readonly groupSize: number | undefined;
+  /** Example indices sorted by length (then index), built on first grouped draw. */
+  private byLength: number[] | undefined;
 
   /**
    * @param examples - encoded examples (ids with special tokens)
    * @param specials - the padding id and the separator kept at the end when an example is cut
+   * @param options - padding and length grouping
    */
-  constructor(examples: readonly ClassificationExample[], specials: { padId: number; sepId: number }) {
+  constructor(examples: readonly ClassificationExample[], specials: { padId: number; sepId: number }, options: ClassificationBatchOptions = {}) {
     if (!Array.isArray(examples) || examples.length === 0) throw new InvalidArgumentError('ClassificationDataset: examples must be a non-empty array');
     this.examples = examples.map((e, i) => {
       const ids: number[] = Array.from(e.ids ?? []);
@@ -46,6 +72,15 @@ export class ClassificationDataset implements BatchSource {
     });
     this.padId = specials.padId;
     this.sepId = specials.sepId;
+    const { padding = 'longest', groupByLength = false, groupSize } = options;
+    if (padding !== 'longest' && padding !== 'max') throw new InvalidArgumentError(`ClassificationDataset: padding must be 'longest' or 'max', got ${String(padding)}`);
+    if (typeof groupByLength !== 'boolean') throw new InvalidArgumentError(`ClassificationDataset: groupByLength must be a boolean, got ${String(groupByLength)}`);
+    if (groupSize !== undefined && (!Number.isInteger(groupSize) || groupSize < 1)) {
+      throw new InvalidArgumentError(`ClassificationDataset: groupSize must be a positive integer, got ${String(groupSize)}`);
+    }
+    this.padding = padding;
+    this.groupByLength = groupByLength;
+    this.groupSize = groupSize;
   }
 
   /**
@@ -55,7 +90,12 @@ export class ClassificationDataset implements BatchSource {
    * const train = ClassificationDataset.fromTexts(tokenizer, sentences, labels, { maxLength: 64 });
    * ```
    */
-  static fromTexts(tokenizer: ClassificationTokenizer, inputs: readonly (string | readonly [string, string])[], labels: readonly number[], options: { maxLength?: number } = {}): ClassificationDataset {
+  static fromTexts(
+    tokenizer: ClassificationTokenizer,
+    inputs: readonly (string | readonly [string, string])[],
+    labels: readonly number[],
+    options: { maxLength?: number } & ClassificationBatchOptions = {},
+  ): ClassificationDataset {
     if (!Array.isArray(inputs) || inputs.length !== labels.length) {
       throw new InvalidArgumentError(`ClassificationDataset.fromTexts: ${inputs.length} inputs but ${labels.length} labels`);
     }
@@ -65,7 +105,8 @@ export class ClassificationDataset implements BatchSource {
         : tokenizer.encode(input[0], input[1], { ...(options.maxLength ? { maxLength: options.maxLength, truncation: 'longest_first' as const } : {}) });
       return { ids: encoded.inputIds, typeIds: encoded.tokenTypeIds, label: labels[i] as number };
     });
-    return new ClassificationDataset(examples, { padId: tokenizer.padId, sepId: tokenizer.sepId });
+    const { maxLength: _, ...batching } = options;
+    return new ClassificationDataset(examples, { padId: tokenizer.padId, sepId: tokenizer.sepId }, batching);
   }
 
   /** Number of examples. */
@@ -78,9 +119,17 @@ export class ClassificationDataset implements BatchSource {
     return this.examples.map((e) => e.label);
   }
 
-  /** `batchSize` random examples. */
+  /** `batchSize` random examples (from one length group when `groupByLength`). */
   sample(rng: Rng, batchSize: number, seqLen: number): ModelBatch {
-    return this.build(Array.from({ length: batchSize }, () => rng.nextInt(this.examples.length)), seqLen);
+    const n = this.examples.length;
+    if (!this.groupByLength) return this.build(Array.from({ length: batchSize }, () => rng.nextInt(n)), seqLen);
+    // An anchor drawn uniformly picks a group with probability ∝ its size; a uniform draw
+    // inside the group then makes every example equally likely, as without grouping.
+    const order = (this.byLength ??= this.examples.map((e, i) => ({ length: e.ids.length, i })).sort((a, b) => a.length - b.length || a.i - b.i).map((e) => e.i));
+    const groupSize = this.groupSize ?? 8 * batchSize;
+    const start = Math.floor(rng.nextInt(n) / groupSize) * groupSize;
+    const size = Math.min(groupSize, n - start);
+    return this.build(Array.from({ length: batchSize }, () => order[start + rng.nextInt(size)] as number), seqLen);
   }
 
   /** Every example once, in order. */
@@ -91,7 +140,8 @@ export class ClassificationDataset implements BatchSource {
     }
   }
 
-  private build(indices: number[], seqLen: number): ModelBatch {
+  private build(indices: number[], maxLen: number): ModelBatch {
+    const seqLen = this.padding === 'max' ? maxLen : Math.min(maxLen, Math.max(...indices.map((i) => (this.examples[i] as { ids: number[] }).ids.length)));
     const n = indices.length * seqLen;
     const batch: ModelBatch = {
       ids: new Uint32Array(n).fill(this.padId),
@@ -100,6 +150,7 @@ export class ClassificationDataset implements BatchSource {
       labels: new Int32Array(indices.length),
       batchSize: indices.length,
     };
+    if (seqLen !== maxLen) batch.seqLen = seqLen;
     indices.forEach((index, i) => {
       const e = this.examples[index] as { ids: number[]; typeIds: number[]; label: number };
       let ids = e.ids;

@@ -6,7 +6,7 @@
  */
 import { InvalidArgumentError, NumericalError, callWasm } from '../errors.js';
 import type { TransformerModel, MemoryPlan } from '../models/transformer.js';
-import { type BatchSource, concatBatches, type ModelBatch } from './batches.js';
+import { type BatchSource, batchSeqLen, concatBatches, type ModelBatch } from './batches.js';
 import { TokenDataset } from './dataset.js';
 import { Rng } from './rng.js';
 import { type LrScheduleKind, learningRateAt, validateSchedule } from './schedule.js';
@@ -231,15 +231,16 @@ export class Trainer {
       if (part.batchSize !== batchSize) throw new InvalidArgumentError(`trainer: the batch source gave ${part.batchSize} sequences, expected ${batchSize}`);
       parts.push(part);
     }
-    const batch = concatBatches(parts);
+    const batch = concatBatches(parts, seqLen);
+    const batchLen = batch.seqLen ?? seqLen;
     const lr = this.lrAt(this.#state.step);
     const dropoutSeed = (seed * 1_000_003 + this.#state.step) % 2 ** 52;
     const hyper = [lr, weightDecay, decayEmbeddings, beta1, beta2, eps, gradClip, dropoutSeed] as const;
     const start = performance.now();
     const [loss = NaN, gradNorm = NaN, applied = 0] = this.#tokens
       ? callWasm(() => this.#model._wasm().trainStep(batch.ids, batch.targets ?? new Int32Array(0), gradAccumSteps, batchSize, seqLen, ...hyper))
-      : this.#model._trainStepBatch(batch, gradAccumSteps, seqLen, hyper);
-    const n = batchSize * seqLen;
+      : this.#model._trainStepBatch(batch, gradAccumSteps, batchLen, hyper);
+    const n = batchSize * batchLen;
     const stepMs = performance.now() - start;
     if (applied !== 1) {
       throw new NumericalError(
@@ -279,14 +280,15 @@ export class Trainer {
     const classify = this.#model.config.nClasses > 0;
     let [loss, weight, correct, labelled] = [0, 0, 0, 0];
     for (const b of all) {
+      const batchLen = batchSeqLen(b, seqLen);
       if (this.#tokens && b.targets) {
-        loss += this.#model.loss(b.ids, b.targets, b.batchSize, seqLen) * b.batchSize;
+        loss += this.#model.loss(b.ids, b.targets, b.batchSize, batchLen) * b.batchSize;
       } else {
-        loss += this.#model.evaluateBatch(b, seqLen).total * b.batchSize;
+        loss += this.#model.evaluateBatch(b, batchLen).total * b.batchSize;
       }
       weight += b.batchSize;
       if (classify && b.labels) {
-        const logits = this.#model.batchOutputs(b, seqLen, 'classLogits');
+        const logits = this.#model.batchOutputs(b, batchLen, 'classLogits');
         const k = this.#model.config.nClasses;
         b.labels.forEach((label, i) => {
           if (label === -100) return;
