@@ -30,6 +30,11 @@ export interface MaskedLMOptions {
   nsp?: boolean;
   /** Seed of the masking used by `batches()` (evaluation), default 0. */
   evalSeed?: number;
+  /**
+   * `'longest'` (default): pad each batch to its longest sequence (the batch's `T` can be
+   * below the trainer's); `'max'`: always pad to the trainer's `T`.
+   */
+  padding?: 'longest' | 'max';
 }
 
 /** Masked-LM (and optional NSP) batches from tokenized documents. */
@@ -41,6 +46,7 @@ export class MaskedLMDataset implements BatchSource {
   private readonly maskProbability: number;
   private readonly nsp: boolean;
   private readonly evalSeed: number;
+  private readonly padding: 'longest' | 'max';
   /** `[document, sentence]` of every sentence that has a next one. */
   private readonly pairs: [number, number][];
 
@@ -50,7 +56,9 @@ export class MaskedLMDataset implements BatchSource {
    *   sentences (`[s0, s1, …]`) is one document per sentence, which allows no NSP.
    */
   constructor(documents: readonly (readonly ArrayLike<number>[])[] | readonly ArrayLike<number>[], specials: MaskedLMSpecials, options: MaskedLMOptions = {}) {
-    const { maskProbability = 0.15, nsp = false, evalSeed = 0 } = options;
+    const { maskProbability = 0.15, nsp = false, evalSeed = 0, padding = 'longest' } = options;
+    if (padding !== 'longest' && padding !== 'max') throw new InvalidArgumentError(`MaskedLMDataset: padding must be 'longest' or 'max', got ${String(padding)}`);
+    this.padding = padding;
     if (!Array.isArray(documents) || documents.length === 0) throw new InvalidArgumentError('MaskedLMDataset: documents must be a non-empty array');
     const nested = documents.every((d) => Array.isArray(d) && (d.length === 0 || typeof d[0] !== 'number'));
     const docs = nested ? (documents as readonly (readonly ArrayLike<number>[])[]) : (documents as readonly ArrayLike<number>[]).map((s) => [s]);
@@ -113,10 +121,12 @@ export class MaskedLMDataset implements BatchSource {
     return { a, b, label: 1 };
   }
 
-  private build(picks: { a: number[]; b: number[] | undefined; label: number }[], rng: Rng, seqLen: number): ModelBatch {
+  private build(picks: { a: number[]; b: number[] | undefined; label: number }[], rng: Rng, maxLen: number): ModelBatch {
     const { clsId, sepId, padId, maskId, vocabSize } = this.specials;
     const need = this.nsp ? 5 : 3;
-    if (seqLen < need) throw new InvalidArgumentError(`MaskedLMDataset: seqLen must be >= ${need}, got ${seqLen}`);
+    if (maxLen < need) throw new InvalidArgumentError(`MaskedLMDataset: seqLen must be >= ${need}, got ${maxLen}`);
+    const specials = (b: number[] | undefined) => (b ? 3 : 2);
+    const seqLen = this.padding === 'max' ? maxLen : Math.min(maxLen, Math.max(...picks.map(({ a, b }) => a.length + (b?.length ?? 0) + specials(b))));
     const n = picks.length * seqLen;
     const batch: ModelBatch = {
       ids: new Uint32Array(n).fill(padId),
@@ -125,11 +135,12 @@ export class MaskedLMDataset implements BatchSource {
       attentionMask: new Uint8Array(n),
       batchSize: picks.length,
     };
+    if (seqLen !== maxLen) batch.seqLen = seqLen;
     if (this.nsp) batch.labels = Int32Array.from(picks, (p) => p.label);
     picks.forEach(({ a, b }, i) => {
       let [lenA, lenB] = [a.length, b?.length ?? 0];
       // Longest-first truncation to fit the special tokens.
-      const room = seqLen - (b ? 3 : 2);
+      const room = seqLen - specials(b);
       while (lenA + lenB > room) {
         if (lenA >= lenB) lenA--;
         else lenB--;

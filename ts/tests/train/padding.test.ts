@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BERT, ClassificationDataset, InvalidArgumentError, Rng, Trainer, init, type ClassificationExample } from '../../../dist/index.node.js';
+import { BERT, ClassificationDataset, InvalidArgumentError, MaskedLMDataset, Rng, Trainer, init, type ClassificationExample } from '../../../dist/index.node.js';
 
 const specials = { padId: 0, sepId: 3 };
 
@@ -104,5 +104,36 @@ describe('training on batches padded to their longest sequence', () => {
     const longest = run('longest', 3);
     const max = run('max', 3);
     longest.forEach((value, i) => expect(Math.abs(value - (max[i] as number))).toBeLessThan(1e-5));
+  });
+});
+
+describe('MaskedLMDataset padding', () => {
+  const docs = examples(120).map((e) => Array.from(e.ids).slice(1, -1));
+  const mlmSpecials = { clsId: 2, sepId: 3, padId: 0, maskId: 4, vocabSize: 48 };
+
+  it("pads to the longest sequence by default, with the same masking as padding 'max'", () => {
+    const a = new MaskedLMDataset(docs, mlmSpecials).sample(new Rng(8), 5, 40);
+    const b = new MaskedLMDataset(docs, mlmSpecials, { padding: 'max' }).sample(new Rng(8), 5, 40);
+    const t = a.seqLen as number;
+    expect(t).toBeLessThan(40);
+    for (let r = 0; r < 5; r++) {
+      expect(Array.from(a.ids.subarray(r * t, (r + 1) * t))).toEqual(Array.from(b.ids.subarray(r * 40, r * 40 + t)));
+      expect(Array.from(a.targets!.subarray(r * t, (r + 1) * t))).toEqual(Array.from(b.targets!.subarray(r * 40, r * 40 + t)));
+      expect(b.attentionMask!.subarray(r * 40 + t, (r + 1) * 40).every((m) => m === 0)).toBe(true);
+    }
+  });
+
+  it('pretrains to the same losses as padding every batch to T', () => {
+    const run = (padding: 'longest' | 'max'): number[] => {
+      const model = BERT.create({ vocabSize: 48, blockSize: 40, nLayer: 2, nHead: 2, nEmbd: 32, dropout: 0 }, { seed: 5 });
+      const data = new MaskedLMDataset(docs, mlmSpecials, { padding });
+      const trainer = new Trainer(model, { train: data, val: data }, { batchSize: 6, seqLen: 40, maxSteps: 6, lr: 1e-2, gradAccumSteps: 2, seed: 3 });
+      const out = Array.from({ length: 6 }, () => trainer.trainStep().loss);
+      out.push(trainer.evaluate('val'));
+      model.dispose();
+      return out;
+    };
+    const longest = run('longest');
+    run('max').forEach((value, i) => expect(Math.abs(value - (longest[i] as number))).toBeLessThan(1e-5));
   });
 });
