@@ -230,7 +230,7 @@ async function loadGenerator(dir: string): Promise<{ model: GPT; tokenizer: Char
       model.dispose();
       throw new UsageError(`${dir} holds an encoder (BERT); generate needs a GPT-2 or Llama checkpoint`);
     }
-    if (!existsSync(join(dir, 'tokenizer.json'))) throw new UsageError(`${dir} has no tokenizer.json (a byte-level BPE tokenizer is needed)`);
+    if (!existsSync(join(dir, 'tokenizer.json'))) throw new UsageError(`${dir} has no tokenizer.json (a BPE tokenizer: GPT-2, Llama-3 or SentencePiece-style)`);
     return { model, tokenizer: await loadBpeTokenizer(join(dir, 'tokenizer.json')) };
   }
   const loaded = await loadCheckpoint(dir);

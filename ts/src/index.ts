@@ -34,7 +34,7 @@ export { lossCurveSvg } from './train/loss-curve.js';
 export type { LossPoint, LossSeries } from './train/loss-curve.js';
 export { CharTokenizer } from './tokenizers/char.js';
 export { BpeTokenizer } from './tokenizers/bpe.js';
-export type { BpeDecodeOptions, BpeSpecialToken, BpeTokenizerJSON, BpeTrainOptions, BpeVocabMerges, BpeVocabMergesOptions, HuggingFaceAddedToken, HuggingFaceByteLevel, HuggingFaceTokenizerJSON } from './tokenizers/bpe.js';
+export type { BpeDecodeOptions, BpeEncodeOptions, BpeFamily, BpePipeline, BpePipelineJSON, BpeSpecialToken, BpeTokenizerJSON, BpeTrainOptions, BpeVocabMerges, BpeVocabMergesOptions, HuggingFaceAddedToken, HuggingFaceByteLevel, HuggingFaceTokenizerJSON } from './tokenizers/bpe.js';
 export { WordPieceTokenizer } from './tokenizers/wordpiece.js';
 export type { WordPieceDecodeOptions, WordPieceEncodeOptions, WordPieceEncoding, WordPieceHFAddedToken, WordPieceHFTemplatePiece, WordPieceHFTokenizerJSON, WordPieceSpecialTokenNames, WordPieceTokenizerJSON, WordPieceTrainOptions, WordPieceTruncation, WordPieceVocabOptions } from './tokenizers/wordpiece.js';
 export { GRAMMAR_WORDS, grammarCorpus, grammarVocabulary } from './data/grammar.js';

@@ -1,6 +1,7 @@
 /**
- * Node-only files of a byte-level BPE tokenizer: reading Hugging Face `tokenizer.json`, GPT-2's
- * `vocab.json` + `merges.txt` or wasmformer's own JSON, and writing all three HF files.
+ * Node-only files of a BPE tokenizer: reading Hugging Face `tokenizer.json` (GPT-2, Llama-3 or
+ * SentencePiece-style), GPT-2's `vocab.json` + `merges.txt` or wasmformer's own JSON, and
+ * writing the HF files.
  */
 import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -33,7 +34,7 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /**
- * Loads a byte-level BPE tokenizer from disk.
+ * Loads a BPE tokenizer from disk (any kind {@link BpeTokenizer.fromHuggingFace} reads).
  *
  * @param path - a `.json` file (a Hugging Face `tokenizer.json`, or `BpeTokenizer.toJSON()`
  *   output, recognised by `type: 'bpe'`), or a directory holding `tokenizer.json`, or else
@@ -67,8 +68,9 @@ export async function loadBpeTokenizer(path: string): Promise<BpeTokenizer> {
 }
 
 /**
- * Writes `tokenizer.json` (Hugging Face `tokenizers` format), `vocab.json` and `merges.txt`
- * (GPT-2's format) into `dir` (created if needed); each file is written atomically.
+ * Writes `tokenizer.json` (Hugging Face `tokenizers` format) into `dir` (created if needed),
+ * plus `vocab.json` and `merges.txt` (GPT-2's format) for a GPT-2-style tokenizer (those files
+ * cannot hold a Llama-3 or SentencePiece-style pipeline); each file is written atomically.
  * transformers loads the directory with `PreTrainedTokenizerFast(tokenizer_file=...)` or
  * `GPT2TokenizerFast(vocab_file=..., merges_file=...)`.
  *
@@ -77,17 +79,16 @@ export async function loadBpeTokenizer(path: string): Promise<BpeTokenizer> {
  */
 export async function saveBpeTokenizer(dir: string, tokenizer: BpeTokenizer): Promise<string[]> {
   if (!(tokenizer instanceof BpeTokenizer)) throw new InvalidArgumentError('saveBpeTokenizer: tokenizer must be a BpeTokenizer');
-  const { vocab, merges } = tokenizer.toVocabMerges();
   try {
     await mkdir(dir, { recursive: true });
   } catch (error) {
     throw new CheckpointError(`could not create the tokenizer directory ${dir}: ${(error as Error).message}`, { cause: error });
   }
-  const files: [string, string][] = [
-    [join(dir, 'tokenizer.json'), `${JSON.stringify(tokenizer.toHuggingFace(), null, 2)}\n`],
-    [join(dir, 'vocab.json'), `${JSON.stringify(vocab)}\n`],
-    [join(dir, 'merges.txt'), merges],
-  ];
+  const files: [string, string][] = [[join(dir, 'tokenizer.json'), `${JSON.stringify(tokenizer.toHuggingFace(), null, 2)}\n`]];
+  if (tokenizer.family === 'gpt2') {
+    const { vocab, merges } = tokenizer.toVocabMerges();
+    files.push([join(dir, 'vocab.json'), `${JSON.stringify(vocab)}\n`], [join(dir, 'merges.txt'), merges]);
+  }
   for (const [path, text] of files) await writeFileAtomic(path, text);
   return files.map(([path]) => path);
 }

@@ -1,11 +1,12 @@
 /**
- * The Hugging Face file formats of a byte-level BPE tokenizer: `tokenizer.json` (the
- * `tokenizers` library's serialisation) and GPT-2's `vocab.json` + `merges.txt`. Reading
- * accepts exactly what {@link BpeTokenizer} implements — a BPE model with GPT-2's ByteLevel
- * pre-tokenizer and decoder, no normalizer — and refuses everything else with an
- * {@link UnsupportedConfigError} naming the field.
+ * The Hugging Face file formats of a BPE tokenizer: `tokenizer.json` (the `tokenizers`
+ * library's serialisation) and GPT-2's `vocab.json` + `merges.txt`. Reading accepts exactly
+ * what {@link BpeTokenizer} implements — a BPE model with one of the pipelines of
+ * `bpe-pipeline.ts` (GPT-2 byte-level, Llama-3 byte-level, SentencePiece-style) — and refuses
+ * everything else with an {@link UnsupportedConfigError} naming the field.
  */
 import { CheckpointError, UnsupportedConfigError } from '../errors.js';
+import { checkPipeline, PipelineReader, pipelineJson, type BpePipeline } from './bpe-pipeline.js';
 
 /** One entry of `added_tokens` in a Hugging Face `tokenizer.json`. */
 export interface HuggingFaceAddedToken {
@@ -26,16 +27,20 @@ export interface HuggingFaceByteLevel {
   use_regex: boolean;
 }
 
-/** A Hugging Face `tokenizer.json` of a byte-level BPE tokenizer, as {@link BpeTokenizer.toHuggingFace} writes it. */
+/**
+ * A Hugging Face `tokenizer.json` of a BPE tokenizer, as {@link BpeTokenizer.toHuggingFace}
+ * writes it. The components are GPT-2's ByteLevel ones for a GPT-2-style tokenizer; for the
+ * other pipelines they are the `tokenizers` objects read (Metaspace, Sequence, …).
+ */
 export interface HuggingFaceTokenizerJSON {
   version: '1.0';
   truncation: null;
   padding: null;
   added_tokens: HuggingFaceAddedToken[];
-  normalizer: null;
-  pre_tokenizer: HuggingFaceByteLevel;
-  post_processor: HuggingFaceByteLevel;
-  decoder: HuggingFaceByteLevel;
+  normalizer: Record<string, unknown> | null;
+  pre_tokenizer: HuggingFaceByteLevel | Record<string, unknown> | null;
+  post_processor: HuggingFaceByteLevel | Record<string, unknown> | null;
+  decoder: HuggingFaceByteLevel | Record<string, unknown>;
   model: {
     type: 'BPE';
     dropout: null;
@@ -43,8 +48,8 @@ export interface HuggingFaceTokenizerJSON {
     continuing_subword_prefix: null;
     end_of_word_suffix: null;
     fuse_unk: boolean;
-    byte_fallback: false;
-    ignore_merges: false;
+    byte_fallback: boolean;
+    ignore_merges: boolean;
     /** token → id. */
     vocab: Record<string, number>;
     /** In rank order. */
@@ -69,8 +74,10 @@ export interface BpeParts {
   specialTokens: BpeSpecialToken[];
   /** Used for a byte that has no token of its own; null to refuse such bytes. */
   unkToken: string | null;
-  /** Merge runs of unknown bytes into one unknown token. */
+  /** Merge runs of unknown bytes (or characters) into one unknown token. */
   fuseUnk: boolean;
+  /** Normalizer, pre-tokenizer, decoder, post-processor and model flags. */
+  pipeline: BpePipeline;
 }
 
 const WHAT = 'BpeTokenizer.fromHuggingFace';
@@ -85,26 +92,6 @@ function show(value: unknown): string {
 
 function unsupported(field: string, value: unknown, why: string): UnsupportedConfigError {
   return new UnsupportedConfigError(`${WHAT}: ${field} = ${show(value)} is not supported; ${why}`, field, value);
-}
-
-/** Checks a ByteLevel component; `field` is e.g. `pre_tokenizer`. */
-function checkByteLevel(field: string, value: unknown, optional: boolean): void {
-  if (value === null || value === undefined) {
-    if (optional) return;
-    throw unsupported(field, value ?? null, 'wasmformer needs the ByteLevel one (GPT-2 byte-level BPE)');
-  }
-  if (!isObject(value)) throw new CheckpointError(`${WHAT}: ${field} must be an object or null, got ${show(value)}`);
-  if (value.type !== 'ByteLevel') {
-    throw unsupported(`${field}.type`, value.type, 'only ByteLevel (GPT-2 byte-level BPE) is implemented');
-  }
-  if (field === 'pre_tokenizer') {
-    if (value.add_prefix_space === true) {
-      throw unsupported('pre_tokenizer.add_prefix_space', true, 'wasmformer encodes text without adding a leading space');
-    }
-    if (value.use_regex === false) {
-      throw unsupported('pre_tokenizer.use_regex', false, "wasmformer always splits with GPT-2's regex");
-    }
-  }
 }
 
 function checkModelOption(model: Record<string, unknown>, key: string, allowed: (v: unknown) => boolean, why: string): void {
@@ -159,7 +146,7 @@ export function parseMergesText(text: string, where: string): [string, string][]
   return merges;
 }
 
-function parseAddedTokens(added: unknown): BpeSpecialToken[] {
+function parseAddedTokens(added: unknown, hasNormalizer: boolean): BpeSpecialToken[] {
   if (added === undefined || added === null) return [];
   if (!Array.isArray(added)) throw new CheckpointError(`${WHAT}: added_tokens must be an array, got ${show(added)}`);
   return added.map((entry: unknown, i) => {
@@ -171,6 +158,9 @@ function parseAddedTokens(added: unknown): BpeSpecialToken[] {
         throw unsupported(`added_tokens[${i}].${flag}`, true, `token ${show(entry.content)} must be matched exactly as written`);
       }
     }
+    if (hasNormalizer && entry.normalized === true) {
+      throw unsupported(`added_tokens[${i}].normalized`, true, `with a normalizer, token ${show(entry.content)} must be matched in the raw text (normalized: false)`);
+    }
     return { id: entry.id, content: entry.content, special: entry.special !== false };
   });
 }
@@ -178,11 +168,12 @@ function parseAddedTokens(added: unknown): BpeSpecialToken[] {
 /**
  * Reads a Hugging Face `tokenizer.json` (after `JSON.parse`).
  *
- * @throws UnsupportedConfigError naming the field for anything other than a byte-level BPE:
- *   a normalizer, a pre-tokenizer other than ByteLevel (Metaspace, Sequence, …) or one with
- *   `add_prefix_space`, a decoder other than ByteLevel, a post-processor other than null or
- *   ByteLevel (e.g. TemplateProcessing), BPE dropout, `byte_fallback`, `ignore_merges`, a
- *   subword prefix or suffix, or added tokens with `single_word` / `lstrip` / `rstrip`.
+ * @throws UnsupportedConfigError naming the field for anything {@link BpeTokenizer} does not
+ *   run exactly as `tokenizers` does: a model other than BPE, BPE dropout, a subword prefix or
+ *   suffix, a normalizer / pre-tokenizer / decoder / post-processor outside `bpe-pipeline.ts`
+ *   (e.g. a Split regex that is not a known one, a Regex Replace, RobertaProcessing),
+ *   `byte_fallback` in a byte-level tokenizer, added tokens with `single_word` / `lstrip` /
+ *   `rstrip`, or `normalized` added tokens beside a normalizer.
  * @throws CheckpointError if the file does not have the tokenizer.json structure.
  */
 export function parseHuggingFace(json: unknown): BpeParts {
@@ -192,19 +183,21 @@ export function parseHuggingFace(json: unknown): BpeParts {
   if (model.type !== undefined && model.type !== 'BPE') {
     throw unsupported('model.type', model.type, 'only BPE models are implemented');
   }
-  if (json.normalizer !== null && json.normalizer !== undefined) {
-    const type = isObject(json.normalizer) ? json.normalizer.type : json.normalizer;
-    throw unsupported('normalizer.type', type, 'byte-level BPE in wasmformer has no normalizer (it must be null)');
-  }
-  checkByteLevel('pre_tokenizer', json.pre_tokenizer, false);
-  checkByteLevel('decoder', json.decoder, false);
-  checkByteLevel('post_processor', json.post_processor, true);
+  const reader = new PipelineReader(WHAT);
+  const normalizer = reader.normalizer(json.normalizer);
+  const preTokenizer = reader.preTokenizer(json.pre_tokenizer);
+  const decoder = reader.decoder(json.decoder);
+  const postProcessor = reader.postProcessor(json.post_processor);
   checkModelOption(model, 'dropout', (v) => v === null || v === 0, 'BPE dropout is not implemented');
-  checkModelOption(model, 'byte_fallback', (v) => v === false, 'byte fallback belongs to sentencepiece-style BPE');
-  checkModelOption(model, 'ignore_merges', (v) => v === false, 'whole-word vocabulary lookups are not implemented');
+  checkModelOption(model, 'byte_fallback', (v) => typeof v === 'boolean', 'it must be a boolean');
+  checkModelOption(model, 'ignore_merges', (v) => typeof v === 'boolean', 'it must be a boolean');
   for (const key of ['continuing_subword_prefix', 'end_of_word_suffix']) {
-    checkModelOption(model, key, (v) => v === null || v === '', 'byte-level BPE has no subword prefix or suffix');
+    checkModelOption(model, key, (v) => v === null || v === '', 'subword prefixes and suffixes are not implemented');
   }
+  const pipeline: BpePipeline = {
+    normalizer, preTokenizer, decoder, postProcessor, byteFallback: model.byte_fallback === true, ignoreMerges: model.ignore_merges === true,
+  };
+  checkPipeline(pipeline, reader);
   const unk = model.unk_token;
   if (unk !== undefined && unk !== null && typeof unk !== 'string') {
     throw new CheckpointError(`${WHAT}: model.unk_token must be a string or null, got ${show(unk)}`);
@@ -212,17 +205,16 @@ export function parseHuggingFace(json: unknown): BpeParts {
   return {
     vocab: parseVocab(model.vocab, WHAT),
     merges: parseMergeList(model.merges, WHAT),
-    specialTokens: parseAddedTokens(json.added_tokens),
+    specialTokens: parseAddedTokens(json.added_tokens, normalizer.length > 0),
     unkToken: unk ?? null,
     fuseUnk: model.fuse_unk === true,
+    pipeline,
   };
 }
 
 /** Writes the parts as a Hugging Face `tokenizer.json` object (merges as `[left, right]` pairs). */
 export function buildHuggingFace(parts: BpeParts): HuggingFaceTokenizerJSON {
-  const byteLevel = (addPrefixSpace: boolean, trimOffsets: boolean): HuggingFaceByteLevel => ({
-    type: 'ByteLevel', add_prefix_space: addPrefixSpace, trim_offsets: trimOffsets, use_regex: true,
-  });
+  const { normalizer, pre_tokenizer, post_processor, decoder } = pipelineJson(parts.pipeline);
   return {
     version: '1.0',
     truncation: null,
@@ -230,11 +222,10 @@ export function buildHuggingFace(parts: BpeParts): HuggingFaceTokenizerJSON {
     added_tokens: parts.specialTokens.map(({ id, content, special }) => ({
       id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special,
     })),
-    normalizer: null,
-    pre_tokenizer: byteLevel(false, true),
-    // As `tokenizers` writes them for GPT-2; add_prefix_space only affects offsets here.
-    post_processor: byteLevel(true, false),
-    decoder: byteLevel(true, true),
+    normalizer: normalizer as HuggingFaceTokenizerJSON['normalizer'],
+    pre_tokenizer: pre_tokenizer as HuggingFaceTokenizerJSON['pre_tokenizer'],
+    post_processor: post_processor as HuggingFaceTokenizerJSON['post_processor'],
+    decoder: decoder as HuggingFaceTokenizerJSON['decoder'],
     model: {
       type: 'BPE',
       dropout: null,
@@ -242,8 +233,8 @@ export function buildHuggingFace(parts: BpeParts): HuggingFaceTokenizerJSON {
       continuing_subword_prefix: null,
       end_of_word_suffix: null,
       fuse_unk: parts.fuseUnk,
-      byte_fallback: false,
-      ignore_merges: false,
+      byte_fallback: parts.pipeline.byteFallback,
+      ignore_merges: parts.pipeline.ignoreMerges,
       vocab: Object.fromEntries([...parts.vocab].sort((a, b) => a[1] - b[1])),
       merges: parts.merges.map(([a, b]) => [a, b]),
     },

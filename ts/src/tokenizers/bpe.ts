@@ -1,8 +1,10 @@
 /**
- * GPT-2 style byte-level BPE tokenizer in plain TypeScript: text is split by GPT-2's regex,
- * each piece's UTF-8 bytes become byte-level characters, and learned merges join them into
- * tokens. Ids are identical to Hugging Face `tokenizers` / transformers' `GPT2TokenizerFast`
- * for the same files (a parity test checks this).
+ * BPE tokenizer in plain TypeScript. Trained ones are GPT-2 style byte-level BPE: text is split
+ * by GPT-2's regex, each piece's UTF-8 bytes become byte-level characters, and learned merges
+ * join them into tokens. Loaded from a Hugging Face `tokenizer.json`, it can also be a
+ * Llama-3-style byte-level BPE or a SentencePiece-style BPE (Llama-1/2, Mistral) — see
+ * `bpe-pipeline.ts`. Ids are identical to Hugging Face `tokenizers` / transformers'
+ * `GPT2TokenizerFast` / `PreTrainedTokenizerFast` for the same files (parity tests check this).
  *
  * Text that is not well-formed UTF-16 cannot be represented in UTF-8: a lone surrogate is
  * encoded as U+FFFD (as `TextEncoder` does), so `decode(encode(s)) === s` holds for every
@@ -21,98 +23,49 @@ import {
   type BpeSpecialToken,
   type HuggingFaceTokenizerJSON,
 } from './bpe-huggingface.js';
-import { mergeWord, PAIR_BASE, type MergeTable } from './bpe-word.js';
-import { BYTE_TO_CHAR, forEachPreToken, toByteLevel, tokenBytes, utf8Bytes, utf8Text } from './byte-level.js';
+import { decodeChain } from './bpe-decode.js';
+import { BpeModel, buildMergeTable } from './bpe-model.js';
+import { GPT2_PIPELINE, isByteLevel, isGpt2Pipeline, pipelineJson, type BpePipeline } from './bpe-pipeline.js';
+import { compilePreTokenizer, type PreTokenizerRun } from './bpe-pretokenize.js';
+import {
+  readPipeline,
+  type BpeDecodeOptions,
+  type BpeEncodeOptions,
+  type BpeFamily,
+  type BpeTokenizerJSON,
+  type BpeTrainOptions,
+  type BpeVocabMerges,
+  type BpeVocabMergesOptions,
+} from './bpe-options.js';
+import { PAIR_BASE } from './bpe-word.js';
+import { IdBuffer } from './id-buffer.js';
+import { forEachPreToken, toByteLevel, tokenBytes, utf8Text } from './byte-level.js';
 
 export type { BpeSpecialToken, HuggingFaceAddedToken, HuggingFaceByteLevel, HuggingFaceTokenizerJSON } from './bpe-huggingface.js';
-
-/** Options of {@link BpeTokenizer.train}. */
-export interface BpeTrainOptions {
-  /** V, the number of tokens wanted: special tokens + 256 byte tokens + merges; at least 256 + specials. */
-  vocabSize: number;
-  /** Tokens matched verbatim before pre-tokenization (e.g. `<|endoftext|>`); they get ids 0, 1, … */
-  specialTokens?: readonly string[];
-  /** A pair occurring fewer times than this is not merged, so V may end up smaller (default 2). */
-  minFrequency?: number;
-}
-
-/** Options of {@link BpeTokenizer.decode}. */
-export interface BpeDecodeOptions {
-  /** Leave out tokens flagged special (default false: they appear as written). */
-  skipSpecialTokens?: boolean;
-}
-
-/** Options of {@link BpeTokenizer.fromVocabMerges}. */
-export interface BpeVocabMergesOptions {
-  /**
-   * Tokens matched verbatim before pre-tokenization. Each keeps its id from `vocab.json`, or
-   * is appended after the highest id if absent. Default: `['<|endoftext|>']` when the
-   * vocabulary has it (as transformers' GPT2Tokenizer), else none.
-   */
-  specialTokens?: readonly string[];
-}
-
-/** The serialised form of a {@link BpeTokenizer}, as written by `toJSON()`. */
-export interface BpeTokenizerJSON {
-  type: 'bpe';
-  /** The model vocabulary: byte-level token string → id. */
-  vocab: Record<string, number>;
-  /** The merges in rank order. */
-  merges: [string, string][];
-  /** Tokens matched before pre-tokenization, with their ids. */
-  specialTokens: BpeSpecialToken[];
-  /** The token used for a byte without a token of its own (never needed when all 256 bytes are in the vocabulary). */
-  unkToken: string | null;
-  /** Runs of unknown bytes become one `unkToken`. */
-  fuseUnk: boolean;
-}
-
-/** GPT-2's `vocab.json` (token → id) and `merges.txt` (text), as {@link BpeTokenizer.toVocabMerges} returns them. */
-export interface BpeVocabMerges {
-  vocab: Record<string, number>;
-  merges: string;
-}
+export type { BpeDecoderStep, BpeNormalizerStep, BpePipeline, BpePreTokenizer, BpeTemplate, MetaspacePrependScheme } from './bpe-pipeline.js';
+export type {
+  BpeDecodeOptions, BpeEncodeOptions, BpeFamily, BpePipelineJSON, BpeTokenizerJSON, BpeTrainOptions, BpeVocabMerges, BpeVocabMergesOptions,
+} from './bpe-options.js';
 
 type ErrorClass = new (message: string) => Error;
 
-/** Pre-tokens remembered with their ids; the cache is emptied when it reaches this size. */
-const CACHE_LIMIT = 100_000;
+/** Lone surrogates, which `tokenizers` (Rust strings) cannot receive: they become U+FFFD. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 function show(value: unknown): string {
   return JSON.stringify(value) ?? String(value);
 }
 
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
 }
 
-/** A growable int32 buffer. */
-class IdBuffer {
-  data = new Int32Array(1024);
-  length = 0;
-
-  push(id: number): void {
-    if (this.length === this.data.length) this.grow(this.length + 1);
-    this.data[this.length++] = id;
-  }
-
-  pushAll(ids: Int32Array): void {
-    const n = ids.length;
-    if (this.length + n > this.data.length) this.grow(this.length + n);
-    // Most pre-tokens are one or two tokens: a loop beats TypedArray.set for those.
-    if (n <= 8) {
-      for (let i = 0; i < n; i++) this.data[this.length + i] = ids[i] as number;
-    } else {
-      this.data.set(ids, this.length);
-    }
-    this.length += n;
-  }
-
-  private grow(needed: number): void {
-    const next = new Int32Array(Math.max(needed, this.data.length * 2));
-    next.set(this.data.subarray(0, this.length));
-    this.data = next;
-  }
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
 }
 
 /** Maps text to byte-level BPE token ids and back. */
@@ -121,15 +74,16 @@ export class BpeTokenizer {
   readonly type = 'bpe' as const;
   private readonly parts: BpeParts;
   private readonly tokens: (string | undefined)[];
-  private readonly table: MergeTable;
-  /** Token id of each byte value, or -1. */
-  private readonly byteIds = new Int32Array(256);
-  private readonly unkId: number;
+  private readonly model: BpeModel;
+  private readonly preTokenizer: PreTokenizerRun;
+  /** Whether model tokens are byte-level strings (GPT-2, Llama-3) and decode through bytes. */
+  private readonly byteLevel: boolean;
+  /** [n] ids the post-processor template puts before and after the text. */
+  private readonly templateIds: { before: number[]; after: number[] };
   private readonly specialById = new Map<number, BpeSpecialToken>();
   private readonly specialIds = new Map<string, number>();
   private readonly specialPattern: RegExp | undefined;
   private readonly bytesById: (Uint8Array | undefined)[] = [];
-  private readonly cache = new Map<string, Int32Array>();
 
   private constructor(parts: BpeParts, what: string, ErrorType: ErrorClass) {
     const fail = (message: string): Error => new ErrorType(`${what}: ${message}`);
@@ -153,38 +107,35 @@ export class BpeTokenizer {
       this.specialById.set(id, special);
       this.specialIds.set(content, id);
     }
-    const ranks = new Map<number, number>();
-    const results = new Int32Array(parts.merges.length);
-    parts.merges.forEach(([a, b], rank) => {
-      const left = parts.vocab.get(a);
-      const right = parts.vocab.get(b);
-      const merged = parts.vocab.get(a + b);
-      if (left === undefined || right === undefined || merged === undefined) {
-        const missing = left === undefined ? a : right === undefined ? b : a + b;
-        throw fail(`merge ${rank} (${show(a)} ${show(b)}) uses ${show(missing)}, which is not in the vocabulary`);
+    const { pipeline } = parts;
+    this.byteLevel = isByteLevel(pipeline);
+    this.model = new BpeModel(parts.vocab, buildMergeTable(parts.vocab, parts.merges, fail), {
+      byteLevel: this.byteLevel, unkToken: parts.unkToken, fuseUnk: parts.fuseUnk, byteFallback: pipeline.byteFallback, ignoreMerges: pipeline.ignoreMerges,
+    }, fail);
+    this.preTokenizer = compilePreTokenizer(pipeline);
+    this.templateIds = { before: [], after: [] };
+    let afterText = false;
+    for (const piece of pipeline.postProcessor?.single ?? []) {
+      if ('Sequence' in piece) {
+        afterText = true;
+        continue;
       }
-      // A repeated merge takes the last rank, as in Hugging Face's merge map.
-      ranks.set(left * PAIR_BASE + right, rank);
-      results[rank] = merged;
-    });
-    for (let b = 0; b < 256; b++) this.byteIds[b] = parts.vocab.get(BYTE_TO_CHAR[b] ?? '') ?? -1;
-    this.unkId = -1;
-    if (parts.unkToken !== null) {
-      const unk = parts.vocab.get(parts.unkToken);
-      if (unk === undefined) throw fail(`the unknown token ${show(parts.unkToken)} is not in the vocabulary`);
-      this.unkId = unk;
+      for (const id of pipeline.postProcessor?.special_tokens[piece.SpecialToken.id]?.ids ?? []) {
+        if (tokens[id] === undefined) throw fail(`the post-processor template adds id ${id} (${show(piece.SpecialToken.id)}), which is not a token`);
+        (afterText ? this.templateIds.after : this.templateIds.before).push(id);
+      }
     }
     // Longest first, so that alternation order gives leftmost-longest matches.
     const contents = [...this.specialIds.keys()].sort((a, b) => b.length - a.length);
     this.specialPattern = contents.length > 0 ? new RegExp(contents.map(escapeRegExp).join('|'), 'g') : undefined;
     this.tokens = tokens;
-    this.table = { ranks, results };
     this.parts = {
       vocab: new Map(parts.vocab),
       merges: parts.merges.map(([a, b]) => [a, b]),
       specialTokens: parts.specialTokens.map((s) => Object.freeze({ ...s })),
       unkToken: parts.unkToken,
       fuseUnk: parts.fuseUnk,
+      pipeline: deepFreeze(structuredClone(pipeline)),
     };
     for (const merge of this.parts.merges) Object.freeze(merge);
     Object.freeze(this.parts.merges);
@@ -247,6 +198,7 @@ export class BpeTokenizer {
       specialTokens: specials.map((content, id) => ({ id, content, special: true })),
       unkToken: null,
       fuseUnk: false,
+      pipeline: GPT2_PIPELINE,
     }, what, InvalidArgumentError);
   }
 
@@ -254,7 +206,8 @@ export class BpeTokenizer {
    * Restores a tokenizer saved with {@link BpeTokenizer.toJSON} (after `JSON.parse`).
    *
    * @throws CheckpointError if `json` does not have that shape or is inconsistent (a merge of
-   *   tokens not in the vocabulary, two tokens with one id, …).
+   *   tokens not in the vocabulary, two tokens with one id, …); UnsupportedConfigError for a
+   *   `pipeline` this version does not implement.
    */
   static fromJSON(json: unknown): BpeTokenizer {
     const what = 'BpeTokenizer.fromJSON';
@@ -278,6 +231,7 @@ export class BpeTokenizer {
       })),
       unkToken: j.unkToken ?? null,
       fuseUnk: j.fuseUnk === true,
+      pipeline: j.pipeline === undefined ? GPT2_PIPELINE : readPipeline(j.pipeline, what),
     }, what, CheckpointError);
   }
 
@@ -296,21 +250,41 @@ export class BpeTokenizer {
     let next = 0;
     for (const id of map.values()) next = Math.max(next, id + 1);
     const specialTokens = requested.map((content) => ({ id: map.get(content) ?? next++, content, special: true }));
-    return new BpeTokenizer({ vocab: map, merges: parseMergesText(merges, what), specialTokens, unkToken: null, fuseUnk: false }, what, CheckpointError);
+    return new BpeTokenizer({ vocab: map, merges: parseMergesText(merges, what), specialTokens, unkToken: null, fuseUnk: false, pipeline: GPT2_PIPELINE }, what, CheckpointError);
   }
 
   /**
-   * Loads a Hugging Face `tokenizer.json` (after `JSON.parse`) of a byte-level BPE tokenizer
-   * (GPT-2, RoBERTa-style, or one trained with `ByteLevelBPETokenizer`). Every entry of
-   * `added_tokens` becomes a token matched before pre-tokenization, keeping its `special` flag.
+   * Loads a Hugging Face `tokenizer.json` (after `JSON.parse`) of a BPE tokenizer, encoding
+   * with the ids `tokenizers` gives:
+   * - GPT-2-style byte-level BPE (GPT-2, RoBERTa-style, `ByteLevelBPETokenizer`);
+   * - Llama-3 / tiktoken-style byte-level BPE: pre-tokenizer Sequence[Split(Regex, Isolated),
+   *   ByteLevel(use_regex false)] with the Llama-3 (cl100k), Qwen2 or GPT-2 regex,
+   *   `ignore_merges`;
+   * - SentencePiece-style BPE as HF converts Llama-1/2 and Mistral: a Metaspace pre-tokenizer
+   *   or the normalizer Sequence[Prepend("▁"), Replace(" ", "▁")], `byte_fallback`,
+   *   `fuse_unk`, decoder Sequence[Replace, ByteFallback, Fuse, Strip] or Metaspace.
+   * A TemplateProcessing post-processor (e.g. adding `<s>`) is applied by `encode` unless
+   * `addSpecialTokens: false`. Every entry of `added_tokens` becomes a token matched before
+   * pre-tokenization, keeping its `special` flag.
    *
    * @throws UnsupportedConfigError (a CheckpointError) naming the field for anything else: a
-   *   Metaspace / sentencepiece tokenizer, a normalizer, `byte_fallback`, dropout,
-   *   `add_prefix_space`, a TemplateProcessing post-processor, …
+   *   Unigram / WordPiece model, a Split regex wasmformer has not translated, a Regex Replace,
+   *   dropout, `add_prefix_space`, RobertaProcessing, … (see `parseHuggingFace`).
    * @throws CheckpointError if the file is malformed or inconsistent.
    */
   static fromHuggingFace(json: unknown): BpeTokenizer {
     return new BpeTokenizer(parseHuggingFace(json), 'BpeTokenizer.fromHuggingFace', CheckpointError);
+  }
+
+  /** Which kind of BPE this is (see {@link BpeFamily}). */
+  get family(): BpeFamily {
+    if (isGpt2Pipeline(this.parts.pipeline)) return 'gpt2';
+    return this.byteLevel ? 'byte-level' : 'sentencepiece';
+  }
+
+  /** The normalizer, pre-tokenizer, decoder and post-processor in use (frozen). */
+  get pipeline(): BpePipeline {
+    return this.parts.pipeline;
   }
 
   /** V: one more than the highest token id (special tokens included). */
@@ -339,55 +313,41 @@ export class BpeTokenizer {
   }
 
   /**
-   * Turns text into token ids: special tokens are matched first (leftmost, longest), the rest
-   * is split by GPT-2's regex and each piece's UTF-8 bytes are merged by rank.
+   * Turns text into token ids: special tokens are matched first (leftmost, longest), the text
+   * between them is normalized and pre-tokenized (GPT-2's regex for trained tokenizers), and
+   * each pre-token is merged by rank; then the post-processor template adds its special tokens.
    *
    * @returns [N] int32 token ids.
-   * @throws InvalidArgumentError if `text` is not a string, or it has a byte that has no token
-   *   and the tokenizer has no unknown token (never for a tokenizer from `train`).
+   * @throws InvalidArgumentError if `text` is not a string, or it has a byte (or character)
+   *   that has no token and the tokenizer has no unknown token (never for a tokenizer from
+   *   `train`; Hugging Face drops such characters silently instead).
    */
-  encode(text: string): Int32Array {
+  encode(text: string, options: BpeEncodeOptions = {}): Int32Array {
     if (typeof text !== 'string') throw new InvalidArgumentError(`BpeTokenizer.encode: text must be a string, got ${typeof text}`);
+    const addSpecialTokens = options.addSpecialTokens ?? true;
+    if (typeof addSpecialTokens !== 'boolean') throw new InvalidArgumentError(`BpeTokenizer.encode: addSpecialTokens must be a boolean, got ${show(addSpecialTokens)}`);
     const out = new IdBuffer();
-    const visit = (piece: string): void => out.pushAll(this.cache.get(piece) ?? this.encodePiece(piece));
+    if (addSpecialTokens) for (const id of this.templateIds.before) out.push(id);
+    const visit = (piece: string): void => out.pushAll(this.model.tokenize(piece));
+    const input = this.byteLevel ? text : text.replace(LONE_SURROGATE, '\ufffd');
+    const segment = (from: number, to: number): void => {
+      if (to > from) this.preTokenizer.run(input.slice(from, to), from === 0, visit);
+    };
     const pattern = this.specialPattern;
     if (pattern === undefined) {
-      forEachPreToken(text, visit);
+      segment(0, input.length);
     } else {
       pattern.lastIndex = 0;
       let last = 0;
-      for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) {
-        forEachPreToken(text.slice(last, m.index), visit);
+      for (let m = pattern.exec(input); m !== null; m = pattern.exec(input)) {
+        segment(last, m.index);
         out.push(this.specialIds.get(m[0]) as number);
         last = m.index + m[0].length;
       }
-      forEachPreToken(text.slice(last), visit);
+      segment(last, input.length);
     }
+    if (addSpecialTokens) for (const id of this.templateIds.after) out.push(id);
     return out.data.slice(0, out.length);
-  }
-
-  private encodePiece(piece: string): Int32Array {
-    const bytes = utf8Bytes(piece);
-    const symbols: number[] = [];
-    for (let i = 0; i < bytes.length; i++) {
-      const byte = bytes[i] as number;
-      const id = this.byteIds[byte] as number;
-      if (id >= 0) {
-        symbols.push(id);
-      } else if (this.unkId >= 0) {
-        const previousUnknown = i > 0 && this.byteIds[bytes[i - 1] as number] === -1;
-        if (!(this.parts.fuseUnk && previousUnknown)) symbols.push(this.unkId);
-      } else {
-        throw new InvalidArgumentError(
-          `BpeTokenizer.encode: byte 0x${byte.toString(16).padStart(2, '0')} of ${show(piece)} has no token ` +
-            `(${show(BYTE_TO_CHAR[byte])} is not in the vocabulary) and the tokenizer has no unknown token`,
-        );
-      }
-    }
-    const ids = mergeWord(symbols, this.table);
-    if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
-    this.cache.set(piece, ids);
-    return ids;
   }
 
   /**
@@ -395,7 +355,8 @@ export class BpeTokenizer {
    * UTF-8, with U+FFFD for each invalid sequence (as Hugging Face); special tokens appear as
    * written. (HF's ByteLevel decoder also maps special tokens' characters through the byte
    * table, which garbles a special token containing a Latin-1 letter such as `é`; wasmformer
-   * keeps it as written.)
+   * keeps it as written.) SentencePiece-style tokenizers run HF's decoder chain instead
+   * (`▁` → space, `<0xNN>` runs → UTF-8 or one U+FFFD per byte, strip of the first space).
    *
    * @param ids - [N] integer token ids, each in use in [0, vocabSize).
    * @throws InvalidArgumentError naming the first id that is not a token id and its position.
@@ -405,6 +366,7 @@ export class BpeTokenizer {
       throw new InvalidArgumentError('BpeTokenizer.decode: ids must be an array-like of token ids');
     }
     const skip = options.skipSpecialTokens === true;
+    if (!this.byteLevel) return decodeChain(this.tokenStrings(ids, skip), this.parts.pipeline.decoder);
     let text = '';
     let bytes = new Uint8Array(256);
     let n = 0;
@@ -440,10 +402,26 @@ export class BpeTokenizer {
     return text + utf8Text(bytes.subarray(0, n));
   }
 
+  /** The token strings of `ids` (special tokens as written, or left out with `skip`), for the decoder chain. */
+  private tokenStrings(ids: ArrayLike<number>, skip: boolean): string[] {
+    const out: string[] = [];
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i];
+      const token = typeof id === 'number' && Number.isInteger(id) ? this.tokens[id] : undefined;
+      if (id === undefined || token === undefined) {
+        throw new InvalidArgumentError(
+          `BpeTokenizer.decode: ids[${i}] = ${String(id)} is not a token id; expected an integer in [0, ${this.tokens.length}) that is in the vocabulary`,
+        );
+      }
+      if (!(skip && this.specialById.get(id)?.special === true)) out.push(token);
+    }
+    return out;
+  }
+
   /** The serialisable form; `BpeTokenizer.fromJSON(JSON.parse(JSON.stringify(t)))` restores `t`. */
   toJSON(): BpeTokenizerJSON {
-    const { vocab, merges, specialTokens, unkToken, fuseUnk } = this.parts;
-    return {
+    const { vocab, merges, specialTokens, unkToken, fuseUnk, pipeline } = this.parts;
+    const json: BpeTokenizerJSON = {
       type: 'bpe',
       vocab: Object.fromEntries([...vocab].sort((a, b) => a[1] - b[1])),
       merges: merges.map(([a, b]) => [a, b]),
@@ -451,10 +429,15 @@ export class BpeTokenizer {
       unkToken,
       fuseUnk,
     };
+    if (!isGpt2Pipeline(pipeline)) json.pipeline = { ...pipelineJson(pipeline), byte_fallback: pipeline.byteFallback, ignore_merges: pipeline.ignoreMerges };
+    return json;
   }
 
   /**
-   * The Hugging Face `tokenizer.json` object (write it with `JSON.stringify`); transformers
+   * The Hugging Face `tokenizer.json` object (write it with `JSON.stringify`), for every
+   * family: a loaded Llama-3 or SentencePiece-style tokenizer is written back with its
+   * pipeline (the post-processor as TemplateProcessing, in a Sequence after ByteLevel for
+   * byte-level ones), and `tokenizers` encodes with it to the same ids; transformers
    * loads it with `PreTrainedTokenizerFast(tokenizer_file=...)`, `tokenizers` with
    * `Tokenizer.from_file`. Merges are written as `[left, right]` pairs (tokenizers ≥ 0.20).
    */
@@ -466,10 +449,17 @@ export class BpeTokenizer {
    * GPT-2's `vocab.json` object (model vocabulary plus any special token not in it) and
    * `merges.txt` text (`#version: 0.2` then one `left right` line per merge).
    *
-   * @throws UnsupportedConfigError if a merged token contains a space or a line break, which
-   *   merges.txt cannot represent (never for byte-level tokens).
+   * @throws UnsupportedConfigError if the tokenizer is not GPT-2 style ({@link family} is not
+   *   `'gpt2'`: these files cannot hold its pre-tokenizer, decoder or template), or if a merged
+   *   token contains a space or a line break, which merges.txt cannot represent.
    */
   toVocabMerges(): BpeVocabMerges {
+    if (this.family !== 'gpt2') {
+      throw new UnsupportedConfigError(
+        `BpeTokenizer.toVocabMerges: a ${this.family} tokenizer cannot be written as vocab.json + merges.txt (they hold only GPT-2's byte-level pipeline); write toHuggingFace() as tokenizer.json`,
+        'pre_tokenizer', pipelineJson(this.parts.pipeline).pre_tokenizer,
+      );
+    }
     const entries = [...this.parts.vocab];
     for (const { id, content } of this.parts.specialTokens) if (!this.parts.vocab.has(content)) entries.push([content, id]);
     const lines = ['#version: 0.2'];

@@ -29,7 +29,7 @@ export const CHAR_TO_BYTE: ReadonlyMap<string, number> = new Map(BYTE_TO_CHAR.ma
  * Unicode White_Space, which is what `\s` means in the Oniguruma regex engine Hugging Face
  * `tokenizers` uses. JavaScript's `\s` differs: it lacks U+0085 (NEL) and adds U+FEFF (BOM).
  */
-const WS = '\\t-\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
+export const WS = '\\t-\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
 
 /**
  * GPT-2's pre-tokenization pattern,
