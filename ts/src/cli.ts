@@ -4,10 +4,11 @@
  * built-in grammar corpus), `eval` a checkpoint, `generate` from one (streamed). Flags use node's own
  * `util.parseArgs`; the progress bar is `cli-progress`.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import cliProgress from 'cli-progress';
+import { bertCommand } from './cli-bert.js';
+import { type Flags, MODEL_FLAGS, TRAINER_FLAGS, UsageError, modelConfigFromFlags, num, readFlagFile, showProgress, str, trainerOptionsFromFlags } from './cli-common.js';
 import { tokenizerCommand } from './cli-tokenizer.js';
 import {
   BpeTokenizer,
@@ -27,7 +28,6 @@ import {
   wasmMemoryBytes,
   WordPieceTokenizer,
   type CheckpointTokenizer,
-  type TransformerConfigInput,
 } from './index.node.js';
 
 const HELP = `wasmformer — train and run transformers in WebAssembly
@@ -38,13 +38,14 @@ Usage:
   wasmformer generate --checkpoint dir [--prompt text]        stream a continuation (alias: sample);
                                                               dir: a checkpoint or a Hugging Face GPT-2/Llama directory
   wasmformer tokenizer train --data file.txt --vocab-size N --out dir   train a byte-level BPE tokenizer
+  wasmformer bert pretrain|finetune|predict|fill-mask ...    BERT commands (wasmformer bert --help)
 
 Tokenizer: --tokenizer char|bpe (bpe: trained on the data) --vocab-size 2048 --tokenizer-file tokenizer.json
 Model:     --n-layer 4 --n-head 4 --n-embd 128 --block-size 64 --positional learned|sinusoidal|none|relative|rope|alibi
            --norm layernorm|rmsnorm --norm-placement pre|post --ffn gelu|swiglu|geglu|reglu
            --dropout 0 --no-bias --no-tie --rope-base 10000 --norm-eps 1e-5
            --relative-buckets 32 --relative-max-distance 128 (positional relative)
-Training:  --steps 2000 --batch-size 12 --seq-len <block-size> --lr 1e-3 --min-lr 1e-4 --warmup 100
+Training:  --steps 2000 --batch-size 12 --seq-len <block-size> --lr 1e-3 --min-lr <lr/10> --warmup 100
            --decay-steps <steps> --schedule cosine|linear|constant --weight-decay 0.1 --decay-embeddings
            --beta1 0.9 --beta2 0.99 --eps 1e-8 --grad-clip 1 (0 = off) --grad-accum 1
            --eval-interval 250 --eval-batches 20 --patience <evals> --val-fraction 0.1 --seed 1337
@@ -56,47 +57,15 @@ Without --data, trains on a corpus of sentences from a small built-in grammar.
 
 const OPTIONS = {
   data: { type: 'string' }, out: { type: 'string' }, checkpoint: { type: 'string' }, prompt: { type: 'string' },
-  'n-layer': { type: 'string' }, 'n-head': { type: 'string' }, 'n-embd': { type: 'string' }, 'block-size': { type: 'string' },
-  positional: { type: 'string' }, norm: { type: 'string' }, 'norm-placement': { type: 'string' }, ffn: { type: 'string' },
-  'norm-eps': { type: 'string' }, 'relative-buckets': { type: 'string' }, 'relative-max-distance': { type: 'string' },
-  'seq-len': { type: 'string' }, schedule: { type: 'string' }, eps: { type: 'string' }, 'decay-embeddings': { type: 'boolean' },
-  dropout: { type: 'string' }, 'no-bias': { type: 'boolean' }, 'no-tie': { type: 'boolean' }, 'rope-base': { type: 'string' },
-  steps: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' }, 'min-lr': { type: 'string' },
-  warmup: { type: 'string' }, 'decay-steps': { type: 'string' }, 'weight-decay': { type: 'string' }, beta1: { type: 'string' },
-  beta2: { type: 'string' }, 'grad-clip': { type: 'string' }, 'grad-accum': { type: 'string' }, 'eval-interval': { type: 'string' },
-  'eval-batches': { type: 'string' }, patience: { type: 'string' }, 'val-fraction': { type: 'string' }, seed: { type: 'string' },
-  resume: { type: 'boolean' }, tokenizer: { type: 'string' }, 'vocab-size': { type: 'string' }, 'tokenizer-file': { type: 'string' }, threads: { type: 'string' }, 'sample-tokens': { type: 'string' }, 'max-tokens': { type: 'string' },
+  ...MODEL_FLAGS, ...TRAINER_FLAGS, 'val-fraction': { type: 'string' }, resume: { type: 'boolean' }, tokenizer: { type: 'string' }, 'vocab-size': { type: 'string' }, 'tokenizer-file': { type: 'string' }, threads: { type: 'string' }, 'sample-tokens': { type: 'string' }, 'max-tokens': { type: 'string' },
   temperature: { type: 'string' }, 'top-k': { type: 'string' }, 'top-p': { type: 'string' },
   'repetition-penalty': { type: 'string' }, stop: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' },
 } as const;
 
-type Flags = Record<string, string | boolean | string[] | undefined>;
-
-class UsageError extends Error {}
-
-function num(flags: Flags, name: string, fallback: number): number;
-function num(flags: Flags, name: string, fallback?: number): number | undefined;
-function num(flags: Flags, name: string, fallback?: number): number | undefined {
-  const raw = flags[name];
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(value)) throw new UsageError(`--${name} must be a number, got '${String(raw)}'`);
-  return value;
-}
-
-function str(flags: Flags, name: string): string | undefined {
-  const raw = flags[name];
-  return typeof raw === 'string' ? raw : undefined;
-}
-
 function loadText(flags: Flags): { text: string; source: string } {
   const path = str(flags, 'data');
   if (!path) return { text: grammarCorpus({ sentences: 20_000, seed: 1 }), source: 'built-in grammar corpus (20,000 sentences)' };
-  try {
-    return { text: readFileSync(path, 'utf8'), source: path };
-  } catch (error) {
-    throw new UsageError(`cannot read --data ${path}: ${(error as Error).message}`);
-  }
+  return { text: readFlagFile(path, 'data'), source: path };
 }
 
 async function train(flags: Flags): Promise<void> {
@@ -106,66 +75,20 @@ async function train(flags: Flags): Promise<void> {
   const tokenizer = gptTokenizer(resumed?.tokenizer, out) ?? (await makeTokenizer(flags, text));
   const tokens = tokenizer.encode(text);
   const { train: trainTokens, val } = TokenDataset.split(tokens, num(flags, 'val-fraction', 0.1));
-  const config: TransformerConfigInput = {
-    vocabSize: tokenizer.vocabSize,
-    blockSize: num(flags, 'block-size', 64),
-    nLayer: num(flags, 'n-layer', 4),
-    nHead: num(flags, 'n-head', 4),
-    nEmbd: num(flags, 'n-embd', 128),
-    positional: str(flags, 'positional') as TransformerConfigInput['positional'],
-    norm: str(flags, 'norm') as TransformerConfigInput['norm'],
-    normPlacement: str(flags, 'norm-placement') as TransformerConfigInput['normPlacement'],
-    ffn: str(flags, 'ffn') as TransformerConfigInput['ffn'],
-    dropout: num(flags, 'dropout'),
-    bias: flags['no-bias'] ? false : undefined,
-    tieEmbeddings: flags['no-tie'] ? false : undefined,
-    ropeBase: num(flags, 'rope-base'),
-    normEps: num(flags, 'norm-eps'),
-    relativeBuckets: num(flags, 'relative-buckets'),
-    relativeMaxDistance: num(flags, 'relative-max-distance'),
-  };
+  const config = modelConfigFromFlags(flags, tokenizer.vocabSize);
   const model = resumed?.model ?? GPT.create(config, { seed: num(flags, 'seed', 1337) });
-  const steps = num(flags, 'steps', 2000);
-  const patience = num(flags, 'patience');
-  const trainer = new Trainer(model, { train: trainTokens, val }, {
-    batchSize: num(flags, 'batch-size', 12),
-    seqLen: num(flags, 'seq-len'),
-    maxSteps: steps,
-    schedule: str(flags, 'schedule') as 'cosine' | 'linear' | 'constant' | undefined,
-    eps: num(flags, 'eps'),
-    decayEmbeddings: flags['decay-embeddings'] === true,
-    lr: num(flags, 'lr', 1e-3),
-    minLr: num(flags, 'min-lr', 1e-4),
-    warmupSteps: Math.min(num(flags, 'warmup', 100), steps),
-    decaySteps: num(flags, 'decay-steps', steps),
-    weightDecay: num(flags, 'weight-decay', 0.1),
-    beta1: num(flags, 'beta1', 0.9),
-    beta2: num(flags, 'beta2', 0.99),
-    gradClip: num(flags, 'grad-clip', 1),
-    gradAccumSteps: num(flags, 'grad-accum', 1),
-    evalInterval: num(flags, 'eval-interval', 250),
-    evalBatches: num(flags, 'eval-batches', 20),
-    seed: num(flags, 'seed', 1337),
-    ...(patience !== undefined ? { earlyStopping: { patience } } : {}),
-  });
+  const trainer = new Trainer(model, { train: trainTokens, val }, trainerOptionsFromFlags(flags, {
+    steps: 2000, batchSize: 12, lr: 1e-3, warmup: 100, weightDecay: 0.1, beta2: 0.99, evalInterval: 250, evalBatches: 20, seed: 1337,
+  }));
   if (resumed) resumed.restore(trainer);
   const info = runtimeInfo();
   const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
   console.log(`data: ${source} — ${tokens.length.toLocaleString()} tokens, vocabulary ${tokenizer.vocabSize}`);
   console.log(`model: ${model.numParams.toLocaleString()} parameters (${model.config.nLayer} layers, ${model.config.nHead} heads, ${model.config.nEmbd} wide, ${model.config.positional} positions, ${model.config.normPlacement}-${model.config.norm}, ${model.config.ffn})`);
   console.log(`wasm: ${info.variant} build, ${info.threads} thread(s); planned memory ${mib(trainer.memory.total)} (activations ${mib(trainer.memory.activations)})`);
-  const bar = new cliProgress.SingleBar({
-    format: 'train |{bar}| {value}/{total} steps | loss {loss} | val {val} | {tps} tok/s | ETA {eta_formatted}',
-    hideCursor: true,
-    // In logs (no terminal) print the line every 10 s instead of redrawing it.
-    noTTYOutput: !process.stdout.isTTY,
-    notTTYSchedule: 10_000,
-  }, cliProgress.Presets.shades_classic);
-  bar.start(steps, trainer.step, { loss: '-', val: '-', tps: '-' });
-  trainer.on('step', (e) => bar.update(e.step, { loss: e.loss.toFixed(4), tps: Math.round(e.tokensPerSec).toLocaleString() }));
-  trainer.on('eval', (e) => bar.update({ val: e.valLoss?.toFixed(4) ?? '-' }));
+  const stopProgress = showProgress(trainer, 'train');
   const result = await trainer.fit();
-  bar.stop();
+  stopProgress();
   console.log(`done: ${result.steps} steps, ${result.msPerStep.toFixed(1)} ms/step, best val loss ${result.bestValLoss?.toFixed(4) ?? '-'}${result.stoppedEarly ? ' (stopped early)' : ''}; WebAssembly memory ${mib(wasmMemoryBytes())}`);
   mkdirSync(out, { recursive: true });
   await saveCheckpoint(out, { model, trainer, tokenizer });
@@ -263,6 +186,7 @@ async function generate(flags: Flags): Promise<void> {
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'tokenizer') return tokenizerCommand(argv.slice(1));
+  if (argv[0] === 'bert') return bertCommand(argv.slice(1), (threads) => init(threads !== undefined ? { threads } : {}));
   const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   const command = positionals[0];
   if (values.help || !command) {
@@ -283,7 +207,7 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     const known = error instanceof UsageError || error instanceof WasmformerError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
     console.error(`wasmformer: ${known ? (error as Error).message : (error as Error).stack ?? String(error)}`);
-    if (error instanceof UsageError) console.error('run `wasmformer --help` for the options');
+    if (error instanceof UsageError) console.error(`run \`wasmformer ${process.argv[2] === 'bert' ? 'bert ' : ''}--help\` for the options`);
     process.exit(known ? 2 : 1);
   },
 );
