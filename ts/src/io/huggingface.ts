@@ -6,7 +6,7 @@
  * | HF `model_type` | wasmformer config                                                      |
  * | --------------- | ---------------------------------------------------------------------- |
  * | `gpt2`          | learned positions, pre-LayerNorm, GELU (tanh) MLP, biases              |
- * | `llama`         | RoPE (rotate_half), pre-RMSNorm, SwiGLU, no biases, H_kv = H            |
+ * | `llama`         | RoPE (rotate_half, 'linear' scaling), pre-RMSNorm, SwiGLU, no biases, H_kv = H |
  * | `bert`          | encoder: learned positions + segments, embedding LayerNorm, post-LN, GELU |
  *
  * Layouts: wasmformer linear weights are `[out, in]` (PyTorch `nn.Linear`). GPT-2's HF
@@ -254,22 +254,49 @@ export function huggingFaceArch(hf: HuggingFaceConfig): HuggingFaceArch {
   return unsupported('model_type', type, "wasmformer reads 'gpt2', 'llama' and 'bert' checkpoints");
 }
 
-/** The RoPE settings of a Llama config: `rope_theta` / `rope_scaling` (transformers 4) or `rope_parameters` (5). */
-function llamaRope(hf: HuggingFaceConfig): number {
-  const params = read(hf, 'rope_parameters', null);
-  if (params !== null && typeof params === 'object' && !Array.isArray(params)) {
-    const p = params as Record<string, unknown>;
-    const type = p.rope_type ?? p.type ?? 'default';
-    if (type !== 'default') unsupported('rope_parameters.rope_type', type, "only 'default' RoPE (no scaling) is implemented");
-    const theta = p.rope_theta ?? read(hf, 'rope_theta', 10000);
-    if (typeof theta !== 'number') unsupported('rope_parameters.rope_theta', theta, 'must be a number');
-    return theta;
+/** The RoPE `rope_type`s that are a different rule from ours, and why (refused, never approximated). */
+const ROPE_TYPES_REFUSED: Readonly<Record<string, string>> = {
+  dynamic:
+    "'dynamic' NTK recomputes the base from the current length T, base · (factor · T / max_position_embeddings − factor + 1)^(D/(D−2)), " +
+    "unchanged up to max_position_embeddings; wasmformer's ropeScaling 'ntk' is one fixed base · factor^(D/(D−2)) for every length",
+  yarn: "YaRN (per-frequency interpolation ramp and attention temperature) is not implemented",
+  longrope: "LongRoPE (per-frequency long/short factors) is not implemented",
+  llama3: "Llama 3 scaling (wavelength-dependent interpolation) is not implemented",
+};
+
+/**
+ * The RoPE settings of a Llama config.json, read as transformers 5 does: the `rope_scaling`
+ * dict (transformers 4 files: `{type | rope_type, factor}` with `rope_theta` beside it) if it
+ * is a non-empty object, else `rope_parameters` (transformers 5: `{rope_type, rope_theta, factor}`).
+ * `rope_type` 'default' (or none) → no scaling; 'linear' → `ropeScaling: { type: 'linear', factor }`,
+ * the same rule (HF divides `inv_freq` by `factor`, we divide positions: `pos · inv_freq` is equal).
+ */
+function llamaRope(hf: HuggingFaceConfig): Pick<TransformerConfig, 'ropeBase' | 'ropeScaling'> {
+  const scaling = read(hf, 'rope_scaling', null) ?? null; // undefined (not JSON) as absent
+  const isDict = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (scaling !== null && !isDict(scaling)) unsupported('rope_scaling', scaling, 'expected null or an object { rope_type, factor }');
+  const fromScaling = isDict(scaling) && Object.keys(scaling).length > 0;
+  const field = fromScaling ? 'rope_scaling' : 'rope_parameters';
+  const params = fromScaling ? scaling : (read(hf, 'rope_parameters', null) ?? null);
+  if (params !== null && !isDict(params)) unsupported(field, params, 'expected null or an object { rope_type, rope_theta, factor }');
+  const p = params ?? {};
+  const typeKey = Object.hasOwn(p, 'rope_type') || !Object.hasOwn(p, 'type') ? 'rope_type' : 'type';
+  const type = p[typeKey] ?? 'default';
+  const theta = p.rope_theta ?? read(hf, 'rope_theta', 10000);
+  if (typeof theta !== 'number') unsupported(Object.hasOwn(p, 'rope_theta') ? `${field}.rope_theta` : 'rope_theta', theta, 'must be a number');
+  if (type === 'default') return { ropeBase: theta, ropeScaling: null };
+  if (type !== 'linear') {
+    const why = typeof type === 'string' && Object.hasOwn(ROPE_TYPES_REFUSED, type) ? ROPE_TYPES_REFUSED[type] : undefined;
+    return unsupported(`${field}.${typeKey}`, type, `${why ?? 'unknown RoPE type'}; only 'default' and 'linear' are mapped`);
   }
-  const scaling = read(hf, 'rope_scaling', null);
-  if (scaling !== null) unsupported('rope_scaling', scaling, 'RoPE scaling is not implemented; only null is');
-  const theta = read(hf, 'rope_theta', 10000);
-  if (typeof theta !== 'number') unsupported('rope_theta', theta, 'must be a number');
-  return theta;
+  const factor = p.factor;
+  if (typeof factor !== 'number' || !Number.isFinite(factor) || !(factor > 0)) unsupported(`${field}.factor`, factor, "'linear' needs a finite number > 0");
+  // transformers moves a top-level partial_rotary_factor into the dict; 'linear' then rotates only that fraction of D.
+  const partial = p.partial_rotary_factor ?? read(hf, 'partial_rotary_factor', 1);
+  if (partial !== 1 && partial !== null) {
+    unsupported(Object.hasOwn(p, 'partial_rotary_factor') ? `${field}.partial_rotary_factor` : 'partial_rotary_factor', partial, 'RoPE on part of the head (partial_rotary_factor < 1) is not mapped for Llama');
+  }
+  return { ropeBase: theta, ropeScaling: { type: 'linear', factor } };
 }
 
 /** The heads of a BERT config.json's class (`architectures[0]`; none given: `BertModel`). */
@@ -341,7 +368,7 @@ export function configFromHuggingFace(hf: HuggingFaceConfig, heads?: readonly Be
     expect(hf, 'scale_attn_by_inverse_layer_idx', false, [false], 'per-layer score scaling is not implemented');
     expect(hf, 'add_cross_attention', false, [false], 'cross-attention is not implemented');
   } else if (arch === 'llama') {
-    mapped.ropeBase = llamaRope(hf);
+    Object.assign(mapped, llamaRope(hf));
     const nHead = mapped.nHead as number;
     expect(hf, 'num_key_value_heads', nHead, [nHead, null], `grouped-query attention is not implemented (needs num_key_value_heads = num_attention_heads = ${nHead})`);
     const headDim = (mapped.nEmbd as number) / nHead;
@@ -372,13 +399,20 @@ function bertOutputs(hf: HuggingFaceConfig, heads: readonly BertHead[], nClasses
   return { lmHead, nClasses };
 }
 
+/** Why our static NTK scaling is not written as Hugging Face's `rope_type: 'dynamic'`. */
+const ROPE_NTK_ON_SAVE =
+  "Hugging Face has no static NTK-aware rule: its 'dynamic' type recomputes the base from the sequence length " +
+  "(and leaves it unchanged up to max_position_embeddings), so it computes differently from 'ntk' (fixed base · factor^(D/(D−2))); " +
+  "only 'linear' is written (rope_type 'linear')";
+
 function refuse(field: string, value: unknown, why: string): never {
   throw new UnsupportedConfigError(`saveHuggingFace: config.${field} = ${JSON.stringify(value)} cannot be represented: ${why}`, field, value);
 }
 
 /**
  * The architecture a wasmformer config is saved as: causal learned positions → GPT-2, RoPE →
- * Llama; an encoder (`causal: false`) → BERT.
+ * Llama (`ropeScaling` null or 'linear'; 'ntk' has no Hugging Face equivalent and is refused);
+ * an encoder (`causal: false`) → BERT.
  * @throws UnsupportedConfigError naming the first field no architecture can hold.
  */
 export function huggingFaceArchFor(c: TransformerConfig): HuggingFaceArch {
@@ -398,8 +432,8 @@ export function huggingFaceArchFor(c: TransformerConfig): HuggingFaceArch {
   if (c.positional === 'learned') arch = 'gpt2';
   else if (c.positional === 'rope') arch = 'llama';
   else return refuse('positional', c.positional, "only 'learned' (GPT-2) and 'rope' (Llama) have a Hugging Face equivalent here");
-  // RoPE scaling has no mapping to rope_parameters yet: refuse rather than drop it.
-  if (c.ropeScaling !== null) refuse('ropeScaling', c.ropeScaling, 'RoPE scaling is not mapped to rope_parameters yet');
+  if (c.ropeScaling !== null && arch === 'gpt2') refuse('ropeScaling', c.ropeScaling, 'a GPT-2 checkpoint has learned positions, no RoPE to scale');
+  if (c.ropeScaling?.type === 'ntk') refuse('ropeScaling', c.ropeScaling, ROPE_NTK_ON_SAVE);
   if (c.lmHead !== 'plain') refuse('lmHead', c.lmHead, "a causal LM checkpoint needs lmHead 'plain'");
   for (const [key, plain] of [['typeVocabSize', 0], ['embeddingNorm', false], ['geluExact', false], ['nClasses', 0]] as const) {
     if (c[key] !== plain) refuse(key, c[key], `GPT-2 and Llama have no such option (needs ${JSON.stringify(plain)})`);
@@ -466,6 +500,7 @@ export function configToHuggingFace(c: TransformerConfig, extra: HuggingFaceConf
       pretraining_tp: 1,
       rope_scaling: null,
     });
+    if (c.ropeScaling !== null) Object.assign(out, llamaRopeScalingToHuggingFace(c.ropeScaling.factor, c.ropeBase));
   } else {
     Object.assign(out, {
       hidden_act: c.geluExact ? 'gelu' : 'gelu_new',
@@ -482,6 +517,19 @@ export function configToHuggingFace(c: TransformerConfig, extra: HuggingFaceConf
     }
   }
   return out;
+}
+
+/**
+ * Our linear RoPE scaling in a Llama config.json: `rope_parameters` as transformers 5 writes
+ * it (`LlamaConfig(rope_parameters=...).save_pretrained`), and the same rule as `rope_scaling`
+ * for transformers 4, which ignores `rope_parameters` (transformers 5 reads `rope_scaling`
+ * first, with `rope_theta` beside it: the same frequencies either way).
+ */
+function llamaRopeScalingToHuggingFace(factor: number, theta: number): HuggingFaceConfig {
+  return {
+    rope_scaling: { rope_type: 'linear', factor },
+    rope_parameters: { rope_type: 'linear', factor, rope_theta: theta },
+  };
 }
 
 /** Expands `{l}` for every layer: [ours, hf names, transpose] per parameter of `c` whose head is in `heads`. */

@@ -122,7 +122,7 @@ describe.each(['gpt2', 'llama'])('Hugging Face %s fixture', (name) => {
   });
 });
 
-describe.each(['ours-gpt2', 'ours-llama'])('%s: a checkpoint wasmformer saved, checked in transformers', (name) => {
+describe.each(['ours-gpt2', 'ours-llama', 'ours-llama-rope-linear'])('%s: a checkpoint wasmformer saved, checked in transformers', (name) => {
   const dir = join(FIXTURES, name);
 
   it('was loaded by transformers with the same logits (hf_check.json), for these exact files', async () => {
@@ -259,8 +259,9 @@ describe('Hugging Face configs wasmformer cannot represent', () => {
     const llama = await readJson<HuggingFaceConfig>(join(FIXTURES, 'llama/config.json'));
     const gpt2 = await readJson<HuggingFaceConfig>(join(FIXTURES, 'gpt2/config.json'));
     unsupported({ ...llama, num_key_value_heads: 2 }, 'num_key_value_heads');
-    unsupported({ ...llama, rope_parameters: { rope_type: 'linear', factor: 2, rope_theta: 10000 } }, 'rope_parameters.rope_type');
-    unsupported({ ...llama, rope_parameters: undefined, rope_theta: 10000, rope_scaling: { type: 'dynamic', factor: 2 } }, 'rope_scaling');
+    // RoPE scaling other than 'linear': huggingface-rope-scaling.test.ts.
+    unsupported({ ...llama, rope_parameters: { rope_type: 'yarn', factor: 2, rope_theta: 10000 } }, 'rope_parameters.rope_type');
+    unsupported({ ...llama, rope_parameters: undefined, rope_theta: 10000, rope_scaling: { type: 'dynamic', factor: 2 } }, 'rope_scaling.type');
     unsupported({ ...llama, hidden_act: 'gelu' }, 'hidden_act');
     unsupported({ ...llama, attention_bias: true }, 'attention_bias');
     unsupported({ ...llama, mlp_bias: true }, 'mlp_bias');
