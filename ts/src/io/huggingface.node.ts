@@ -95,7 +95,7 @@ async function readTensors(dir: string): Promise<Map<string, NamedTensor | null>
  * ```
  * @param dir - a directory with `config.json` and `model.safetensors` (or a sharded index).
  * @throws UnsupportedConfigError naming a config.json field wasmformer does not implement
- *   (e.g. `num_key_value_heads` ≠ `num_attention_heads`, RoPE scaling, another activation).
+ *   (e.g. `num_key_value_heads` ≠ `num_attention_heads`, RoPE scaling other than linear, another activation).
  * @throws CheckpointError for a missing file or a missing, misshapen or unexpected tensor.
  */
 export async function loadHuggingFace(dir: string, options: LoadHuggingFaceOptions = {}): Promise<GPT | BERT> {
