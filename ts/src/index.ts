@@ -21,6 +21,7 @@ export { ClassificationDataset } from './train/classification.js';
 export type { ClassificationBatchOptions, ClassificationExample, ClassificationTokenizer } from './train/classification.js';
 export type { BatchSource, ModelBatch } from './train/batches.js';
 export type { BatchLosses, MemoryPlan, NamedTensor, ParamSpec } from './models/transformer.js';
+export type { AttentionWeights, AttentionWeightsOptions } from './models/attention.js';
 export { gluHidden, resolveConfig } from './models/config.js';
 export type { FfnKind, LmHeadKind, NormKind, NormPlacement, Positional, RopeScaling, TransformerConfig, TransformerConfigInput } from './models/config.js';
 export { Trainer } from './train/trainer.js';

@@ -310,6 +310,14 @@ impl WasmModel {
         Ok(out.to_vec())
     }
 
+    /// The attention probabilities `[L, H, T, T]` of ONE sequence `ids: [T]` (`type_ids`,
+    /// `attention_mask: [T]`, empty = not given), dropout off.
+    #[wasm_bindgen(js_name = attentionProbs)]
+    pub fn attention_probs(&mut self, ids: &[u32], type_ids: &[u32], attention_mask: &[u8], t: usize) -> Result<Vec<f32>, JsValue> {
+        let batch = batch_of(ids, &[], type_ids, attention_mask, &[]);
+        self.inner.attention_probs(batch, t).map_err(to_js)
+    }
+
     /// One optimizer step over `accum` micro-batches `ids, targets: [accum, B, T]`; returns
     /// `[loss, grad_norm, applied (1/0)]`. `max_grad_norm <= 0` or NaN: no clipping.
     #[wasm_bindgen(js_name = trainStep)]

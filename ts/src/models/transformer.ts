@@ -6,6 +6,7 @@
 import { DisposedError, InvalidArgumentError, ShapeError, callWasm } from '../errors.js';
 import { wasm } from '../wasm/load.js';
 import type { ModelBatch } from '../train/batches.js';
+import { type AttentionWeights, type AttentionWeightsOptions, attentionWeightsOf } from './attention.js';
 import { type TransformerConfig, type TransformerConfigInput, resolveConfig, toCoreConfig } from './config.js';
 
 /** Bytes of a planned model state. */
@@ -205,6 +206,35 @@ export class TransformerModel {
     this.checkDims(batchSize, seqLen);
     const i = this.checkTokens(ids, batchSize * seqLen);
     return callWasm(() => this.handle.logits(i, batchSize, seqLen));
+  }
+
+  /**
+   * The softmax attention probabilities of every layer and head for ONE sequence, exactly as
+   * the forward computes them (dropout off): `softmax(q·kᵀ/√D + bias + mask)` with q, k after
+   * RoPE, the ALiBi or relative-position bias, the causal mask (GPT) and the key-padding mask
+   * (`attentionMask`, BERT). Runs one forward pass; the model stays usable after an error.
+   *
+   * @example
+   * ```ts
+   * const att = gpt.attentionWeights(tokenizer.encode('the dog sat'));
+   * const map = att.at(0, 1); // layer 0, head 1: [T, T], row = query token, column = key token
+   * ```
+   * @param ids - `[T]` int token ids in `[0, vocabSize)`, `1 <= T` (`<= blockSize` with learned or sinusoidal positions)
+   * @param options - `typeIds: [T]` segment ids, `attentionMask: [T]` 0/1
+   * @returns `weights: [L, H, T, T]` float32 (a JS-owned copy) and `at(layer, head)`: a `[T, T]` view
+   * @throws InvalidArgumentError for a bad id, segment id, mask value or length; ShapeError when
+   * `typeIds` or `attentionMask` is not `[T]`
+   */
+  attentionWeights(ids: ArrayLike<number>, options: AttentionWeightsOptions = {}): AttentionWeights {
+    if (ids === null || typeof ids !== 'object' || typeof ids.length !== 'number') {
+      throw new InvalidArgumentError('attentionWeights: ids must be an array of token ids');
+    }
+    const t = ids.length;
+    if (t < 1) throw new InvalidArgumentError('attentionWeights: ids is empty; it needs at least one token');
+    const { typeIds, attentionMask } = options;
+    const c = this.checkBatch({ batchSize: 1, ids, typeIds, attentionMask } as unknown as ModelBatch, t);
+    const weights = callWasm(() => this.handle.attentionProbs(c.ids, c.typeIds, c.attentionMask, t));
+    return attentionWeightsOf(weights, this.config.nLayer, this.config.nHead, t);
   }
 
   /** Frees the wasm memory. Idempotent; later calls throw {@link DisposedError}. */

@@ -421,6 +421,14 @@ pub mod reference {
         (p, lse)
     }
 
+    /// The probabilities in f64, `P: [B, H, T, T]` (zero where masked): the spec of
+    /// `attention_probs::attention_probs_infer`.
+    pub fn attention_probs_f64(q: &[f32], k: &[f32], dims: AttnDims, options: AttnOptions<'_>) -> Result<Vec<f64>> {
+        dims.check(q.len(), k.len(), q.len(), q.len(), &options)?;
+        let (b, h) = (dims.b, dims.h);
+        Ok((0..b * h).flat_map(|pair| probs(q, k, dims, &options, pair / h, pair % h).0).collect())
+    }
+
     /// The forward in f64: `(out: [B, H, T, D], lse: [B, H, T])`.
     pub fn attention_forward_f64(
         q: &[f32],

@@ -24,7 +24,7 @@ fn min_pairs(dims: AttnDims) -> usize {
 /// Writes the masked, scaled, biased scores of one head into `s: [T, T]` (`S` from the
 /// engine on entry) and turns each row into probabilities; returns each row's log-sum-exp
 /// through `lse` (`-inf`, and a zero row, when no key is allowed).
-fn softmax_rows(s: &mut [f32], lse: &mut [f32], t: usize, scale: f32, causal: bool, pad: Option<&[u8]>, bias: Option<&[f32]>) {
+pub(super) fn softmax_rows(s: &mut [f32], lse: &mut [f32], t: usize, scale: f32, causal: bool, pad: Option<&[u8]>, bias: Option<&[f32]>) {
     for (i, row) in s.chunks_exact_mut(t).enumerate() {
         // Keys after i (causal) get P = 0 without scoring them.
         let (live, future) = row.split_at_mut(if causal { i + 1 } else { t });

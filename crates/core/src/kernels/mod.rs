@@ -6,6 +6,7 @@ pub mod matmul;
 pub mod gemv;
 pub mod attention;
 mod attention_heads;
+pub mod attention_probs;
 pub mod embedding;
 pub mod rope;
 pub mod norm;

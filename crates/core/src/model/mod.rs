@@ -2,7 +2,7 @@
 //! `config` (options), `params` (named parameter layout and init), `plan` (activation
 //! arena), `positional` (sinusoid, ALiBi, relative buckets), `heads` (head layout moves and
 //! dropout masks), `transformer` (forward / backward), `step` ([`Model`]: training step,
-//! evaluation, logits), `decode` (KV-cache incremental decoding).
+//! evaluation, logits), `decode` (KV-cache incremental decoding), `probe` (attention maps).
 
 pub mod batch;
 pub mod config;
@@ -12,6 +12,7 @@ pub mod heads;
 pub mod params;
 pub mod plan;
 pub mod positional;
+pub mod probe;
 mod shards;
 pub mod step;
 pub mod transformer;

@@ -12,6 +12,7 @@ use super::ends::{LossScales, Losses};
 use super::params::{init_params, layout, tensors, Carve, Group, Spec};
 use super::plan::{acts, acts_len};
 use super::positional::{alibi_slopes, sinusoid_table};
+use super::probe::{layer_probs, probs_len};
 use super::shards::{pass, Fixed, Rows, Shards};
 use crate::error::{Error, Result};
 use crate::par;
@@ -367,6 +368,19 @@ impl Model {
         let a = acts(&self.config, b, t, false, &mut Carve { rest: &self.arena });
         let last = a.layers.last().map_or(a.emb, |la| la.out);
         Ok(a.norm_f.and_then(|nf| nf.out).unwrap_or(last))
+    }
+
+    /// The attention probabilities of every layer and head for ONE sequence, `batch: [1, T]`
+    /// (ids, and optionally segment ids and an attention mask; targets and labels unused),
+    /// dropout off: `[L, H, T, T]`, see [`super::probe`]. Runs a forward (no head).
+    pub fn attention_probs(&mut self, batch: Batch<'_>, t: usize) -> Result<Vec<f32>> {
+        let batch = Batch { targets: None, labels: None, ..batch };
+        self.check_dims(1, t)?;
+        batch.check(1, t)?;
+        let mut probs = zeroed(probs_len(&self.config, t)?, "attention probabilities")?;
+        self.run_rows(batch, 1, t, None, None, true)?;
+        layer_probs(&mut probs, &self.config, &self.arena, t, batch.attention_mask)?;
+        Ok(probs)
     }
 
     /// Opens a KV cache for incremental decoding of `slots` sequences of up to `capacity`
