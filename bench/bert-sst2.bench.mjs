@@ -5,7 +5,8 @@
 // accuracy and wall time of each and writes bench/results/bert-sst2.jsonl.
 //
 // node --experimental-wasm-relaxed-simd bench/bert-sst2.bench.mjs [--case scratch|pretrained|both]
-//   [--pretrain-steps 1500] [--finetune-steps 800] [--pretrained-steps 400] [--pretrained-examples 20000]
+//   [--pretrain-steps 1500] [--finetune-steps 800] [--pretrained-steps <one epoch>] [--pretrained-examples <all>]
+//   [--pretrained-lr 1e-4] [--evals 1]
 import { appendFileSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,15 +38,18 @@ const record = (row) => {
 /** Fine-tunes `classifier` and returns the dev accuracy of the last evaluation. */
 async function finetune(classifier, tokenizer, examples, steps, options) {
   const seqLen = options.seqLen;
-  const trainSet = ClassificationDataset.fromTexts(tokenizer, examples.map((e) => e.sentence), examples.map((e) => e.label), { maxLength: seqLen });
+  // Batches are padded to their longest sentence and drawn from sentences of similar length
+  // (most SST-2 training phrases are a few words long).
+  const trainSet = ClassificationDataset.fromTexts(tokenizer, examples.map((e) => e.sentence), examples.map((e) => e.label), { maxLength: seqLen, groupByLength: true });
   const devSet = ClassificationDataset.fromTexts(tokenizer, dev.map((e) => e.sentence), dev.map((e) => e.label), { maxLength: seqLen });
   const trainer = new Trainer(classifier, { train: trainSet, val: devSet }, {
     batchSize: options.batchSize, seqLen, maxSteps: steps, lr: options.lr, minLr: options.lr / 10, warmupSteps: Math.round(steps / 10),
     weightDecay: 0.01, evalInterval: Math.max(1, Math.round(steps / (options.evals ?? 2))), evalBatches: 4, seed: 1,
   });
   let accuracy = NaN;
+  const t0 = performance.now();
   trainer.on('step', (e) => {
-    if (e.step % 100 === 0) console.error(`[bert-sst2]   fine-tune step ${e.step}: loss ${e.loss.toFixed(3)} (${e.stepMs.toFixed(0)} ms/step)`);
+    if (e.step % 100 === 0) console.error(`[bert-sst2]   fine-tune step ${e.step}: loss ${e.loss.toFixed(3)} (${e.stepMs.toFixed(0)} ms/step, ${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   });
   trainer.on('eval', (e) => {
     accuracy = e.valAccuracy;
@@ -88,10 +92,12 @@ if (which === 'pretrained' || which === 'both') {
   const tokenizer = WordPieceTokenizer.fromVocabTxt(readFileSync(join(dir, 'vocab.txt'), 'utf8'), { lowercase: true });
   const classifier = await loadHuggingFace(dir, { nClasses: 2, dropout: 0.1 });
   if (!(classifier instanceof BERT)) throw new Error('expected a BERT');
-  const examples = train.slice(0, Number(arg('pretrained-examples', 20000)));
-  const steps = Number(arg('pretrained-steps', 400));
-  const ft = await finetune(classifier, tokenizer, examples, steps, { seqLen: 48, batchSize: 32, lr: 5e-5, evals: 1 });
+  const examples = train.slice(0, Number(arg('pretrained-examples', train.length)));
+  // One epoch at batch 32 by default.
+  const steps = Number(arg('pretrained-steps', Math.ceil(examples.length / 32)));
+  const lr = Number(arg('pretrained-lr', 1e-4));
+  const ft = await finetune(classifier, tokenizer, examples, steps, { seqLen: 64, batchSize: 32, lr, evals: Number(arg('evals', 1)) });
   record({ case: 'pretrained', model: 'all-MiniLM-L6-v2', devAccuracy: ft.accuracy, totalSeconds: (performance.now() - started) / 1000,
-    finetuneSteps: steps, examples: examples.length, msPerFinetuneStep: ft.msPerStep, params: classifier.numParams });
+    finetuneSteps: steps, examples: examples.length, lr, msPerFinetuneStep: ft.msPerStep, params: classifier.numParams });
   classifier.dispose();
 }
