@@ -112,7 +112,8 @@ async function pretrain(flags: Flags): Promise<void> {
   const [trainDocs, valDocs] = split(documents, sentences.length - valCount);
   const specials = { clsId: tokenizer.clsId, sepId: tokenizer.sepId, padId: tokenizer.padId, maskId: tokenizer.maskId, vocabSize: tokenizer.vocabSize };
   const dataOptions = { nsp, maskProbability: num(flags, 'mask-probability', 0.15) };
-  const train = new MaskedLMDataset(trainDocs.map((d) => d.map(encode)), specials, dataOptions);
+  // Without NSP each sequence is one sentence: batches of similar lengths waste little padding.
+  const train = new MaskedLMDataset(trainDocs.map((d) => d.map(encode)), specials, { ...dataOptions, groupByLength: !nsp });
   const val = new MaskedLMDataset(valDocs.map((d) => d.map(encode)), specials, dataOptions);
   const config = { ...modelConfigFromFlags(flags, tokenizer.vocabSize), dropout: num(flags, 'dropout', 0.1), ...(nsp ? { nClasses: 2 } : {}) };
   const model = resumed?.model ?? BERT.create(config, { seed: num(flags, 'seed', 1) });

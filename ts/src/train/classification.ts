@@ -7,6 +7,7 @@
  */
 import { InvalidArgumentError } from '../errors.js';
 import type { BatchSource, ModelBatch } from './batches.js';
+import { drawLengthGroup, sortByLength } from './length-groups.js';
 import type { Rng } from './rng.js';
 
 /** One labelled, encoded example. */
@@ -123,13 +124,8 @@ export class ClassificationDataset implements BatchSource {
   sample(rng: Rng, batchSize: number, seqLen: number): ModelBatch {
     const n = this.examples.length;
     if (!this.groupByLength) return this.build(Array.from({ length: batchSize }, () => rng.nextInt(n)), seqLen);
-    // An anchor drawn uniformly picks a group with probability ∝ its size; a uniform draw
-    // inside the group then makes every example equally likely, as without grouping.
-    const order = (this.byLength ??= this.examples.map((e, i) => ({ length: e.ids.length, i })).sort((a, b) => a.length - b.length || a.i - b.i).map((e) => e.i));
-    const groupSize = this.groupSize ?? 8 * batchSize;
-    const start = Math.floor(rng.nextInt(n) / groupSize) * groupSize;
-    const size = Math.min(groupSize, n - start);
-    return this.build(Array.from({ length: batchSize }, () => order[start + rng.nextInt(size)] as number), seqLen);
+    const order = (this.byLength ??= sortByLength(this.examples.map((e) => e.ids.length)));
+    return this.build(drawLengthGroup(rng, order, batchSize, this.groupSize ?? 8 * batchSize), seqLen);
   }
 
   /** Every example once, in order. */

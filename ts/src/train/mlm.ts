@@ -8,6 +8,7 @@
  */
 import { InvalidArgumentError } from '../errors.js';
 import type { BatchSource, ModelBatch } from './batches.js';
+import { drawLengthGroup, sortByLength } from './length-groups.js';
 import { Rng } from './rng.js';
 
 /** The special token ids and vocabulary a {@link MaskedLMDataset} needs. */
@@ -35,6 +36,14 @@ export interface MaskedLMOptions {
    * below the trainer's); `'max'`: always pad to the trainer's `T`.
    */
   padding?: 'longest' | 'max';
+  /**
+   * Draw each batch from sentences of similar length (sorted by length, cut into groups of
+   * `groupSize`, default 8 × the batch size), so short sentences do not pay for padding;
+   * every sentence stays equally likely. Masked-LM only (not with `nsp`). Default false.
+   */
+  groupByLength?: boolean;
+  /** Sentences per length group (default 8 × the batch size). */
+  groupSize?: number;
 }
 
 /** Masked-LM (and optional NSP) batches from tokenized documents. */
@@ -47,6 +56,10 @@ export class MaskedLMDataset implements BatchSource {
   private readonly nsp: boolean;
   private readonly evalSeed: number;
   private readonly padding: 'longest' | 'max';
+  private readonly groupByLength: boolean;
+  private readonly groupSize: number | undefined;
+  /** Sentence indices sorted by length, built on the first grouped draw. */
+  private byLength: number[] | undefined;
   /** `[document, sentence]` of every sentence that has a next one. */
   private readonly pairs: [number, number][];
 
@@ -56,7 +69,14 @@ export class MaskedLMDataset implements BatchSource {
    *   sentences (`[s0, s1, …]`) is one document per sentence, which allows no NSP.
    */
   constructor(documents: readonly (readonly ArrayLike<number>[])[] | readonly ArrayLike<number>[], specials: MaskedLMSpecials, options: MaskedLMOptions = {}) {
-    const { maskProbability = 0.15, nsp = false, evalSeed = 0, padding = 'longest' } = options;
+    const { maskProbability = 0.15, nsp = false, evalSeed = 0, padding = 'longest', groupByLength = false, groupSize } = options;
+    if (typeof groupByLength !== 'boolean') throw new InvalidArgumentError(`MaskedLMDataset: groupByLength must be a boolean, got ${String(groupByLength)}`);
+    if (groupByLength && nsp) throw new InvalidArgumentError('MaskedLMDataset: groupByLength works on single sentences; it cannot be combined with nsp');
+    if (groupSize !== undefined && (!Number.isInteger(groupSize) || groupSize < 1)) {
+      throw new InvalidArgumentError(`MaskedLMDataset: groupSize must be a positive integer, got ${String(groupSize)}`);
+    }
+    this.groupByLength = groupByLength;
+    this.groupSize = groupSize;
     if (padding !== 'longest' && padding !== 'max') throw new InvalidArgumentError(`MaskedLMDataset: padding must be 'longest' or 'max', got ${String(padding)}`);
     this.padding = padding;
     if (!Array.isArray(documents) || documents.length === 0) throw new InvalidArgumentError('MaskedLMDataset: documents must be a non-empty array');
@@ -98,6 +118,11 @@ export class MaskedLMDataset implements BatchSource {
 
   /** `batchSize` random sequences of `seqLen` tokens. */
   sample(rng: Rng, batchSize: number, seqLen: number): ModelBatch {
+    if (this.groupByLength) {
+      const order = (this.byLength ??= sortByLength(this.sentences.map((s) => s.length)));
+      const picks = drawLengthGroup(rng, order, batchSize, this.groupSize ?? 8 * batchSize).map((i) => ({ a: this.sentences[i] as number[], b: undefined, label: -100 }));
+      return this.build(picks, rng, seqLen);
+    }
     const picks = Array.from({ length: batchSize }, () => this.pick(rng));
     return this.build(picks, rng, seqLen);
   }

@@ -123,6 +123,21 @@ describe('MaskedLMDataset padding', () => {
     }
   });
 
+  it('groupByLength draws sentences of similar length, and refuses nsp', () => {
+    const grouped = new MaskedLMDataset(docs, mlmSpecials, { groupByLength: true, groupSize: 12 });
+    const plain = new MaskedLMDataset(docs, mlmSpecials);
+    const rng = new Rng(2);
+    let [groupedT, plainT] = [0, 0];
+    for (let k = 0; k < 200; k++) {
+      groupedT += grouped.sample(rng, 6, 40).seqLen ?? 40;
+      plainT += plain.sample(rng, 6, 40).seqLen ?? 40;
+    }
+    // Sentences of 3..31 tokens: random batches pad to about 27, grouped ones to about the mean.
+    expect(groupedT / 200).toBeLessThan(0.75 * (plainT / 200));
+    expect(() => new MaskedLMDataset([docs], mlmSpecials, { groupByLength: true, nsp: true })).toThrow(InvalidArgumentError);
+    expect(() => new MaskedLMDataset(docs, mlmSpecials, { groupByLength: true, groupSize: 1.5 })).toThrow(InvalidArgumentError);
+  });
+
   it('pretrains to the same losses as padding every batch to T', () => {
     const run = (padding: 'longest' | 'max'): number[] => {
       const model = BERT.create({ vocabSize: 48, blockSize: 40, nLayer: 2, nHead: 2, nEmbd: 32, dropout: 0 }, { seed: 5 });
