@@ -371,13 +371,8 @@ export class BpeTokenizer {
     let bytes = new Uint8Array(256);
     let n = 0;
     for (let i = 0; i < ids.length; i++) {
-      const id = ids[i];
-      const token = typeof id === 'number' && Number.isInteger(id) ? this.tokens[id] : undefined;
-      if (id === undefined || token === undefined) {
-        throw new InvalidArgumentError(
-          `BpeTokenizer.decode: ids[${i}] = ${String(id)} is not a token id; expected an integer in [0, ${this.tokens.length}) that is in the vocabulary`,
-        );
-      }
+      const token = this.tokenOf(ids[i], i);
+      const id = ids[i] as number; // checked by tokenOf
       const special = this.specialById.get(id);
       if (special !== undefined) {
         // A skipped token does not split the bytes around it (as in Hugging Face).
@@ -402,17 +397,23 @@ export class BpeTokenizer {
     return text + utf8Text(bytes.subarray(0, n));
   }
 
+  /** The token string of `ids[i]` = `id`. @throws InvalidArgumentError if it is not a token id. */
+  private tokenOf(id: number | undefined, i: number): string {
+    const token = typeof id === 'number' && Number.isInteger(id) ? this.tokens[id] : undefined;
+    if (id === undefined || token === undefined) {
+      throw new InvalidArgumentError(
+        `BpeTokenizer.decode: ids[${i}] = ${String(id)} is not a token id; expected an integer in [0, ${this.tokens.length}) that is in the vocabulary`,
+      );
+    }
+    return token;
+  }
+
   /** The token strings of `ids` (special tokens as written, or left out with `skip`), for the decoder chain. */
   private tokenStrings(ids: ArrayLike<number>, skip: boolean): string[] {
     const out: string[] = [];
     for (let i = 0; i < ids.length; i++) {
-      const id = ids[i];
-      const token = typeof id === 'number' && Number.isInteger(id) ? this.tokens[id] : undefined;
-      if (id === undefined || token === undefined) {
-        throw new InvalidArgumentError(
-          `BpeTokenizer.decode: ids[${i}] = ${String(id)} is not a token id; expected an integer in [0, ${this.tokens.length}) that is in the vocabulary`,
-        );
-      }
+      const token = this.tokenOf(ids[i], i);
+      const id = ids[i] as number; // checked by tokenOf
       if (!(skip && this.specialById.get(id)?.special === true)) out.push(token);
     }
     return out;
