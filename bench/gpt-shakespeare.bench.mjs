@@ -4,10 +4,11 @@
 // char-level; first 90% train / last 10% val; nLayer 4, nHead 4, nEmbd 128, blockSize 64,
 // batch 12, 2000 iters, lr 1e-3 (warm-up 100, cosine to 1e-4), AdamW β2 0.99, weight decay 0.1,
 // clip 1.0, no dropout, learned positions, GELU, pre-LayerNorm; as nanoGPT: no biases
-// (its default bias=False) and weight decay on every 2-D tensor including the embeddings.
+// (its default bias=False), weight decay on every 2-D tensor including the embeddings, and
+// the exact (erf) GELU of torch's nn.GELU() (`--gelu tanh` for GPT-2's approximation).
 // Validation loss at the end over 200 batches; evaluation is not timed. Run with
 // --experimental-wasm-relaxed-simd on Node 20 to use the relaxed-SIMD builds (Node 22 has it).
-// `node bench/gpt-shakespeare.bench.mjs [--steps N] [--tfjs-steps N] [--threads N] [--seed N]`
+// `node bench/gpt-shakespeare.bench.mjs [--steps N] [--tfjs-steps N] [--threads N] [--seed N] [--gelu exact|tanh]`
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,17 +17,19 @@ import { CharTokenizer, GPT, TokenDataset, Trainer, init, runtimeInfo, wasmMemor
 import { runTfjsGpt } from './peers/tfjs-gpt.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const { values } = parseArgs({ options: { steps: { type: 'string' }, 'tfjs-steps': { type: 'string' }, threads: { type: 'string' }, seed: { type: 'string' } } });
+const { values } = parseArgs({ options: { steps: { type: 'string' }, 'tfjs-steps': { type: 'string' }, threads: { type: 'string' }, seed: { type: 'string' }, gelu: { type: 'string' } } });
 const steps = Number(values.steps ?? 2000);
 const tfjsSteps = Number(values['tfjs-steps'] ?? 10);
 const seed = Number(values.seed ?? 1337);
+const gelu = values.gelu ?? 'exact';
+if (gelu !== 'exact' && gelu !== 'tanh') throw new Error(`--gelu must be exact or tanh, got ${gelu}`);
 const text = readFileSync(resolve(root, '..', 'shared', 'data', 'tinyshakespeare.txt'), 'utf8');
 
 await init(values.threads ? { threads: Number(values.threads) } : {});
 const info = runtimeInfo();
 const tokenizer = CharTokenizer.fromText(text);
 const { train, val } = TokenDataset.split(tokenizer.encode(text), 0.1);
-const gpt = GPT.create({ vocabSize: tokenizer.vocabSize, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, bias: false }, { seed });
+const gpt = GPT.create({ vocabSize: tokenizer.vocabSize, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, bias: false, geluExact: gelu === 'exact' }, { seed });
 const trainer = new Trainer(gpt, { train, val }, {
   batchSize: 12, maxSteps: steps, lr: 1e-3, minLr: 1e-4, warmupSteps: 100, decaySteps: steps,
   beta1: 0.9, beta2: 0.99, weightDecay: 0.1, decayEmbeddings: true, gradClip: 1, evalBatches: 200, seed,
@@ -44,7 +47,7 @@ console.error(`[gpt] TF.js wasm peer, ${tfjsSteps} timed steps`);
 const peer = await runTfjsGpt({ text, steps: tfjsSteps, warmup: 2, seed: 1337, threads: 1 });
 
 const rows = [
-  { suite: 'gpt-shakespeare', case: 'wasmformer', variant: info.variant, threads: info.threads, steps, seed, ...ours,
+  { suite: 'gpt-shakespeare', case: 'wasmformer', variant: info.variant, threads: info.threads, steps, seed, gelu, ...ours,
     plannedBytes: trainer.memory.total, wasmMemoryBytes: wasmBytes },
   { suite: 'gpt-shakespeare', case: 'tfjs-wasm', variant: peer.backend, threads: peer.threads, steps: tfjsSteps,
     msPerStep: peer.msPerStep, tokensPerSec: peer.tokensPerSec },
