@@ -5,7 +5,7 @@
 // accuracy and wall time of each and writes bench/results/bert-sst2.jsonl.
 //
 // node --experimental-wasm-relaxed-simd bench/bert-sst2.bench.mjs [--case scratch|pretrained|both]
-//   [--pretrain-steps 2000] [--finetune-steps 1600] [--pretrained-steps <one epoch>] [--pretrained-examples <all>]
+//   [--pretrain-steps 5000] [--finetune-steps 800] [--pretrained-steps <one epoch>] [--pretrained-examples <all>]
 //   [--pretrained-lr 1e-4] [--evals 1]
 import { appendFileSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -70,7 +70,7 @@ if (which === 'scratch' || which === 'both') {
   const specials = { clsId: tokenizer.clsId, sepId: tokenizer.sepId, padId: tokenizer.padId, maskId: tokenizer.maskId, vocabSize: tokenizer.vocabSize };
   // Masked-LM batches drawn from sentences of similar length (most are a few words long).
   const mlm = new MaskedLMDataset(docs, specials, { groupByLength: true });
-  const pretrainSteps = Number(arg('pretrain-steps', 2000));
+  const pretrainSteps = Number(arg('pretrain-steps', 5000));
   const pretrainer = new Trainer(bert, { train: mlm }, { batchSize: 64, seqLen, maxSteps: pretrainSteps, lr: 1e-3, minLr: 1e-4, warmupSteps: Math.min(100, Math.round(pretrainSteps / 10)), weightDecay: 0.01, seed: 1 });
   pretrainer.on('step', (e) => {
     if (e.step % 250 === 0) console.error(`[bert-sst2] scratch MLM step ${e.step}: loss ${e.loss.toFixed(3)} (${e.stepMs.toFixed(0)} ms/step)`);
@@ -78,7 +78,7 @@ if (which === 'scratch' || which === 'both') {
   const pre = await pretrainer.fit();
   const pretrainSeconds = (performance.now() - started) / 1000 - tokenizerSeconds;
   const classifier = bert.withClassifier(2, { seed: 2 });
-  const finetuneSteps = Number(arg('finetune-steps', 1600));
+  const finetuneSteps = Number(arg('finetune-steps', 800));
   const ft = await finetune(classifier, tokenizer, train, finetuneSteps, { seqLen, batchSize: 64, lr: 5e-4 });
   const totalSeconds = (performance.now() - started) / 1000;
   record({ case: 'scratch', devAccuracy: ft.accuracy, totalSeconds, tokenizerSeconds, pretrainSeconds, pretrainSteps, mlmLoss: pre.finalLoss,
