@@ -4,8 +4,9 @@
 // char-level; first 90% train / last 10% val; nLayer 4, nHead 4, nEmbd 128, blockSize 64,
 // batch 12, 2000 iters, lr 1e-3 (warm-up 100, cosine to 1e-4), AdamW β2 0.99, weight decay 0.1,
 // clip 1.0, no dropout, learned positions, GELU, pre-LayerNorm; as nanoGPT: no biases
-// (its default bias=False), weight decay on every 2-D tensor including the embeddings, and
-// the exact (erf) GELU of torch's nn.GELU() (`--gelu tanh` for GPT-2's approximation).
+// (its default bias=False) and weight decay on every 2-D tensor including the embeddings.
+// GELU: GPT-2's tanh form by default; `--gelu exact` is torch's nn.GELU() as nanoGPT uses it
+// (measured: the same validation loss to 1e-5, and slower).
 // Validation loss at the end over 200 batches; evaluation is not timed. Run with
 // --experimental-wasm-relaxed-simd on Node 20 to use the relaxed-SIMD builds (Node 22 has it).
 // `node bench/gpt-shakespeare.bench.mjs [--steps N] [--tfjs-steps N] [--threads N] [--seed N] [--gelu exact|tanh]`
@@ -21,7 +22,7 @@ const { values } = parseArgs({ options: { steps: { type: 'string' }, 'tfjs-steps
 const steps = Number(values.steps ?? 2000);
 const tfjsSteps = Number(values['tfjs-steps'] ?? 10);
 const seed = Number(values.seed ?? 1337);
-const gelu = values.gelu ?? 'exact';
+const gelu = values.gelu ?? 'tanh';
 if (gelu !== 'exact' && gelu !== 'tanh') throw new Error(`--gelu must be exact or tanh, got ${gelu}`);
 const text = readFileSync(resolve(root, '..', 'shared', 'data', 'tinyshakespeare.txt'), 'utf8');
 
