@@ -32,3 +32,14 @@ export function tensorBytes(file: Uint8Array): Map<string, { shape: number[]; by
   const parsed = readSafetensors(file);
   return new Map([...parsed.tensors].map(([k, t]) => [k, { shape: t.shape, bytes: Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength) }]));
 }
+
+/** A causal-LM fixture's `expected.json` (make_hf_fixtures.py): logits, loss and greedy generations of fixed inputs. */
+export interface CausalLMExpected {
+  batchSize: number;
+  seqLen: number;
+  ids: number[];
+  targets: number[];
+  logits: number[];
+  loss: number;
+  generations: Array<{ prompt: number[]; tokens: number[] }>;
+}

@@ -18,20 +18,12 @@ import {
   type HuggingFaceConfig,
   type TransformerConfigInput,
 } from '../../../dist/index.node.js';
-import { maxAbsDiff, readJson, tensorBytes } from './hf-helpers.js';
+import { type CausalLMExpected, maxAbsDiff, readJson, tensorBytes } from './hf-helpers.js';
 import { ROOT } from '../helpers/node.js';
 
 const DIR = join(ROOT, 'ts/tests/fixtures/hf/llama-rope-linear');
 
-interface Expected {
-  batchSize: number;
-  seqLen: number;
-  ids: number[];
-  targets: number[];
-  logits: number[];
-  loss: number;
-  generations: Array<{ prompt: number[]; tokens: number[] }>;
-}
+type Expected = CausalLMExpected;
 
 let tmp: string;
 let hfConfig: HuggingFaceConfig;

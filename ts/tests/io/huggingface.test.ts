@@ -21,20 +21,13 @@ import {
   type NamedTensor,
   type TransformerConfigInput,
 } from '../../../dist/index.node.js';
-import { maxAbs, maxAbsDiff, readJson, sha256, tensorBytes } from './hf-helpers.js';
+import { type CausalLMExpected, maxAbs, maxAbsDiff, readJson, sha256, tensorBytes } from './hf-helpers.js';
 import { ROOT } from '../helpers/node.js';
 
 const FIXTURES = join(ROOT, 'ts/tests/fixtures/hf');
 
-interface Expected {
-  batchSize: number;
-  seqLen: number;
-  ids: number[];
-  targets: number[];
-  logits: number[];
-  loss: number;
+interface Expected extends CausalLMExpected {
   grads: Array<{ name: string; shape: number[]; rows: [number, number]; data: number[] }>;
-  generations: Array<{ prompt: number[]; tokens: number[] }>;
 }
 
 let tmp: string;
