@@ -9,7 +9,11 @@
 // (measured: the same validation loss to 1e-5, and slower).
 // Validation loss at the end over 200 batches; evaluation is not timed. Run with
 // --experimental-wasm-relaxed-simd on Node 20 to use the relaxed-SIMD builds (Node 22 has it).
-// `node bench/gpt-shakespeare.bench.mjs [--steps N] [--tfjs-steps N] [--threads N] [--seed N] [--gelu exact|tanh]`
+// PyTorch peer (bench/peers/torch-gpt.py): the same recipe in PyTorch on the CPU, 2 threads, run
+// when the Python given by --python (default python3) imports torch; skipped otherwise (nothing
+// is installed for it). It gives "laptop-PyTorch speed" and nanoGPT's loss on this machine.
+// `node bench/gpt-shakespeare.bench.mjs [--steps N] [--tfjs-steps N] [--threads N] [--seed N] [--gelu exact|tanh] [--python PATH]`
+import { spawnSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,13 +22,15 @@ import { CharTokenizer, GPT, TokenDataset, Trainer, init, runtimeInfo, wasmMemor
 import { runTfjsGpt } from './peers/tfjs-gpt.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const { values } = parseArgs({ options: { steps: { type: 'string' }, 'tfjs-steps': { type: 'string' }, threads: { type: 'string' }, seed: { type: 'string' }, gelu: { type: 'string' } } });
+const { values } = parseArgs({ options: { steps: { type: 'string' }, 'tfjs-steps': { type: 'string' }, threads: { type: 'string' }, seed: { type: 'string' }, gelu: { type: 'string' }, python: { type: 'string' } } });
 const steps = Number(values.steps ?? 2000);
 const tfjsSteps = Number(values['tfjs-steps'] ?? 10);
 const seed = Number(values.seed ?? 1337);
 const gelu = values.gelu ?? 'tanh';
 if (gelu !== 'exact' && gelu !== 'tanh') throw new Error(`--gelu must be exact or tanh, got ${gelu}`);
-const text = readFileSync(resolve(root, '..', 'shared', 'data', 'tinyshakespeare.txt'), 'utf8');
+const dataPath = resolve(root, '..', 'shared', 'data', 'tinyshakespeare.txt');
+const text = readFileSync(dataPath, 'utf8');
+const python = values.python ?? 'python3';
 
 await init(values.threads ? { threads: Number(values.threads) } : {});
 const info = runtimeInfo();
@@ -47,20 +53,39 @@ gpt.dispose();
 console.error(`[gpt] TF.js wasm peer, ${tfjsSteps} timed steps`);
 const peer = await runTfjsGpt({ text, steps: tfjsSteps, warmup: 2, seed: 1337, threads: 1 });
 
+let torch = null;
+if (spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0) {
+  console.error(`[gpt] PyTorch peer (${python}), ${steps} steps, 2 threads`);
+  const script = join(root, 'bench', 'peers', 'torch-gpt.py');
+  const result = spawnSync(python, [script, dataPath, '--steps', String(steps), '--threads', '2', '--seed', String(seed), '--gelu', gelu],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (result.status !== 0) throw new Error(`torch-gpt.py exited with ${result.status ?? result.signal}`);
+  torch = JSON.parse(result.stdout.trim().split('\n').pop());
+} else {
+  console.error(`[gpt] PyTorch peer skipped: ${python} cannot import torch (--python PATH picks another interpreter)`);
+}
+
 const rows = [
   { suite: 'gpt-shakespeare', case: 'wasmformer', variant: info.variant, threads: info.threads, steps, seed, gelu, ...ours,
     plannedBytes: trainer.memory.total, wasmMemoryBytes: wasmBytes },
   { suite: 'gpt-shakespeare', case: 'tfjs-wasm', variant: peer.backend, threads: peer.threads, steps: tfjsSteps,
     msPerStep: peer.msPerStep, tokensPerSec: peer.tokensPerSec },
 ];
+if (torch) {
+  rows.push({ suite: 'gpt-shakespeare', case: 'pytorch-cpu', variant: `torch ${torch.torch}`, threads: torch.threads, steps, seed, gelu,
+    msPerStep: torch.msPerStep, tokensPerSec: tokensPerStep / (torch.msPerStep / 1000), valLoss: torch.valLoss });
+}
 const speedup = peer.msPerStep / ours.msPerStep;
+const torchLines = torch
+  ? `\n  PyTorch ${torch.torch} CPU (2 threads): ${torch.msPerStep.toFixed(1)} ms/step, validation loss ${torch.valLoss.toFixed(4)}; wasmformer / PyTorch speed ${(torch.msPerStep / ours.msPerStep).toFixed(2)}x`
+  : '\n  PyTorch peer: skipped (no torch)';
 console.log(`
 nanoGPT Shakespeare char recipe (2-core machine; same run)
   wasmformer (${info.variant}, ${info.threads} threads): ${ours.msPerStep.toFixed(1)} ms/step, ${Math.round(ours.tokensPerSec)} tokens/s, ${steps} steps in ${ours.totalSeconds.toFixed(0)} s (eval excluded)
   validation loss after ${steps} steps: ${valLoss.toFixed(4)}   (target <= 1.90; nanoGPT ~1.88)
   TF.js wasm (1 thread):            ${peer.msPerStep.toFixed(1)} ms/step, ${Math.round(peer.tokensPerSec)} tokens/s
   speed ratio wasmformer / TF.js:   ${speedup.toFixed(2)}x   (target >= 15x)
-  planned ${(trainer.memory.total / 2 ** 20).toFixed(1)} MiB; WebAssembly memory in use ${(wasmBytes / 2 ** 20).toFixed(1)} MiB`);
+  planned ${(trainer.memory.total / 2 ** 20).toFixed(1)} MiB; WebAssembly memory in use ${(wasmBytes / 2 ** 20).toFixed(1)} MiB${torchLines}`);
 const out = join(root, 'bench', 'results', 'gpt-shakespeare.jsonl');
 mkdirSync(dirname(out), { recursive: true });
 const date = new Date().toISOString();

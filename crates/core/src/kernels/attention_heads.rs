@@ -13,8 +13,9 @@ use std::sync::{Mutex, PoisonError};
 use super::attention::{AttnDims, AttnOptions};
 use super::matmul::{matmul_forward, MatmulDims, MatmulForm};
 use crate::error::Result;
-use crate::math::fast_exp;
+use crate::math::{fast_exp, fast_exp4};
 use crate::par::for_each_range;
+use crate::simd::{F32x4, LANES};
 
 /// Heads per task: enough `T²·D` work that a task is worth a thread.
 fn min_pairs(dims: AttnDims) -> usize {
@@ -23,31 +24,53 @@ fn min_pairs(dims: AttnDims) -> usize {
 
 /// Writes the masked, scaled, biased scores of one head into `s: [T, T]` (`S` from the
 /// engine on entry) and turns each row into probabilities; returns each row's log-sum-exp
-/// through `lse` (`-inf`, and a zero row, when no key is allowed).
+/// through `lse` (`-inf`, and a zero row, when no key is allowed). The max, exponentials, sum
+/// and normalisation run on [`F32x4`] lanes (the row's last `len % 4` keys one at a time).
 pub(super) fn softmax_rows(s: &mut [f32], lse: &mut [f32], t: usize, scale: f32, causal: bool, pad: Option<&[u8]>, bias: Option<&[f32]>) {
     for (i, row) in s.chunks_exact_mut(t).enumerate() {
         // Keys after i (causal) get P = 0 without scoring them.
-        let (live, future) = row.split_at_mut(if causal { i + 1 } else { t });
-        future.fill(0.0);
-        let bias_row = bias.map(|b| &b[i * t..i * t + live.len()]);
-        let mut max = f32::NEG_INFINITY;
+        let n_live = if causal { i + 1 } else { t };
+        let bias_row = bias.map(|b| &b[i * t..i * t + n_live]);
+        let live = &mut row[..n_live];
         for (j, x) in live.iter_mut().enumerate() {
             let allowed = pad.is_none_or(|p| p[j] != 0);
             *x = if allowed { *x * scale + bias_row.map_or(0.0, |b| b[j]) } else { f32::NEG_INFINITY };
-            max = max.max(*x);
         }
+        let split = n_live - n_live % LANES;
+        let (body, tail) = live.split_at_mut(split);
+        let mut max4 = F32x4::splat(f32::NEG_INFINITY);
+        for c in body.chunks_exact(LANES) {
+            max4 = max4.max_ignoring_nan(F32x4::load(c));
+        }
+        let max = tail.iter().fold(max4.to_array().into_iter().fold(f32::NEG_INFINITY, f32::max), |m, &x| m.max(x));
         if max == f32::NEG_INFINITY {
-            live.fill(0.0);
+            row.iter_mut().for_each(|x| *x = 0.0);
             lse[i] = f32::NEG_INFINITY;
             continue;
         }
-        let mut sum = 0.0f32;
-        for x in live.iter_mut() {
+        let max4 = F32x4::splat(max);
+        let mut sum4 = F32x4::zero();
+        for c in body.chunks_exact_mut(LANES) {
+            let e = fast_exp4(F32x4::load(c) - max4);
+            e.store(c);
+            sum4 = sum4 + e;
+        }
+        let mut sum = sum4.horizontal_sum();
+        for x in tail.iter_mut() {
             *x = fast_exp(*x - max);
             sum += *x;
         }
         let inv = 1.0 / sum;
-        live.iter_mut().for_each(|x| *x *= inv);
+        let inv4 = F32x4::splat(inv);
+        // One loop for the whole row: scale the live keys, zero the future ones (a loop that
+        // only stored zeros would become a `memory.fill` call per row).
+        let (body, rest) = row.split_at_mut(split);
+        for c in body.chunks_exact_mut(LANES) {
+            (F32x4::load(c) * inv4).store(c);
+        }
+        for (j, x) in rest.iter_mut().enumerate() {
+            *x = if split + j < n_live { *x * inv } else { 0.0 };
+        }
         lse[i] = max + sum.ln();
     }
 }

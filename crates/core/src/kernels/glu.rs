@@ -23,9 +23,12 @@
 //! of one call must have the same length). Accumulation: both `_backward`s ASSIGN (`=`) their
 //! gradients (`dinp`, `dgate`, `dup` are activation gradients).
 
+use std::ops::{Add, Div, Mul, Sub};
+
 use crate::error::{check_len, Result};
-use crate::math::{fast_exp, fast_sigmoid};
+use crate::math::{fast_exp, fast_exp4};
 use crate::par::for_each_row_block;
+use crate::simd::{F32x4, LANES};
 
 /// An elementwise activation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -81,10 +84,18 @@ macro_rules! with_act {
     };
 }
 
+/// One elementwise body as the pair of closures [`map2`] and [`map3`] take: first over
+/// [`F32x4`] lanes, then over `f32` (the same expression, typed twice).
+macro_rules! lanes {
+    (|$($arg:ident),+| $body:expr) => {
+        (|$($arg: F32x4),+| $body, |$($arg: f32),+| $body)
+    };
+}
+
 /// `out = act(inp)`. `out, inp: [N, F]` (same length).
 pub fn activation_forward(out: &mut [f32], inp: &[f32], act: Activation) -> Result<()> {
     check_len("activation: out", inp.len(), out.len())?;
-    with_act!(act, A => map2(out, inp, inp, |x, _| value(A, x)));
+    with_act!(act, A => map2(out, inp, inp, lanes!(|x, _y| value(A, x))));
     Ok(())
 }
 
@@ -99,7 +110,7 @@ pub fn activation_backward(
     check_len("activation: dout", inp.len(), dout.len())?;
     check_len("activation: dinp", inp.len(), dinp.len())?;
     // out = act(inp)
-    with_act!(act, A => map2(dinp, dout, inp, |g, x| g * derivative(A, x)));
+    with_act!(act, A => map2(dinp, dout, inp, lanes!(|g, x| g * derivative(A, x))));
     Ok(())
 }
 
@@ -108,7 +119,7 @@ pub fn glu_forward(out: &mut [f32], gate: &[f32], up: &[f32], kind: GluKind) -> 
     check_len("glu: up", gate.len(), up.len())?;
     check_len("glu: out", gate.len(), out.len())?;
     let act = kind.activation();
-    with_act!(act, A => map2(out, gate, up, |g, u| value(A, g) * u));
+    with_act!(act, A => map2(out, gate, up, lanes!(|g, u| value(A, g) * u)));
     Ok(())
 }
 
@@ -129,26 +140,94 @@ pub fn glu_backward(
     check_len("glu: dup", n, dup.len())?;
     let act = kind.activation();
     // out = act(gate) ⊙ up  →  dgate = dout ⊙ up ⊙ act'(gate)
-    with_act!(act, A => for_each_row_block(dgate, 1, MIN_ELEMS_PER_TASK, |rows, block| {
-        let (dout, gate, up) = (&dout[rows.clone()], &gate[rows.clone()], &up[rows]);
-        for (((d, &g), &x), &u) in block.iter_mut().zip(dout).zip(gate).zip(up) {
-            *d = g * u * derivative(A, x);
-        }
-    }));
+    with_act!(act, A => map3(dgate, dout, gate, up, lanes!(|g, x, u| g * u * derivative(A, x))));
     // out = act(gate) ⊙ up  →  dup = dout ⊙ act(gate)
-    with_act!(act, A => map2(dup, dout, gate, |g, x| g * value(A, x)));
+    with_act!(act, A => map2(dup, dout, gate, lanes!(|g, x| g * value(A, x))));
     Ok(())
 }
 
 /// Elements per thread task, so small calls stay on one thread.
 const MIN_ELEMS_PER_TASK: usize = 1 << 14;
 
-/// `out[i] = f(a[i], b[i])`, split over threads for long buffers. Lengths already checked.
-fn map2(out: &mut [f32], a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f32 + Sync + Send) {
+/// What the activation formulas need from their operand: one `f32`, or four as an [`F32x4`].
+/// [`value`] and [`derivative`] are written once over this trait, so the SIMD body and the
+/// scalar tail run the same operations in the same order: a lane equals the scalar result bit
+/// for bit, wherever a thread's block or the tail starts.
+trait Lanes: Copy + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self> + Div<Output = Self> {
+    /// `x` in every lane.
+    fn splat(x: f32) -> Self;
+    /// [`fast_exp`] of every lane.
+    fn exp(self) -> Self;
+    /// `f` applied to every lane one at a time (for the activations without a SIMD form).
+    fn each(self, f: impl Fn(f32) -> f32) -> Self;
+}
+
+impl Lanes for f32 {
+    #[inline(always)]
+    fn splat(x: f32) -> Self {
+        x
+    }
+    #[inline(always)]
+    fn exp(self) -> Self {
+        fast_exp(self)
+    }
+    #[inline(always)]
+    fn each(self, f: impl Fn(f32) -> f32) -> Self {
+        f(self)
+    }
+}
+
+impl Lanes for F32x4 {
+    #[inline(always)]
+    fn splat(x: f32) -> Self {
+        F32x4::splat(x)
+    }
+    #[inline(always)]
+    fn exp(self) -> Self {
+        fast_exp4(self)
+    }
+    #[inline(always)]
+    fn each(self, f: impl Fn(f32) -> f32) -> Self {
+        F32x4::load(&self.to_array().map(f))
+    }
+}
+
+/// `out[i] = f(a[i], b[i])`, four lanes at a time (the last `len % 4` one at a time), split
+/// over threads for long buffers. Lengths already checked.
+fn map2<F4, F1>(out: &mut [f32], a: &[f32], b: &[f32], (f4, f1): (F4, F1))
+where
+    F4: Fn(F32x4, F32x4) -> F32x4 + Sync + Send,
+    F1: Fn(f32, f32) -> f32 + Sync + Send,
+{
     for_each_row_block(out, 1, MIN_ELEMS_PER_TASK, |rows, block| {
         let (a, b) = (&a[rows.clone()], &b[rows]);
-        for ((o, &x), &y) in block.iter_mut().zip(a).zip(b) {
-            *o = f(x, y);
+        let split = block.len() - block.len() % LANES;
+        let (body, tail) = block.split_at_mut(split);
+        for ((o, x), y) in body.chunks_exact_mut(LANES).zip(a.chunks_exact(LANES)).zip(b.chunks_exact(LANES)) {
+            f4(F32x4::load(x), F32x4::load(y)).store(o);
+        }
+        for ((o, &x), &y) in tail.iter_mut().zip(&a[split..]).zip(&b[split..]) {
+            *o = f1(x, y);
+        }
+    });
+}
+
+/// `out[i] = f(a[i], b[i], c[i])`, as [`map2`].
+fn map3<F4, F1>(out: &mut [f32], a: &[f32], b: &[f32], c: &[f32], (f4, f1): (F4, F1))
+where
+    F4: Fn(F32x4, F32x4, F32x4) -> F32x4 + Sync + Send,
+    F1: Fn(f32, f32, f32) -> f32 + Sync + Send,
+{
+    for_each_row_block(out, 1, MIN_ELEMS_PER_TASK, |rows, block| {
+        let (a, b, c) = (&a[rows.clone()], &b[rows.clone()], &c[rows]);
+        let split = block.len() - block.len() % LANES;
+        let (body, tail) = block.split_at_mut(split);
+        let inputs = a.chunks_exact(LANES).zip(b.chunks_exact(LANES)).zip(c.chunks_exact(LANES));
+        for (o, ((x, y), z)) in body.chunks_exact_mut(LANES).zip(inputs) {
+            f4(F32x4::load(x), F32x4::load(y), F32x4::load(z)).store(o);
+        }
+        for (i, o) in tail.iter_mut().enumerate() {
+            *o = f1(a[split + i], b[split + i], c[split + i]);
         }
     });
 }
@@ -156,56 +235,62 @@ fn map2(out: &mut [f32], a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f32 + Syn
 const SQRT_2_OVER_PI: f32 = 0.797_884_6;
 const GELU_C: f32 = 0.044_715;
 
-#[inline]
-fn sigmoid(x: f32) -> f32 {
-    // e^(−x) overflows to +inf for x < −88, giving exactly 0: fine.
-    fast_sigmoid(x)
+/// `σ(x) = 1 / (1 + e⁻ˣ)`; `e⁻ˣ` overflows to +inf for x < −88, giving exactly 0: fine.
+#[inline(always)]
+fn sigmoid<L: Lanes>(x: L) -> L {
+    L::splat(1.0) / (L::splat(1.0) + (L::splat(-1.0) * x).exp())
 }
 
-/// `act(x)` in f32.
+/// `max(x, 0)` (NaN gives 0, as `f32::max`).
+fn relu(x: f32) -> f32 {
+    x.max(0.0)
+}
+
+/// `½x(1 + erf(x/√2))`.
+fn gelu_erf(x: f32) -> f32 {
+    0.5 * x * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2))
+}
+
+/// `Φ(x) + x·φ(x)`, `φ(x) = e^(−x²/2) / √(2π)`: the derivative of [`gelu_erf`].
+fn gelu_erf_derivative(x: f32) -> f32 {
+    let cdf = 0.5 * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2));
+    cdf + x * (-0.5 * x * x).exp() * 0.398_942_3
+}
+
+/// `act(x)` in f32, one lane or four.
 #[inline(always)]
-fn value(act: Activation, x: f32) -> f32 {
+fn value<L: Lanes>(act: Activation, x: L) -> L {
     match act {
         // ½(1 + tanh u) = σ(2u): one exponential, no cancellation for large |u|.
-        Activation::Gelu => x * fast_sigmoid(2.0 * SQRT_2_OVER_PI * (x + GELU_C * x * x * x)),
-        Activation::GeluErf => 0.5 * x * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2)),
+        Activation::Gelu => x * sigmoid(L::splat(2.0 * SQRT_2_OVER_PI) * (x + L::splat(GELU_C) * x * x * x)),
+        Activation::GeluErf => x.each(gelu_erf),
         Activation::Silu => x * sigmoid(x),
-        Activation::Relu => x.max(0.0),
+        Activation::Relu => x.each(relu),
         Activation::Sigmoid => sigmoid(x),
     }
 }
 
-/// `act'(x)` in f32.
+/// `act'(x)` in f32, one lane or four.
 #[inline(always)]
-fn derivative(act: Activation, x: f32) -> f32 {
+fn derivative<L: Lanes>(act: Activation, x: L) -> L {
     match act {
         Activation::Gelu => {
             // gelu = x·σ(2u)  →  σ(2u) + x·σ(2u)·(1 − σ(2u))·2u', with 1 − σ(2u) = e^(−2u)·σ(2u)
-            let u = SQRT_2_OVER_PI * (x + GELU_C * x * x * x);
-            let e = fast_exp(-2.0 * u);
-            let s = 1.0 / (1.0 + e);
-            let du = SQRT_2_OVER_PI * (1.0 + 3.0 * GELU_C * x * x);
-            s + 2.0 * x * s * (e * s) * du
+            let u = L::splat(SQRT_2_OVER_PI) * (x + L::splat(GELU_C) * x * x * x);
+            let e = (L::splat(-2.0) * u).exp();
+            let s = L::splat(1.0) / (L::splat(1.0) + e);
+            let du = L::splat(SQRT_2_OVER_PI) * (L::splat(1.0) + L::splat(3.0 * GELU_C) * x * x);
+            s + L::splat(2.0) * x * s * (e * s) * du
         }
-        Activation::GeluErf => {
-            // Φ(x) + x·φ(x), φ(x) = e^(−x²/2) / √(2π)
-            let cdf = 0.5 * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2));
-            cdf + x * (-0.5 * x * x).exp() * 0.398_942_3
-        }
+        Activation::GeluErf => x.each(gelu_erf_derivative),
         Activation::Silu => {
             let s = sigmoid(x);
-            s * (1.0 + x * (1.0 - s))
+            s * (L::splat(1.0) + x * (L::splat(1.0) - s))
         }
-        Activation::Relu => {
-            if x > 0.0 {
-                1.0
-            } else {
-                0.0
-            }
-        }
+        Activation::Relu => x.each(|x| if x > 0.0 { 1.0 } else { 0.0 }),
         Activation::Sigmoid => {
             let s = sigmoid(x);
-            s * (1.0 - s)
+            s * (L::splat(1.0) - s)
         }
     }
 }

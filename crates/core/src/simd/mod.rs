@@ -11,7 +11,8 @@
 //! so native tests and benchmarks exercise the same blocking as the WebAssembly build.
 //!
 //! Every implementation offers the same API: `zero`, `splat`, `load`, `load_ptr`, `store`,
-//! `store_ptr`, `mul_add`, `horizontal_sum`, `to_array`, and the operators `+` and `*`. `mul_add(a, b, acc)` is `acc + a * b`; whether it rounds once
+//! `store_ptr`, `mul_add`, `horizontal_sum`, `to_array`, `transpose4`, `floor`, `clamp`, `max_ignoring_nan`,
+//! `exp2_int`, `zero_where_below`, and the operators `+`, `-`, `*` and `/`. `mul_add(a, b, acc)` is `acc + a * b`; whether it rounds once
 //! (fused) or twice depends on the path, so kernels must not rely on either.
 
 // wasm32: `wasm128.rs` holds the type and every method but `mul_add`, which comes from
@@ -58,6 +59,21 @@ mod tests {
         assert_eq!(F32x4::mul_add(a, b, acc).to_array(), [10.5, 8.0, 16.0, 11.0]);
         assert_eq!((a + b).to_array(), [1.5, 1.0, 5.0, 4.25]);
         assert_eq!((a * b).to_array(), [0.5, -2.0, 6.0, 1.0]);
+        assert_eq!((a - b).to_array(), [0.5, 3.0, 1.0, 3.75]);
+        assert_eq!((a / b).to_array(), [2.0, -2.0, 1.5, 16.0]);
+        let rows = [0.0, 4.0, 8.0, 12.0].map(|r| F32x4::load(&[r, r + 1.0, r + 2.0, r + 3.0]));
+        let columns = F32x4::transpose4(rows).map(F32x4::to_array);
+        assert_eq!(columns, [[0.0, 4.0, 8.0, 12.0], [1.0, 5.0, 9.0, 13.0], [2.0, 6.0, 10.0, 14.0], [3.0, 7.0, 11.0, 15.0]]);
+        let c = F32x4::load(&[-1.5, 2.5, f32::NAN, 0.0]);
+        assert_eq!(c.floor().to_array()[..2], [-2.0, 2.0]);
+        let clamped = c.clamp(-1.0, 2.0).to_array();
+        assert_eq!((clamped[0], clamped[1], clamped[3]), (-1.0, 2.0, 0.0));
+        assert!(clamped[2].is_nan());
+        assert_eq!(a.max_ignoring_nan(c).to_array()[..2], [1.0, 2.5]);
+        assert_eq!(a.max_ignoring_nan(c).to_array()[2..], [3.0, 4.0]);
+        assert_eq!(F32x4::load(&[-126.0, 0.0, 3.0, 127.0]).exp2_int().to_array(), [2f32.powi(-126), 1.0, 8.0, 2f32.powi(127)]);
+        let kept = a.zero_where_below(c, 0.0).to_array();
+        assert_eq!(kept, [0.0, 2.0, 3.0, 4.0]);
         assert_eq!(a.horizontal_sum(), 10.0);
         assert_eq!(F32x4::zero().to_array(), [0.0; 4]);
 
