@@ -7,13 +7,20 @@
 //! * Each thread packs `MC × KC` blocks of A into `MR`-row panels `[KC][MR]` (zero-padded).
 //! * The microkernel multiplies one A panel by one B panel over a K-block, keeping the
 //!   `MR × NR` tile in `MR · NR/4` = 8 [`F32x4`] accumulators (plus 2 B vectors and 1
-//!   broadcast: 11 of the 16 registers V8 and SSE have), then adds the tile to `out`.
+//!   broadcast: 11 of the 16 registers V8 and SSE have), then adds the tile to `out` (an
+//!   assigning product without bias stores its first K-block's tiles instead: no zeroing pass).
 //! * Ragged edges compute a full padded tile and write back only its valid part.
+//! * Packing moves whole vectors (or transposes 4 × 4 blocks in registers) when the source's
+//!   lanes or steps are contiguous. No `copy_from_slice`/`fill` on short runs: in WebAssembly
+//!   each is a `memory.copy`/`memory.fill`, a call into the engine (14% of a training step
+//!   went there before).
 //!
 //! Loop order per thread: K-block → A block → B panel (stays in L1) → A panel → microkernel.
 //!
 //! Tile choice: 4 × 8 measured best. 6 × 8 (12 accumulators) ran ~25% slower under V8 with
-//! relaxed-simd and no faster natively; 8 × 8 and 4 × 12 spill on 16 registers.
+//! relaxed-simd and no faster natively; 8 × 8 and 4 × 12 spill on 16 registers. Also tried
+//! (session 5, interleaved runs): 5 × 8 was ~25% slower; 3 × 12, and 4 × 8 with A loaded as one
+//! vector and broadcast by shuffles, were within the machine's noise of 4 × 8.
 //!
 //! Memory: packing buffers are thread-local and kept between calls (packed B at most
 //! `pack_b_cap` floats = 8 MiB on the calling thread, packed A `mc · kc` floats = 128 KiB per
