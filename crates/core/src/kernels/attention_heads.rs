@@ -42,7 +42,7 @@ pub(super) fn softmax_rows(s: &mut [f32], lse: &mut [f32], t: usize, scale: f32,
         for c in body.chunks_exact(LANES) {
             max4 = max4.max_ignoring_nan(F32x4::load(c));
         }
-        let max = tail.iter().fold(max4.to_array().into_iter().fold(f32::NEG_INFINITY, f32::max), |m, &x| m.max(x));
+        let max = max4.to_array().into_iter().chain(tail.iter().copied()).fold(f32::NEG_INFINITY, f32::max);
         if max == f32::NEG_INFINITY {
             row.iter_mut().for_each(|x| *x = 0.0);
             lse[i] = f32::NEG_INFINITY;

@@ -201,11 +201,6 @@ fn column_block(k: usize, blk: &Blocking) -> usize {
 
 /// Sets `out[r, cols] = bias[cols]` (or 0) for every row `r` of `out: [rows, n]`.
 fn init_rows(out: &mut [f32], n: usize, cols: Range<usize>, bias: Option<&[f32]>) {
-    if bias.is_none() && cols == (0..n) {
-        // One `memory.fill` for the block rather than one per row.
-        out.fill(0.0);
-        return;
-    }
     for row in out.chunks_exact_mut(n) {
         let dst = &mut row[cols.clone()];
         match bias {
