@@ -4,6 +4,11 @@
 //! `dK = dSᵀ Q·scale`. Each task holds two `[T, T]` scratch buffers (training sequences are at
 //! most `block_size`); inference keeps the tiled `T×T`-free path in `attention.rs`.
 //!
+//! With the causal mask, `P` and `dS` are lower triangular, so every product skips the tiles
+//! above the diagonal (`S`, `dP`) or stops its contraction there (`P V`, `Pᵀ dO`, `dS K`,
+//! `dSᵀ Q`): about half the work of a dense head at long sequences. Entries of `S` and `dP`
+//! above the diagonal are then never read.
+//!
 //! Shapes as in `attention.rs`: `q, k, v, out, d*: [B, H, T, D]`, `lse: [B, H, T]`,
 //! `key_padding: [B, T]`, `bias, dbias: [H, T, T]`. Everything is checked by the callers.
 //! Accumulation: `out`, `lse`, `dq`, `dk`, `dv` ASSIGNED; `dbias` ADDED.
@@ -11,7 +16,8 @@
 use std::sync::{Mutex, PoisonError};
 
 use super::attention::{AttnDims, AttnOptions};
-use super::matmul::{matmul_forward, MatmulDims, MatmulForm};
+use super::gemm::Triangle;
+use super::matmul::{matmul_triangular, MatmulDims, MatmulForm};
 use crate::error::Result;
 use crate::math::{fast_exp, fast_exp4};
 use crate::par::for_each_range;
@@ -75,6 +81,15 @@ pub(super) fn softmax_rows(s: &mut [f32], lse: &mut [f32], t: usize, scale: f32,
     }
 }
 
+/// The [`Triangle`]s of the products `(S or dP, P or dS as the left operand, its transpose)`.
+fn triangles(causal: bool) -> (Triangle, Triangle, Triangle) {
+    if causal {
+        (Triangle::OutLower, Triangle::ALower, Triangle::AUpper)
+    } else {
+        (Triangle::Full, Triangle::Full, Triangle::Full)
+    }
+}
+
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -84,6 +99,7 @@ pub(crate) fn forward_heads(out: &mut [f32], lse: &mut [f32], q: &[f32], k: &[f3
     let AttnDims { b: _, h, t, d } = dims;
     let head = t * d;
     let scale = 1.0 / (d as f32).sqrt();
+    let (scores, lower, _) = triangles(options.causal);
     let slots: Vec<Mutex<(&mut [f32], &mut [f32])>> = out.chunks_mut(head).zip(lse.chunks_mut(t)).map(Mutex::new).collect();
     let failure: Mutex<Option<crate::Error>> = Mutex::new(None);
     for_each_range(slots.len(), min_pairs(dims), |pairs| {
@@ -95,12 +111,12 @@ pub(crate) fn forward_heads(out: &mut [f32], lse: &mut [f32], q: &[f32], k: &[f3
             let (out_h, lse_h) = &mut *slot;
             let result = (|| {
                 // S = Q Kᵀ
-                matmul_forward(&mut s, &q[rows.clone()], &k[rows.clone()], None, MatmulDims::new(t, d, t), MatmulForm::ABt)?;
+                matmul_triangular(&mut s, &q[rows.clone()], &k[rows.clone()], MatmulDims::new(t, d, t), MatmulForm::ABt, scores)?;
                 let pad = options.key_padding.map(|p| &p[bb * t..(bb + 1) * t]);
                 let bias = options.bias.map(|bi| &bi[hh * t * t..(hh + 1) * t * t]);
                 softmax_rows(&mut s, lse_h, t, scale, options.causal, pad, bias);
                 // O = P V
-                matmul_forward(out_h, &s, &v[rows.clone()], None, MatmulDims::new(t, t, d), MatmulForm::AB)
+                matmul_triangular(out_h, &s, &v[rows.clone()], MatmulDims::new(t, t, d), MatmulForm::AB, lower)
             })();
             if let Err(e) = result {
                 *lock(&failure) = Some(e);
@@ -129,6 +145,7 @@ pub(crate) fn backward_heads(
     let AttnDims { b: _, h, t, d } = dims;
     let head = t * d;
     let scale = 1.0 / (d as f32).sqrt();
+    let (scores, lower, upper) = triangles(options.causal);
     type Grads<'g> = (&'g mut [f32], &'g mut [f32], &'g mut [f32]);
     let slots: Vec<Mutex<Grads<'_>>> = dq.chunks_mut(head).zip(dk.chunks_mut(head)).zip(dv.chunks_mut(head)).map(|((a, b), c)| Mutex::new((a, b, c))).collect();
     let dbias_heads: Option<Vec<Mutex<&mut [f32]>>> = dbias.map(|db| db.chunks_mut(t * t).map(Mutex::new).collect());
@@ -144,19 +161,25 @@ pub(crate) fn backward_heads(
             let (dqh, dkh, dvh) = &mut *slot;
             let result = (|| {
                 // P recomputed: S = Q Kᵀ, softmax with the saved statistics' masks
-                matmul_forward(&mut p, qh, kh, None, MatmulDims::new(t, d, t), MatmulForm::ABt)?;
+                matmul_triangular(&mut p, qh, kh, MatmulDims::new(t, d, t), MatmulForm::ABt, scores)?;
                 let pad = options.key_padding.map(|m| &m[bb * t..(bb + 1) * t]);
                 let bias = options.bias.map(|bi| &bi[hh * t * t..(hh + 1) * t * t]);
                 softmax_rows(&mut p, &mut lse_tmp, t, scale, options.causal, pad, bias);
                 let saved = &lse[pair * t..(pair + 1) * t];
                 // O = P V  →  dP = dO Vᵀ
-                matmul_forward(&mut ds, doh, vh, None, MatmulDims::new(t, d, t), MatmulForm::ABt)?;
-                // dS = P ⊙ (dP − rowsum(dO ⊙ O)); rows without keys have P = 0 (and lse = −inf)
+                matmul_triangular(&mut ds, doh, vh, MatmulDims::new(t, d, t), MatmulForm::ABt, scores)?;
+                // dS = P ⊙ (dP − rowsum(dO ⊙ O)); rows without keys have P = 0 (and lse = −inf).
+                // Causal: keys after i have P = 0, and dP there may be unwritten: dS = 0.
                 for i in 0..t {
                     let delta: f32 = doh[i * d..(i + 1) * d].iter().zip(&oh[i * d..(i + 1) * d]).map(|(a, b)| a * b).sum();
-                    let live = saved[i] != f32::NEG_INFINITY;
-                    for (x, &pij) in ds[i * t..(i + 1) * t].iter_mut().zip(&p[i * t..(i + 1) * t]) {
-                        *x = if live { pij * (*x - delta) } else { 0.0 };
+                    let n_live = match (saved[i] != f32::NEG_INFINITY, options.causal) {
+                        (false, _) => 0,
+                        (true, true) => i + 1,
+                        (true, false) => t,
+                    };
+                    let (ds_row, p_row) = (&mut ds[i * t..(i + 1) * t], &p[i * t..(i + 1) * t]);
+                    for (j, (x, &pij)) in ds_row.iter_mut().zip(p_row).enumerate() {
+                        *x = if j < n_live { pij * (*x - delta) } else { 0.0 };
                     }
                 }
                 if let Some(heads) = &dbias_heads {
@@ -165,11 +188,11 @@ pub(crate) fn backward_heads(
                     dbh.iter_mut().zip(&ds).for_each(|(acc, &g)| *acc += g);
                 }
                 // O = P V  →  dV = Pᵀ dO
-                matmul_forward(dvh, &p, doh, None, MatmulDims::new(t, t, d), MatmulForm::AtB)?;
+                matmul_triangular(dvh, &p, doh, MatmulDims::new(t, t, d), MatmulForm::AtB, upper)?;
                 ds.iter_mut().for_each(|x| *x *= scale);
                 // S = Q Kᵀ · scale  →  dQ = dS K · scale,  dK = dSᵀ Q · scale
-                matmul_forward(dqh, &ds, kh, None, MatmulDims::new(t, t, d), MatmulForm::AB)?;
-                matmul_forward(dkh, &ds, qh, None, MatmulDims::new(t, t, d), MatmulForm::AtB)
+                matmul_triangular(dqh, &ds, kh, MatmulDims::new(t, t, d), MatmulForm::AB, lower)?;
+                matmul_triangular(dkh, &ds, qh, MatmulDims::new(t, t, d), MatmulForm::AtB, upper)
             })();
             if let Err(e) = result {
                 *lock(&failure) = Some(e);

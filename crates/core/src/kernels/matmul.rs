@@ -16,7 +16,7 @@
 //! All three forms and both passes run one packed, register-blocked engine (`kernels::gemm`),
 //! so the transposed forms are as fast as the plain one. `mod reference` holds the f64 spec.
 
-use super::gemm::{gemm, gemm_batched, Blocking, Gemm, View, BLOCKING};
+use super::gemm::{gemm, gemm_batched, Blocking, Gemm, Triangle, View, BLOCKING};
 use crate::error::{check_len, checked_product, Result};
 
 /// Which operands are stored transposed. `out: [M, N]` always.
@@ -90,7 +90,7 @@ fn operands<'a>(a: &'a [f32], b: &'a [f32], dims: MatmulDims, form: MatmulForm) 
         MatmulForm::ABt => (View { data: a, rs: k, cs: 1 }, View { data: b, rs: 1, cs: k }),
         MatmulForm::AtB => (View { data: a, rs: 1, cs: m }, View { data: b, rs: n, cs: 1 }),
     };
-    Gemm { a, b, m, k, n }
+    Gemm { a, b, m, k, n, triangle: Triangle::Full }
 }
 
 /// `out = op(a) · op(b) (+ bias broadcast over rows)`.
@@ -107,6 +107,23 @@ pub fn matmul_forward(
 ) -> Result<()> {
     dims.check(form, a.len(), b.len(), out.len(), bias.map(<[f32]>::len))?;
     gemm(out, operands(a, b, dims, form), bias, false, &BLOCKING);
+    Ok(())
+}
+
+/// [`matmul_forward`] without bias, for a product whose structure lets work be skipped (causal
+/// attention): `A`'s zeros for [`Triangle::ALower`]/[`Triangle::AUpper`] (in `op(a)`'s
+/// indices), or, with [`Triangle::OutLower`], only `out[i, j]` for `j <= i` wanted (the rest of
+/// `out` is unspecified). Same shapes as [`matmul_forward`].
+pub(crate) fn matmul_triangular(
+    out: &mut [f32],
+    a: &[f32],
+    b: &[f32],
+    dims: MatmulDims,
+    form: MatmulForm,
+    triangle: Triangle,
+) -> Result<()> {
+    dims.check(form, a.len(), b.len(), out.len(), None)?;
+    gemm(out, Gemm { triangle, ..operands(a, b, dims, form) }, None, false, &BLOCKING);
     Ok(())
 }
 
@@ -315,6 +332,7 @@ mod tests {
     use super::*;
     use crate::error::Error;
     use crate::kernels::gemm::{Blocking, MR, NR};
+    use super::Triangle;
     use crate::testing::{assert_close, dot_loss, gradcheck, random_vec};
 
     const FORMS: [MatmulForm; 3] = [MatmulForm::AB, MatmulForm::ABt, MatmulForm::AtB];
@@ -365,6 +383,64 @@ mod tests {
                     got.fill(f32::NAN);
                     gemm(&mut got, operands(&a, &b, dims, form), bias, false, &TINY);
                     assert_close(&got, &want, atol(k), 1e-5, &format!("{what} tiny blocks"));
+                }
+            }
+        }
+    }
+
+    /// Triangular products (causal attention's): with `A` zero where the [`Triangle`] says, every
+    /// output element equals the dense reference; with `OutLower`, every `out[i, j]`, `j <= i`,
+    /// does, and tiles wholly above the diagonal keep what `out` held. Square and not, K over
+    /// several blocks (`TINY`: a tile row whose contraction starts in a later K-block stores
+    /// zeros first).
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn triangular_products_match_reference() {
+        const SENTINEL: f32 = 12345.0;
+        let sizes = [1, 3, 4, 9, 17, 33];
+        for form in FORMS {
+            for triangle in [Triangle::OutLower, Triangle::ALower, Triangle::AUpper] {
+                for (x, &m) in sizes.iter().enumerate() {
+                    for (y, &n) in sizes.iter().enumerate() {
+                        let k = if triangle == Triangle::OutLower { sizes[(x + y) % sizes.len()] } else { m };
+                        let dims = MatmulDims::new(m, k, n);
+                        let mut a = random_vec(m * k, seed(dims, form, 0));
+                        let b = random_vec(k * n, seed(dims, form, 1));
+                        for i in 0..m {
+                            for p in 0..k {
+                                let zero = match triangle {
+                                    Triangle::ALower => p > i,
+                                    Triangle::AUpper => p < i,
+                                    _ => false,
+                                };
+                                if zero {
+                                    a[if form == MatmulForm::AtB { p * m + i } else { i * k + p }] = 0.0;
+                                }
+                            }
+                        }
+                        let mut want = vec![0.0; m * n];
+                        matmul_forward_ref(&mut want, &a, &b, None, dims, form).unwrap();
+                        for blk in [&BLOCKING, &TINY] {
+                            let what = format!("{form:?} {triangle:?} {dims:?} kc={}", blk.kc);
+                            let mut got = vec![SENTINEL; m * n];
+                            gemm(&mut got, Gemm { triangle, ..operands(&a, &b, dims, form) }, None, false, blk);
+                            for i in 0..m {
+                                for j in 0..n {
+                                    let (g, w) = (got[i * n + j], want[i * n + j]);
+                                    // Far enough right, the tile of (i, j) lies wholly above the
+                                    // diagonal wherever the threads' row blocks start.
+                                    let far = j + 1 >= i + MR + NR;
+                                    let close = (g - w).abs() <= atol(k) + 1e-5 * w.abs();
+                                    if triangle == Triangle::OutLower && j > i {
+                                        let ok = g == SENTINEL || (close && !far);
+                                        assert!(ok, "{what}: out[{i}, {j}] = {g}, above the diagonal");
+                                    } else {
+                                        assert!(close, "{what}: out[{i}, {j}] = {g}, want {w}");
+                                    }
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }
