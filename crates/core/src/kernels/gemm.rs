@@ -24,11 +24,17 @@
 //! Tile choice: 4 × 8 measured best. 6 × 8 (12 accumulators) ran ~25% slower under V8 with
 //! relaxed-simd and no faster natively; 8 × 8 and 4 × 12 spill on 16 registers. Also tried
 //! (session 5, interleaved runs): 5 × 8 was ~25% slower; 3 × 12, and 4 × 8 with A loaded as one
-//! vector and broadcast by shuffles, were within the machine's noise of 4 × 8.
+//! vector and broadcast by shuffles, were within the machine's noise of 4 × 8. Session 6, paired
+//! in one process (the two variants alternating every ~40 ms, so both see the same machine
+//! state): the shuffle broadcast was ~10% slower; K-blocks of at most 512 split evenly with
+//! 64-row A blocks beat 256 / 128 rows by 0–14% (most on K ≥ 384, nothing lost on the GPT
+//! step's shapes). Pointer-bumping loops, unrolled or not, gave the same wasm (LLVM's loop
+//! strength reduction re-derives the addresses); only `-disable-lsr` folds the offsets, for no
+//! measurable gain.
 //!
 //! Memory: packing buffers are thread-local and kept between calls (packed B at most
-//! `pack_b_cap` floats = 8 MiB on the calling thread, packed A `mc · kc` floats = 128 KiB per
-//! worker), so steady-state calls allocate nothing.
+//! `pack_b_cap` floats = 8 MiB on the calling thread, packed A at most `mc · kc` floats =
+//! 128 KiB per worker), so steady-state calls allocate nothing.
 
 use std::cell::Cell;
 use std::ops::Range;
@@ -47,7 +53,8 @@ pub(crate) const NR: usize = NV * LANES;
 /// Cache-blocking parameters. Tests shrink them to hit every block boundary on small shapes.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Blocking {
-    /// K-block length: an A panel `[kc, MR]` and B panel `[kc, NR]` pair fits in L1.
+    /// Longest K-block: an A panel `[kc, MR]` and B panel `[kc, NR]` pair fits in L1. A
+    /// product's K is cut into equal blocks of at most `kc` (K = 768 with `kc` 512: two of 384).
     pub kc: usize,
     /// Rows of A packed at once (a multiple of `MR`): the `[mc, kc]` A block stays in L2.
     pub mc: usize,
@@ -59,7 +66,7 @@ pub(crate) struct Blocking {
 
 /// The blocking the public kernels use.
 pub(crate) const BLOCKING: Blocking =
-    Blocking { kc: 256, mc: 32 * MR, pack_b_cap: 1 << 21, min_task_macs: 1 << 18 };
+    Blocking { kc: 512, mc: 16 * MR, pack_b_cap: 1 << 21, min_task_macs: 1 << 18 };
 
 /// A read-only strided matrix: element `(r, c)` is `data[r * rs + c * cs]`.
 #[derive(Clone, Copy, Debug)]
@@ -339,9 +346,11 @@ fn block_product(
 ) {
     let Gemm { a, k, triangle, .. } = g;
     let n_panels_b = cols.len().div_ceil(NR);
-    with_scratch(&PACK_A, blk.mc * blk.kc.min(k), |packed_a| {
-        for p0 in (0..k).step_by(blk.kc) {
-            let kc = blk.kc.min(k - p0);
+    // Equal K-blocks: fewer passes over `out` than full blocks plus a short remainder.
+    let kc_max = k.div_ceil(k.div_ceil(blk.kc));
+    with_scratch(&PACK_A, blk.mc * kc_max, |packed_a| {
+        for p0 in (0..k).step_by(kc_max) {
+            let kc = kc_max.min(k - p0);
             for i0 in (0..rows.len()).step_by(blk.mc) {
                 let mc = blk.mc.min(rows.len() - i0);
                 let n_panels_a = mc.div_ceil(MR);

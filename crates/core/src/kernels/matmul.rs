@@ -342,9 +342,9 @@ mod tests {
     /// block and thread-task boundary.
     const TINY: Blocking = Blocking { kc: 5, mc: 2 * MR, pack_b_cap: 40 * NR, min_task_macs: 1 };
 
-    /// Every (M, N) pair of `SIZES`, K cycling through `SIZES` and 300 (over one 256 K-block).
+    /// Every (M, N) pair of `SIZES`, K cycling through `SIZES` and 600 (two K-blocks of 300).
     fn shapes() -> Vec<MatmulDims> {
-        let ks = [SIZES.as_slice(), &[300]].concat();
+        let ks = [SIZES.as_slice(), &[600]].concat();
         let mut dims = Vec::new();
         for (x, &m) in SIZES.iter().enumerate() {
             for (y, &n) in SIZES.iter().enumerate() {
