@@ -26,9 +26,10 @@
 //! (session 5, interleaved runs): 5 × 8 was ~25% slower; 3 × 12, and 4 × 8 with A loaded as one
 //! vector and broadcast by shuffles, were within the machine's noise of 4 × 8. Session 6, paired
 //! in one process (the two variants alternating every ~40 ms, so both see the same machine
-//! state): the shuffle broadcast was ~10% slower; K-blocks of at most 512 split evenly with
-//! 64-row A blocks beat 256 / 128 rows by 0–14% (most on K ≥ 384, nothing lost on the GPT
-//! step's shapes). Pointer-bumping loops, unrolled or not, gave the same wasm (LLVM's loop
+//! state): the shuffle broadcast was ~10% slower. K-blocks of 512 with 64-row A blocks were
+//! 0–14% faster on one thread, but on two threads 1024³ ran 1.41–1.69× its 1-thread speed
+//! against 1.70–1.88× (too few runs to be sure on this noisy machine), so `kc` stays 256 and
+//! only the even split of K was kept. Pointer-bumping loops, unrolled or not, gave the same wasm (LLVM's loop
 //! strength reduction re-derives the addresses); only `-disable-lsr` folds the offsets, for no
 //! measurable gain.
 //!
@@ -54,7 +55,7 @@ pub(crate) const NR: usize = NV * LANES;
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Blocking {
     /// Longest K-block: an A panel `[kc, MR]` and B panel `[kc, NR]` pair fits in L1. A
-    /// product's K is cut into equal blocks of at most `kc` (K = 768 with `kc` 512: two of 384).
+    /// product's K is cut into equal blocks of at most `kc` (K = 300: two of 150).
     pub kc: usize,
     /// Rows of A packed at once (a multiple of `MR`): the `[mc, kc]` A block stays in L2.
     pub mc: usize,
@@ -66,7 +67,7 @@ pub(crate) struct Blocking {
 
 /// The blocking the public kernels use.
 pub(crate) const BLOCKING: Blocking =
-    Blocking { kc: 512, mc: 16 * MR, pack_b_cap: 1 << 21, min_task_macs: 1 << 18 };
+    Blocking { kc: 256, mc: 32 * MR, pack_b_cap: 1 << 21, min_task_macs: 1 << 18 };
 
 /// A read-only strided matrix: element `(r, c)` is `data[r * rs + c * cs]`.
 #[derive(Clone, Copy, Debug)]

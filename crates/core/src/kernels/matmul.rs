@@ -342,7 +342,7 @@ mod tests {
     /// block and thread-task boundary.
     const TINY: Blocking = Blocking { kc: 5, mc: 2 * MR, pack_b_cap: 40 * NR, min_task_macs: 1 };
 
-    /// Every (M, N) pair of `SIZES`, K cycling through `SIZES` and 600 (two K-blocks of 300).
+    /// Every (M, N) pair of `SIZES`, K cycling through `SIZES` and 600 (three K-blocks of 200).
     fn shapes() -> Vec<MatmulDims> {
         let ks = [SIZES.as_slice(), &[600]].concat();
         let mut dims = Vec::new();
