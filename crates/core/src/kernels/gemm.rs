@@ -5,6 +5,9 @@
 //! * B is packed into `NR`-column panels `[K][NR]` (zero-padded), per column block of at most
 //!   `pack_b_cap` floats; the packed block is shared by the threads working on it.
 //! * Each thread packs `MC × KC` blocks of A into `MR`-row panels `[KC][MR]` (zero-padded).
+//!   The blocks are long and thin (K up to 1024 in one block, 16 rows): each output tile is
+//!   read and written once per K-block, so few K-blocks matter more than keeping a B panel in
+//!   L1 (a `[1024, 8]` panel is 32 KiB, streamed from L2 by 4 A panels of 16 KiB).
 //! * The microkernel multiplies one A panel by one B panel over a K-block, keeping the
 //!   `MR × NR` tile in `MR · NR/4` = 8 [`F32x4`] accumulators (plus 2 B vectors and 1
 //!   broadcast: 11 of the 16 registers V8 and SSE have), then adds the tile to `out` (an
@@ -15,7 +18,8 @@
 //!   each is a `memory.copy`/`memory.fill`, a call into the engine (14% of a training step
 //!   went there before).
 //!
-//! Loop order per thread: K-block → A block → B panel (stays in L1) → A panel → microkernel.
+//! Loop order per thread: K-block → A block → B panel (reused by the block's A panels) → A panel
+//! → microkernel.
 //!
 //! Causal attention's products are triangular ([`Triangle`]): tiles wholly above the diagonal
 //! of the output are skipped, or each tile row's contraction stops (starts) at its diagonal,
@@ -28,14 +32,22 @@
 //! in one process (the two variants alternating every ~40 ms, so both see the same machine
 //! state): the shuffle broadcast was ~10% slower. K-blocks of 512 with 64-row A blocks were
 //! 0–14% faster on one thread, but on two threads 1024³ ran 1.41–1.69× its 1-thread speed
-//! against 1.70–1.88× (too few runs to be sure on this noisy machine), so `kc` stays 256 and
-//! only the even split of K was kept. Pointer-bumping loops, unrolled or not, gave the same wasm (LLVM's loop
-//! strength reduction re-derives the addresses); only `-disable-lsr` folds the offsets, for no
-//! measurable gain.
+//! against 1.70–1.88× (too few runs to be sure on this noisy machine). Session 7, paired
+//! in-process again (one wasm instance switching blocking between calls, A/A = 1.00): `kc` 1024
+//! with 16-row A blocks beat 256 / 128 rows by 5–10% on one thread (512³, 1024×1536×384, the
+//! transposed forms; 128³–256³ within ±3%) and by 5–14% on two (1024³, 4096×768×768,
+//! 1024×384×1536); 8-row blocks were similar, 512 / 64 rows gained less. The GPT step's
+//! products (K ≤ 512) did not change (paired step ratio 0.98–1.00). Pointer-bumping loops,
+//! unrolled or not, gave the same wasm (LLVM's loop strength reduction re-derives the
+//! addresses); only `-disable-lsr` folds the offsets, for no measurable gain. A microkernel
+//! indexing raw pointers by step (`a.add(s * MR + r)`) was 6–7% slower, paired. On this CPU
+//! (Zen 3) the 4 × 8 kernel alone, on L1-resident panels, runs at the relaxed peak loop's
+//! speed; 5 × 8 and 6 × 8 fall to a third to a half (V8 spills), 2 × 16 matches 4 × 8 and
+//! 3 × 12 is ~10% below.
 //!
 //! Memory: packing buffers are thread-local and kept between calls (packed B at most
 //! `pack_b_cap` floats = 8 MiB on the calling thread, packed A at most `mc · kc` floats =
-//! 128 KiB per worker), so steady-state calls allocate nothing.
+//! 64 KiB per worker), so steady-state calls allocate nothing.
 
 use std::cell::Cell;
 use std::ops::Range;
@@ -54,10 +66,11 @@ pub(crate) const NR: usize = NV * LANES;
 /// Cache-blocking parameters. Tests shrink them to hit every block boundary on small shapes.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Blocking {
-    /// Longest K-block: an A panel `[kc, MR]` and B panel `[kc, NR]` pair fits in L1. A
-    /// product's K is cut into equal blocks of at most `kc` (K = 300: two of 150).
+    /// Longest K-block. A product's K is cut into equal blocks of at most `kc` (K = 1500: two
+    /// of 750).
     pub kc: usize,
-    /// Rows of A packed at once (a multiple of `MR`): the `[mc, kc]` A block stays in L2.
+    /// Rows of A packed at once (a multiple of `MR`): the `[mc, kc]` A block stays in L2 (and
+    /// the B panel it meets next too).
     pub mc: usize,
     /// Most floats of packed B held at once (it is at least one `[K, NR]` panel).
     pub pack_b_cap: usize,
@@ -67,7 +80,7 @@ pub(crate) struct Blocking {
 
 /// The blocking the public kernels use.
 pub(crate) const BLOCKING: Blocking =
-    Blocking { kc: 256, mc: 32 * MR, pack_b_cap: 1 << 21, min_task_macs: 1 << 18 };
+    Blocking { kc: 1024, mc: 4 * MR, pack_b_cap: 1 << 21, min_task_macs: 1 << 18 };
 
 /// A read-only strided matrix: element `(r, c)` is `data[r * rs + c * cs]`.
 #[derive(Clone, Copy, Debug)]

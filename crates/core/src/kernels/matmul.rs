@@ -342,9 +342,10 @@ mod tests {
     /// block and thread-task boundary.
     const TINY: Blocking = Blocking { kc: 5, mc: 2 * MR, pack_b_cap: 40 * NR, min_task_macs: 1 };
 
-    /// Every (M, N) pair of `SIZES`, K cycling through `SIZES` and 600 (three K-blocks of 200).
+    /// Every (M, N) pair of `SIZES`, K cycling through `SIZES` and 2100 (three K-blocks of 700
+    /// under [`BLOCKING`]).
     fn shapes() -> Vec<MatmulDims> {
-        let ks = [SIZES.as_slice(), &[600]].concat();
+        let ks = [SIZES.as_slice(), &[2100]].concat();
         let mut dims = Vec::new();
         for (x, &m) in SIZES.iter().enumerate() {
             for (y, &n) in SIZES.iter().enumerate() {
