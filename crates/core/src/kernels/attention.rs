@@ -27,7 +27,7 @@
 use std::sync::Mutex;
 
 use crate::error::{check_len, checked_product, Error, Result};
-use crate::math::fast_exp;
+use crate::math::{fast_exp, fast_exp4};
 use crate::par::for_each_row_block;
 use crate::simd::{F32x4, LANES};
 
@@ -298,6 +298,11 @@ fn forward_rows(
 /// One query row: `out_i = softmax(S_i) v` over keys `0..n_keys` (minus padding) in tiles of
 /// [`TILE`] keys with a running max `m` and sum `l`; returns `lse_i = m + ln l` (`-inf` and
 /// `out_i = 0` if no key is allowed). `k, v: [t_k, D]`, `pad: [t_k]`, `bias_row: [t_k]`.
+///
+/// Keys go four at a time: four independent dot products (one FMA chain each would otherwise
+/// wait on the previous FMA), exponentials on [`F32x4`] lanes, and four `p_j v_j` added per
+/// load and store of `out_i`. Each key's arithmetic is the same as one at a time, in the same
+/// order, so the result does not depend on the grouping.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn attend_row(
     out_i: &mut [f32],
@@ -310,19 +315,31 @@ pub(crate) fn attend_row(
     scale: f32,
 ) -> f32 {
     let d = q_i.len();
-    let mut scores = [0.0f32; TILE];
+    let mut scores = [f32::NEG_INFINITY; TILE];
+    let mut live = [0usize; TILE];
     let (mut m, mut l) = (f32::NEG_INFINITY, 0.0f32);
     out_i.fill(0.0);
     for start in (0..n_keys).step_by(TILE) {
         let len = TILE.min(n_keys - start);
+        let keys = &k[start * d..(start + len) * d];
+        let whole = len - len % 4;
+        for (group, s) in keys[..whole * d].chunks_exact(4 * d).zip(scores.chunks_exact_mut(4)) {
+            s.copy_from_slice(&dot4(q_i, group));
+        }
+        for (key, s) in keys[whole * d..].chunks_exact(d).zip(&mut scores[whole..len]) {
+            *s = dot(q_i, key);
+        }
+        let mut n_live = 0;
         let mut tile_max = f32::NEG_INFINITY;
         for (j, s) in (start..).zip(&mut scores[..len]) {
-            *s = if pad.is_none_or(|p| p[j] != 0) {
-                dot(q_i, &k[j * d..(j + 1) * d]) * scale + bias_row.map_or(0.0, |bi| bi[j])
+            if pad.is_none_or(|p| p[j] != 0) {
+                *s = *s * scale + bias_row.map_or(0.0, |bi| bi[j]);
+                tile_max = tile_max.max(*s);
+                live[n_live] = j;
+                n_live += 1;
             } else {
-                f32::NEG_INFINITY
-            };
-            tile_max = tile_max.max(*s);
+                *s = f32::NEG_INFINITY;
+            }
         }
         if tile_max == f32::NEG_INFINITY {
             continue; // every key of the tile masked
@@ -331,9 +348,24 @@ pub(crate) fn attend_row(
         let alpha = fast_exp(m - m_new); // 0 while m = -inf (out_i and l are 0 then anyway)
         l *= alpha;
         scale_in_place(out_i, alpha);
-        for (j, &s) in (start..).zip(&scores[..len]).filter(|(_, &s)| s != f32::NEG_INFINITY) {
-            let p = fast_exp(s - m_new);
+        // Probabilities of the live keys, packed to the front of `scores`.
+        for (slot, &j) in live[..n_live].iter().enumerate() {
+            scores[slot] = scores[j - start] - m_new;
+        }
+        let lanes = n_live.next_multiple_of(LANES);
+        scores[n_live..lanes].fill(f32::NEG_INFINITY); // exp gives 0 there
+        for c in scores[..lanes].chunks_exact_mut(LANES) {
+            fast_exp4(F32x4::load(c)).store(c);
+        }
+        for &p in &scores[..n_live] {
             l += p;
+        }
+        let groups = n_live - n_live % 4;
+        for (js, ps) in live[..groups].chunks_exact(4).zip(scores.chunks_exact(4)) {
+            let rows = [0, 1, 2, 3].map(|u| &v[js[u] * d..(js[u] + 1) * d]);
+            axpy4(out_i, [ps[0], ps[1], ps[2], ps[3]], rows);
+        }
+        for (&j, &p) in live[groups..n_live].iter().zip(&scores[groups..n_live]) {
             axpy(out_i, p, &v[j * d..(j + 1) * d]);
         }
         m = m_new;
@@ -356,6 +388,24 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
     acc.horizontal_sum() + a[split..].iter().zip(&b[split..]).map(|(x, y)| x * y).sum::<f32>()
 }
 
+/// [`dot`] of `a: [D]` with each of four rows `b: [4, D]`, as four independent chains (each
+/// exactly what [`dot`] computes for that row).
+fn dot4(a: &[f32], b: &[f32]) -> [f32; 4] {
+    let d = a.len();
+    let split = d - d % LANES;
+    let rows = [0, 1, 2, 3].map(|u| &b[u * d..(u + 1) * d]);
+    let mut acc = [F32x4::zero(); 4];
+    for c in (0..split).step_by(LANES) {
+        let x = F32x4::load(&a[c..]);
+        for (acc, row) in acc.iter_mut().zip(&rows) {
+            *acc = F32x4::mul_add(x, F32x4::load(&row[c..]), *acc);
+        }
+    }
+    [0, 1, 2, 3].map(|u| {
+        acc[u].horizontal_sum() + a[split..].iter().zip(&rows[u][split..]).map(|(x, y)| x * y).sum::<f32>()
+    })
+}
+
 /// `y += alpha · x`.
 fn axpy(y: &mut [f32], alpha: f32, x: &[f32]) {
     let split = y.len() - y.len() % LANES;
@@ -365,6 +415,25 @@ fn axpy(y: &mut [f32], alpha: f32, x: &[f32]) {
     }
     for (yv, &xv) in y[split..].iter_mut().zip(&x[split..]) {
         *yv += alpha * xv;
+    }
+}
+
+/// [`axpy`] of four rows in turn (`y += alpha[0]·x[0]`, then `x[1]`, …) with one load and
+/// store of `y` per vector.
+fn axpy4(y: &mut [f32], alpha: [f32; 4], x: [&[f32]; 4]) {
+    let split = y.len() - y.len() % LANES;
+    let a = alpha.map(F32x4::splat);
+    for c in (0..split).step_by(LANES) {
+        let mut acc = F32x4::load(&y[c..]);
+        for (a, x) in a.iter().zip(&x) {
+            acc = F32x4::mul_add(*a, F32x4::load(&x[c..]), acc);
+        }
+        acc.store(&mut y[c..]);
+    }
+    for c in split..y.len() {
+        for (a, x) in alpha.iter().zip(&x) {
+            y[c] += a * x[c];
+        }
     }
 }
 
