@@ -123,7 +123,8 @@ printTable(`matmul GFLOP/s (${machine}); in brackets: ratio to simd/1t` +
   rows.filter((r) => r.op === 'matmul'), (r) => `${r.shape.m}x${r.shape.k}x${r.shape.n} ${r.form}`, peakRows);
 printTable(`attention GFLOP/s, multi-head causal, q, k, v: [B, H, T, D] (${machine}); in brackets: ratio to simd/1t\n` +
   'flops: forward 4·B·H·T²·D over the FULL T×T matrix although causal (FlashAttention\'s count; the work done is about half),\n' +
-  'backward 2.5× forward. wasmformer: fused kernel, no T×T buffer (forward: kernels.attention; fwd+bwd: one training pass);\n' +
+  'backward 2.5× forward. wasmformer forward (kernels.attention): 64-query blocks × 128-key tiles, online softmax, no T×T buffer;\n' +
+  'wasmformer fwd+bwd: one training pass ([T, T] scores per head task, causal triangle skipped);\n' +
   'tfjs-wasm (1 thread) and ort-web: batched matmuls + masked softmax, [B·H, T, T] scores materialised; ort-web forward only',
   rows.filter((r) => r.op === 'attention'),
   (r) => `${r.shape.b}×${r.shape.h}×${r.shape.t}×${r.shape.d} ${r.pass === 'forward' ? 'fwd' : 'fwd+bwd'}`);

@@ -19,16 +19,18 @@
 //! Accumulation: `_forward` assigns `out` and the cache; `_backward` ASSIGNS (`=`) `dq`, `dk`,
 //! `dv` (activation gradients) and ADDS (`+=`) into `dbias` (a parameter gradient).
 //!
-//! Memory: the forward uses a 64-key tile of scores per row (online softmax: running max and
-//! sum), the backward one `[T]` row of `rowsum(dO ⊙ O)` per head and, only when `dbias` is
-//! requested, one `[T, T]` scratch per thread. [`attention_forward_infer`] runs the same
-//! tiled forward without the cache and allows `t_q < t_k` (a KV cache).
+//! Memory: the training forward and backward (`attention_heads.rs`) hold `[T, T]` scratch per
+//! task (training sequences are at most `block_size`). [`attention_forward_infer`] never does:
+//! it takes blocks of 64 query rows against tiles of 128 keys through the matmul engine with an
+//! online softmax (running max and sum per row), so its scratch is one `[64, 128]` score tile
+//! per thread; it allows `t_q < t_k` (a KV cache). The KV-cache decode scores one query row at
+//! a time ([`attend_row`], 64-key tiles).
 
-use std::sync::Mutex;
 
+use super::gemm::{gemm, Gemm, Triangle, View, BLOCKING};
 use crate::error::{check_len, checked_product, Error, Result};
 use crate::math::{fast_exp, fast_exp4};
-use crate::par::for_each_row_block;
+use crate::par::{self, for_each_row_block};
 use crate::simd::{F32x4, LANES};
 
 /// Sizes of a training attention call: `q, k, v, out: [B, H, T, D]`.
@@ -247,52 +249,107 @@ pub fn attention_forward_infer(
     options: AttnOptions<'_>,
 ) -> Result<()> {
     dims.check(q.len(), k.len(), v.len(), out.len(), &options)?;
-    forward_rows(out, None, q, k, v, dims, options);
+    forward_blocks(out, q, k, v, dims, options);
     Ok(())
 }
 
-/// Keys scored at once by the online softmax.
+/// Keys scored at once by the online softmax of one query row ([`attend_row`]).
 const TILE: usize = 64;
+/// Query rows of one block of [`forward_blocks`].
+const QUERY_BLOCK: usize = 64;
+/// Keys of one tile of [`forward_blocks`].
+const KEY_TILE: usize = 128;
 
-/// The forward over every query row (`out` rows of `D` split over threads), writing `lse`
-/// when given. Shapes are already checked.
-fn forward_rows(
-    out: &mut [f32],
-    lse: Option<&mut [f32]>,
-    q: &[f32],
-    k: &[f32],
-    v: &[f32],
-    g: AttnInferDims,
-    options: AttnOptions<'_>,
-) {
+/// The inference forward over every query row, a block of up to [`QUERY_BLOCK`] rows of one
+/// `(b, h)` pair at a time (`out` rows split over threads): for each tile of [`KEY_TILE`] keys,
+/// `S = Q Kᵀ` through the matmul engine, masked and scaled scores turned into probabilities
+/// with a running max `m` and sum `l` per row (online softmax), then `O += P V` through the
+/// engine. Scratch: one `[QUERY_BLOCK, KEY_TILE]` score tile per task. Shapes already checked.
+fn forward_blocks(out: &mut [f32], q: &[f32], k: &[f32], v: &[f32], g: AttnInferDims, options: AttnOptions<'_>) {
     let AttnInferDims { b: _, h, t_q, t_k, d } = g;
     let scale = 1.0 / (d as f32).sqrt();
-    let want_lse = lse.is_some();
-    let lse_parts: Mutex<Vec<(usize, Vec<f32>)>> = Mutex::new(Vec::new());
-    let min_rows = ((1 << 15) / (t_k * d)).max(1);
+    // Query i may see keys up to i + offset (the last t_q positions of t_k).
+    let offset = t_k - t_q;
+    let min_rows = ((1 << 15) / (t_k * d).max(1)).max(1);
     for_each_row_block(out, d, min_rows, |rows, block| {
-        let mut local_lse = Vec::with_capacity(rows.len());
-        let start = rows.start;
-        for (local, r) in rows.enumerate() {
-            let (pair, i) = (r / t_q, r % t_q);
-            let (bb, hh) = (pair / h, pair % h);
-            let kv = pair * t_k * d..(pair + 1) * t_k * d;
-            let n_keys = if options.causal { t_k - t_q + i + 1 } else { t_k };
-            let pad = options.key_padding.map(|p| &p[bb * t_k..(bb + 1) * t_k]);
-            let bias = options.bias.map(|bi| &bi[(hh * t_q + i) * t_k..(hh * t_q + i + 1) * t_k]);
-            let (out_i, q_i) = (&mut block[local * d..(local + 1) * d], &q[r * d..(r + 1) * d]);
-            let row_lse = attend_row(out_i, q_i, &k[kv.clone()], &v[kv], pad, bias, n_keys, scale);
-            local_lse.push(row_lse);
-        }
-        if want_lse {
-            lse_parts.lock().unwrap_or_else(|p| p.into_inner()).push((start, local_lse));
-        }
+        // Nested products run on this thread: the row blocks already occupy the pool.
+        par::serially(|| {
+            let mut scores = vec![0.0f32; QUERY_BLOCK * KEY_TILE];
+            let (mut max, mut sum) = ([0.0f32; QUERY_BLOCK], [0.0f32; QUERY_BLOCK]);
+            let mut r = rows.start;
+            while r < rows.end {
+                // Rows r..r_end: one pair, at most QUERY_BLOCK of them.
+                let (pair, i0) = (r / t_q, r % t_q);
+                let r_end = rows.end.min(r - i0 + t_q).min(r + QUERY_BLOCK);
+                let n_rows = r_end - r;
+                let o = &mut block[(r - rows.start) * d..(r_end - rows.start) * d];
+                let q_rows = &q[r * d..r_end * d];
+                let kv = pair * t_k * d..(pair + 1) * t_k * d;
+                let (k_pair, v_pair) = (&k[kv.clone()], &v[kv]);
+                let pad = options.key_padding.map(|p| &p[(pair / h) * t_k..(pair / h + 1) * t_k]);
+                let bias = options.bias.map(|bi| &bi[(pair % h) * t_q * t_k..(pair % h + 1) * t_q * t_k]);
+                let n_keys = if options.causal { t_k.min(i0 + n_rows + offset) } else { t_k };
+                o.fill(0.0);
+                max[..n_rows].fill(f32::NEG_INFINITY);
+                sum[..n_rows].fill(0.0);
+                for j0 in (0..n_keys).step_by(KEY_TILE) {
+                    let n_tile = KEY_TILE.min(n_keys - j0);
+                    let s = &mut scores[..n_rows * n_tile];
+                    // S = Q Kᵀ: B[p, j] = K[j0 + j, p].
+                    let keys = View { data: &k_pair[j0 * d..(j0 + n_tile) * d], rs: 1, cs: d };
+                    let queries = View { data: q_rows, rs: d, cs: 1 };
+                    let product = Gemm { a: queries, b: keys, m: n_rows, k: d, n: n_tile, triangle: Triangle::Full };
+                    gemm(s, product, None, false, &BLOCKING);
+                    for (row, s_row) in s.chunks_exact_mut(n_tile).enumerate() {
+                        let i = i0 + row;
+                        let last_key = if options.causal { i + offset } else { t_k - 1 };
+                        let bias_row = bias.map(|bi| &bi[i * t_k..(i + 1) * t_k]);
+                        let mut tile_max = f32::NEG_INFINITY;
+                        for (j, x) in (j0..).zip(s_row.iter_mut()) {
+                            let allowed = j <= last_key && pad.is_none_or(|p| p[j] != 0);
+                            *x = if allowed { *x * scale + bias_row.map_or(0.0, |bi| bi[j]) } else { f32::NEG_INFINITY };
+                            tile_max = tile_max.max(*x);
+                        }
+                        if tile_max == f32::NEG_INFINITY {
+                            s_row.fill(0.0); // no allowed key in this tile: P = 0, m and l unchanged
+                            continue;
+                        }
+                        let m_new = max[row].max(tile_max);
+                        let alpha = fast_exp(max[row] - m_new); // 0 while the max is -inf
+                        max[row] = m_new;
+                        let mut tile_sum = 0.0;
+                        let split = n_tile - n_tile % LANES;
+                        let m4 = F32x4::splat(m_new);
+                        for c in s_row[..split].chunks_exact_mut(LANES) {
+                            let p = fast_exp4(F32x4::load(c) - m4);
+                            p.store(c);
+                            tile_sum += p.horizontal_sum();
+                        }
+                        for x in &mut s_row[split..] {
+                            *x = fast_exp(*x - m_new);
+                            tile_sum += *x;
+                        }
+                        sum[row] = sum[row] * alpha + tile_sum;
+                        if alpha != 1.0 {
+                            scale_in_place(&mut o[row * d..(row + 1) * d], alpha);
+                        }
+                    }
+                    // O += P V.
+                    let probs = View { data: s, rs: n_tile, cs: 1 };
+                    let values = View { data: &v_pair[j0 * d..(j0 + n_tile) * d], rs: d, cs: 1 };
+                    let product = Gemm { a: probs, b: values, m: n_rows, k: n_tile, n: d, triangle: Triangle::Full };
+                    gemm(o, product, None, true, &BLOCKING);
+                }
+                for (o_row, &l) in o.chunks_exact_mut(d).zip(&sum[..n_rows]) {
+                    // l = 0: no allowed key; the row stays 0.
+                    if l > 0.0 {
+                        scale_in_place(o_row, 1.0 / l);
+                    }
+                }
+                r = r_end;
+            }
+        });
     });
-    if let Some(lse) = lse {
-        for (start, part) in lse_parts.into_inner().unwrap_or_else(|p| p.into_inner()) {
-            lse[start..start + part.len()].copy_from_slice(&part);
-        }
-    }
 }
 
 /// One query row: `out_i = softmax(S_i) v` over keys `0..n_keys` (minus padding) in tiles of
@@ -747,8 +804,16 @@ mod tests {
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn infer_equals_training_forward() {
-        let x = Inputs::new(AttnDims::new(2, 3, 19, 5), 31);
-        let AttnDims { b, h, t, d } = x.dims;
+        // T = 150: three query blocks and two key tiles; t_q = 70 starts a block mid-pair.
+        for (t, d, t_qs) in [(19, 5, [1, 6]), (150, 9, [1, 70])] {
+            infer_equals_training_forward_at(t, d, t_qs);
+        }
+    }
+
+    fn infer_equals_training_forward_at(t: usize, d: usize, t_qs: [usize; 2]) {
+        let x = Inputs::new(AttnDims::new(2, 3, t, d), 31);
+        let b = x.dims.b;
+        let h = x.dims.h;
         for mask in 0..8 {
             let opt = x.options(mask);
             let (out, _) = x.forward(opt);
@@ -758,7 +823,7 @@ mod tests {
             // Tiled online softmax vs the training path's per-head matmuls: same math, other order.
             assert_close(&out_infer, &out, 1e-6, 1e-5, &format!("t_q = t_k, mask {mask}"));
             // KV cache: the last t_q queries against all t keys = the last t_q rows of `out`.
-            for t_q in [1, 6] {
+            for t_q in t_qs {
                 let rows = |buf: &[f32], width: usize| -> Vec<f32> {
                     buf.chunks(t * width)
                         .flat_map(|head| head[(t - t_q) * width..].to_vec())
