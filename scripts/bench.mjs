@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { ROOT, run, setupToolchain } from './toolchain.mjs';
 
 const suite = process.argv[2] ?? 'quick';
-setupToolchain();
+setupToolchain({ numpy: true });
 run('node', ['scripts/build-wasm.mjs']);
 run('npx', ['tsup', '--silent']);
 

@@ -4,6 +4,9 @@
 #
 #   scripts/setup-toolchain.sh            Rust→wasm32 toolchain, wasm-bindgen CLI, node_modules
 #   scripts/setup-toolchain.sh --browser  the same plus Chromium for the browser test
+#   scripts/setup-toolchain.sh --numpy    the same plus Debian's numpy and OpenBLAS (without it
+#                                         numpy gets the reference BLAS, ~10x slower), the native
+#                                         reference of `npm run bench` (skipped if it fails)
 #
 # Why this route (see README "Toolchain"): on machines that reach only package registries,
 # `rustup target add wasm32-unknown-unknown` cannot download the wasm32 std. Debian ships a
@@ -18,10 +21,12 @@ set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 want_browser=0
+want_numpy=0
 for arg in "$@"; do
   case "$arg" in
     --browser) want_browser=1 ;;
-    *) echo "setup-toolchain: unknown argument '$arg' (expected --browser)" >&2; exit 2 ;;
+    --numpy) want_numpy=1 ;;
+    *) echo "setup-toolchain: unknown argument '$arg' (expected --browser or --numpy)" >&2; exit 2 ;;
   esac
 done
 
@@ -97,5 +102,11 @@ if [ $want_browser -eq 1 ]; then
   if [ -n "${WASMFORMER_CHROMIUM:-}" ] && [ -x "$WASMFORMER_CHROMIUM" ]; then :; else
     need_apt chromium
   fi
+fi
+
+# --- 5. numpy with Debian's OpenBLAS for the benchmark's native reference (optional) ---
+if [ $want_numpy -eq 1 ]; then
+  # A subshell, so a failed install only costs the bench its BLAS column.
+  ( need_apt python3-numpy libopenblas0-pthread ) || log "python3-numpy could not be installed: npm run bench skips the numpy reference"
 fi
 exit 0

@@ -12,10 +12,11 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 // `cargo install` puts wasm-bindgen here; make sure every child process finds it.
 process.env.PATH = `${join(homedir(), '.cargo/bin')}${delimiter}${process.env.PATH ?? ''}`;
 
-/** Installs what is missing; `browser` adds Chromium. */
-export function setupToolchain({ browser = false } = {}) {
+/** Installs what is missing; `browser` adds Chromium, `numpy` Debian's numpy (optional). */
+export function setupToolchain({ browser = false, numpy = false } = {}) {
   const args = [join(ROOT, 'scripts/setup-toolchain.sh')];
   if (browser) args.push('--browser');
+  if (numpy) args.push('--numpy');
   execFileSync('bash', args, { stdio: 'inherit' });
 }
 

@@ -43,12 +43,32 @@ def blas_name():
         return "blas"
 
 
+def openblas_core():
+    """The kernel family OpenBLAS picked for this CPU (`openblas_get_corename`), or None."""
+    import ctypes
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if "openblas" in line.lower() and "/" in line}
+        for path in sorted(paths):
+            lib = ctypes.CDLL(path)
+            if hasattr(lib, "openblas_get_corename"):
+                lib.openblas_get_corename.restype = ctypes.c_char_p
+                return lib.openblas_get_corename().decode()
+    except OSError:
+        pass
+    return None
+
+
 def main():
     suite = sys.argv[1] if len(sys.argv) > 1 else "quick"
     shapes = json.loads((Path(__file__).resolve().parent.parent / "shapes.json").read_text())[suite]["matmul"]
     threads = int(os.environ.get("OPENBLAS_NUM_THREADS", "1"))
     rng = np.random.default_rng(1)
     variant = blas_name()
+    core = openblas_core()
+    if core is not None and variant == "blas":
+        variant = "openblas"  # Debian's numpy reports the generic libblas it links against
+    print(f"[numpy] {variant}, core type {core or 'unknown'}, {threads} thread(s)", file=sys.stderr)
     for shape in shapes:
         m, k, n, form = shape["m"], shape["k"], shape["n"], shape["form"]
         # Stored as in bench/common.mjs operandShapes; .T is a view, BLAS gets the transpose flag.
@@ -62,6 +82,7 @@ def main():
             "suite": "kernels", "op": "matmul", "impl": "numpy", "variant": variant, "simd": None,
             "threads": threads, "shape": {"m": m, "k": k, "n": n}, "form": form,
             "seconds": seconds, "gflops": 2 * m * k * n / seconds / 1e9, "numpy": np.__version__,
+            "blas_core": core,
         }), flush=True)
 
 
