@@ -6,6 +6,7 @@ pub mod matmul;
 pub mod gemv;
 pub mod attention;
 mod attention_heads;
+pub(crate) mod attention_infer;
 pub mod attention_probs;
 pub mod embedding;
 pub mod rope;

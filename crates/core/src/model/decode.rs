@@ -16,7 +16,7 @@ use super::config::{Ffn, LmHead, ModelConfig, NormKind, NormPlacement, Positiona
 use super::params::{LayerTensors, Linear, NormTensors, Tensors};
 use super::positional::{relative_bucket, sinusoid_row};
 use crate::error::{Error, Result};
-use crate::kernels::attention::attend_row;
+use crate::kernels::attention_infer::attend_row;
 use crate::kernels::gemv::{linear_forward_infer, MAX_ROWS};
 use crate::kernels::glu::{activation_forward, glu_forward};
 use crate::kernels::matmul::{matmul_forward, MatmulDims, MatmulForm};
