@@ -16,6 +16,7 @@
 use std::sync::{Mutex, PoisonError};
 
 use super::attention::{AttnDims, AttnOptions};
+use super::attention_infer::dot;
 use super::gemm::Triangle;
 use super::matmul::{matmul_triangular, MatmulDims, MatmulForm};
 use crate::error::Result;
@@ -32,52 +33,128 @@ fn min_pairs(dims: AttnDims) -> usize {
 /// engine on entry) and turns each row into probabilities; returns each row's log-sum-exp
 /// through `lse` (`-inf`, and a zero row, when no key is allowed). The max, exponentials, sum
 /// and normalisation run on [`F32x4`] lanes (the row's last `len % 4` keys one at a time).
+/// Without padding or bias (GPT) the scale is applied inside the exponential, `exp(scale·S −
+/// scale·max S)`, so the scores are read, not rewritten, before it: the same values as
+/// scaling first, since rounding is monotone.
 pub(super) fn softmax_rows(s: &mut [f32], lse: &mut [f32], t: usize, scale: f32, causal: bool, pad: Option<&[u8]>, bias: Option<&[f32]>) {
+    let plain = pad.is_none() && bias.is_none();
     for (i, row) in s.chunks_exact_mut(t).enumerate() {
         // Keys after i (causal) get P = 0 without scoring them.
         let n_live = if causal { i + 1 } else { t };
-        let bias_row = bias.map(|b| &b[i * t..i * t + n_live]);
-        let live = &mut row[..n_live];
-        for (j, x) in live.iter_mut().enumerate() {
-            let allowed = pad.is_none_or(|p| p[j] != 0);
-            *x = if allowed { *x * scale + bias_row.map_or(0.0, |b| b[j]) } else { f32::NEG_INFINITY };
-        }
-        let split = n_live - n_live % LANES;
-        let (body, tail) = live.split_at_mut(split);
-        let mut max4 = F32x4::splat(f32::NEG_INFINITY);
-        for c in body.chunks_exact(LANES) {
-            max4 = max4.max_ignoring_nan(F32x4::load(c));
-        }
-        let max = max4.to_array().into_iter().chain(tail.iter().copied()).fold(f32::NEG_INFINITY, f32::max);
+        // The exponent of key j is a·x_j − c.
+        let (a, max) = if plain {
+            (scale, row_max(&row[..n_live]))
+        } else {
+            write_logits(&mut row[..n_live], i, t, scale, pad, bias);
+            (1.0, row_max(&row[..n_live]))
+        };
         if max == f32::NEG_INFINITY {
             row.iter_mut().for_each(|x| *x = 0.0);
             lse[i] = f32::NEG_INFINITY;
             continue;
         }
-        let max4 = F32x4::splat(max);
-        let mut sum4 = F32x4::zero();
+        let c = a * max;
+        let sum = exp_in_place(&mut row[..n_live], a, c);
+        scale_live_zero_rest(row, n_live, 1.0 / sum);
+        lse[i] = c + sum.ln();
+    }
+}
+
+/// The probabilities of [`softmax_rows`] again, from the scores `s: [T, T]` and the saved
+/// log-sum-exp `lse: [T]` in one pass: `P = exp(S·scale + bias − lse)` (0 for masked and
+/// future keys, and for rows without keys, `lse = −inf`). Equal to the forward's `P` up to
+/// rounding (`exp(x − m) / l` there).
+pub(super) fn probs_from_lse(s: &mut [f32], lse: &[f32], t: usize, scale: f32, causal: bool, pad: Option<&[u8]>, bias: Option<&[f32]>) {
+    let plain = pad.is_none() && bias.is_none();
+    for (i, row) in s.chunks_exact_mut(t).enumerate() {
+        let n_live = live_keys(lse[i], i, t, causal);
+        let a = if plain {
+            scale
+        } else {
+            write_logits(&mut row[..n_live], i, t, scale, pad, bias);
+            1.0
+        };
+        exp_in_place(&mut row[..n_live], a, lse[i]);
+        scale_live_zero_rest(row, n_live, 1.0);
+    }
+}
+
+/// Keys of row `i` with a nonzero probability, given its log-sum-exp: none when it is `-inf`
+/// (every key masked), else the first `i + 1` (causal) or all `t`.
+fn live_keys(lse: f32, i: usize, t: usize, causal: bool) -> usize {
+    match (lse != f32::NEG_INFINITY, causal) {
+        (false, _) => 0,
+        (true, true) => i + 1,
+        (true, false) => t,
+    }
+}
+
+/// Row `i`'s live scores turned into logits in place: `x·scale + bias[i, j]`, or `-inf` for a
+/// padded key.
+fn write_logits(live: &mut [f32], i: usize, t: usize, scale: f32, pad: Option<&[u8]>, bias: Option<&[f32]>) {
+    let bias_row = bias.map(|b| &b[i * t..i * t + live.len()]);
+    for (j, x) in live.iter_mut().enumerate() {
+        let allowed = pad.is_none_or(|p| p[j] != 0);
+        *x = if allowed { *x * scale + bias_row.map_or(0.0, |b| b[j]) } else { f32::NEG_INFINITY };
+    }
+}
+
+/// The largest entry, NaN ignored (`-inf` for none).
+fn row_max(x: &[f32]) -> f32 {
+    let split = x.len() - x.len() % LANES;
+    let mut max4 = F32x4::splat(f32::NEG_INFINITY);
+    for c in x[..split].chunks_exact(LANES) {
+        max4 = max4.max_ignoring_nan(F32x4::load(c));
+    }
+    max4.to_array().into_iter().chain(x[split..].iter().copied()).fold(f32::NEG_INFINITY, f32::max)
+}
+
+/// `x ← exp(a·x − c)` (lanes and tail alike: a product, then a difference); returns the sum.
+fn exp_in_place(x: &mut [f32], a: f32, c: f32) -> f32 {
+    let split = x.len() - x.len() % LANES;
+    let (body, tail) = x.split_at_mut(split);
+    let (a4, c4) = (F32x4::splat(a), F32x4::splat(c));
+    let mut sum4 = F32x4::zero();
+    for v in body.chunks_exact_mut(LANES) {
+        let e = fast_exp4(F32x4::load(v) * a4 - c4);
+        e.store(v);
+        sum4 = sum4 + e;
+    }
+    let mut sum = sum4.horizontal_sum();
+    for x in tail.iter_mut() {
+        *x = fast_exp(*x * a - c);
+        sum += *x;
+    }
+    sum
+}
+
+/// `row[..n_live] *= factor` and the rest of the row zeroed, in one loop (a loop that only
+/// stored zeros would become a `memory.fill` call per row).
+fn scale_live_zero_rest(row: &mut [f32], n_live: usize, factor: f32) {
+    let split = n_live - n_live % LANES;
+    let (body, rest) = row.split_at_mut(split);
+    if factor != 1.0 {
+        let f4 = F32x4::splat(factor);
         for c in body.chunks_exact_mut(LANES) {
-            let e = fast_exp4(F32x4::load(c) - max4);
-            e.store(c);
-            sum4 = sum4 + e;
+            (F32x4::load(c) * f4).store(c);
         }
-        let mut sum = sum4.horizontal_sum();
-        for x in tail.iter_mut() {
-            *x = fast_exp(*x - max);
-            sum += *x;
-        }
-        let inv = 1.0 / sum;
-        let inv4 = F32x4::splat(inv);
-        // One loop for the whole row: scale the live keys, zero the future ones (a loop that
-        // only stored zeros would become a `memory.fill` call per row).
-        let (body, rest) = row.split_at_mut(split);
-        for c in body.chunks_exact_mut(LANES) {
-            (F32x4::load(c) * inv4).store(c);
-        }
-        for (j, x) in rest.iter_mut().enumerate() {
-            *x = if split + j < n_live { *x * inv } else { 0.0 };
-        }
-        lse[i] = max + sum.ln();
+    }
+    for (j, x) in rest.iter_mut().enumerate() {
+        *x = if split + j < n_live { *x * factor } else { 0.0 };
+    }
+}
+
+/// `dS = P ⊙ (dP − δ) · factor` for one row, `δ = rowsum(dO ⊙ O)`, over its `n_live` keys, and
+/// 0 after them (where `dP` may be unwritten). `ds` holds `dP` on entry.
+fn ds_row(ds: &mut [f32], p: &[f32], n_live: usize, delta: f32, factor: f32) {
+    let split = n_live - n_live % LANES;
+    let (body, rest) = ds.split_at_mut(split);
+    let (d4, f4) = (F32x4::splat(delta), F32x4::splat(factor));
+    for (x, pc) in body.chunks_exact_mut(LANES).zip(p.chunks_exact(LANES)) {
+        (F32x4::load(pc) * (F32x4::load(x) - d4) * f4).store(x);
+    }
+    for (j, (x, &pij)) in rest.iter_mut().zip(&p[split..]).enumerate() {
+        *x = if split + j < n_live { pij * (*x - delta) * factor } else { 0.0 };
     }
 }
 
@@ -152,7 +229,6 @@ pub(crate) fn backward_heads(
     let failure: Mutex<Option<crate::Error>> = Mutex::new(None);
     for_each_range(slots.len(), min_pairs(dims), |pairs| {
         let (mut p, mut ds) = (vec![0.0f32; t * t], vec![0.0f32; t * t]);
-        let mut lse_tmp = vec![0.0f32; t];
         for pair in pairs {
             let (bb, hh) = (pair / h, pair % h);
             let rows = pair * head..(pair + 1) * head;
@@ -160,36 +236,31 @@ pub(crate) fn backward_heads(
             let mut slot = lock(&slots[pair]);
             let (dqh, dkh, dvh) = &mut *slot;
             let result = (|| {
-                // P recomputed: S = Q Kᵀ, softmax with the saved statistics' masks
+                // P recomputed from the saved log-sum-exp: S = Q Kᵀ, P = exp(S·scale + bias − lse)
                 matmul_triangular(&mut p, qh, kh, MatmulDims::new(t, d, t), MatmulForm::ABt, scores)?;
                 let pad = options.key_padding.map(|m| &m[bb * t..(bb + 1) * t]);
                 let bias = options.bias.map(|bi| &bi[hh * t * t..(hh + 1) * t * t]);
-                softmax_rows(&mut p, &mut lse_tmp, t, scale, options.causal, pad, bias);
                 let saved = &lse[pair * t..(pair + 1) * t];
+                probs_from_lse(&mut p, saved, t, scale, options.causal, pad, bias);
                 // O = P V  →  dP = dO Vᵀ
                 matmul_triangular(&mut ds, doh, vh, MatmulDims::new(t, d, t), MatmulForm::ABt, scores)?;
                 // dS = P ⊙ (dP − rowsum(dO ⊙ O)); rows without keys have P = 0 (and lse = −inf).
                 // Causal: keys after i have P = 0, and dP there may be unwritten: dS = 0.
+                // The score scale is folded in here unless dbias needs dS itself.
+                let factor = if dbias_heads.is_some() { 1.0 } else { scale };
                 for i in 0..t {
-                    let delta: f32 = doh[i * d..(i + 1) * d].iter().zip(&oh[i * d..(i + 1) * d]).map(|(a, b)| a * b).sum();
-                    let n_live = match (saved[i] != f32::NEG_INFINITY, options.causal) {
-                        (false, _) => 0,
-                        (true, true) => i + 1,
-                        (true, false) => t,
-                    };
-                    let (ds_row, p_row) = (&mut ds[i * t..(i + 1) * t], &p[i * t..(i + 1) * t]);
-                    for (j, (x, &pij)) in ds_row.iter_mut().zip(p_row).enumerate() {
-                        *x = if j < n_live { pij * (*x - delta) } else { 0.0 };
-                    }
+                    let delta = dot(&doh[i * d..(i + 1) * d], &oh[i * d..(i + 1) * d]);
+                    let n_live = live_keys(saved[i], i, t, options.causal);
+                    ds_row(&mut ds[i * t..(i + 1) * t], &p[i * t..(i + 1) * t], n_live, delta, factor);
                 }
                 if let Some(heads) = &dbias_heads {
                     // S = … + bias[h, i, j]  →  dbias[h, i, j] += dS[i, j]
                     let mut dbh = lock(&heads[hh]);
                     dbh.iter_mut().zip(&ds).for_each(|(acc, &g)| *acc += g);
+                    ds.iter_mut().for_each(|x| *x *= scale);
                 }
                 // O = P V  →  dV = Pᵀ dO
                 matmul_triangular(dvh, &p, doh, MatmulDims::new(t, t, d), MatmulForm::AtB, upper)?;
-                ds.iter_mut().for_each(|x| *x *= scale);
                 // S = Q Kᵀ · scale  →  dQ = dS K · scale,  dK = dSᵀ Q · scale
                 matmul_triangular(dqh, &ds, kh, MatmulDims::new(t, t, d), MatmulForm::AB, lower)?;
                 matmul_triangular(dkh, &ds, qh, MatmulDims::new(t, t, d), MatmulForm::AtB, upper)

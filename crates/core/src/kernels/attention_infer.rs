@@ -193,7 +193,7 @@ pub(crate) fn attend_row(
 }
 
 /// `a · b` over equal-length slices, [`LANES`] at a time with a scalar tail.
-fn dot(a: &[f32], b: &[f32]) -> f32 {
+pub(super) fn dot(a: &[f32], b: &[f32]) -> f32 {
     let split = a.len() - a.len() % LANES;
     let mut acc = F32x4::zero();
     for (x, y) in a[..split].chunks_exact(LANES).zip(b[..split].chunks_exact(LANES)) {
