@@ -141,10 +141,41 @@ pub fn matmul_backward(
     dims: MatmulDims,
     form: MatmulForm,
 ) -> Result<()> {
+    backward_checked(da, db, dbias, dout, a, b, dims, form, false)
+}
+
+/// [`matmul_backward`] with `da` ASSIGNED (whatever it held is overwritten) and `db`, `dbias`
+/// still added: the model's input gradients, which would otherwise be zeroed first.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn matmul_backward_set_da(
+    da: &mut [f32],
+    db: &mut [f32],
+    dbias: Option<&mut [f32]>,
+    dout: &[f32],
+    a: &[f32],
+    b: &[f32],
+    dims: MatmulDims,
+    form: MatmulForm,
+) -> Result<()> {
+    backward_checked(da, db, dbias, dout, a, b, dims, form, true)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn backward_checked(
+    da: &mut [f32],
+    db: &mut [f32],
+    dbias: Option<&mut [f32]>,
+    dout: &[f32],
+    a: &[f32],
+    b: &[f32],
+    dims: MatmulDims,
+    form: MatmulForm,
+    assign_da: bool,
+) -> Result<()> {
     dims.check(form, a.len(), b.len(), dout.len(), dbias.as_ref().map(|d| d.len()))?;
     check_len("matmul: da", a.len(), da.len())?;
     check_len("matmul: db", b.len(), db.len())?;
-    backward_with(da, db, dout, a, b, dims, form, 1, &BLOCKING);
+    backward_with(da, db, dout, a, b, dims, form, 1, assign_da, &BLOCKING);
     if let (Some(dbias), true) = (dbias, dims.n > 0) {
         // out[i, j] = bias[j] + …  →  dbias[j] += Σ_i dout[i, j]
         for row in dout.chunks_exact(dims.n) {
@@ -189,12 +220,12 @@ pub fn matmul_batched_backward(
     dims.check_batched(form, batch, a.len(), b.len(), dout.len(), None)?;
     check_len("matmul: da", a.len(), da.len())?;
     check_len("matmul: db", b.len(), db.len())?;
-    backward_with(da, db, dout, a, b, dims, form, batch, &BLOCKING);
+    backward_with(da, db, dout, a, b, dims, form, batch, false, &BLOCKING);
     Ok(())
 }
 
-/// `da += …`, `db += …` for `batch` products (1 = a plain matmul): each form's two gradient
-/// products, run as `+=` products of the engine.
+/// `da += …` (with `assign_da`: `da = …`), `db += …` for `batch` products (1 = a plain
+/// matmul): each form's two gradient products, run as products of the engine.
 #[allow(clippy::too_many_arguments)]
 fn backward_with(
     da: &mut [f32],
@@ -205,30 +236,32 @@ fn backward_with(
     dims: MatmulDims,
     form: MatmulForm,
     batch: usize,
+    assign_da: bool,
     blk: &Blocking,
 ) {
     use MatmulForm::{ABt, AtB, AB};
-    let run = |out: &mut [f32], g: Gemm<'_>| match batch {
-        1 => gemm(out, g, None, true, blk),
-        _ => gemm_batched(out, g, batch, true, blk),
+    let run = |out: &mut [f32], g: Gemm<'_>, accumulate: bool| match batch {
+        1 => gemm(out, g, None, accumulate, blk),
+        _ => gemm_batched(out, g, batch, accumulate, blk),
     };
+    let add_da = !assign_da;
     let MatmulDims { m, k, n } = dims;
     let d = MatmulDims::new;
     match form {
         // out = a · b  →  da[M, K] += dout · bᵀ,  db[K, N] += aᵀ · dout
         AB => {
-            run(da, operands(dout, b, d(m, n, k), ABt));
-            run(db, operands(a, dout, d(k, m, n), AtB));
+            run(da, operands(dout, b, d(m, n, k), ABt), add_da);
+            run(db, operands(a, dout, d(k, m, n), AtB), true);
         }
         // out = a · bᵀ (b: [N, K])  →  da[M, K] += dout · b,  db[N, K] += doutᵀ · a
         ABt => {
-            run(da, operands(dout, b, d(m, n, k), AB));
-            run(db, operands(dout, a, d(n, m, k), AtB));
+            run(da, operands(dout, b, d(m, n, k), AB), add_da);
+            run(db, operands(dout, a, d(n, m, k), AtB), true);
         }
         // out = aᵀ · b (a: [K, M])  →  da[K, M] += b · doutᵀ,  db[K, N] += a · dout
         AtB => {
-            run(da, operands(b, dout, d(k, n, m), ABt));
-            run(db, operands(a, dout, d(k, m, n), AB));
+            run(da, operands(b, dout, d(k, n, m), ABt), add_da);
+            run(db, operands(a, dout, d(k, m, n), AB), true);
         }
     }
 }
@@ -481,9 +514,23 @@ mod tests {
                 assert_close(&dbias, &dbias_want, atol(m), 1e-5, &format!("{what} dbias"));
 
                 let (mut da, mut db) = (da0.clone(), db0.clone());
-                backward_with(&mut da, &mut db, &dout, &a, &b, dims, form, 1, &TINY);
+                backward_with(&mut da, &mut db, &dout, &a, &b, dims, form, 1, false, &TINY);
                 assert_close(&da, &da_want, atol(n), 1e-5, &format!("{what} da tiny blocks"));
                 assert_close(&db, &db_want, atol(m), 1e-5, &format!("{what} db tiny blocks"));
+
+                // Assigned da: what it held (da0) is overwritten, db still added to.
+                let (mut da_only, mut db_unused) = (vec![0.0; m * k], vec![0.0; k * n]);
+                matmul_backward_ref(&mut da_only, &mut db_unused, None, &dout, &a, &b, dims, form).unwrap();
+                let (mut da, mut db, mut dbias) = (da0.clone(), db0.clone(), dbias0.clone());
+                matmul_backward_set_da(&mut da, &mut db, Some(&mut dbias), &dout, &a, &b, dims, form)
+                    .unwrap();
+                assert_close(&da, &da_only, atol(n), 1e-5, &format!("{what} assigned da"));
+                assert_close(&db, &db_want, atol(m), 1e-5, &format!("{what} db (da assigned)"));
+                assert_close(&dbias, &dbias_want, atol(m), 1e-5, &format!("{what} dbias (da assigned)"));
+                let (mut da, mut db) = (da0.clone(), db0.clone());
+                backward_with(&mut da, &mut db, &dout, &a, &b, dims, form, 1, true, &TINY);
+                assert_close(&da, &da_only, atol(n), 1e-5, &format!("{what} assigned da tiny blocks"));
+                assert_close(&db, &db_want, atol(m), 1e-5, &format!("{what} db tiny blocks (da assigned)"));
             }
         }
     }
