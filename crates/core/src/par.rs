@@ -144,22 +144,54 @@ where
         }
         return;
     }
-    let mut blocks: Vec<(Range<usize>, &mut [f32])> = Vec::with_capacity(n_tasks);
-    let mut rest = out;
+    let blocks = row_blocks(out, n_rows, row_len, n_tasks);
+    run_each(blocks, |(rows, block)| task(rows, block));
+}
+
+/// [`for_each_row_block`] over two buffers of the same shape (`a, b: [n_rows, row_len]`):
+/// each task gets the same rows of both.
+pub fn for_each_row_block_pair<F>(a: &mut [f32], b: &mut [f32], row_len: usize, min_rows_per_task: usize, task: F)
+where
+    F: Fn(Range<usize>, &mut [f32], &mut [f32]) + Sync + Send,
+{
+    if row_len == 0 {
+        return;
+    }
+    let n_rows = a.len().min(b.len()) / row_len;
+    let n_tasks = task_count(n_rows, min_rows_per_task);
+    if n_tasks <= 1 {
+        if n_rows > 0 {
+            task(0..n_rows, a, b);
+        }
+        return;
+    }
+    let pairs: Vec<_> = row_blocks(a, n_rows, row_len, n_tasks).into_iter().zip(row_blocks(b, n_rows, row_len, n_tasks)).collect();
+    run_each(pairs, |((rows, a_block), (_, b_block))| task(rows, a_block, b_block));
+}
+
+/// `buf`'s first `n_rows` rows cut into `n_tasks` contiguous blocks (as [`split`]).
+fn row_blocks(buf: &mut [f32], n_rows: usize, row_len: usize, n_tasks: usize) -> Vec<(Range<usize>, &mut [f32])> {
+    let mut blocks = Vec::with_capacity(n_tasks);
+    let mut rest = buf;
     for t in 0..n_tasks {
         let rows = split(n_rows, n_tasks, t);
         let (head, tail) = rest.split_at_mut(rows.len() * row_len);
         blocks.push((rows, head));
         rest = tail;
     }
+    blocks
+}
+
+/// Calls `task` on every item, in parallel when threads are available.
+fn run_each<T: Send>(items: Vec<T>, task: impl Fn(T) + Sync + Send) {
     #[cfg(feature = "parallel")]
     {
         use rayon::prelude::*;
-        in_pool(|| blocks.into_par_iter().for_each(|(rows, block)| task(rows, block)));
+        in_pool(|| items.into_par_iter().for_each(&task));
     }
     #[cfg(not(feature = "parallel"))]
     {
-        blocks.into_iter().for_each(|(rows, block)| task(rows, block));
+        items.into_iter().for_each(task);
     }
 }
 

@@ -20,14 +20,18 @@
 //! f32. The f64 reference uses its own, independent series for `erf`.
 //!
 //! Shapes: every buffer `[N, F]` (any shape: only the element count matters, and all buffers
-//! of one call must have the same length). Accumulation: both `_backward`s ASSIGN (`=`) their
+//! of one call must have the same length). Accumulation: every `_backward` ASSIGNS (`=`) its
 //! gradients (`dinp`, `dgate`, `dup` are activation gradients).
+//!
+//! Training can save `act'(inp)` in place of `inp` instead
+//! ([`activation_forward_saving_derivative`]): the tanh GELU then computes its one exponential
+//! once for both, and the backward is a product ([`activation_backward_from_derivative`]).
 
 use std::ops::{Add, Div, Mul, Sub};
 
 use crate::error::{check_len, Result};
 use crate::math::{fast_exp, fast_exp4};
-use crate::par::for_each_row_block;
+use crate::par::{for_each_row_block, for_each_row_block_pair};
 use crate::simd::{F32x4, LANES};
 
 /// An elementwise activation.
@@ -111,6 +115,26 @@ pub fn activation_backward(
     check_len("activation: dinp", inp.len(), dinp.len())?;
     // out = act(inp)
     with_act!(act, A => map2(dinp, dout, inp, lanes!(|g, x| g * derivative(A, x))));
+    Ok(())
+}
+
+/// Training forward: `out = act(inp)`, and `inp` overwritten IN PLACE by `act'(inp)`, which is
+/// all [`activation_backward_from_derivative`] needs. Each lane equals what
+/// [`activation_forward`] and [`activation_backward`] (with `dout = 1`) give, bit for bit.
+/// `out, inp_deriv: [N, F]` (same length).
+pub fn activation_forward_saving_derivative(out: &mut [f32], inp_deriv: &mut [f32], act: Activation) -> Result<()> {
+    check_len("activation: out", inp_deriv.len(), out.len())?;
+    with_act!(act, A => map_in_place(out, inp_deriv, (|x: F32x4| value_and_derivative(A, x), |x: f32| value_and_derivative(A, x))));
+    Ok(())
+}
+
+/// Gradient of [`activation_forward_saving_derivative`], ASSIGNED: `dinp = dout ⊙ deriv`.
+/// `dinp, dout, deriv: [N, F]` (`deriv` as that forward left it).
+pub fn activation_backward_from_derivative(dinp: &mut [f32], dout: &[f32], deriv: &[f32]) -> Result<()> {
+    check_len("activation: dout", deriv.len(), dout.len())?;
+    check_len("activation: dinp", deriv.len(), dinp.len())?;
+    // out = act(inp)  →  dinp = dout ⊙ act'(inp)
+    map2(dinp, dout, deriv, lanes!(|g, d| g * d));
     Ok(())
 }
 
@@ -212,6 +236,26 @@ where
     });
 }
 
+/// `(out[i], inout[i]) = f(inout[i])`, as [`map2`].
+fn map_in_place<F4, F1>(out: &mut [f32], inout: &mut [f32], (f4, f1): (F4, F1))
+where
+    F4: Fn(F32x4) -> (F32x4, F32x4) + Sync + Send,
+    F1: Fn(f32) -> (f32, f32) + Sync + Send,
+{
+    for_each_row_block_pair(out, inout, 1, MIN_ELEMS_PER_TASK, |_, out, inout| {
+        let split = out.len() - out.len() % LANES;
+        let (body, tail) = out.split_at_mut(split);
+        for (o, x) in body.chunks_exact_mut(LANES).zip(inout.chunks_exact_mut(LANES)) {
+            let (y, d) = f4(F32x4::load(x));
+            y.store(o);
+            d.store(x);
+        }
+        for (o, x) in tail.iter_mut().zip(&mut inout[split..]) {
+            (*o, *x) = f1(*x);
+        }
+    });
+}
+
 /// `out[i] = f(a[i], b[i], c[i])`, as [`map2`].
 fn map3<F4, F1>(out: &mut [f32], a: &[f32], b: &[f32], c: &[f32], (f4, f1): (F4, F1))
 where
@@ -257,12 +301,32 @@ fn gelu_erf_derivative(x: f32) -> f32 {
     cdf + x * (-0.5 * x * x).exp() * 0.398_942_3
 }
 
+/// The tanh GELU and its derivative from one exponential: `gelu = x·σ(2u)` (½(1 + tanh u) =
+/// σ(2u): no cancellation for large |u|), and `σ(2u) + x·σ(2u)·(1 − σ(2u))·2u'` with
+/// `1 − σ(2u) = e^(−2u)·σ(2u)`.
+#[inline(always)]
+fn gelu_and_derivative<L: Lanes>(x: L) -> (L, L) {
+    let u = L::splat(SQRT_2_OVER_PI) * (x + L::splat(GELU_C) * x * x * x);
+    let e = (L::splat(-2.0) * u).exp();
+    let s = L::splat(1.0) / (L::splat(1.0) + e);
+    let du = L::splat(SQRT_2_OVER_PI) * (L::splat(1.0) + L::splat(3.0 * GELU_C) * x * x);
+    (x * s, s + L::splat(2.0) * x * s * (e * s) * du)
+}
+
+/// `(act(x), act'(x))`: [`value`] and [`derivative`] together (sharing work for the tanh GELU).
+#[inline(always)]
+fn value_and_derivative<L: Lanes>(act: Activation, x: L) -> (L, L) {
+    match act {
+        Activation::Gelu => gelu_and_derivative(x),
+        _ => (value(act, x), derivative(act, x)),
+    }
+}
+
 /// `act(x)` in f32, one lane or four.
 #[inline(always)]
 fn value<L: Lanes>(act: Activation, x: L) -> L {
     match act {
-        // ½(1 + tanh u) = σ(2u): one exponential, no cancellation for large |u|.
-        Activation::Gelu => x * sigmoid(L::splat(2.0 * SQRT_2_OVER_PI) * (x + L::splat(GELU_C) * x * x * x)),
+        Activation::Gelu => gelu_and_derivative(x).0,
         Activation::GeluErf => x.each(gelu_erf),
         Activation::Silu => x * sigmoid(x),
         Activation::Relu => x.each(relu),
@@ -274,14 +338,7 @@ fn value<L: Lanes>(act: Activation, x: L) -> L {
 #[inline(always)]
 fn derivative<L: Lanes>(act: Activation, x: L) -> L {
     match act {
-        Activation::Gelu => {
-            // gelu = x·σ(2u)  →  σ(2u) + x·σ(2u)·(1 − σ(2u))·2u', with 1 − σ(2u) = e^(−2u)·σ(2u)
-            let u = L::splat(SQRT_2_OVER_PI) * (x + L::splat(GELU_C) * x * x * x);
-            let e = (L::splat(-2.0) * u).exp();
-            let s = L::splat(1.0) / (L::splat(1.0) + e);
-            let du = L::splat(SQRT_2_OVER_PI) * (L::splat(1.0) + L::splat(3.0 * GELU_C) * x * x);
-            s + L::splat(2.0) * x * s * (e * s) * du
-        }
+        Activation::Gelu => gelu_and_derivative(x).1,
         Activation::GeluErf => x.each(gelu_erf_derivative),
         Activation::Silu => {
             let s = sigmoid(x);
@@ -519,6 +576,29 @@ mod tests {
                 assert_close(&got, &want, 1e-6, 1e-5, &format!("{what} backward"));
             }
         }
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn saved_derivative_equals_forward_and_backward() {
+        for (a, act) in ACTS.into_iter().enumerate() {
+            for len in LENS {
+                let what = format!("{act:?} len {len}");
+                let (x, dout) = (wide(len, 50 + a as u64), random_vec(len, 150 + a as u64));
+                let (mut want_out, mut want_dinp) = (vec![0.0; len], vec![0.0; len]);
+                activation_forward(&mut want_out, &x, act).unwrap();
+                activation_backward(&mut want_dinp, &dout, &x, act).unwrap();
+                let (mut out, mut saved, mut dinp) = (vec![f32::NAN; len], x.clone(), vec![f32::NAN; len]);
+                activation_forward_saving_derivative(&mut out, &mut saved, act).unwrap();
+                activation_backward_from_derivative(&mut dinp, &dout, &saved).unwrap();
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&out), bits(&want_out), "{what} forward");
+                assert_eq!(bits(&dinp), bits(&want_dinp), "{what} backward");
+            }
+        }
+        let mut short = vec![0.0; 3];
+        assert!(activation_forward_saving_derivative(&mut short, &mut [0.0; 4], Activation::Gelu).is_err());
+        assert!(activation_backward_from_derivative(&mut short, &[0.0; 3], &[0.0; 4]).is_err());
     }
 
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]

@@ -39,7 +39,8 @@ pub struct LayerActs<S> {
     pub norm2: NormActs<S>,
     /// Post only: `mid + mlp` (`N2`'s input), `[B·T, C]`.
     pub sum2: Option<S>,
-    /// `[B·T, F]` the MLP's first-layer output (pre-activation) or the GLU gate.
+    /// `[B·T, F]` the MLP's first-layer output (pre-activation) or the GLU gate. A training
+    /// forward of the GELU MLP leaves `gelu'(pre-activation)` here instead (for the backward).
     pub fc: S,
     /// `[B·T, F]` the GLU up projection.
     pub up: Option<S>,

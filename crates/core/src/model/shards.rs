@@ -64,6 +64,7 @@ pub(crate) fn make_ctx<'a>(config: &ModelConfig, fixed: Fixed<'a>, rows: Rows<'a
         labels: batch.labels,
         hidden_only,
         dropout_seed: None,
+        training: false,
         row_offset,
         sinusoid: fixed.sinusoid,
         alibi_slopes: fixed.alibi,
@@ -87,6 +88,7 @@ pub(crate) fn pass(
     let training = grads.is_some();
     let mut ctx = make_ctx(cfg, fixed, rows)?;
     ctx.dropout_seed = dropout_seed.filter(|_| cfg.dropout > 0.0 && training);
+    ctx.training = training;
     let p = tensors(cfg, &mut Carve { rest: params });
     let mut a = acts(cfg, rows.b, rows.t, training, &mut CarveMut { rest: arena });
     let losses = forward(cfg, &p, &mut a, &ctx)?;

@@ -15,7 +15,7 @@ use super::plan::{Acts, GradScratch, LayerActs, NormActs};
 use super::positional::{alibi_bias, relative_bias_backward, relative_bias_forward, RelativeDims};
 use crate::error::{Error, Result};
 use crate::kernels::attention::{attention_backward_lse, attention_forward_lse, AttnDims, AttnOptions};
-use crate::kernels::glu::{activation_backward, activation_forward, glu_backward, glu_forward};
+use crate::kernels::glu::{activation_backward_from_derivative, activation_forward, activation_forward_saving_derivative, glu_backward, glu_forward};
 use crate::kernels::matmul::{matmul_backward, matmul_backward_set_da, matmul_forward, MatmulDims, MatmulForm};
 use crate::kernels::norm::{norm_backward, norm_forward, NormDims, Stats};
 use crate::kernels::residual::residual_forward;
@@ -43,6 +43,9 @@ pub struct Ctx<'a> {
     pub hidden_only: bool,
     /// Dropout stream for this call (training with `dropout > 0` only).
     pub dropout_seed: Option<u64>,
+    /// A backward follows this forward: the GELU MLP then saves `act'(fc)` in place of `fc`
+    /// (see [`mlp_forward`]).
+    pub training: bool,
     /// Index of this call's first row in the whole batch (data-parallel shards), so dropout
     /// masks do not depend on how a batch is split.
     pub row_offset: usize,
@@ -145,13 +148,15 @@ fn attn_forward(cfg: &ModelConfig, ctx: &Ctx<'_>, p: &LayerTensors<&[f32]>, la: 
     linear_fwd(s.proj, s.merged, &p.attn_proj, rows, c, c)
 }
 
-/// `proj = MLP(x)`, saving fc (, up) and act.
+/// `proj = MLP(x)`, saving fc (, up) and act. With the GELU MLP in training, `fc` is left
+/// holding `gelu'(fc)` instead: all the backward needs of it.
 fn mlp_forward(cfg: &ModelConfig, ctx: &Ctx<'_>, p: &LayerTensors<&[f32]>, la: &mut LayerActs<&mut [f32]>, x: &[f32], proj: &mut [f32]) -> Result<()> {
     let (rows, c, f) = (ctx.rows(), cfg.n_embd, cfg.ffn_hidden);
     // fc = x · W_fcᵀ + b_fc
     linear_fwd(la.fc, x, &p.c_fc, rows, c, f)?;
     match (cfg.ffn, &p.c_up, la.up.as_deref_mut()) {
         // act = gelu(fc)
+        (Ffn::Gelu, _, _) if ctx.training => activation_forward_saving_derivative(la.act, la.fc, cfg.gelu())?,
         (Ffn::Gelu, _, _) => activation_forward(la.act, la.fc, cfg.gelu())?,
         (Ffn::Glu(kind), Some(c_up), Some(up)) => {
             // up = x · W_upᵀ + b_up;  act = act(fc) ⊙ up
@@ -280,9 +285,9 @@ fn mlp_backward(cfg: &ModelConfig, ctx: &Ctx<'_>, dinp: &mut [f32], dproj: &[f32
     let d = MatmulDims::new(rows, c, f);
     // dinp is assigned by the first product into it, added to by the second (GLU).
     let fc_into_dinp = match (cfg.ffn, bw_up, la.up.as_deref(), &p.c_up, g.c_up.as_mut()) {
-        // act = gelu(fc)
+        // act = gelu(fc), la.fc = gelu'(fc) (saved by the training forward)
         (Ffn::Gelu, ..) => {
-            activation_backward(bw_fc, bw_act, la.fc, cfg.gelu())?;
+            activation_backward_from_derivative(bw_fc, bw_act, la.fc)?;
             matmul_backward_set_da
         }
         (Ffn::Glu(kind), Some(dup), Some(up), Some(pu), Some(gu)) => {
