@@ -71,7 +71,10 @@ mod tests {
         assert!(clamped[2].is_nan());
         assert_eq!(a.max_ignoring_nan(c).to_array()[..2], [1.0, 2.5]);
         assert_eq!(a.max_ignoring_nan(c).to_array()[2..], [3.0, 4.0]);
-        assert_eq!(F32x4::load(&[-126.0, 0.0, 3.0, 127.0]).exp2_int().to_array(), [2f32.powi(-126), 1.0, 8.0, 2f32.powi(127)]);
+        for n in -126..=124 {
+            let lanes = [n, n + 1, n + 2, n + 3].map(|n| n as f32);
+            assert_eq!(F32x4::load(&lanes).exp2_int().to_array(), lanes.map(|n| 2f32.powi(n as i32)), "2^{n}..");
+        }
         let kept = a.zero_where_below(c, 0.0).to_array();
         assert_eq!(kept, [0.0, 2.0, 3.0, 4.0]);
         assert_eq!(a.horizontal_sum(), 10.0);
