@@ -141,13 +141,23 @@ pub fn matmul_backward(
     dims: MatmulDims,
     form: MatmulForm,
 ) -> Result<()> {
-    backward_checked(da, db, dbias, dout, a, b, dims, form, false)
+    matmul_backward_into(InputGrad::Add, da, db, dbias, dout, a, b, dims, form)
 }
 
-/// [`matmul_backward`] with `da` ASSIGNED (whatever it held is overwritten) and `db`, `dbias`
-/// still added: the model's input gradients, which would otherwise be zeroed first.
+/// How [`matmul_backward_into`] writes `da`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum InputGrad {
+    /// `da += …`, as [`matmul_backward`].
+    Add,
+    /// `da = …` (whatever it held is overwritten): the model's input gradients, which would
+    /// otherwise be zeroed first. The engine stores its tiles: no zeroing pass.
+    Assign,
+}
+
+/// [`matmul_backward`] with `da` written as `mode` says; `db` and `dbias` are ADDED either way.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn matmul_backward_set_da(
+pub(crate) fn matmul_backward_into(
+    mode: InputGrad,
     da: &mut [f32],
     db: &mut [f32],
     dbias: Option<&mut [f32]>,
@@ -156,26 +166,11 @@ pub(crate) fn matmul_backward_set_da(
     b: &[f32],
     dims: MatmulDims,
     form: MatmulForm,
-) -> Result<()> {
-    backward_checked(da, db, dbias, dout, a, b, dims, form, true)
-}
-
-#[allow(clippy::too_many_arguments)]
-fn backward_checked(
-    da: &mut [f32],
-    db: &mut [f32],
-    dbias: Option<&mut [f32]>,
-    dout: &[f32],
-    a: &[f32],
-    b: &[f32],
-    dims: MatmulDims,
-    form: MatmulForm,
-    assign_da: bool,
 ) -> Result<()> {
     dims.check(form, a.len(), b.len(), dout.len(), dbias.as_ref().map(|d| d.len()))?;
     check_len("matmul: da", a.len(), da.len())?;
     check_len("matmul: db", b.len(), db.len())?;
-    backward_with(da, db, dout, a, b, dims, form, 1, assign_da, &BLOCKING);
+    backward_with(da, db, dout, a, b, dims, form, 1, mode == InputGrad::Assign, &BLOCKING);
     if let (Some(dbias), true) = (dbias, dims.n > 0) {
         // out[i, j] = bias[j] + …  →  dbias[j] += Σ_i dout[i, j]
         for row in dout.chunks_exact(dims.n) {
@@ -522,7 +517,7 @@ mod tests {
                 let (mut da_only, mut db_unused) = (vec![0.0; m * k], vec![0.0; k * n]);
                 matmul_backward_ref(&mut da_only, &mut db_unused, None, &dout, &a, &b, dims, form).unwrap();
                 let (mut da, mut db, mut dbias) = (da0.clone(), db0.clone(), dbias0.clone());
-                matmul_backward_set_da(&mut da, &mut db, Some(&mut dbias), &dout, &a, &b, dims, form)
+                matmul_backward_into(InputGrad::Assign, &mut da, &mut db, Some(&mut dbias), &dout, &a, &b, dims, form)
                     .unwrap();
                 assert_close(&da, &da_only, atol(n), 1e-5, &format!("{what} assigned da"));
                 assert_close(&db, &db_want, atol(m), 1e-5, &format!("{what} db (da assigned)"));

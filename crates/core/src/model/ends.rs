@@ -14,7 +14,7 @@ use super::transformer::{norm_bwd, norm_bwd_view, norm_fwd, Ctx};
 use crate::error::{Error, Result};
 use crate::kernels::embedding::{embedding_backward, embedding_forward, EmbeddingDims};
 use crate::kernels::glu::{activation_backward, activation_forward};
-use crate::kernels::matmul::{matmul_backward, matmul_backward_set_da, matmul_forward, MatmulDims, MatmulForm};
+use crate::kernels::matmul::{matmul_backward_into, matmul_forward, InputGrad, MatmulDims, MatmulForm};
 use crate::kernels::softmax_xent::{crossentropy_backward, crossentropy_forward, crossentropy_mean_scale, SoftmaxDims};
 
 /// The mean losses of one pass (each present when its targets were given).
@@ -301,7 +301,7 @@ pub fn heads_backward(
                     let (dn, dact, dfc) = (&mut dn[..n * c], &mut dact[..n * c], &mut dfc[..n * c]);
                     let out = &ma.norm.out.as_deref().unwrap_or_default()[..n * c];
                     // logits = n · W_headᵀ + b
-                    matmul_backward_set_da(dn, dhead, Some(&mut *mg.bias), dlogits, out, head, MatmulDims::new(n, c, v), MatmulForm::ABt)?;
+                    matmul_backward_into(InputGrad::Assign, dn, dhead, Some(&mut *mg.bias), dlogits, out, head, MatmulDims::new(n, c, v), MatmulForm::ABt)?;
                     // n = N_t(act)
                     let stats = NormActs { out: None, mean: ma.norm.mean.as_deref().map(|m| &m[..n]), rstd: &ma.norm.rstd[..n] };
                     norm_bwd_view(cfg, dact, &mut mg.ln, dn, &stats, &ma.act[..n * c], &mp.ln)?;
@@ -310,12 +310,12 @@ pub fn heads_backward(
                     // fc = lm_in · W_tᵀ + b_t
                     let dims = MatmulDims::new(n, c, c);
                     let din: &mut [f32] = if gathered { dn.fill(0.0); dn } else { &mut *dhidden };
-                    matmul_backward(din, mg.dense.weight, mg.dense.bias.as_deref_mut(), dfc, lm_in, mp.dense.weight, dims, MatmulForm::ABt)?;
+                    matmul_backward_into(InputGrad::Add, din, mg.dense.weight, mg.dense.bias.as_deref_mut(), dfc, lm_in, mp.dense.weight, dims, MatmulForm::ABt)?;
                 }
                 _ => {
                     // logits = lm_in · W_headᵀ
                     let din: &mut [f32] = if gathered { let d = &mut dn[..n * c]; d.fill(0.0); d } else { &mut *dhidden };
-                    matmul_backward(din, dhead, None, dlogits, lm_in, head, MatmulDims::new(n, c, v), MatmulForm::ABt)?;
+                    matmul_backward_into(InputGrad::Add, din, dhead, None, dlogits, lm_in, head, MatmulDims::new(n, c, v), MatmulForm::ABt)?;
                 }
             }
             if let Some(s) = &selected {
@@ -337,12 +337,12 @@ pub fn heads_backward(
         crossentropy_backward(ca.logits, ca.probs, labels, ctx.ignore_index, SoftmaxDims::new(b, k), scale)?;
         // class_logits = pooled · W_clsᵀ + b_cls
         let dims = MatmulDims::new(b, c, k);
-        matmul_backward_set_da(dpooled, cg.out.weight, cg.out.bias.as_deref_mut(), ca.logits, ca.pooled, cp.out.weight, dims, MatmulForm::ABt)?;
+        matmul_backward_into(InputGrad::Assign, dpooled, cg.out.weight, cg.out.bias.as_deref_mut(), ca.logits, ca.pooled, cp.out.weight, dims, MatmulForm::ABt)?;
         // pooled = tanh(pre)  →  dpre = dpooled · (1 − pooled²)
         dpooled.iter_mut().zip(&*ca.pooled).for_each(|(d, &y)| *d *= 1.0 - y * y);
         // pre = first · W_poolᵀ + b_pool
         let dims = MatmulDims::new(b, c, c);
-        matmul_backward_set_da(dfirst, cg.pooler.weight, cg.pooler.bias.as_deref_mut(), dpooled, ca.first, cp.pooler.weight, dims, MatmulForm::ABt)?;
+        matmul_backward_into(InputGrad::Assign, dfirst, cg.pooler.weight, cg.pooler.bias.as_deref_mut(), dpooled, ca.first, cp.pooler.weight, dims, MatmulForm::ABt)?;
         // first[b] = hidden[b, 0]
         for (dst, src) in dhidden.chunks_exact_mut(t * c).zip(dfirst.chunks_exact(c)) {
             dst[..c].iter_mut().zip(src).for_each(|(d, &x)| *d += x);

@@ -16,7 +16,7 @@ use super::positional::{alibi_bias, relative_bias_backward, relative_bias_forwar
 use crate::error::{Error, Result};
 use crate::kernels::attention::{attention_backward_lse, attention_forward_lse, AttnDims, AttnOptions};
 use crate::kernels::glu::{activation_backward_from_derivative, activation_forward, activation_forward_saving_derivative, glu_backward, glu_forward};
-use crate::kernels::matmul::{matmul_backward, matmul_backward_set_da, matmul_forward, MatmulDims, MatmulForm};
+use crate::kernels::matmul::{matmul_backward_into, matmul_forward, InputGrad, MatmulDims, MatmulForm};
 use crate::kernels::norm::{norm_backward, norm_forward, NormDims, Stats};
 use crate::kernels::residual::residual_forward;
 use crate::kernels::rope::{RopeDims, RopeTable};
@@ -281,26 +281,26 @@ fn mlp_backward(cfg: &ModelConfig, ctx: &Ctx<'_>, dinp: &mut [f32], dproj: &[f32
     let (rows, c, f) = (ctx.rows(), cfg.n_embd, cfg.ffn_hidden);
     // proj = act · W_projᵀ + b_proj
     let d = MatmulDims::new(rows, f, c);
-    matmul_backward_set_da(bw_act, g.mlp_proj.weight, g.mlp_proj.bias.as_deref_mut(), dproj, la.act, p.mlp_proj.weight, d, MatmulForm::ABt)?;
+    matmul_backward_into(InputGrad::Assign, bw_act, g.mlp_proj.weight, g.mlp_proj.bias.as_deref_mut(), dproj, la.act, p.mlp_proj.weight, d, MatmulForm::ABt)?;
     let d = MatmulDims::new(rows, c, f);
     // dinp is assigned by the first product into it, added to by the second (GLU).
-    let fc_into_dinp = match (cfg.ffn, bw_up, la.up.as_deref(), &p.c_up, g.c_up.as_mut()) {
+    let dinp_mode = match (cfg.ffn, bw_up, la.up.as_deref(), &p.c_up, g.c_up.as_mut()) {
         // act = gelu(fc), la.fc = gelu'(fc) (saved by the training forward)
         (Ffn::Gelu, ..) => {
             activation_backward_from_derivative(bw_fc, bw_act, la.fc)?;
-            matmul_backward_set_da
+            InputGrad::Assign
         }
         (Ffn::Glu(kind), Some(dup), Some(up), Some(pu), Some(gu)) => {
             // act = act(fc) ⊙ up
             glu_backward(bw_fc, dup, bw_act, la.fc, up, kind)?;
             // up = x · W_upᵀ + b_up
-            matmul_backward_set_da(dinp, gu.weight, gu.bias.as_deref_mut(), dup, x, pu.weight, d, MatmulForm::ABt)?;
-            matmul_backward
+            matmul_backward_into(InputGrad::Assign, dinp, gu.weight, gu.bias.as_deref_mut(), dup, x, pu.weight, d, MatmulForm::ABt)?;
+            InputGrad::Add
         }
         _ => return Err(Error::InvalidArgument("model: GLU buffers missing".into())),
     };
     // fc = x · W_fcᵀ + b_fc
-    fc_into_dinp(dinp, g.c_fc.weight, g.c_fc.bias.as_deref_mut(), bw_fc, x, p.c_fc.weight, d, MatmulForm::ABt)
+    matmul_backward_into(dinp_mode, dinp, g.c_fc.weight, g.c_fc.bias.as_deref_mut(), bw_fc, x, p.c_fc.weight, d, MatmulForm::ABt)
 }
 
 /// Gradients of [`attn_forward`]: `dinp` (in `bw.dtmp`/`dmid` as chosen by the caller) ASSIGNED.
@@ -310,7 +310,7 @@ fn attn_backward(cfg: &ModelConfig, ctx: &Ctx<'_>, dinp: &mut [f32], dproj: &[f3
     heads_to_rows(bw.merged, la.att, 0, head_dims(cfg, ctx, c));
     // proj = merged · W_projᵀ + b_proj
     let d = MatmulDims::new(rows, c, c);
-    matmul_backward_set_da(bw.dmerged, g.attn_proj.weight, g.attn_proj.bias.as_deref_mut(), dproj, bw.merged, p.attn_proj.weight, d, MatmulForm::ABt)?;
+    matmul_backward_into(InputGrad::Assign, bw.dmerged, g.attn_proj.weight, g.attn_proj.bias.as_deref_mut(), dproj, bw.merged, p.attn_proj.weight, d, MatmulForm::ABt)?;
     rows_to_heads(bw.datt, bw.dmerged, 0, head_dims(cfg, ctx, c));
     let options = AttnOptions { causal: cfg.causal, key_padding: ctx.key_padding, bias };
     // att = softmax(q kᵀ / √D + bias + mask) v
@@ -329,7 +329,7 @@ fn attn_backward(cfg: &ModelConfig, ctx: &Ctx<'_>, dinp: &mut [f32], dproj: &[f3
     heads_to_rows(bw.dqkv, bw.dv, 2 * c, hd);
     // qkv = x · W_attnᵀ + b_attn
     let d = MatmulDims::new(rows, c, 3 * c);
-    matmul_backward_set_da(dinp, g.c_attn.weight, g.c_attn.bias.as_deref_mut(), bw.dqkv, x, p.c_attn.weight, d, MatmulForm::ABt)
+    matmul_backward_into(InputGrad::Assign, dinp, g.c_attn.weight, g.c_attn.bias.as_deref_mut(), bw.dqkv, x, p.c_attn.weight, d, MatmulForm::ABt)
 }
 
 struct AttnBwd<'a, 's> {
