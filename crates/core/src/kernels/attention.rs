@@ -173,9 +173,27 @@ pub fn attention_forward_lse(
     dims: AttnDims,
     options: AttnOptions<'_>,
 ) -> Result<()> {
+    attention_forward_saving(out, lse, None, q, k, v, dims, options)
+}
+
+/// [`attention_forward_lse`] that can also save the probabilities, `probs: [B, H, T, T]`
+/// (assigned; zeros above the diagonal when causal), for [`attention_backward_saved`].
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn attention_forward_saving(
+    out: &mut [f32],
+    lse: &mut [f32],
+    probs: Option<&mut [f32]>,
+    q: &[f32],
+    k: &[f32],
+    v: &[f32],
+    dims: AttnDims,
+    options: AttnOptions<'_>,
+) -> Result<()> {
     dims.check(q.len(), k.len(), v.len(), out.len(), &options)?;
     check_len("attention: lse", dims.b * dims.h * dims.t, lse.len())?;
-    super::attention_heads::forward_heads(out, lse, q, k, v, dims, options)
+    let probs_len = dims.b * dims.h * dims.t * dims.t;
+    check_len("attention: probs", probs_len, probs.as_deref().map_or(probs_len, <[f32]>::len))?;
+    super::attention_heads::forward_heads(out, lse, probs, q, k, v, dims, options)
 }
 
 /// Gradients of [`attention_forward`]: ASSIGNS `dq`, `dk`, `dv`, ADDS into `dbias`.
@@ -218,6 +236,27 @@ pub fn attention_backward_lse(
     dims: AttnDims,
     options: AttnOptions<'_>,
 ) -> Result<()> {
+    attention_backward_saved(dq, dk, dv, dbias, dout, lse_all, None, q, k, v, out, dims, options)
+}
+
+/// [`attention_backward_lse`] that uses the probabilities `probs: [B, H, T, T]` saved by
+/// [`attention_forward_saving`] when given, instead of recomputing them from `q`, `k` and `lse`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn attention_backward_saved(
+    dq: &mut [f32],
+    dk: &mut [f32],
+    dv: &mut [f32],
+    dbias: Option<&mut [f32]>,
+    dout: &[f32],
+    lse_all: &[f32],
+    probs: Option<&[f32]>,
+    q: &[f32],
+    k: &[f32],
+    v: &[f32],
+    out: &[f32],
+    dims: AttnDims,
+    options: AttnOptions<'_>,
+) -> Result<()> {
     dims.check(q.len(), k.len(), v.len(), out.len(), &options)?;
     let n = q.len();
     for (what, len) in [("dq", dq.len()), ("dk", dk.len()), ("dv", dv.len()), ("dout", dout.len())]
@@ -227,7 +266,9 @@ pub fn attention_backward_lse(
     let AttnDims { b: _, h, t, d } = dims;
     check_len("attention: lse", n / d, lse_all.len())?;
     check_len("attention: dbias", h * t * t, dbias.as_deref().map_or(h * t * t, <[f32]>::len))?;
-    super::attention_heads::backward_heads(dq, dk, dv, dbias, dout, lse_all, q, k, v, out, dims, options)
+    let probs_len = n / d * t;
+    check_len("attention: probs", probs_len, probs.map_or(probs_len, <[f32]>::len))?;
+    super::attention_heads::backward_heads(dq, dk, dv, dbias, dout, lse_all, probs, q, k, v, out, dims, options)
 }
 
 /// Inference forward: the same tiled online-softmax forward as [`attention_forward`] but
@@ -407,6 +448,7 @@ pub mod reference {
 mod tests {
     use super::reference::{attention_backward_ref, attention_forward_f64, attention_forward_ref};
     use super::*;
+    use crate::kernels::attention_probs::attention_probs_infer;
     use crate::testing::{assert_close, gradcheck, random_vec, Rng};
 
     type Fwd = (Vec<f32>, AttnCache);
@@ -510,6 +552,43 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn saved_probs_give_the_same_forward_and_backward() {
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        for (t, d) in [(1, 3), (17, 8), (33, 5)] {
+            let x = Inputs::new(AttnDims::new(2, 3, t, d), 40 + t as u64);
+            let (n, AttnDims { b, h, .. }) = (x.q.len(), x.dims);
+            for mask in 0..8 {
+                let (what, opt) = (format!("T={t} D={d} options mask {mask}"), x.options(mask));
+                let fwd = x.forward(opt);
+                let (mut out, mut lse, mut probs) = (vec![0.0; n], vec![0.0; b * h * t], vec![f32::NAN; b * h * t * t]);
+                attention_forward_saving(&mut out, &mut lse, Some(&mut probs), &x.q, &x.k, &x.v, x.dims, opt).unwrap();
+                assert_eq!(bits(&out), bits(&fwd.0), "{what} out");
+                assert_eq!(bits(&lse), bits(&fwd.1.lse), "{what} lse");
+                let mut want_probs = vec![0.0; probs.len()];
+                attention_probs_infer(&mut want_probs, &x.q, &x.k, x.dims, opt).unwrap();
+                assert_close(&probs, &want_probs, 1e-6, 1e-5, &format!("{what} probs"));
+
+                let (dout, dbias0) = (random_vec(n, 41), random_vec(x.bias.len(), 42));
+                let want = x.grads(&dout, &dbias0, Some(&fwd), opt);
+                let mut got = [vec![7.0; n], vec![7.0; n], vec![7.0; n], dbias0.clone()];
+                let [dq, dk, dv, db] = &mut got;
+                attention_backward_saved(dq, dk, dv, Some(db), &dout, &lse, Some(&probs), &x.q, &x.k, &x.v, &out, x.dims, opt).unwrap();
+                for (name, (got, want)) in ["dq", "dk", "dv", "dbias"].iter().zip(got.iter().zip(&want)) {
+                    assert_close(got, want, 1e-5, 1e-4, &format!("{what} {name} from saved probs"));
+                }
+            }
+        }
+        let x = Inputs::new(AttnDims::new(1, 2, 4, 3), 9);
+        let (n, opt) = (x.q.len(), x.options(1));
+        let (mut out, mut lse, mut short) = (vec![0.0; n], vec![0.0; 8], vec![0.0; 31]);
+        assert!(matches!(attention_forward_saving(&mut out, &mut lse, Some(&mut short), &x.q, &x.k, &x.v, x.dims, opt), Err(Error::Shape { .. })));
+        let (mut dq, mut dk, mut dv) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+        let r = attention_backward_saved(&mut dq, &mut dk, &mut dv, None, &out, &lse, Some(&short), &x.q, &x.k, &x.v, &out, x.dims, opt);
+        assert!(matches!(r, Err(Error::Shape { .. })));
     }
 
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]

@@ -173,29 +173,38 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Forward of every head; see the module doc.
-pub(crate) fn forward_heads(out: &mut [f32], lse: &mut [f32], q: &[f32], k: &[f32], v: &[f32], dims: AttnDims, options: AttnOptions<'_>) -> Result<()> {
+/// Forward of every head; see the module doc. With `probs: [B, H, T, T]`, each head's
+/// probabilities are built there (and kept) instead of in a task's scratch.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn forward_heads(out: &mut [f32], lse: &mut [f32], probs: Option<&mut [f32]>, q: &[f32], k: &[f32], v: &[f32], dims: AttnDims, options: AttnOptions<'_>) -> Result<()> {
     let AttnDims { b: _, h, t, d } = dims;
     let head = t * d;
     let scale = 1.0 / (d as f32).sqrt();
     let (scores, lower, _) = triangles(options.causal);
-    let slots: Vec<Mutex<(&mut [f32], &mut [f32])>> = out.chunks_mut(head).zip(lse.chunks_mut(t)).map(Mutex::new).collect();
+    let saving = probs.is_some();
+    let mut kept = probs.into_iter().flat_map(|p| p.chunks_mut(t * t));
+    type Slot<'s> = (&'s mut [f32], &'s mut [f32], Option<&'s mut [f32]>);
+    let slots: Vec<Mutex<Slot<'_>>> = out.chunks_mut(head).zip(lse.chunks_mut(t)).map(|(o, l)| Mutex::new((o, l, kept.next()))).collect();
     let failure: Mutex<Option<crate::Error>> = Mutex::new(None);
     for_each_range(slots.len(), min_pairs(dims), |pairs| {
-        let mut s = vec![0.0f32; t * t];
+        let mut scratch = if saving { Vec::new() } else { vec![0.0f32; t * t] };
         for pair in pairs {
             let (bb, hh) = (pair / h, pair % h);
             let rows = pair * head..(pair + 1) * head;
             let mut slot = lock(&slots[pair]);
-            let (out_h, lse_h) = &mut *slot;
+            let (out_h, lse_h, kept_h) = &mut *slot;
+            let s: &mut [f32] = match kept_h.as_deref_mut() {
+                Some(p) => p,
+                None => &mut scratch,
+            };
             let result = (|| {
                 // S = Q Kᵀ
-                matmul_triangular(&mut s, &q[rows.clone()], &k[rows.clone()], MatmulDims::new(t, d, t), MatmulForm::ABt, scores)?;
+                matmul_triangular(s, &q[rows.clone()], &k[rows.clone()], MatmulDims::new(t, d, t), MatmulForm::ABt, scores)?;
                 let pad = options.key_padding.map(|p| &p[bb * t..(bb + 1) * t]);
                 let bias = options.bias.map(|bi| &bi[hh * t * t..(hh + 1) * t * t]);
-                softmax_rows(&mut s, lse_h, t, scale, options.causal, pad, bias);
+                softmax_rows(s, lse_h, t, scale, options.causal, pad, bias);
                 // O = P V
-                matmul_triangular(out_h, &s, &v[rows.clone()], MatmulDims::new(t, t, d), MatmulForm::AB, lower)
+                matmul_triangular(out_h, s, &v[rows.clone()], MatmulDims::new(t, t, d), MatmulForm::AB, lower)
             })();
             if let Err(e) = result {
                 *lock(&failure) = Some(e);
@@ -214,6 +223,7 @@ pub(crate) fn backward_heads(
     dbias: Option<&mut [f32]>,
     dout: &[f32],
     lse: &[f32],
+    probs: Option<&[f32]>,
     q: &[f32],
     k: &[f32],
     v: &[f32],
@@ -230,7 +240,8 @@ pub(crate) fn backward_heads(
     let dbias_heads: Option<Vec<Mutex<&mut [f32]>>> = dbias.map(|db| db.chunks_mut(t * t).map(Mutex::new).collect());
     let failure: Mutex<Option<crate::Error>> = Mutex::new(None);
     for_each_range(slots.len(), min_pairs(dims), |pairs| {
-        let (mut p, mut ds) = (vec![0.0f32; t * t], vec![0.0f32; t * t]);
+        let mut ds = vec![0.0f32; t * t];
+        let mut rebuilt = if probs.is_some() { Vec::new() } else { vec![0.0f32; t * t] };
         for pair in pairs {
             let (bb, hh) = (pair / h, pair % h);
             let rows = pair * head..(pair + 1) * head;
@@ -238,12 +249,18 @@ pub(crate) fn backward_heads(
             let mut slot = lock(&slots[pair]);
             let (dqh, dkh, dvh) = &mut *slot;
             let result = (|| {
-                // P recomputed from the saved log-sum-exp: S = Q Kᵀ, P = exp(S·scale + bias − lse)
-                matmul_triangular(&mut p, qh, kh, MatmulDims::new(t, d, t), MatmulForm::ABt, scores)?;
-                let pad = options.key_padding.map(|m| &m[bb * t..(bb + 1) * t]);
-                let bias = options.bias.map(|bi| &bi[hh * t * t..(hh + 1) * t * t]);
                 let saved = &lse[pair * t..(pair + 1) * t];
-                probs_from_lse(&mut p, saved, t, scale, options.causal, pad, bias);
+                let p: &[f32] = match probs {
+                    Some(all) => &all[pair * t * t..(pair + 1) * t * t],
+                    None => {
+                        // P rebuilt from the saved log-sum-exp: S = Q Kᵀ, P = exp(S·scale + bias − lse)
+                        matmul_triangular(&mut rebuilt, qh, kh, MatmulDims::new(t, d, t), MatmulForm::ABt, scores)?;
+                        let pad = options.key_padding.map(|m| &m[bb * t..(bb + 1) * t]);
+                        let bias = options.bias.map(|bi| &bi[hh * t * t..(hh + 1) * t * t]);
+                        probs_from_lse(&mut rebuilt, saved, t, scale, options.causal, pad, bias);
+                        &rebuilt
+                    }
+                };
                 // O = P V  →  dP = dO Vᵀ
                 matmul_triangular(&mut ds, doh, vh, MatmulDims::new(t, d, t), MatmulForm::ABt, scores)?;
                 // dS = P ⊙ (dP − rowsum(dO ⊙ O)); rows without keys have P = 0 (and lse = −inf).
@@ -262,7 +279,7 @@ pub(crate) fn backward_heads(
                     ds.iter_mut().for_each(|x| *x *= scale);
                 }
                 // O = P V  →  dV = Pᵀ dO
-                matmul_triangular(dvh, &p, doh, MatmulDims::new(t, t, d), MatmulForm::AtB, upper)?;
+                matmul_triangular(dvh, p, doh, MatmulDims::new(t, t, d), MatmulForm::AtB, upper)?;
                 // S = Q Kᵀ · scale  →  dQ = dS K · scale,  dK = dSᵀ Q · scale
                 matmul_triangular(dqh, &ds, kh, MatmulDims::new(t, t, d), MatmulForm::AB, lower)?;
                 matmul_triangular(dkh, &ds, qh, MatmulDims::new(t, t, d), MatmulForm::AtB, upper)

@@ -179,6 +179,16 @@ impl ModelConfig {
         }
     }
 
+    /// Whether a training plan saves each layer's attention probabilities `[B, H, T, T]`, so
+    /// the backward need not recompute them: when they are small, at most two `[B, T, C]`
+    /// buffers per layer (`H · block_size <= 2C`), with absolute positions (so `T` never
+    /// exceeds `block_size`). The rule depends on the config only, so a plan for `(B, T)`
+    /// still covers every smaller `(B', T')`.
+    pub fn saves_attention_probs(&self) -> bool {
+        matches!(self.positional, Positional::Learned | Positional::Sinusoidal)
+            && self.n_head.saturating_mul(self.block_size) <= 2 * self.n_embd
+    }
+
     /// `D = C / H`.
     pub fn head_dim(&self) -> usize {
         self.n_embd / self.n_head.max(1)

@@ -30,6 +30,9 @@ pub struct LayerActs<S> {
     pub v: S,
     /// `[B, H, T]` attention log-sum-exp.
     pub lse: S,
+    /// `[B, H, T, T]` attention probabilities (training plans with
+    /// [`ModelConfig::saves_attention_probs`]).
+    pub att_probs: Option<S>,
     /// `[B, H, T, D]` attention output.
     pub att: S,
     /// Pre only: `x + attn`, `[B·T, C]`.
@@ -168,6 +171,7 @@ pub fn acts<A: Alloc>(cfg: &ModelConfig, b: usize, t: usize, training: bool, a: 
     let glu = matches!(cfg.ffn, Ffn::Glu(_));
     let dropout = cfg.dropout > 0.0 && training;
     let has_bias = matches!(cfg.positional, Positional::Alibi | Positional::Relative { .. });
+    let save_probs = training && cfg.saves_attention_probs();
     let act = Group::Activation;
     let buf = |a: &mut A, what: &str, shape: &[usize]| a.take(format_args!("{what}"), shape, act);
     let emb = buf(a, "emb", &[rows, c]);
@@ -182,6 +186,7 @@ pub fn acts<A: Alloc>(cfg: &ModelConfig, b: usize, t: usize, training: bool, a: 
             k: buf(a, "k", &[rows, c]),
             v: buf(a, "v", &[rows, c]),
             lse: buf(a, "lse", &[b, h, t]),
+            att_probs: save_probs.then(|| buf(a, "att_probs", &[b, h, t, t])),
             att: buf(a, "att", &[rows, c]),
             mid: pre.then(|| buf(a, "mid", &[rows, c])),
             norm2: norm_acts(cfg, a, rows, pre),
