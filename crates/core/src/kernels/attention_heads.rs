@@ -1,10 +1,11 @@
 //! The TRAINING attention path of `attention.rs`, one `(b, h)` head at a time through the
 //! packed matmul engine: forward `S = Q Kᵀ`, `P = softmax(S·scale + bias + mask)`, `O = P V`;
 //! backward `dP = dO Vᵀ`, `dS = P ⊙ (dP − rowsum(dO ⊙ O))`, `dV = Pᵀ dO`, `dQ = dS K·scale`,
-//! `dK = dSᵀ Q·scale`, with `P` rebuilt in one pass from `S` and the forward's log-sum-exp,
-//! `P = exp(S·scale + bias − lse)` (FlashAttention's way; no second softmax). Each task holds
-//! two `[T, T]` scratch buffers (training sequences are at most `block_size`); inference keeps
-//! the tiled `T×T`-free path in `attention_infer.rs`.
+//! `dK = dSᵀ Q·scale`. The backward reads `P` when the forward saved it (a `[B, H, T, T]`
+//! buffer from the caller, for small heads), else rebuilds it in one pass from `S` and the
+//! forward's log-sum-exp, `P = exp(S·scale + bias − lse)` (FlashAttention's way; no second
+//! softmax). Each task holds up to two `[T, T]` scratch buffers (training sequences are at most
+//! `block_size`); inference keeps the tiled `T×T`-free path in `attention_infer.rs`.
 //!
 //! With the causal mask, `P` and `dS` are lower triangular, so every product skips the tiles
 //! above the diagonal (`S`, `dP`) or stops its contraction there (`P V`, `Pᵀ dO`, `dS K`,
