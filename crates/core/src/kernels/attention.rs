@@ -191,8 +191,9 @@ pub(crate) fn attention_forward_saving(
 ) -> Result<()> {
     dims.check(q.len(), k.len(), v.len(), out.len(), &options)?;
     check_len("attention: lse", dims.b * dims.h * dims.t, lse.len())?;
-    let probs_len = dims.b * dims.h * dims.t * dims.t;
-    check_len("attention: probs", probs_len, probs.as_deref().map_or(probs_len, <[f32]>::len))?;
+    if let Some(p) = &probs {
+        check_len("attention: probs", checked_product("attention: probs", &[dims.b, dims.h, dims.t, dims.t])?, p.len())?;
+    }
     super::attention_heads::forward_heads(out, lse, probs, q, k, v, dims, options)
 }
 
@@ -266,8 +267,9 @@ pub(crate) fn attention_backward_saved(
     let AttnDims { b: _, h, t, d } = dims;
     check_len("attention: lse", n / d, lse_all.len())?;
     check_len("attention: dbias", h * t * t, dbias.as_deref().map_or(h * t * t, <[f32]>::len))?;
-    let probs_len = n / d * t;
-    check_len("attention: probs", probs_len, probs.map_or(probs_len, <[f32]>::len))?;
+    if let Some(p) = probs {
+        check_len("attention: probs", checked_product("attention: probs", &[dims.b, h, t, t])?, p.len())?;
+    }
     super::attention_heads::backward_heads(dq, dk, dv, dbias, dout, lse_all, probs, q, k, v, out, dims, options)
 }
 

@@ -45,12 +45,13 @@ pub(super) fn softmax_rows(s: &mut [f32], lse: &mut [f32], t: usize, scale: f32,
         // Keys after i (causal) get P = 0 without scoring them.
         let n_live = if causal { i + 1 } else { t };
         // The exponent of key j is a·x_j − c.
-        let (a, max) = if plain {
-            (scale, row_max(&row[..n_live]))
+        let a = if plain {
+            scale
         } else {
             write_logits(&mut row[..n_live], i, t, scale, pad, bias);
-            (1.0, row_max(&row[..n_live]))
+            1.0
         };
+        let max = row_max(&row[..n_live]);
         if max == f32::NEG_INFINITY {
             row.iter_mut().for_each(|x| *x = 0.0);
             lse[i] = f32::NEG_INFINITY;
