@@ -4,7 +4,8 @@
 //! training batch and smaller evaluation or sampling calls.
 
 use super::config::{Ffn, LmHead, ModelConfig, NormKind, NormPlacement, Positional};
-use super::params::{Alloc, Counter, Group};
+use super::params::{Alloc, Carve, CarveMut, Counter, Group};
+use crate::error::{Error, Result};
 
 /// A norm's output and saved statistics.
 pub struct NormActs<S> {
@@ -248,4 +249,51 @@ pub fn acts_len(cfg: &ModelConfig, b: usize, t: usize, training: bool) -> usize 
     let mut counter = Counter::default();
     acts(cfg, b, t, training, &mut counter);
     counter.total
+}
+
+/// The plan for `(b, t)` carved from `arena`, or an error (not a panic) when `arena` is
+/// shorter than that plan: whatever decided that an arena covers a batch, carving checks it.
+pub fn acts_in<'a>(cfg: &ModelConfig, b: usize, t: usize, training: bool, arena: &'a [f32]) -> Result<Acts<&'a [f32]>> {
+    check_arena(cfg, b, t, training, arena.len())?;
+    Ok(acts(cfg, b, t, training, &mut Carve { rest: arena }))
+}
+
+/// [`acts_in`] with mutable buffers.
+pub fn acts_in_mut<'a>(cfg: &ModelConfig, b: usize, t: usize, training: bool, arena: &'a mut [f32]) -> Result<Acts<&'a mut [f32]>> {
+    check_arena(cfg, b, t, training, arena.len())?;
+    Ok(acts(cfg, b, t, training, &mut CarveMut { rest: arena }))
+}
+
+fn check_arena(cfg: &ModelConfig, b: usize, t: usize, training: bool, arena_len: usize) -> Result<()> {
+    let need = acts_len(cfg, b, t, training);
+    if arena_len < need {
+        let pass = if training { "training" } else { "inference" };
+        return Err(Error::InvalidArgument(format!(
+            "model: the activation arena holds {arena_len} floats, a {pass} pass over batch {b} × {t} needs {need}: \
+             plan the model for that batch first"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[test]
+    fn carving_a_short_arena_is_an_error() {
+        let cfg = ModelConfig::gpt(11, 8, 2, 2, 8);
+        for training in [false, true] {
+            let need = acts_len(&cfg, 2, 3, training);
+            let mut arena = vec![0.0f32; need];
+            assert!(acts_in(&cfg, 2, 3, training, &arena).is_ok());
+            assert!(acts_in_mut(&cfg, 2, 3, training, &mut arena).is_ok());
+            // a smaller batch fits the same arena
+            assert!(acts_in(&cfg, 1, 2, training, &arena).is_ok());
+            let err = acts_in(&cfg, 2, 4, training, &arena).err().expect("a longer sequence must not fit");
+            assert!(err.to_string().contains("needs"), "{err}");
+            assert!(acts_in_mut(&cfg, 2, 3, training, &mut arena[..need - 1]).is_err());
+        }
+    }
 }

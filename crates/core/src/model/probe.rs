@@ -8,8 +8,7 @@
 //! [T]`. Causal rows are zero above the diagonal, padded key columns are zero.
 
 use super::config::ModelConfig;
-use super::params::Carve;
-use super::plan::acts;
+use super::plan::acts_in;
 use crate::error::{check_len, checked_product, Result};
 use crate::kernels::attention::{AttnDims, AttnOptions};
 use crate::kernels::attention_probs::attention_probs_infer;
@@ -23,7 +22,7 @@ pub fn probs_len(cfg: &ModelConfig, t: usize) -> Result<usize> {
 /// `t` tokens (an inference plan carved for `(1, t)`), with that call's `key_padding: [T]`.
 pub(crate) fn layer_probs(probs: &mut [f32], cfg: &ModelConfig, arena: &[f32], t: usize, key_padding: Option<&[u8]>) -> Result<()> {
     check_len("attention probabilities", probs_len(cfg, t)?, probs.len())?;
-    let a = acts(cfg, 1, t, false, &mut Carve { rest: arena });
+    let a = acts_in(cfg, 1, t, false, arena)?;
     let dims = AttnDims::new(1, cfg.n_head, t, cfg.head_dim());
     let options = AttnOptions { causal: cfg.causal, key_padding, bias: a.bias };
     let per_layer = cfg.n_head * t * t;
@@ -38,7 +37,7 @@ pub(crate) fn layer_probs(probs: &mut [f32], cfg: &ModelConfig, arena: &[f32], t
 mod tests {
     use super::super::batch::Batch;
     use super::super::config::Positional;
-    use super::super::params::tensors;
+    use super::super::params::{tensors, Carve};
     use super::super::plan::acts_len;
     use super::super::positional::relative_bucket;
     use super::super::shards::{pass, Fixed, Rows};
@@ -118,7 +117,7 @@ mod tests {
                 let fixed = Fixed { sinusoid: None, alibi: Some(&alibi) };
                 let rows = Rows { batch, b: 1, t: T, row_offset: 0, hidden_only: true };
                 pass(&cfg, m.params(), &mut arena, None, fixed, rows, None).unwrap();
-                let a = acts(&cfg, 1, T, false, &mut Carve { rest: &arena });
+                let a = acts_in(&cfg, 1, T, false, &arena).expect("arena planned for (1, T)");
                 for (l, la) in a.layers.iter().enumerate() {
                     let what = format!("{positional:?} causal {causal} layer {l}");
                     let p = &got[l * h * T * T..(l + 1) * h * T * T];

@@ -13,7 +13,7 @@ use std::sync::{Mutex, PoisonError};
 
 use super::config::{ModelConfig, Positional};
 use super::params::{tensors, Carve, CarveMut};
-use super::plan::{acts, acts_len};
+use super::plan::{acts_in_mut, acts_len};
 use super::batch::{Batch, IGNORE_INDEX};
 use super::ends::{LossScales, Losses};
 use super::transformer::{backward, forward, Ctx};
@@ -90,7 +90,7 @@ pub(crate) fn pass(
     ctx.dropout_seed = dropout_seed.filter(|_| cfg.dropout > 0.0 && training);
     ctx.training = training;
     let p = tensors(cfg, &mut Carve { rest: params });
-    let mut a = acts(cfg, rows.b, rows.t, training, &mut CarveMut { rest: arena });
+    let mut a = acts_in_mut(cfg, rows.b, rows.t, training, arena)?;
     let losses = forward(cfg, &p, &mut a, &ctx)?;
     if let Some((grads, scales)) = grads {
         let mut g = tensors(cfg, &mut CarveMut { rest: grads });

@@ -10,7 +10,7 @@ use super::batch::Batch;
 use super::decode::Decoder;
 use super::ends::{LossScales, Losses};
 use super::params::{init_params, layout, tensors, Carve, Group, Spec};
-use super::plan::{acts, acts_len};
+use super::plan::{acts_in, acts_len};
 use super::positional::{alibi_slopes, sinusoid_table};
 use super::probe::{layer_probs, probs_len};
 use super::shards::{pass, Fixed, Rows, Shards};
@@ -357,7 +357,7 @@ impl Model {
     pub fn batch_logits(&mut self, batch: Batch<'_>, b: usize, t: usize) -> Result<(&[f32], &[f32])> {
         self.run(Batch { targets: None, labels: None, ..batch }, b, t, None, None)?;
         let cfg = &self.config;
-        let a = acts(cfg, b, t, false, &mut Carve { rest: &self.arena });
+        let a = acts_in(cfg, b, t, false, &self.arena)?;
         Ok((a.logits, a.classifier.map_or(&[][..], |c| c.logits)))
     }
 
@@ -365,7 +365,7 @@ impl Model {
     /// sentence embeddings pool. No head runs. A view valid until the next call.
     pub fn batch_hidden(&mut self, batch: Batch<'_>, b: usize, t: usize) -> Result<&[f32]> {
         self.run_rows(Batch { targets: None, labels: None, ..batch }, b, t, None, None, true)?;
-        let a = acts(&self.config, b, t, false, &mut Carve { rest: &self.arena });
+        let a = acts_in(&self.config, b, t, false, &self.arena)?;
         let last = a.layers.last().map_or(a.emb, |la| la.out);
         Ok(a.norm_f.and_then(|nf| nf.out).unwrap_or(last))
     }
