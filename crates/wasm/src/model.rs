@@ -297,6 +297,18 @@ impl WasmModel {
         Ok(losses_array(self.inner.batch_eval(batch, b, t).map_err(to_js)?))
     }
 
+    /// The losses of a batch and the class logits of the same forward:
+    /// `[token_loss, class_loss, logits: [B, K]...]` (NaN where a loss is absent; no logits
+    /// without a classifier); no gradients.
+    #[wasm_bindgen(js_name = evalBatchWithClassLogits)]
+    pub fn eval_batch_with_class_logits(&mut self, ids: &[u32], targets: &[i32], type_ids: &[u32], attention_mask: &[u8], labels: &[i32], b: usize, t: usize) -> Result<Vec<f64>, JsValue> {
+        let batch = batch_of(ids, targets, type_ids, attention_mask, labels);
+        let (losses, logits) = self.inner.batch_eval_with_class_logits(batch, b, t).map_err(to_js)?;
+        let mut out = losses_array(losses);
+        out.extend(logits.iter().map(|&x| f64::from(x)));
+        Ok(out)
+    }
+
     /// LM logits `[B, T, V]` (`which = 0`), class logits `[B, K]` (`1`) or the final hidden
     /// rows `[B, T, C]` (`2`) of a batch.
     #[wasm_bindgen(js_name = outputsBatch)]

@@ -330,6 +330,21 @@ export class TransformerModel {
   }
 
   /**
+   * {@link TransformerModel.evaluateBatch} and the class logits `[B, K]` of the same forward
+   * (one pass where `evaluateBatch` and then `batchOutputs(…, 'classLogits')` would take two):
+   * what evaluating a classifier's loss and accuracy needs.
+   * @throws InvalidArgumentError if the model has no classifier, or the batch neither targets nor labels
+   */
+  evaluateBatchWithClassLogits(batch: ModelBatch, seqLen: number): { losses: BatchLosses; classLogits: Float32Array } {
+    const c = this.checkBatch(batch, seqLen);
+    if (this.config.nClasses === 0) throw new InvalidArgumentError('evaluateBatchWithClassLogits: the model has no classifier (nClasses 0)');
+    if (c.targets.length === 0 && c.labels.length === 0) throw new InvalidArgumentError('evaluateBatchWithClassLogits: the batch has neither targets nor labels');
+    const out = callWasm(() => this.handle.evalBatchWithClassLogits(c.ids, c.targets, c.typeIds, c.attentionMask, c.labels, batch.batchSize, seqLen));
+    const [token = NaN, cls = NaN] = out;
+    return { losses: lossesOf(token, cls), classLogits: Float32Array.from(out.subarray(2)) };
+  }
+
+  /**
    * {@link TransformerModel.gradients} for any batch: the losses and the gradient of their
    * sum with respect to every parameter (dropout off), parameters unchanged.
    */

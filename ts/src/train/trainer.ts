@@ -281,19 +281,25 @@ export class Trainer {
     let [loss, weight, correct, labelled] = [0, 0, 0, 0];
     for (const b of all) {
       const batchLen = batchSeqLen(b, seqLen);
+      // A labelled batch gives its loss and its class logits from one forward.
+      let logits: Float32Array | undefined;
       if (this.#tokens && b.targets) {
         loss += this.#model.loss(b.ids, b.targets, b.batchSize, batchLen) * b.batchSize;
+      } else if (classify && b.labels) {
+        const evaluated = this.#model.evaluateBatchWithClassLogits(b, batchLen);
+        loss += evaluated.losses.total * b.batchSize;
+        logits = evaluated.classLogits;
       } else {
         loss += this.#model.evaluateBatch(b, batchLen).total * b.batchSize;
       }
       weight += b.batchSize;
       if (classify && b.labels) {
-        const logits = this.#model.batchOutputs(b, batchLen, 'classLogits');
+        const classLogits = logits ?? this.#model.batchOutputs(b, batchLen, 'classLogits');
         const k = this.#model.config.nClasses;
         b.labels.forEach((label, i) => {
           if (label === -100) return;
           let best = 0;
-          for (let c = 1; c < k; c++) if ((logits[i * k + c] as number) > (logits[i * k + best] as number)) best = c;
+          for (let c = 1; c < k; c++) if ((classLogits[i * k + c] as number) > (classLogits[i * k + best] as number)) best = c;
           correct += best === label ? 1 : 0;
           labelled += 1;
         });

@@ -168,4 +168,19 @@ describe('BERT', () => {
     expect(losses.token).toBeUndefined();
     expect(() => bert.predict(tokenizer, ['x'])).not.toThrow();
   });
+
+  it('evaluates a loss and the class logits in one pass, equal to the two calls', () => {
+    const { batch, seqLen } = bert.encodeBatch(tokenizer, ['the dog ran .', ['a cat slept .', 'the boy sang .'], 'a tree .']);
+    const labelled = { ...batch, labels: Int32Array.of(1, 0, -100) };
+    const both = bert.evaluateBatchWithClassLogits(labelled, seqLen);
+    expect(both.classLogits).toHaveLength(3 * 2);
+    expect(both.classLogits).toEqual(bert.batchOutputs(labelled, seqLen, 'classLogits'));
+    expect(both.losses).toEqual(bert.evaluateBatch(labelled, seqLen));
+    expect(both.losses.class).toBeGreaterThan(0);
+    expect(() => bert.evaluateBatchWithClassLogits(batch, seqLen)).toThrow(/neither targets nor labels/);
+    expect(() => bert.evaluateBatchWithClassLogits({ ...labelled, labels: Int32Array.of(0, 5, 0) }, seqLen)).toThrow(/labels\[1\] = 5/);
+    const plain = BERT.create(tiny, { seed: 1 });
+    expect(() => plain.evaluateBatchWithClassLogits(labelled, seqLen)).toThrow(/no classifier/);
+    plain.dispose();
+  });
 });

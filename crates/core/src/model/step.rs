@@ -347,6 +347,15 @@ impl Model {
         self.run(batch, b, t, None, None)
     }
 
+    /// [`Model::batch_eval`] and the class logits `[B, K]` of the same forward (empty without a
+    /// classifier): a loss and an accuracy from one pass. The logits are a view into the
+    /// arena, valid until the next call.
+    pub fn batch_eval_with_class_logits(&mut self, batch: Batch<'_>, b: usize, t: usize) -> Result<(Losses, &[f32])> {
+        let losses = self.batch_eval(batch, b, t)?;
+        let a = acts_in(&self.config, b, t, false, &self.arena)?;
+        Ok((losses, a.classifier.map_or(&[][..], |c| c.logits)))
+    }
+
     /// Logits `[B, T, V]` for `ids: [B, T]` (a view into the arena, valid until the next call).
     pub fn logits(&mut self, ids: &[u32], b: usize, t: usize) -> Result<&[f32]> {
         Ok(self.batch_logits(Batch::tokens(ids, None), b, t)?.0)
