@@ -21,7 +21,7 @@ pub fn fast_exp(x: f32) -> f32 {
     p = p * r + 8.333_452e-3;
     p = p * r + 4.166_579_6e-2;
     p = p * r + 1.666_666_5e-1;
-    p = p * r + 5.000_000_1e-1;
+    p = p * r + 5e-1;
     let er = p * r * r + r + 1.0;
     // n ∈ [-126, 127] after the clamp, so 2ⁿ is a normal float.
     let value = er * f32::from_bits(((n as i32 + 127) as u32) << 23);
@@ -36,7 +36,7 @@ pub fn fast_exp4(x: F32x4) -> F32x4 {
     let n = (xc * F32x4::splat(std::f32::consts::LOG2_E) + F32x4::splat(0.5)).floor();
     let r = xc - n * F32x4::splat(0.693_359_4) - n * F32x4::splat(-2.121_944_4e-4);
     let mut p = F32x4::splat(1.987_569_1e-4);
-    for c in [1.398_199_9e-3, 8.333_452e-3, 4.166_579_6e-2, 1.666_666_5e-1, 5.000_000_1e-1] {
+    for c in [1.398_199_9e-3, 8.333_452e-3, 4.166_579_6e-2, 1.666_666_5e-1, 5e-1] {
         p = p * r + F32x4::splat(c);
     }
     let er = p * r * r + r + F32x4::splat(1.0);

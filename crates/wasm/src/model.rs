@@ -284,6 +284,7 @@ impl WasmModel {
 
     /// Zeroes the gradients and computes those of the summed losses of a batch; returns
     /// `[token_loss, class_loss]` (NaN where absent).
+    #[allow(clippy::too_many_arguments)] // a batch crosses the wasm boundary as flat typed arrays
     #[wasm_bindgen(js_name = lossAndGradsBatch)]
     pub fn loss_and_grads_batch(&mut self, ids: &[u32], targets: &[i32], type_ids: &[u32], attention_mask: &[u8], labels: &[i32], b: usize, t: usize) -> Result<Vec<f64>, JsValue> {
         let batch = batch_of(ids, targets, type_ids, attention_mask, labels);
@@ -291,6 +292,7 @@ impl WasmModel {
     }
 
     /// The losses of a batch, `[token_loss, class_loss]` (NaN where absent); no gradients.
+    #[allow(clippy::too_many_arguments)] // a batch crosses the wasm boundary as flat typed arrays
     #[wasm_bindgen(js_name = evalBatch)]
     pub fn eval_batch(&mut self, ids: &[u32], targets: &[i32], type_ids: &[u32], attention_mask: &[u8], labels: &[i32], b: usize, t: usize) -> Result<Vec<f64>, JsValue> {
         let batch = batch_of(ids, targets, type_ids, attention_mask, labels);
@@ -300,6 +302,7 @@ impl WasmModel {
     /// The losses of a batch and the class logits of the same forward:
     /// `[token_loss, class_loss, logits: [B, K]...]` (NaN where a loss is absent; no logits
     /// without a classifier); no gradients.
+    #[allow(clippy::too_many_arguments)] // a batch crosses the wasm boundary as flat typed arrays
     #[wasm_bindgen(js_name = evalBatchWithClassLogits)]
     pub fn eval_batch_with_class_logits(&mut self, ids: &[u32], targets: &[i32], type_ids: &[u32], attention_mask: &[u8], labels: &[i32], b: usize, t: usize) -> Result<Vec<f64>, JsValue> {
         let batch = batch_of(ids, targets, type_ids, attention_mask, labels);

@@ -281,7 +281,7 @@ pub struct InitRng {
 impl InitRng {
     /// A stream that depends only on `seed`.
     pub fn new(seed: u64) -> Self {
-        Self { state: seed ^ 0x5EED_0F_1A17 }
+        Self { state: seed ^ 0x005E_ED0F_1A17 }
     }
 
     fn next_u64(&mut self) -> u64 {

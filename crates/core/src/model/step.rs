@@ -447,7 +447,7 @@ impl Model {
         batch.check(accum * b, t)?;
         batch.require_targets()?;
         if let Some(max) = options.max_grad_norm {
-            if !(max > 0.0) {
+            if max.is_nan() || max <= 0.0 {
                 return Err(Error::InvalidArgument(format!("model: max_grad_norm must be > 0, got {max}")));
             }
         }
