@@ -6,10 +6,11 @@
 // `node --experimental-wasm-relaxed-simd bench/bert-embed.bench.mjs [--texts 64] [--batch 16] [--no-peers]`
 // Writes bench/results/bert-embed.jsonl.
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WordPieceTokenizer, init, loadHuggingFace, runtimeInfo, setThreadLimit } from '../dist/index.node.js';
+import { measurements, wasmformerImpl, writeResults } from './results.mjs';
 import { fetchMiniLM } from '../scripts/fetch-minilm.mjs';
 import { embedTexts } from './embed-texts.mjs';
 
@@ -21,12 +22,14 @@ const arg = (name, fallback) => {
 const N = Number(arg('texts', 64));
 const BATCH = Number(arg('batch', 16));
 const TOKENS = 128;
-const date = new Date().toISOString();
 const rows = [];
-const record = (row) => {
-  rows.push(row);
-  appendFileSync(join(root, 'bench', 'results', 'bert-embed.jsonl'), JSON.stringify({ date, suite: 'bert-embed', ...row }) + '\n');
-};
+const record = (row) => rows.push(row);
+/** A row in the shared results format (bench/results.mjs). */
+const toMeasurements = (r) => measurements('bert-embed', {
+  case: `all-MiniLM-L6-v2-${r.texts}x${r.tokens}-batch${r.batch}`,
+  impl: r.impl === 'wasmformer' ? wasmformerImpl(r.variant) : r.device === 'cpu' ? 'transformersjs-native' : 'transformersjs-wasm',
+  threads: r.threads, variant: r.variant,
+}, { embeddings_per_s: r.embeddingsPerSec, seconds: r.seconds });
 
 // Texts of at least 128 tokens (cut to exactly 128 with [CLS] and [SEP]); the same for the peer.
 const texts = embedTexts(N);
@@ -76,3 +79,4 @@ for (const r of rows) {
   const ratios = r.impl === 'wasmformer' ? peers.map((p) => `${(r.embeddingsPerSec / p.embeddingsPerSec).toFixed(2)}× ${p.variant}${p.threads ? ` ${p.threads}t` : ''}`).join(', ') : '';
   console.log(`  ${label} ${r.embeddingsPerSec.toFixed(1).padStart(7)}  ${ratios}`);
 }
+writeResults('bert-embed', rows.flatMap(toMeasurements));

@@ -7,11 +7,12 @@
 // node --experimental-wasm-relaxed-simd bench/bert-sst2.bench.mjs [--case scratch|pretrained|both]
 //   [--pretrain-steps 5000] [--finetune-steps 800] [--pretrained-steps <one epoch>] [--pretrained-examples <all>]
 //   [--pretrained-lr 1e-4] [--evals 1]
-import { appendFileSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BERT, ClassificationDataset, MaskedLMDataset, Trainer, WordPieceTokenizer, init, loadHuggingFace, runtimeInfo } from '../dist/index.node.js';
 import { fetchMiniLM } from '../scripts/fetch-minilm.mjs';
+import { measurements, wasmformerImpl, writeResults } from './results.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const data = resolve(root, '..', 'shared', 'data', 'sst2');
@@ -30,9 +31,14 @@ const dev = readTsv('dev.tsv');
 await init();
 const info = runtimeInfo();
 console.error(`[bert-sst2] ${train.length} train / ${dev.length} dev sentences; ${info.variant}, ${info.threads} threads`);
+const results = [];
+/** Prints a case's row and keeps it in the shared results format (bench/results.mjs). */
 const record = (row) => {
-  appendFileSync(join(root, 'bench', 'results', 'bert-sst2.jsonl'), JSON.stringify({ date: new Date().toISOString(), suite: 'bert-sst2', variant: info.variant, threads: info.threads, ...row }) + '\n');
   console.log(JSON.stringify(row));
+  const { case: name, devAccuracy, totalSeconds, msPerFinetuneStep, msPerPretrainStep, mlmLoss, ...details } = row;
+  const what = { impl: wasmformerImpl(info.variant), threads: info.threads, ...details };
+  results.push(...measurements('bert-sst2', { case: `sst2-${name}`, ...what }, { accuracy: devAccuracy, seconds: totalSeconds, ms_per_step: msPerFinetuneStep }));
+  results.push(...measurements('bert-sst2', { case: `sst2-${name}-mlm-pretraining`, ...what }, { ms_per_step: msPerPretrainStep, loss: mlmLoss }));
 };
 
 /** Fine-tunes `classifier` and returns the dev accuracy of the last evaluation. */
@@ -102,3 +108,4 @@ if (which === 'pretrained' || which === 'both') {
     finetuneSteps: steps, examples: examples.length, lr, msPerFinetuneStep: ft.msPerStep, params: classifier.numParams });
   classifier.dispose();
 }
+writeResults('bert-sst2', results);

@@ -6,10 +6,11 @@
 // `node --experimental-wasm-relaxed-simd bench/gpt-decode.bench.mjs [--new 128] [--no-peers]`
 // Writes bench/results/gpt-decode.jsonl.
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GPT, init, runtimeInfo, setThreadLimit } from '../dist/index.node.js';
+import { measurements, wasmformerImpl, writeResults } from './results.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (name, fallback) => {
@@ -19,11 +20,18 @@ const arg = (name, fallback) => {
 const PROMPT = 128;
 const NEW = Number(arg('new', 128));
 const peerModel = join(root, 'bench', '.cache', 'gpt2-random-onnx');
-const date = new Date().toISOString();
 const rows = [];
-const record = (row) => {
-  rows.push(row);
-  appendFileSync(join(root, 'bench', 'results', 'gpt-decode.jsonl'), JSON.stringify({ date, suite: 'gpt-decode', ...row }) + '\n');
+const record = (row) => rows.push(row);
+/** A row in the shared results format (bench/results.mjs). */
+const toMeasurements = (r) => {
+  const impl = r.impl === 'wasmformer' ? wasmformerImpl(r.variant) : r.device === 'cpu' ? 'transformersjs-native' : 'transformersjs-wasm';
+  const what = { impl, threads: r.threads, variant: r.variant, model: 'gpt2-small-random' };
+  return [
+    ...measurements('gpt-decode', { case: `decode-prompt${r.prompt}-new${r.newTokens}`, ...what },
+      { tokens_per_s: r.decodeTokensPerSec, prefill_ms: r.prefillMs, total_ms: r.totalMs }),
+    ...measurements('gpt-decode', { case: 'step-at-64', ...what }, { ms_per_token: r.stepMsAt64 }),
+    ...measurements('gpt-decode', { case: 'step-at-1024', ...what }, { ms_per_token: r.stepMsAt1024 }),
+  ];
 };
 
 await init();
@@ -99,3 +107,4 @@ for (const r of rows) {
 for (const r of ours) {
   console.log(`  wasmformer ${r.threads}t one step: ${r.stepMsAt64.toFixed(1)} ms at position 64, ${r.stepMsAt1024.toFixed(1)} ms at ~1024 (×${(r.stepMsAt1024 / r.stepMsAt64).toFixed(2)}; target < 2)`);
 }
+writeResults('gpt-decode', rows.flatMap(toMeasurements));

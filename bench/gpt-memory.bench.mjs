@@ -1,12 +1,9 @@
 // GPT-2 small (124M parameters) planned and trained at B=4, T=256 inside wasm32's 4 GiB:
 // reports the planned bytes against the wasm memory actually used, and the step time.
 // `node bench/gpt-memory.bench.mjs [--steps N]`
-import { appendFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { GPT, init, runtimeInfo, wasmMemoryBytes } from '../dist/index.node.js';
+import { measurements, wasmformerImpl, writeResults } from './results.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const steps = Number(process.argv[process.argv.indexOf('--steps') + 1]) || 2;
 await init();
 const config = { vocabSize: 50257, blockSize: 1024, nLayer: 12, nHead: 12, nEmbd: 768 };
@@ -26,8 +23,9 @@ for (let s = 0; s < steps; s++) {
   times.push(performance.now() - t0);
 }
 const used = wasmMemoryBytes();
-const row = { suite: 'gpt-memory', case: 'gpt2-small-b4-t256', variant: runtimeInfo().variant, threads: runtimeInfo().threads,
-  params: gpt.numParams, plannedBytes: plan.total, wasmMemoryBytes: used, msPerStep: Math.min(...times), loss };
-console.log(`GPT-2 small B=4 T=256: planned ${gib(plan.total)}, wasm memory in use ${gib(used)}, ${(row.msPerStep / 1000).toFixed(1)} s/step, loss ${loss.toFixed(3)} (ln V = ${Math.log(50257).toFixed(3)})`);
-appendFileSync(join(root, 'bench', 'results', 'gpt-memory.jsonl'), JSON.stringify({ date: new Date().toISOString(), ...row }) + '\n');
+const msPerStep = Math.min(...times);
+const info = runtimeInfo();
+writeResults('gpt-memory', measurements('gpt-memory', { case: 'gpt2-small-b4-t256', impl: wasmformerImpl(info.variant), threads: info.threads, params: gpt.numParams, steps },
+  { planned_bytes: plan.total, memory_bytes: used, ms_per_step: msPerStep, loss }));
+console.log(`GPT-2 small B=4 T=256: planned ${gib(plan.total)}, wasm memory in use ${gib(used)}, ${(msPerStep / 1000).toFixed(1)} s/step, loss ${loss.toFixed(3)} (ln V = ${Math.log(50257).toFixed(3)})`);
 gpt.dispose();

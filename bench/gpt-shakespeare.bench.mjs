@@ -14,12 +14,13 @@
 // is installed for it). It gives "laptop-PyTorch speed" and nanoGPT's loss on this machine.
 // `node bench/gpt-shakespeare.bench.mjs [--steps N] [--tfjs-steps N] [--threads N] [--seed N] [--gelu exact|tanh] [--python PATH]`
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CharTokenizer, GPT, TokenDataset, Trainer, init, runtimeInfo, wasmMemoryBytes } from '../dist/index.node.js';
 import { runTfjsGpt } from './peers/tfjs-gpt.mjs';
+import { measurements, wasmformerImpl, writeResults } from './results.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({ options: { steps: { type: 'string' }, 'tfjs-steps': { type: 'string' }, threads: { type: 'string' }, seed: { type: 'string' }, gelu: { type: 'string' }, python: { type: 'string' } } });
@@ -65,15 +66,17 @@ if (spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0)
   console.error(`[gpt] PyTorch peer skipped: ${python} cannot import torch (--python PATH picks another interpreter)`);
 }
 
+const task = 'shakespeare-char';
 const rows = [
-  { suite: 'gpt-shakespeare', case: 'wasmformer', variant: info.variant, threads: info.threads, steps, seed, gelu, ...ours,
-    plannedBytes: trainer.memory.total, wasmMemoryBytes: wasmBytes },
-  { suite: 'gpt-shakespeare', case: 'tfjs-wasm', variant: peer.backend, threads: peer.threads, steps: tfjsSteps,
-    msPerStep: peer.msPerStep, tokensPerSec: peer.tokensPerSec },
+  ...measurements('gpt-shakespeare', { case: task, impl: wasmformerImpl(info.variant), threads: info.threads, steps, seed, gelu },
+    { ms_per_step: ours.msPerStep, tokens_per_s: ours.tokensPerSec, val_loss: ours.valLoss, seconds: ours.totalSeconds,
+      planned_bytes: trainer.memory.total, memory_bytes: wasmBytes }),
+  ...measurements('gpt-shakespeare', { case: task, impl: 'tfjs-wasm', threads: peer.threads, steps: tfjsSteps, backend: peer.backend },
+    { ms_per_step: peer.msPerStep, tokens_per_s: peer.tokensPerSec }),
 ];
 if (torch) {
-  rows.push({ suite: 'gpt-shakespeare', case: 'pytorch-cpu', variant: `torch ${torch.torch}`, threads: torch.threads, steps, seed, gelu,
-    msPerStep: torch.msPerStep, tokensPerSec: tokensPerStep / (torch.msPerStep / 1000), valLoss: torch.valLoss });
+  rows.push(...measurements('gpt-shakespeare', { case: task, impl: 'pytorch-cpu', threads: torch.threads, steps, seed, gelu, torch: torch.torch },
+    { ms_per_step: torch.msPerStep, tokens_per_s: tokensPerStep / (torch.msPerStep / 1000), val_loss: torch.valLoss }));
 }
 const speedup = peer.msPerStep / ours.msPerStep;
 const torchLines = torch
@@ -86,7 +89,4 @@ nanoGPT Shakespeare char recipe (2-core machine; same run)
   TF.js wasm (1 thread):            ${peer.msPerStep.toFixed(1)} ms/step, ${Math.round(peer.tokensPerSec)} tokens/s
   speed ratio wasmformer / TF.js:   ${speedup.toFixed(2)}x   (target >= 15x)
   planned ${(trainer.memory.total / 2 ** 20).toFixed(1)} MiB; WebAssembly memory in use ${(wasmBytes / 2 ** 20).toFixed(1)} MiB${torchLines}`);
-const out = join(root, 'bench', 'results', 'gpt-shakespeare.jsonl');
-mkdirSync(dirname(out), { recursive: true });
-const date = new Date().toISOString();
-appendFileSync(out, rows.map((r) => JSON.stringify({ date, ...r })).join('\n') + '\n');
+writeResults('gpt-shakespeare', rows, torch ? { torch: torch.torch } : {});

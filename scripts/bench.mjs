@@ -4,13 +4,14 @@
 // and forward + backward, in one run on one machine. Then the peers (bench/peers/: TF.js wasm and
 // onnxruntime-web for matmul and attention, numpy's BLAS when python3 has numpy, a wasm mul+add
 // peak loop), each in a child process. Prints a table per op with ratios to the simd build,
-// ratios of the best wasmformer 1-thread column to each peer, and appends JSON lines to
-// bench/results/kernels.jsonl.
+// ratios of the best wasmformer 1-thread column to each peer, and writes bench/results/kernels.jsonl
+// (format: bench/results.mjs).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, run, setupToolchain } from './toolchain.mjs';
+import { kernelMeasurements, writeResults } from '../bench/results.mjs';
 
 const suite = process.argv[2] ?? 'quick';
 setupToolchain({ numpy: true });
@@ -130,7 +131,5 @@ printTable(`attention GFLOP/s, multi-head causal, q, k, v: [B, H, T, D] (${machi
   (r) => `${r.shape.b}×${r.shape.h}×${r.shape.t}×${r.shape.d} ${r.pass === 'forward' ? 'fwd' : 'fwd+bwd'}`);
 if (notes.length) console.log(`\nnotes:\n${notes.join('\n')}`);
 
-mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
-const stamp = new Date().toISOString();
-appendFileSync(join(ROOT, 'bench/results/kernels.jsonl'), [...rows, ...peakRows].map((r) => JSON.stringify({ ...r, at: stamp })).join('\n') + '\n');
-console.log('\nappended to bench/results/kernels.jsonl');
+const written = writeResults('kernels', [...rows, ...peakRows].flatMap((r) => kernelMeasurements(r, suite)));
+console.log(`\nwrote ${written}`);
