@@ -30,23 +30,46 @@ export function random(length, seed) {
   return out;
 }
 
-/** Median seconds per call: repeat calls in batches of ≥ 0.15 s, 5 batches. */
-export function time(call) {
+/** Calls per batch: after a warm-up call, doubled until a batch takes ≥ 0.15 s. */
+function batchSize(call) {
   call();
   let calls = 1;
   for (;;) {
     const start = performance.now();
     for (let i = 0; i < calls; i++) call();
-    if (performance.now() - start >= 150) break;
+    if (performance.now() - start >= 150) return calls;
     calls *= 2;
   }
-  const samples = [];
-  for (let r = 0; r < 5; r++) {
-    const start = performance.now();
-    for (let i = 0; i < calls; i++) call();
-    samples.push((performance.now() - start) / 1000 / calls);
-  }
-  return samples.sort((x, y) => x - y)[2];
+}
+
+/** Seconds per call over one batch of `calls` calls. */
+function batchSeconds(call, calls) {
+  const start = performance.now();
+  for (let i = 0; i < calls; i++) call();
+  return (performance.now() - start) / 1000 / calls;
+}
+
+const median = (xs) => xs.slice().sort((x, y) => x - y)[xs.length >> 1];
+
+/** Median seconds per call: repeat calls in batches of ≥ 0.15 s, 5 batches. */
+export function time(call) {
+  const calls = batchSize(call);
+  return median(Array.from({ length: 5 }, () => batchSeconds(call, calls)));
+}
+
+/**
+ * Two calls timed in alternation, a batch (≥ 0.15 s) of one then a batch of the other, 5
+ * rounds: both see the same moments of a machine whose speed swings. Returns the median
+ * seconds per call of each and the median of the rounds' ratios `a / b`.
+ */
+export function timePaired(callA, callB) {
+  const [callsA, callsB] = [batchSize(callA), batchSize(callB)];
+  const rounds = Array.from({ length: 5 }, () => {
+    const a = batchSeconds(callA, callsA);
+    const b = batchSeconds(callB, callsB);
+    return { a, b, ratio: a / b };
+  });
+  return { secondsA: median(rounds.map((r) => r.a)), secondsB: median(rounds.map((r) => r.b)), ratio: median(rounds.map((r) => r.ratio)) };
 }
 
 /** The same, for calls that return a promise (onnxruntime-web's session.run). */

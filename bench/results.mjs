@@ -71,7 +71,8 @@ export function kernelMeasurements(r, shapes) {
     name = `attention-b${b}-h${h}-t${t}-d${d}-${r.causal ? 'causal' : 'full'}-${r.pass === 'forward' ? 'fwd' : 'fwd+bwd'}`;
     details.pass = r.pass;
   }
-  return measurements('kernels', { case: name, impl, threads: r.threads, ...details }, { gflops: r.gflops });
+  if (r.peakVariant) details.peakVariant = r.peakVariant;
+  return measurements('kernels', { case: name, impl, threads: r.threads, ...details }, { gflops: r.gflops, fraction_of_peak: r.fractionOfPeak });
 }
 
 function versions(extra) {
