@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WordPieceTokenizer, init, loadHuggingFace, runtimeInfo, setThreadLimit } from '../dist/index.node.js';
-import { measurements, wasmformerImpl, writeResults } from './results.mjs';
+import { measurements, transformersJsImpl, wasmformerImpl, writeResults } from './results.mjs';
 import { fetchMiniLM } from '../scripts/fetch-minilm.mjs';
 import { embedTexts } from './embed-texts.mjs';
 
@@ -27,7 +27,7 @@ const record = (row) => rows.push(row);
 /** A row in the shared results format (bench/results.mjs). */
 const toMeasurements = (r) => measurements('bert-embed', {
   case: `all-MiniLM-L6-v2-${r.texts}x${r.tokens}-batch${r.batch}`,
-  impl: r.impl === 'wasmformer' ? wasmformerImpl(r.variant) : r.device === 'cpu' ? 'transformersjs-native' : 'transformersjs-wasm',
+  impl: r.impl === 'wasmformer' ? wasmformerImpl(r.variant) : transformersJsImpl(r.device),
   threads: r.threads, variant: r.variant,
 }, { embeddings_per_s: r.embeddingsPerSec, seconds: r.seconds });
 

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GPT, init, runtimeInfo, setThreadLimit } from '../dist/index.node.js';
-import { measurements, wasmformerImpl, writeResults } from './results.mjs';
+import { measurements, transformersJsImpl, wasmformerImpl, writeResults } from './results.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (name, fallback) => {
@@ -24,7 +24,7 @@ const rows = [];
 const record = (row) => rows.push(row);
 /** A row in the shared results format (bench/results.mjs). */
 const toMeasurements = (r) => {
-  const impl = r.impl === 'wasmformer' ? wasmformerImpl(r.variant) : r.device === 'cpu' ? 'transformersjs-native' : 'transformersjs-wasm';
+  const impl = r.impl === 'wasmformer' ? wasmformerImpl(r.variant) : transformersJsImpl(r.device);
   const what = { impl, threads: r.threads, variant: r.variant, model: 'gpt2-small-random' };
   return [
     ...measurements('gpt-decode', { case: `decode-prompt${r.prompt}-new${r.newTokens}`, ...what },

@@ -33,6 +33,9 @@ export const METRICS = {
 /** The `impl` of a wasmformer build: `wasmformer-simd`, `wasmformer-threads-relaxed`, … */
 export const wasmformerImpl = (variant) => `wasmformer-${variant}`;
 
+/** The `impl` of a transformers.js peer run on `device` (`'cpu'`: onnxruntime-node). */
+export const transformersJsImpl = (device) => (device === 'cpu' ? 'transformersjs-native' : 'transformersjs-wasm');
+
 /**
  * One measurement per defined entry of `metrics` (`{ gflops: 12.5, … }`; undefined and
  * non-finite values are left out), each carrying `what`: `{ case, impl, threads, ...details }`.

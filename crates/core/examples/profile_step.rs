@@ -36,12 +36,12 @@ fn main() {
     let opts = AttnOptions { causal: true, ..Default::default() };
     let start = Instant::now();
     for _ in 0..n * 4 {
-        attention_forward_lse(&mut out, &mut lse, &q, &q, &q, dims, opts).unwrap();
+        attention_forward_lse(&mut out, &mut lse, None, &q, &q, &q, dims, opts).unwrap();
     }
     let fwd = start.elapsed().as_secs_f64() * 1e3 / n as f64;
     let start = Instant::now();
     for _ in 0..n * 4 {
-        attention_backward_lse(&mut dq, &mut dk, &mut dv, None, &q, &lse, &q, &q, &q, &out, dims, opts).unwrap();
+        attention_backward_lse(&mut dq, &mut dk, &mut dv, None, &q, &lse, None, &q, &q, &q, &out, dims, opts).unwrap();
     }
     let bwd = start.elapsed().as_secs_f64() * 1e3 / n as f64;
     println!("attention x4 layers: forward {fwd:.1} ms, backward {bwd:.1} ms");

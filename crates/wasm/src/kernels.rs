@@ -102,10 +102,10 @@ pub fn attention_train_step(
     let dims = AttnDims::new(b, h, t, d);
     let options = AttnOptions { causal, ..AttnOptions::default() };
     let mut lse = AttnCache::new(dims).map_err(to_js)?.lse;
-    attention_forward_lse(out, &mut lse, q, k, v, dims, options).map_err(to_js)?;
+    attention_forward_lse(out, &mut lse, None, q, k, v, dims, options).map_err(to_js)?;
     let out: &[f32] = out;
     let dout = dout.as_deref().unwrap_or(out);
-    attention_backward_lse(dq, dk, dv, None, dout, &lse, q, k, v, out, dims, options).map_err(to_js)
+    attention_backward_lse(dq, dk, dv, None, dout, &lse, None, q, k, v, out, dims, options).map_err(to_js)
 }
 
 /// Rotary position embedding: `out: [B, T, H, D] = RoPE(inp)`. `scaling`: `"none"`,

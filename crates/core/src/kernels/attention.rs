@@ -158,28 +158,16 @@ pub fn attention_forward(
     dims: AttnDims,
     options: AttnOptions<'_>,
 ) -> Result<()> {
-    attention_forward_lse(out, &mut cache.lse, q, k, v, dims, options)
+    attention_forward_lse(out, &mut cache.lse, None, q, k, v, dims, options)
 }
 
-/// [`attention_forward`] with the saved state as a slice (for planned arenas).
+/// [`attention_forward`] with the saved state as a slice (for planned arenas), and optionally
+/// the probabilities for the backward to read instead of recomputing them.
 ///
-/// `out: [B, H, T, D]`, `lse: [B, H, T]` (assigned), `q, k, v: [B, H, T, D]`.
-pub fn attention_forward_lse(
-    out: &mut [f32],
-    lse: &mut [f32],
-    q: &[f32],
-    k: &[f32],
-    v: &[f32],
-    dims: AttnDims,
-    options: AttnOptions<'_>,
-) -> Result<()> {
-    attention_forward_saving(out, lse, None, q, k, v, dims, options)
-}
-
-/// [`attention_forward_lse`] that can also save the probabilities, `probs: [B, H, T, T]`
-/// (assigned; zeros above the diagonal when causal), for [`attention_backward_saved`].
+/// `out: [B, H, T, D]`, `lse: [B, H, T]` (assigned), `probs: [B, H, T, T]` (assigned; zeros
+/// above the diagonal when causal), `q, k, v: [B, H, T, D]`.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn attention_forward_saving(
+pub fn attention_forward_lse(
     out: &mut [f32],
     lse: &mut [f32],
     probs: Option<&mut [f32]>,
@@ -217,33 +205,14 @@ pub fn attention_backward(
     dims: AttnDims,
     options: AttnOptions<'_>,
 ) -> Result<()> {
-    attention_backward_lse(dq, dk, dv, dbias, dout, &cache.lse, q, k, v, out, dims, options)
+    attention_backward_lse(dq, dk, dv, dbias, dout, &cache.lse, None, q, k, v, out, dims, options)
 }
 
-/// [`attention_backward`] with the saved state as a slice: `lse: [B, H, T]` from
-/// [`attention_forward_lse`]; other buffers as there.
+/// [`attention_backward`] with the saved state as slices: `lse: [B, H, T]` from
+/// [`attention_forward_lse`], and the probabilities `probs: [B, H, T, T]` it saved when given
+/// (else they are recomputed from `q`, `k` and `lse`); other buffers as there.
 #[allow(clippy::too_many_arguments)]
 pub fn attention_backward_lse(
-    dq: &mut [f32],
-    dk: &mut [f32],
-    dv: &mut [f32],
-    dbias: Option<&mut [f32]>,
-    dout: &[f32],
-    lse_all: &[f32],
-    q: &[f32],
-    k: &[f32],
-    v: &[f32],
-    out: &[f32],
-    dims: AttnDims,
-    options: AttnOptions<'_>,
-) -> Result<()> {
-    attention_backward_saved(dq, dk, dv, dbias, dout, lse_all, None, q, k, v, out, dims, options)
-}
-
-/// [`attention_backward_lse`] that uses the probabilities `probs: [B, H, T, T]` saved by
-/// [`attention_forward_saving`] when given, instead of recomputing them from `q`, `k` and `lse`.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn attention_backward_saved(
     dq: &mut [f32],
     dk: &mut [f32],
     dv: &mut [f32],
@@ -567,7 +536,7 @@ mod tests {
                 let (what, opt) = (format!("T={t} D={d} options mask {mask}"), x.options(mask));
                 let fwd = x.forward(opt);
                 let (mut out, mut lse, mut probs) = (vec![0.0; n], vec![0.0; b * h * t], vec![f32::NAN; b * h * t * t]);
-                attention_forward_saving(&mut out, &mut lse, Some(&mut probs), &x.q, &x.k, &x.v, x.dims, opt).unwrap();
+                attention_forward_lse(&mut out, &mut lse, Some(&mut probs), &x.q, &x.k, &x.v, x.dims, opt).unwrap();
                 assert_eq!(bits(&out), bits(&fwd.0), "{what} out");
                 assert_eq!(bits(&lse), bits(&fwd.1.lse), "{what} lse");
                 let mut want_probs = vec![0.0; probs.len()];
@@ -578,7 +547,7 @@ mod tests {
                 let want = x.grads(&dout, &dbias0, Some(&fwd), opt);
                 let mut got = [vec![7.0; n], vec![7.0; n], vec![7.0; n], dbias0.clone()];
                 let [dq, dk, dv, db] = &mut got;
-                attention_backward_saved(dq, dk, dv, Some(db), &dout, &lse, Some(&probs), &x.q, &x.k, &x.v, &out, x.dims, opt).unwrap();
+                attention_backward_lse(dq, dk, dv, Some(db), &dout, &lse, Some(&probs), &x.q, &x.k, &x.v, &out, x.dims, opt).unwrap();
                 for (name, (got, want)) in ["dq", "dk", "dv", "dbias"].iter().zip(got.iter().zip(&want)) {
                     assert_close(got, want, 1e-5, 1e-4, &format!("{what} {name} from saved probs"));
                 }
@@ -587,9 +556,9 @@ mod tests {
         let x = Inputs::new(AttnDims::new(1, 2, 4, 3), 9);
         let (n, opt) = (x.q.len(), x.options(1));
         let (mut out, mut lse, mut short) = (vec![0.0; n], vec![0.0; 8], vec![0.0; 31]);
-        assert!(matches!(attention_forward_saving(&mut out, &mut lse, Some(&mut short), &x.q, &x.k, &x.v, x.dims, opt), Err(Error::Shape { .. })));
+        assert!(matches!(attention_forward_lse(&mut out, &mut lse, Some(&mut short), &x.q, &x.k, &x.v, x.dims, opt), Err(Error::Shape { .. })));
         let (mut dq, mut dk, mut dv) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
-        let r = attention_backward_saved(&mut dq, &mut dk, &mut dv, None, &out, &lse, Some(&short), &x.q, &x.k, &x.v, &out, x.dims, opt);
+        let r = attention_backward_lse(&mut dq, &mut dk, &mut dv, None, &out, &lse, Some(&short), &x.q, &x.k, &x.v, &out, x.dims, opt);
         assert!(matches!(r, Err(Error::Shape { .. })));
     }
 

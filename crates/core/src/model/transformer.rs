@@ -14,7 +14,7 @@ use super::params::{LayerTensors, NormTensors, Tensors};
 use super::plan::{Acts, GradScratch, LayerActs, NormActs};
 use super::positional::{alibi_bias, relative_bias_backward, relative_bias_forward, RelativeDims};
 use crate::error::{Error, Result};
-use crate::kernels::attention::{attention_backward_saved, attention_forward_saving, AttnDims, AttnOptions};
+use crate::kernels::attention::{attention_backward_lse, attention_forward_lse, AttnDims, AttnOptions};
 use crate::kernels::glu::{activation_backward_from_derivative, activation_forward, activation_forward_saving_derivative, glu_backward, glu_forward};
 use crate::kernels::matmul::{matmul_backward_into, matmul_forward, InputGrad, MatmulDims, MatmulForm};
 use crate::kernels::norm::{norm_backward, norm_forward, NormDims, Stats};
@@ -142,7 +142,7 @@ fn attn_forward(cfg: &ModelConfig, ctx: &Ctx<'_>, p: &LayerTensors<&[f32]>, la: 
     rows_to_heads(la.v, s.qkv, 2 * c, hd);
     let options = AttnOptions { causal: cfg.causal, key_padding: ctx.key_padding, bias };
     // att = softmax(q kᵀ / √D + bias + mask) v
-    attention_forward_saving(la.att, la.lse, la.att_probs.as_deref_mut(), la.q, la.k, la.v, attn_dims(cfg, ctx), options)?;
+    attention_forward_lse(la.att, la.lse, la.att_probs.as_deref_mut(), la.q, la.k, la.v, attn_dims(cfg, ctx), options)?;
     heads_to_rows(s.merged, la.att, 0, head_dims(cfg, ctx, c));
     // proj = merged · W_projᵀ + b_proj
     linear_fwd(s.proj, s.merged, &p.attn_proj, rows, c, c)
@@ -314,7 +314,7 @@ fn attn_backward(cfg: &ModelConfig, ctx: &Ctx<'_>, dinp: &mut [f32], dproj: &[f3
     rows_to_heads(bw.datt, bw.dmerged, 0, head_dims(cfg, ctx, c));
     let options = AttnOptions { causal: cfg.causal, key_padding: ctx.key_padding, bias };
     // att = softmax(q kᵀ / √D + bias + mask) v
-    attention_backward_saved(bw.dq, bw.dk, bw.dv, bw.dbias.as_deref_mut(), bw.datt, la.lse, la.att_probs.as_deref(), la.q, la.k, la.v, la.att, attn_dims(cfg, ctx), options)?;
+    attention_backward_lse(bw.dq, bw.dk, bw.dv, bw.dbias.as_deref_mut(), bw.datt, la.lse, la.att_probs.as_deref(), la.q, la.k, la.v, la.att, attn_dims(cfg, ctx), options)?;
     let hd = head_dims(cfg, ctx, 3 * c);
     for (dsrc, col) in [(&*bw.dq, 0), (&*bw.dk, c)] {
         match &ctx.rope {
