@@ -1,9 +1,15 @@
 // Matmul throughput of one wasm build in this process (one build loads per process).
 // Usage: node bench/matmul.bench.mjs <variant> <threads,…> [suite]
-// Prints one JSON line per (shape, threads): median GFLOP/s over repeats, after warm-up. On one
-// thread each product alternates with the peak loop of the build's instruction set
-// (bench/peak-loop.mjs: mul+add for simd builds, relaxed madd for relaxed ones), and the line
-// also gives the product's fraction of that peak, from the same moments of the machine.
+// Prints one JSON line per (shape, threads): median GFLOP/s over repeats, after warm-up. The
+// issue's ratio targets are also measured in pairs, the two calls timed alternately in this
+// process (`timePaired`) so that both see the same moments of a machine whose speed swings:
+// - on one thread, each product against the peak loop of the build's instruction set
+//   (bench/peak-loop.mjs: mul+add for simd builds, relaxed madd for relaxed ones):
+//   `fractionOfPeak`;
+// - on one thread, each transposed form (abt, atb) against the plain form of the same dims:
+//   `ratioToPlain` (its speed ÷ the plain form's);
+// - on more threads, the product against itself on one thread (`setThreadLimit` between the
+//   calls): `speedupOverOneThread`.
 import { init, matmul, setThreadLimit } from '../dist/index.node.js';
 import { loadShapes, random, time, timePaired } from './common.mjs';
 import { peakLoop } from './peak-loop.mjs';
@@ -15,23 +21,32 @@ const info = await init({ variant, threads: Math.max(...threadCounts) });
 const peakVariant = info.variant.includes('relaxed') ? 'relaxed' : 'simd';
 const peak = await peakLoop(peakVariant);
 
-for (const threads of threadCounts) {
+/** `call` with the kernels capped to `threads` threads. */
+const onThreads = (threads, call) => () => {
   setThreadLimit(threads);
+  call();
+};
+
+for (const threads of threadCounts) {
   for (const { m, k, n, form } of shapes) {
     const a = random(m * k, 1);
     const b = random(k * n, 2);
     const flops = 2 * m * k * n;
-    const product = () => matmul(a, b, { m, k, n, form });
+    const product = onThreads(threads, () => matmul(a, b, { m, k, n, form }));
     let seconds;
-    let paired = {};
+    const paired = {};
     if (threads === 1) {
       const timed = timePaired(product, () => peak.run());
       seconds = timed.secondsA;
       // (flops / a) / (peak flops / b) per round, then the median
-      const fractionOfPeak = (flops / peak.flopsPerCall) / timed.ratio;
-      paired = { peakVariant, peakGflops: peak.flopsPerCall / timed.secondsB / 1e9, fractionOfPeak };
+      Object.assign(paired, { peakVariant, peakGflops: peak.flopsPerCall / timed.secondsB / 1e9, fractionOfPeak: (flops / peak.flopsPerCall) / timed.ratio });
+      if (form !== 'ab') {
+        // The same operands read as a plain product: only the speed matters, not the values.
+        paired.ratioToPlain = 1 / timePaired(product, () => matmul(a, b, { m, k, n, form: 'ab' })).ratio;
+      }
     } else {
       seconds = time(product);
+      paired.speedupOverOneThread = 1 / timePaired(product, onThreads(1, () => matmul(a, b, { m, k, n, form }))).ratio;
     }
     console.log(JSON.stringify({
       suite: 'kernels', op: 'matmul', impl: 'wasmformer', variant: info.variant, simd: info.simd,

@@ -16,6 +16,8 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const METRICS = {
   gflops: 'GFLOP/s',
   fraction_of_peak: 'fraction',
+  ratio_to_plain: 'ratio',
+  speedup_over_1t: 'ratio',
   tokens_per_s: 'tokens/s',
   embeddings_per_s: 'embeddings/s',
   ms_per_step: 'ms',
@@ -75,7 +77,9 @@ export function kernelMeasurements(r, shapes) {
     details.pass = r.pass;
   }
   if (r.peakVariant) details.peakVariant = r.peakVariant;
-  return measurements('kernels', { case: name, impl, threads: r.threads, ...details }, { gflops: r.gflops, fraction_of_peak: r.fractionOfPeak });
+  return measurements('kernels', { case: name, impl, threads: r.threads, ...details }, {
+    gflops: r.gflops, fraction_of_peak: r.fractionOfPeak, ratio_to_plain: r.ratioToPlain, speedup_over_1t: r.speedupOverOneThread,
+  });
 }
 
 function versions(extra) {

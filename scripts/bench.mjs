@@ -118,27 +118,34 @@ function printTable(title, tableRows, keyOf, everyRow = []) {
   }
 }
 
+/** One table of a paired measurement: a row per matmul shape and form, a column per build / threads. */
+function printPaired(title, pairedRows, format) {
+  if (pairedRows.length === 0) return;
+  const columns = [...new Set(pairedRows.map(colOf))];
+  const byShape = new Map();
+  for (const r of pairedRows) {
+    const key = `${r.shape.m}x${r.shape.k}x${r.shape.n} ${r.form}`;
+    if (!byShape.has(key)) byShape.set(key, {});
+    byShape.get(key)[colOf(r)] = format(r);
+  }
+  console.log(`\n${title}`);
+  console.log(pad('shape', 22) + columns.map((c) => pad(c, 24)).join(''));
+  for (const [shape, cols] of byShape) console.log(pad(shape, 22) + columns.map((c) => pad(cols[c] ?? '-', 24)).join(''));
+}
+
 const machine = `${cpus()[0]?.model ?? 'cpu'}, ${cpus().length} cores`;
 printTable(`matmul GFLOP/s (${machine}); in brackets: ratio to simd/1t` +
   (peakRows.length ? '; peak-* columns: mul+add loop without memory, one core, same in every row' : ''),
   rows.filter((r) => r.op === 'matmul'), (r) => `${r.shape.m}x${r.shape.k}x${r.shape.n} ${r.form}`, peakRows);
-// The 1-thread products' fraction of the peak loop timed alternately with them (bench/matmul.bench.mjs).
-const paired = rows.filter((r) => r.op === 'matmul' && r.fractionOfPeak !== undefined);
-if (paired.length) {
-  const builds = [...new Set(paired.map((r) => r.variant))];
-  const byShape = new Map();
-  for (const r of paired) {
-    const key = `${r.shape.m}x${r.shape.k}x${r.shape.n} ${r.form}`;
-    if (!byShape.has(key)) byShape.set(key, {});
-    byShape.get(key)[r.variant] = r;
-  }
-  console.log('\nmatmul, 1 thread, as a fraction of the peak loop of the build\'s instruction set (mul+add for simd builds,\n' +
-    'relaxed madd for relaxed ones) timed alternately with the product in the same process: product GFLOP/s ÷ peak GFLOP/s (peak)');
-  console.log(pad('shape', 22) + builds.map((c) => pad(`${c}/1t`, 24)).join(''));
-  for (const [shape, cols] of byShape) {
-    console.log(pad(shape, 22) + builds.map((c) => pad(cols[c] ? `${cols[c].fractionOfPeak.toFixed(2)} (${cols[c].peakGflops.toFixed(1)})` : '-', 24)).join(''));
-  }
-}
+// The ratio targets timed in pairs in one process (bench/matmul.bench.mjs).
+const matmulRows = rows.filter((r) => r.op === 'matmul');
+printPaired('matmul, 1 thread, as a fraction of the peak loop of the build\'s instruction set (mul+add for simd builds,\n' +
+  'relaxed madd for relaxed ones) timed alternately with the product in the same process: product GFLOP/s ÷ peak GFLOP/s (peak)',
+  matmulRows.filter((r) => r.fractionOfPeak !== undefined), (r) => `${r.fractionOfPeak.toFixed(2)} (${r.peakGflops.toFixed(1)})`);
+printPaired('matmul, 1 thread: transposed form ÷ plain form of the same dims (speed ratio; the two timed alternately in one process)',
+  matmulRows.filter((r) => r.ratioToPlain !== undefined), (r) => `${r.ratioToPlain.toFixed(2)}×`);
+printPaired('matmul: several threads ÷ one thread (speed ratio; setThreadLimit switched between calls timed alternately in one process)',
+  matmulRows.filter((r) => r.speedupOverOneThread !== undefined), (r) => `${r.speedupOverOneThread.toFixed(2)}×`);
 printTable(`attention GFLOP/s, multi-head causal, q, k, v: [B, H, T, D] (${machine}); in brackets: ratio to simd/1t\n` +
   'flops: forward 4·B·H·T²·D over the FULL T×T matrix although causal (FlashAttention\'s count; the work done is about half),\n' +
   'backward 2.5× forward. wasmformer forward (kernels.attention): 64-query blocks × 128-key tiles, online softmax, no T×T buffer;\n' +

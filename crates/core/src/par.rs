@@ -148,6 +148,45 @@ where
     run_each(blocks, |(rows, block)| task(rows, block));
 }
 
+/// Like [`for_each_row_block`], but for long uniform work on machines whose cores run at
+/// different speeds for a while: the rows are cut into up to `TASKS_PER_THREAD` tasks per
+/// thread, in whole multiples of `row_multiple` rows (but for the last), and idle threads take
+/// the remaining tasks (rayon's work stealing). With one task per thread the faster core would
+/// wait for the slower one at the end of every call.
+pub fn for_each_row_block_balanced<F>(out: &mut [f32], row_len: usize, min_rows_per_task: usize, row_multiple: usize, task: F)
+where
+    F: Fn(Range<usize>, &mut [f32]) + Sync + Send,
+{
+    if row_len == 0 {
+        return;
+    }
+    let n_rows = out.len() / row_len;
+    let row_multiple = row_multiple.max(1);
+    let threads = task_count(n_rows, min_rows_per_task);
+    if threads <= 1 {
+        if n_rows > 0 {
+            task(0..n_rows, out);
+        }
+        return;
+    }
+    let n_units = n_rows.div_ceil(row_multiple);
+    let min_units = min_rows_per_task.div_ceil(row_multiple).max(1);
+    let n_tasks = (threads * TASKS_PER_THREAD).min(n_units / min_units).max(1);
+    let mut blocks = Vec::with_capacity(n_tasks);
+    let mut rest = &mut out[..n_rows * row_len];
+    for t in 0..n_tasks {
+        let units = split(n_units, n_tasks, t);
+        let rows = (units.start * row_multiple).min(n_rows)..(units.end * row_multiple).min(n_rows);
+        let (head, tail) = rest.split_at_mut(rows.len() * row_len);
+        blocks.push((rows, head));
+        rest = tail;
+    }
+    run_each(blocks, |(rows, block)| task(rows, block));
+}
+
+/// Tasks per thread of [`for_each_row_block_balanced`].
+const TASKS_PER_THREAD: usize = 4;
+
 /// [`for_each_row_block`] over two buffers of the same shape (`a, b: [n_rows, row_len]`):
 /// each task gets the same rows of both.
 pub fn for_each_row_block_pair<F>(a: &mut [f32], b: &mut [f32], row_len: usize, min_rows_per_task: usize, task: F)
@@ -282,6 +321,34 @@ mod tests {
         });
         for (i, v) in out.iter().enumerate() {
             assert_eq!(*v, i as f32);
+        }
+    }
+
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn balanced_row_blocks_write_every_row_once_in_aligned_tasks() {
+        use std::sync::Mutex;
+        let row_len = 2;
+        for (n_rows, min_rows, row_multiple) in [(0, 1, 4), (1, 1, 4), (10, 1, 4), (10, 1, 16), (20, 4, 16), (37, 4, 16), (100, 3, 16), (1024, 4, 16), (64, 64, 16)] {
+            let mut out = vec![-1.0f32; n_rows * row_len];
+            let starts = Mutex::new(Vec::new());
+            for_each_row_block_balanced(&mut out, row_len, min_rows, row_multiple, |rows, block| {
+                assert!(!rows.is_empty(), "an empty task");
+                assert_eq!(block.len(), rows.len() * row_len);
+                starts.lock().unwrap().push(rows.start);
+                for (local, row) in rows.enumerate() {
+                    for c in 0..row_len {
+                        assert_eq!(block[local * row_len + c], -1.0, "row {row} written twice");
+                        block[local * row_len + c] = (row * row_len + c) as f32;
+                    }
+                }
+            });
+            for (i, v) in out.iter().enumerate() {
+                assert_eq!(*v, i as f32, "n_rows={n_rows}");
+            }
+            let starts = starts.into_inner().unwrap();
+            assert!(starts.iter().all(|s| s % row_multiple == 0), "n_rows={n_rows}: task starts {starts:?}");
+            assert!(starts.len() <= (num_threads() * TASKS_PER_THREAD).max(1), "n_rows={n_rows}: {} tasks", starts.len());
         }
     }
 }

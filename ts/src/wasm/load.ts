@@ -102,7 +102,6 @@ export function setThreadLimit(threads: number): void {
   loadedOrThrow().glue.setMaxThreads(threads);
 }
 
-/** The loaded glue, for the API modules. */
 /**
  * Bytes of WebAssembly memory the module holds now. Memory only grows, so this is also the
  * peak; compare it with a model's planned bytes (`trainer.memory.total`).
@@ -111,6 +110,7 @@ export function wasmMemoryBytes(): number {
   return loadedOrThrow().memory.buffer.byteLength;
 }
 
+/** The loaded glue, for the API modules. */
 export function wasm(): Glue {
   return loadedOrThrow().glue;
 }

@@ -196,7 +196,7 @@ pub(crate) fn gemm(
             let min_rows = (blk.min_task_macs / (k * cols.len())).max(MR);
             // Without a bias the first K-block's tiles are stored over `out` (no zeroing pass).
             let assign = !accumulate && bias.is_none();
-            par::for_each_row_block(out, n, min_rows, |rows, block| {
+            par::for_each_row_block_balanced(out, n, min_rows, blk.mc, |rows, block| {
                 if !accumulate && !assign {
                     init_rows(block, n, cols.clone(), bias);
                 }
