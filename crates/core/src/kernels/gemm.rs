@@ -37,10 +37,13 @@
 //! with 16-row A blocks beat 256 / 128 rows by 5–10% on one thread (512³, 1024×1536×384, the
 //! transposed forms; 128³–256³ within ±3%) and by 5–14% on two (1024³, 4096×768×768,
 //! 1024×384×1536); 8-row blocks were similar, 512 / 64 rows gained less. The GPT step's
-//! products (K ≤ 512) did not change (paired step ratio 0.98–1.00). Pointer-bumping loops,
-//! unrolled or not, gave the same wasm (LLVM's loop strength reduction re-derives the
-//! addresses); only `-disable-lsr` folds the offsets, for no measurable gain. A microkernel
-//! indexing raw pointers by step (`a.add(s * MR + r)`) was 6–7% slower, paired. On this CPU
+//! products (K ≤ 512) did not change (paired step ratio 0.98–1.00). A microkernel indexing raw
+//! pointers by step (`a.add(s * MR + r)`) was 6–7% slower, paired. Session 10, on an Intel
+//! Xeon (integer ALU ops share ports 0 and 1 with the FMAs there, unlike Zen 3): the slice
+//! loop compiled to `i << 4 + base` and `i << 5 + base` per step (wasm's 32-bit address
+//! arithmetic stops V8 folding it into x64 addressing), 9 integer ops beside the 8 FMAs; the
+//! two bumped pointers below leave 4 (add, add, dec, branch). Paired against the old build on
+//! one thread: products 0.80–0.97 of the time, the GPT step 0.93 (relaxed, 1 and 2 threads). On this CPU
 //! (Zen 3) the 4 × 8 kernel alone, on L1-resident panels, runs at the relaxed peak loop's
 //! speed; 5 × 8 and 6 × 8 fall to a third to a half (V8 spills), 2 × 16 matches 4 × 8 and
 //! 3 × 12 is ~10% below.
@@ -407,17 +410,23 @@ fn block_product(
 /// in registers. `a_panel: [kc, MR]`, `b_panel: [kc, NR]`.
 #[inline(always)]
 fn microkernel(a_panel: &[f32], b_panel: &[f32]) -> [[F32x4; NV]; MR] {
+    let steps = (a_panel.len() / MR).min(b_panel.len() / NR);
     let mut acc = [[F32x4::zero(); NV]; MR];
-    for (a, b) in a_panel.chunks_exact(MR).zip(b_panel.chunks_exact(NR)) {
-        let mut bv = [F32x4::zero(); NV];
-        for (v, bv) in bv.iter_mut().enumerate() {
-            *bv = F32x4::load(&b[v * LANES..]);
-        }
-        for (r, acc_row) in acc.iter_mut().enumerate() {
-            let av = F32x4::splat(a[r]);
-            for (acc, &bv) in acc_row.iter_mut().zip(&bv) {
-                *acc = F32x4::mul_add(av, bv, *acc);
+    let mut a = a_panel.as_ptr();
+    let mut b = b_panel.as_ptr();
+    for _ in 0..steps {
+        // SAFETY: step s < steps reads a_panel[s * MR..][..MR] and b_panel[s * NR..][..NR],
+        // both in bounds by the choice of `steps`; `a` and `b` point at them.
+        unsafe {
+            let bv: [F32x4; NV] = std::array::from_fn(|v| F32x4::load_ptr(b.add(v * LANES)));
+            for (r, acc_row) in acc.iter_mut().enumerate() {
+                let av = F32x4::splat(*a.add(r));
+                for (acc, &bv) in acc_row.iter_mut().zip(&bv) {
+                    *acc = F32x4::mul_add(av, bv, *acc);
+                }
             }
+            a = a.add(MR);
+            b = b.add(NR);
         }
     }
     acc
