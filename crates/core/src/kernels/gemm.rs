@@ -18,6 +18,10 @@
 //!   each is a `memory.copy`/`memory.fill`, a call into the engine (14% of a training step
 //!   went there before).
 //!
+//! Threads take the output's rows in tasks of whole A blocks, up to 4 tasks per thread, an idle
+//! thread taking the next ([`par::for_each_row_block_balanced`]): these 2-vCPU machines run one
+//! core slower than the other for stretches, and with one task per thread the faster waited.
+//!
 //! Loop order per thread: K-block → A block → B panel (reused by the block's A panels) → A panel
 //! → microkernel.
 //!
@@ -43,8 +47,10 @@
 //! loop compiled to `i << 4 + base` and `i << 5 + base` per step (wasm's 32-bit address
 //! arithmetic stops V8 folding it into x64 addressing), 9 integer ops beside the 8 FMAs; the
 //! two bumped pointers below leave 4 (add, add, dec, branch). Paired against the old build on
-//! one thread: products 0.80–0.97 of the time, the GPT step 0.93 (relaxed, 1 and 2 threads). On this CPU
-//! (Zen 3) the 4 × 8 kernel alone, on L1-resident panels, runs at the relaxed peak loop's
+//! one thread: products 0.80–0.97 of the time, the GPT step 0.93 (relaxed, 1 and 2 threads).
+//! Unrolling that loop by 2 in the source made LLVM hoist both steps' loads: V8 spilled, 1.3–1.45×
+//! slower.
+//! On Zen 3 the 4 × 8 kernel alone, on L1-resident panels, runs at the relaxed peak loop's
 //! speed; 5 × 8 and 6 × 8 fall to a third to a half (V8 spills), 2 × 16 matches 4 × 8 and
 //! 3 × 12 is ~10% below.
 //!
