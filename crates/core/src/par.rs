@@ -172,16 +172,11 @@ where
     let n_units = n_rows.div_ceil(row_multiple);
     let min_units = min_rows_per_task.div_ceil(row_multiple).max(1);
     let n_tasks = (threads * TASKS_PER_THREAD).min(n_units / min_units).max(1);
-    let mut blocks = Vec::with_capacity(n_tasks);
-    let mut rest = &mut out[..n_rows * row_len];
-    for t in 0..n_tasks {
+    let rows_of_task = (0..n_tasks).map(|t| {
         let units = split(n_units, n_tasks, t);
-        let rows = (units.start * row_multiple).min(n_rows)..(units.end * row_multiple).min(n_rows);
-        let (head, tail) = rest.split_at_mut(rows.len() * row_len);
-        blocks.push((rows, head));
-        rest = tail;
-    }
-    run_each(blocks, |(rows, block)| task(rows, block));
+        (units.start * row_multiple).min(n_rows)..(units.end * row_multiple).min(n_rows)
+    });
+    run_each(cut_rows(out, row_len, rows_of_task), |(rows, block)| task(rows, block));
 }
 
 /// Tasks per thread of [`for_each_row_block_balanced`].
@@ -210,10 +205,14 @@ where
 
 /// `buf`'s first `n_rows` rows cut into `n_tasks` contiguous blocks (as [`split`]).
 fn row_blocks(buf: &mut [f32], n_rows: usize, row_len: usize, n_tasks: usize) -> Vec<(Range<usize>, &mut [f32])> {
-    let mut blocks = Vec::with_capacity(n_tasks);
+    cut_rows(buf, row_len, (0..n_tasks).map(|t| split(n_rows, n_tasks, t)))
+}
+
+/// `buf: [·, row_len]` cut into the blocks of `rows`, consecutive ranges starting at row 0.
+fn cut_rows(buf: &mut [f32], row_len: usize, rows: impl Iterator<Item = Range<usize>>) -> Vec<(Range<usize>, &mut [f32])> {
+    let mut blocks = Vec::new();
     let mut rest = buf;
-    for t in 0..n_tasks {
-        let rows = split(n_rows, n_tasks, t);
+    for rows in rows {
         let (head, tail) = rest.split_at_mut(rows.len() * row_len);
         blocks.push((rows, head));
         rest = tail;
