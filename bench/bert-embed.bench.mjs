@@ -2,7 +2,7 @@
 // wide; fetched by scripts/fetch-minilm.mjs) on 128-token inputs, mean-pooled and normalised,
 // on 1 and 2 threads, against transformers.js on the same model and texts in the same run
 // (bench/peers/transformersjs-embed.mjs: its wasm configuration on 1 and 2 threads and its Node
-// default, onnxruntime-node), when that peer's exported model exists.
+// default, onnxruntime-node, on 2 threads), when that peer's exported model exists.
 // `node --experimental-wasm-relaxed-simd bench/bert-embed.bench.mjs [--texts 64] [--batch 16] [--no-peers]`
 // Writes bench/results/bert-embed.jsonl.
 import { spawnSync } from 'node:child_process';
@@ -60,7 +60,7 @@ if (process.argv.includes('--no-peers')) {
 } else if (!existsSync(join(peerModel, 'config.json'))) {
   console.error(`[bert-embed] transformers.js skipped: no exported model in ${peerModel} (see scripts/fixtures/README.md)`);
 } else {
-  for (const [device, threads] of [['wasm', 1], ['wasm', 2], ['cpu', 0]]) {
+  for (const [device, threads] of [['wasm', 1], ['wasm', 2], ['cpu', 2]]) {
     const peer = spawnSync('node', [join(root, 'bench', 'peers', 'transformersjs-embed.mjs'), '--device', device, '--threads', String(threads),
       '--texts', String(N), '--batch', String(BATCH), '--model', peerModel], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 30 * 60 * 1000 });
     const line = peer.stdout.trim().split('\n').at(-1) ?? '';
