@@ -134,11 +134,11 @@ function printPaired(title, pairedRows, format) {
 }
 
 const machine = `${cpus()[0]?.model ?? 'cpu'}, ${cpus().length} cores`;
+const matmulRows = rows.filter((r) => r.op === 'matmul');
 printTable(`matmul GFLOP/s (${machine}); in brackets: ratio to simd/1t` +
   (peakRows.length ? '; peak-* columns: mul+add loop without memory, one core, same in every row' : ''),
-  rows.filter((r) => r.op === 'matmul'), (r) => `${r.shape.m}x${r.shape.k}x${r.shape.n} ${r.form}`, peakRows);
+  matmulRows, (r) => `${r.shape.m}x${r.shape.k}x${r.shape.n} ${r.form}`, peakRows);
 // The ratio targets timed in pairs in one process (bench/matmul.bench.mjs).
-const matmulRows = rows.filter((r) => r.op === 'matmul');
 printPaired('matmul, 1 thread, as a fraction of the peak loop of the build\'s instruction set (mul+add for simd builds,\n' +
   'relaxed madd for relaxed ones) timed alternately with the product in the same process: product GFLOP/s ÷ peak GFLOP/s (peak)',
   matmulRows.filter((r) => r.fractionOfPeak !== undefined), (r) => `${r.fractionOfPeak.toFixed(2)} (${r.peakGflops.toFixed(1)})`);
