@@ -133,19 +133,7 @@ pub fn for_each_row_block<F>(out: &mut [f32], row_len: usize, min_rows_per_task:
 where
     F: Fn(Range<usize>, &mut [f32]) + Sync + Send,
 {
-    if row_len == 0 {
-        return;
-    }
-    let n_rows = out.len() / row_len;
-    let n_tasks = task_count(n_rows, min_rows_per_task);
-    if n_tasks <= 1 {
-        if n_rows > 0 {
-            task(0..n_rows, out);
-        }
-        return;
-    }
-    let blocks = row_blocks(out, n_rows, row_len, n_tasks);
-    run_each(blocks, |(rows, block)| task(rows, block));
+    row_tasks(out, row_len, min_rows_per_task, 1, 1, task);
 }
 
 /// Like [`for_each_row_block`], but for long uniform work on machines whose cores run at
@@ -157,11 +145,23 @@ pub fn for_each_row_block_balanced<F>(out: &mut [f32], row_len: usize, min_rows_
 where
     F: Fn(Range<usize>, &mut [f32]) + Sync + Send,
 {
+    row_tasks(out, row_len, min_rows_per_task, row_multiple, TASKS_PER_THREAD, task);
+}
+
+/// Tasks per thread of [`for_each_row_block_balanced`].
+const TASKS_PER_THREAD: usize = 4;
+
+/// The rows of `out: [n_rows, row_len]` cut into up to `tasks_per_thread` tasks per thread
+/// (each of at least `min_rows_per_task` rows, in whole multiples of `row_multiple` but for the
+/// last), run in parallel when threads are available.
+fn row_tasks<F>(out: &mut [f32], row_len: usize, min_rows_per_task: usize, row_multiple: usize, tasks_per_thread: usize, task: F)
+where
+    F: Fn(Range<usize>, &mut [f32]) + Sync + Send,
+{
     if row_len == 0 {
         return;
     }
     let n_rows = out.len() / row_len;
-    let row_multiple = row_multiple.max(1);
     let threads = task_count(n_rows, min_rows_per_task);
     if threads <= 1 {
         if n_rows > 0 {
@@ -169,18 +169,16 @@ where
         }
         return;
     }
+    let row_multiple = row_multiple.max(1);
     let n_units = n_rows.div_ceil(row_multiple);
     let min_units = min_rows_per_task.div_ceil(row_multiple).max(1);
-    let n_tasks = (threads * TASKS_PER_THREAD).min(n_units / min_units).max(1);
+    let n_tasks = (threads * tasks_per_thread).min(n_units / min_units).max(1);
     let rows_of_task = (0..n_tasks).map(|t| {
         let units = split(n_units, n_tasks, t);
         (units.start * row_multiple).min(n_rows)..(units.end * row_multiple).min(n_rows)
     });
     run_each(cut_rows(out, row_len, rows_of_task), |(rows, block)| task(rows, block));
 }
-
-/// Tasks per thread of [`for_each_row_block_balanced`].
-const TASKS_PER_THREAD: usize = 4;
 
 /// [`for_each_row_block`] over two buffers of the same shape (`a, b: [n_rows, row_len]`):
 /// each task gets the same rows of both.
