@@ -21,7 +21,8 @@ interface PageResult {
   info: { variant: string; threads: number; simd: string; notes: string[] };
   c: number[];
   gpt?: { first: number; last: number; steps: number; sample: string };
-  worker?: { error?: string; info: { variant: string; threads: number }; c: number[]; pool: { itemsPerThread: number[] } };
+  worker?: { error?: string; info: { variant: string; threads: number }; c: number[];
+    resident: { c: number[]; shared: boolean }; pool: { itemsPerThread: number[] } };
 }
 
 let browser: Browser;
@@ -79,6 +80,7 @@ describe('in Chromium', () => {
     expect(worker.info.variant).toMatch(/^threads/);
     expect(worker.info.threads).toBe(2);
     expect(worker.c).toEqual([19, 22, 43, 50]);
+    expect(worker.resident).toEqual({ c: [19, 22, 43, 50], shared: false });
     expect(worker.pool.itemsPerThread).toHaveLength(2);
     expect(worker.pool.itemsPerThread.every((items) => items > 0)).toBe(true);
   });

@@ -5,6 +5,7 @@
 //! The same source builds four ways (scripts/build-wasm.mjs): `simd` (simd128), `relaxed`
 //! (+relaxed-simd), `threads` (+atomics, shared memory, feature `threads`), `threads-relaxed`.
 
+mod buffer;
 mod error;
 mod kernels;
 mod model;

@@ -1,9 +1,11 @@
 /**
  * Low-level kernels over typed arrays: forward passes of the ops the models are built from.
- * Shapes are checked before any WebAssembly runs; results are new JS-owned arrays.
+ * Shapes are checked before any WebAssembly runs; results are new JS-owned arrays (matmul
+ * can also read and write {@link WasmArray}s, which stay in WebAssembly memory between calls).
  */
 export { matmul } from './matmul.js';
-export type { MatmulForm, MatmulOptions } from './matmul.js';
+export type { MatmulForm, MatmulOperand, MatmulOptions } from './matmul.js';
+export { WasmArray } from './wasm-array.js';
 export { attention } from './attention.js';
 export type { AttentionOptions } from './attention.js';
 export { rope } from './rope.js';

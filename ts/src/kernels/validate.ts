@@ -23,11 +23,16 @@ export function checkArray(op: string, name: string, array: unknown, length: num
   if (!(array instanceof kind)) {
     throw new InvalidArgumentError(`${op}: ${name} must be a ${kind.name} ${shape}, got ${describe(array)}`);
   }
-  if (array.length !== length) {
+  checkLength(op, name, array.length, length, shape);
+}
+
+/** An array (of any kind) of `actual` elements where exactly `length` are needed. */
+export function checkLength(op: string, name: string, actual: number, length: number, shape: string): void {
+  if (actual !== length) {
     throw new ShapeError(
-      `${op}: ${name} must have ${length} elements (${shape}), got ${array.length}`,
+      `${op}: ${name} must have ${length} elements (${shape}), got ${actual}`,
       `${length} elements (${shape})`,
-      `${array.length} elements`,
+      `${actual} elements`,
     );
   }
 }
@@ -41,7 +46,8 @@ export function checkChoice<T extends string>(op: string, name: string, value: T
   }
 }
 
-function describe(value: unknown): string {
+/** What a wrongly typed argument is, for error messages (`null`, `Array`, `number`, …). */
+export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
   return typeof value;

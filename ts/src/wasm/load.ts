@@ -110,6 +110,11 @@ export function wasmMemoryBytes(): number {
   return loadedOrThrow().memory.buffer.byteLength;
 }
 
+/** The module's memory, for views over module-owned arrays (create a new view per use: it grows). */
+export function wasmMemory(): WebAssembly.Memory {
+  return loadedOrThrow().memory;
+}
+
 /** The loaded glue, for the API modules. */
 export function wasm(): Glue {
   return loadedOrThrow().glue;
