@@ -54,8 +54,8 @@ const peers = [
   { name: 'tfjs-wasm attention', args: ['bench/peers/tfjs-attention.bench.mjs', suite] },
   { name: 'onnxruntime-web attention 1 thread', args: ['bench/peers/ort-attention.bench.mjs', '1', suite] },
   { name: 'onnxruntime-web attention 2 threads', args: ['bench/peers/ort-attention.bench.mjs', '2', suite] },
-  { name: 'wasm peak loop (mul+add)', args: ['bench/peers/peak.bench.mjs', 'simd'] },
-  { name: 'wasm peak loop (relaxed_madd)', args: [...RELAXED_FLAG, 'bench/peers/peak.bench.mjs', 'relaxed'] },
+  { name: 'wasm peak loop (mul+add), 1 and 2 threads', args: ['bench/peers/peak.bench.mjs', 'simd', '1,2'] },
+  { name: 'wasm peak loop (relaxed_madd), 1 and 2 threads', args: [...RELAXED_FLAG, 'bench/peers/peak.bench.mjs', 'relaxed', '1,2'] },
 ];
 const peakRows = [];
 const notes = []; // the peers' skip notes, repeated under the tables
@@ -108,7 +108,9 @@ function printTable(title, tableRows, keyOf, everyRow = []) {
   const wfCols = [...new Set(tableRows.filter((r) => r.impl === 'wasmformer' && r.threads === 1).map(colOf))];
   const geo = (c) => Math.exp([...byShape.values()].reduce((s, cols) => s + Math.log(cols[c] ?? 1e-9), 0) / byShape.size);
   const best = wfCols.sort((x, y) => geo(y) - geo(x))[0];
-  const peerCols = columns.filter((c) => !wfCols.includes(c) && [...tableRows, ...everyRow].some((r) => r.impl !== 'wasmformer' && r.impl !== 'native' && colOf(r) === c));
+  // A 1-thread column against the peak loop on more cores says nothing: those are left out.
+  const peerCols = columns.filter((c) => !wfCols.includes(c) && [...tableRows, ...everyRow].some((r) =>
+    r.impl !== 'wasmformer' && r.impl !== 'native' && !(r.impl === 'peak' && r.threads > 1) && colOf(r) === c));
   if (best && peerCols.length) {
     console.log(`\nbest wasmformer 1-thread column: ${best}; ratio ${best} ÷ peer (> 1: wasmformer faster; vs peak-*: fraction of the ceiling)`);
     console.log(pad('shape', 22) + peerCols.map((c) => pad(c, 18)).join(''));
@@ -136,7 +138,7 @@ function printPaired(title, pairedRows, format) {
 const machine = `${cpus()[0]?.model ?? 'cpu'}, ${cpus().length} cores`;
 const matmulRows = rows.filter((r) => r.op === 'matmul');
 printTable(`matmul GFLOP/s (${machine}); in brackets: ratio to simd/1t` +
-  (peakRows.length ? '; peak-* columns: mul+add loop without memory, one core, same in every row' : ''),
+  (peakRows.length ? '; peak-* columns: mul+add loop without memory (n threads: n copies at once, summed), same in every row' : ''),
   matmulRows, (r) => `${r.shape.m}x${r.shape.k}x${r.shape.n} ${r.form}`, peakRows);
 // The ratio targets timed in pairs in one process (bench/matmul.bench.mjs).
 printPaired('matmul, 1 thread, as a fraction of the peak loop of the build\'s instruction set (mul+add for simd builds,\n' +
@@ -146,6 +148,9 @@ printPaired('matmul, 1 thread: transposed form ÷ plain form of the same dims (s
   matmulRows.filter((r) => r.ratioToPlain !== undefined), (r) => `${r.ratioToPlain.toFixed(2)}×`);
 printPaired('matmul: several threads ÷ one thread (speed ratio; setThreadLimit switched between calls timed alternately in one process)',
   matmulRows.filter((r) => r.speedupOverOneThread !== undefined), (r) => `${r.speedupOverOneThread.toFixed(2)}×`);
+for (const r of peakRows.filter((p) => p.speedupOverOneThread !== undefined)) {
+  console.log(`  ceiling: the ${r.variant} peak loop on ${r.threads} threads at once ÷ on one, alternating rounds: ${r.speedupOverOneThread.toFixed(2)}×`);
+}
 printTable(`attention GFLOP/s, multi-head causal, q, k, v: [B, H, T, D] (${machine}); in brackets: ratio to simd/1t\n` +
   'flops: forward 4·B·H·T²·D over the FULL T×T matrix although causal (FlashAttention\'s count; the work done is about half),\n' +
   'backward 2.5× forward. wasmformer forward (kernels.attention): 64-query blocks × 128-key tiles, online softmax, no T×T buffer;\n' +

@@ -74,16 +74,15 @@ export function matmul(a: MatmulOperand, b: MatmulOperand, options: MatmulOption
   // At least one operand lives in the module: the others are copied in, and the call reads
   // every operand in place.
   const temporaries: WasmArray[] = [];
-  const inModule = (array: MatmulOperand | undefined, length: number): WasmArray => {
-    if (array instanceof WasmArray) return array;
-    const copy = array === undefined ? WasmArray.zeros(length) : WasmArray.from(array);
-    temporaries.push(copy);
-    return copy;
+  const temporary = (array: WasmArray): WasmArray => {
+    temporaries.push(array);
+    return array;
   };
+  const inModule = (array: MatmulOperand): WasmArray => (array instanceof WasmArray ? array : temporary(WasmArray.from(array)));
   try {
-    const outArray = inModule(out, m * n);
+    const outArray = out ?? temporary(WasmArray.zeros(m * n));
     const buffers: [F32Buffer, F32Buffer, F32Buffer] = [
-      bufferOf(outArray, 'matmul', 'out'), bufferOf(inModule(a, m * k), 'matmul', 'a'), bufferOf(inModule(b, k * n), 'matmul', 'b'),
+      bufferOf(outArray, 'matmul', 'out'), bufferOf(inModule(a), 'matmul', 'a'), bufferOf(inModule(b), 'matmul', 'b'),
     ];
     callWasm(() => wasm().matmulBuffers(...buffers, bias, m, k, n, form));
     return out ?? outArray.toArray();
