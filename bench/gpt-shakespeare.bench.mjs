@@ -1,5 +1,6 @@
 // nanoGPT's Shakespeare CPU recipe, trained by wasmformer, and the same model in TF.js's wasm
-// backend for a side-by-side step time (bench/peers/tfjs-gpt.mjs). Not a test.
+// backend for a side-by-side step time (bench/peers/tfjs-gpt.mjs; timed twice: with plain-form
+// products, the fast one, and with tfjs-core's own MatMul gradients). Not a test.
 //
 // char-level; first 90% train / last 10% val; nLayer 4, nHead 4, nEmbd 128, blockSize 64,
 // batch 12, 2000 iters, lr 1e-3 (warm-up 100, cosine to 1e-4), AdamW β2 0.99, weight decay 0.1,
@@ -53,6 +54,10 @@ gpt.dispose();
 
 console.error(`[gpt] TF.js wasm peer, ${tfjsSteps} timed steps`);
 const peer = await runTfjsGpt({ text, steps: tfjsSteps, warmup: 2, seed: 1337, threads: 1 });
+// The same model with tfjs-core's own MatMul gradient (transposed forms, off XNNPACK's fast
+// path): TF.js as written without knowing that, likely what the issue's 1439 ms/step measured.
+console.error(`[gpt] TF.js wasm peer with tfjs-core's MatMul gradients, ${tfjsSteps} timed steps`);
+const peerCoreGrads = await runTfjsGpt({ text, steps: tfjsSteps, warmup: 2, seed: 1337, threads: 1, fastMatMul: false });
 
 let torch = null;
 if (spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0) {
@@ -71,8 +76,9 @@ const rows = [
   ...measurements('gpt-shakespeare', { case: task, impl: wasmformerImpl(info.variant), threads: info.threads, steps, seed, gelu },
     { ms_per_step: ours.msPerStep, tokens_per_s: ours.tokensPerSec, val_loss: ours.valLoss, seconds: ours.totalSeconds,
       planned_bytes: trainer.memory.total, memory_bytes: wasmBytes }),
-  ...measurements('gpt-shakespeare', { case: task, impl: 'tfjs-wasm', threads: peer.threads, steps: tfjsSteps, backend: peer.backend },
-    { ms_per_step: peer.msPerStep, tokens_per_s: peer.tokensPerSec }),
+  ...[[peer, 'plain-forms'], [peerCoreGrads, 'tfjs-core-gradients']].flatMap(([run, matmul]) =>
+    measurements('gpt-shakespeare', { case: task, impl: 'tfjs-wasm', threads: run.threads, steps: tfjsSteps, backend: run.backend, matmul },
+      { ms_per_step: run.msPerStep, tokens_per_s: run.tokensPerSec })),
 ];
 if (torch) {
   rows.push(...measurements('gpt-shakespeare', { case: task, impl: 'pytorch-cpu', threads: torch.threads, steps, seed, gelu, torch: torch.torch },
@@ -88,5 +94,6 @@ nanoGPT Shakespeare char recipe (2-core machine; same run)
   validation loss after ${steps} steps: ${valLoss.toFixed(4)}   (target <= 1.90; nanoGPT ~1.88)
   TF.js wasm (1 thread):            ${peer.msPerStep.toFixed(1)} ms/step, ${Math.round(peer.tokensPerSec)} tokens/s
   speed ratio wasmformer / TF.js:   ${speedup.toFixed(2)}x   (target >= 15x)
+  TF.js with tfjs-core's own MatMul gradients: ${peerCoreGrads.msPerStep.toFixed(1)} ms/step; wasmformer ${(peerCoreGrads.msPerStep / ours.msPerStep).toFixed(2)}x faster
   planned ${(trainer.memory.total / 2 ** 20).toFixed(1)} MiB; WebAssembly memory in use ${(wasmBytes / 2 ** 20).toFixed(1)} MiB${torchLines}`);
 writeResults('gpt-shakespeare', rows, torch ? { torch: torch.torch } : {});
