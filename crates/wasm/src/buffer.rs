@@ -4,10 +4,8 @@
 //! copy each way.
 
 use wasm_bindgen::prelude::*;
-use wasmformer_core::kernels::matmul::{matmul_forward, MatmulDims};
 
-use crate::error::{js_error, to_js};
-use crate::kernels::parse_form;
+use crate::error::js_error;
 
 /// `length` float32 elements owned by the module, zero-filled when made.
 #[wasm_bindgen]
@@ -56,14 +54,5 @@ pub fn matmul_buffers(
     n: usize,
     form: &str,
 ) -> Result<(), JsValue> {
-    let form = parse_form(form)?;
-    matmul_forward(
-        &mut out.data,
-        &a.data,
-        &b.data,
-        bias.as_deref(),
-        MatmulDims { m, k, n },
-        form,
-    )
-    .map_err(to_js)
+    crate::kernels::matmul(&mut out.data, &a.data, &b.data, bias, m, k, n, form)
 }

@@ -16,7 +16,7 @@ use wasmformer_core::kernels::softmax_xent::{crossentropy_forward, softmax_forwa
 
 use crate::error::{js_error, to_js};
 
-pub(crate) fn parse_form(form: &str) -> Result<MatmulForm, JsValue> {
+fn parse_form(form: &str) -> Result<MatmulForm, JsValue> {
     match form {
         "ab" => Ok(MatmulForm::AB),
         "abt" => Ok(MatmulForm::ABt),
