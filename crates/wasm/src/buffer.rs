@@ -7,7 +7,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::error::js_error;
 
-/// `length` float32 elements owned by the module, zero-filled when made.
+/// `length` float32 elements owned by the module, zero-filled when made (TS keeps the length).
 #[wasm_bindgen]
 pub struct F32Buffer {
     data: Vec<f32>,
@@ -31,11 +31,6 @@ impl F32Buffer {
     /// Byte offset of element 0 in the module's memory (valid until the buffer is freed).
     pub fn ptr(&self) -> usize {
         self.data.as_ptr() as usize
-    }
-
-    /// Number of elements.
-    pub fn length(&self) -> usize {
-        self.data.len()
     }
 }
 
