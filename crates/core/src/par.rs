@@ -91,6 +91,25 @@ fn in_pool<R: Send>(job: impl FnOnce() -> R + Send) -> R {
     }
 }
 
+/// Runs `job` on a thread of the pool (the caller waits), so that every helper it calls
+/// splits its work there directly: a caller outside the pool (the JS main thread in
+/// WebAssembly) then hands the pool one job instead of one per parallel helper, and the
+/// pool's threads do not sleep and wake between them. Inline when there is no pool.
+pub fn on_pool<R: Send>(job: impl FnOnce() -> R + Send) -> R {
+    #[cfg(feature = "parallel")]
+    {
+        if num_threads() > 1 {
+            return in_pool(job);
+        }
+    }
+    job()
+}
+
+/// Sets every element of `buf` to zero, split over threads when it is large.
+pub fn zero(buf: &mut [f32]) {
+    for_each_row_block(buf, 1, 1 << 16, |_, block| block.fill(0.0));
+}
+
 /// The index of the pool thread running the caller (`None` outside the pool).
 pub fn thread_index() -> Option<usize> {
     #[cfg(feature = "parallel")]

@@ -6,6 +6,13 @@ use wasmformer_core::model::{Model, ModelConfig, Positional, StepOptions};
 use wasmformer_core::optim::adamw::AdamWConfig;
 use wasmformer_core::par;
 
+/// Held while a test caps the threads: the cap is global, and tests run concurrently.
+static THREAD_CAP: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn lock_thread_cap() -> std::sync::MutexGuard<'static, ()> {
+    THREAD_CAP.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 fn batch(n: usize, vocab: usize) -> (Vec<u32>, Vec<i32>) {
     let ids: Vec<u32> = (0..n).map(|i| ((i * 7 + i / 5) % vocab) as u32).collect();
     let mut targets: Vec<i32> = (0..n).map(|i| ((i * 11 + 3) % vocab) as i32).collect();
@@ -14,6 +21,7 @@ fn batch(n: usize, vocab: usize) -> (Vec<u32>, Vec<i32>) {
 }
 
 fn steps(cfg: &ModelConfig, threads: usize, accum: usize) -> (Vec<f32>, Vec<f32>) {
+    let _cap = lock_thread_cap();
     par::set_max_threads(threads);
     let mut model = Model::new(cfg.clone(), 3).unwrap();
     let (b, t) = (5, 8);
@@ -53,6 +61,7 @@ fn sharded_bert_steps_weight_both_losses_like_single_threaded_steps() {
     use wasmformer_core::model::batch::Batch;
     let cfg = ModelConfig::bert(11, 8, 2, 2, 16, 3);
     let run = |threads: usize| {
+        let _cap = lock_thread_cap();
         par::set_max_threads(threads);
         let mut model = Model::new(cfg.clone(), 3).unwrap();
         let (b, t, accum) = (5, 8, 2);
@@ -78,4 +87,29 @@ fn sharded_bert_steps_weight_both_losses_like_single_threaded_steps() {
     }
     let worst = p1.iter().zip(&p2).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
     assert!(worst < 1e-5, "parameters differ by {worst}");
+}
+
+#[test]
+fn sharded_steps_with_kernels_split_inside_shards_repeat_bit_for_bit() {
+    // Large enough that the products inside each shard split into tasks, which an idle thread
+    // may take from the other shard: the result must not depend on who ran what.
+    let cfg = ModelConfig::gpt(37, 32, 2, 4, 64);
+    let run = || {
+        let _cap = lock_thread_cap();
+        par::set_max_threads(2);
+        let mut model = Model::new(cfg.clone(), 5).unwrap();
+        let (b, t) = (6, 32);
+        let (ids, targets) = batch(b * t, cfg.vocab_size);
+        let options = StepOptions {
+            lr: 1e-2, weight_decay: 0.1, decay_embeddings: false, adam: AdamWConfig::default(),
+            max_grad_norm: Some(1.0), dropout_seed: 9,
+        };
+        let losses: Vec<u32> = (0..4).map(|_| model.train_step(&ids, &targets, 1, b, t, &options).unwrap().loss.to_bits()).collect();
+        par::set_max_threads(0);
+        (losses, model.params().iter().map(|x| x.to_bits()).collect::<Vec<u32>>())
+    };
+    let first = run();
+    for _ in 0..3 {
+        assert!(run() == first, "two-thread training steps differ between runs");
+    }
 }

@@ -455,7 +455,14 @@ impl Model {
         if !self.shards.as_ref().is_some_and(|s| s.fits(b, t)) && !self.planned.is_some_and(|p| p.0 >= b && p.1 >= t && p.2) {
             self.plan(b, t, true)?;
         }
-        self.train_state()?.grads.fill(0.0);
+        // One job for the pool: its threads run the whole step without waiting on the caller.
+        par::on_pool(|| self.step_planned(batch, accum, b, t, options))
+    }
+
+    /// The body of [`Model::train_step_batch`] once the inputs are checked and the buffers
+    /// planned.
+    fn step_planned(&mut self, batch: Batch<'_>, accum: usize, b: usize, t: usize, options: &StepOptions) -> Result<StepReport> {
+        par::zero(&mut self.train_state()?.grads);
         let scale = 1.0 / accum as f32;
         let mut loss_sum = 0.0f64;
         let fixed = Fixed { sinusoid: self.sinusoid.as_deref(), alibi: self.alibi.as_deref() };
