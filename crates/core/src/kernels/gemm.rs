@@ -53,6 +53,15 @@
 //! On Zen 3 the 4 × 8 kernel alone, on L1-resident panels, runs at the relaxed peak loop's
 //! speed; 5 × 8 and 6 × 8 fall to a third to a half (V8 spills), 2 × 16 matches 4 × 8 and
 //! 3 × 12 is ~10% below.
+//! Session 12, Intel, with the bumped pointers (perf + V8's jitdump): V8 moves every load of a
+//! step (the MR broadcasts and the NV B vectors) to the top of the loop body, before the FMAs,
+//! whatever order the wasm has, so a tile needs `MR·NV + MR + NV` of V8's 15 allocatable xmm
+//! registers. 4 × 8 takes 14; 3 × 12 takes 15 and compiles without spills but ran 0.96–1.14 of
+//! 4 × 8's time (no gain: 9 accumulator chains instead of 8 buy nothing here, the peak loop
+//! with 8 chains runs at 0.93 of 12); 5 × 8 (17) and 6 × 8 (20) spill accumulators to the
+//! stack, 1.1–1.35× slower. An unroll by 2 with a `compiler_fence` between the steps, or LLVM's
+//! `-pre-RA-sched=source`, does not stop V8 hoisting: 1.2–1.45× slower. In a 1024³ product 97%
+//! of this engine's time is the FMA loop.
 //!
 //! Memory: packing buffers are thread-local and kept between calls (packed B at most
 //! `pack_b_cap` floats = 8 MiB on the calling thread, packed A at most `mc · kc` floats =
