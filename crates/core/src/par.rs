@@ -22,8 +22,8 @@ thread_local! {
 }
 
 /// Runs `f` with every helper here running inline on the calling thread: for coarse tasks
-/// (data-parallel shards of a training step) that already keep every thread busy, so the
-/// kernels inside do not pay for waking threads that have work of their own.
+/// (the row blocks of inference attention) that already keep every thread busy, so the
+/// kernels inside do not pay for splitting work that no thread is free to take.
 pub fn serially<R>(f: impl FnOnce() -> R) -> R {
     let previous = SERIAL.with(|s| s.replace(true));
     let result = f();
