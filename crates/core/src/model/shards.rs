@@ -168,7 +168,9 @@ impl Shards {
             let g = grads.next().ok_or_else(|| Error::InvalidArgument("model: shard gradients missing".into()))?;
             jobs.push(Mutex::new((arena.as_mut_slice(), g)));
         }
-        let results: Mutex<Vec<Result<f32>>> = Mutex::new(Vec::new());
+        // Each shard's loss, keyed by its index: summed in shard order, not in the order the
+        // shards finish, so the loss does not depend on scheduling with more than two shards.
+        let results: Mutex<Vec<(usize, Result<f32>)>> = Mutex::new(Vec::new());
         let rows = self.rows;
         par::for_each_range(jobs.len(), 1, |shards| {
             for s in shards {
@@ -187,11 +189,13 @@ impl Shards {
                 let shard_rows = Rows { batch: part, b: end - start, t, row_offset: start, hidden_only: false };
                 let result = pass(cfg, params, arena, Some((g, scales)), fixed, shard_rows, Some(dropout_seed))
                     .map(|l| l.token.unwrap_or(0.0) * weights.token + l.class.unwrap_or(0.0) * weights.class);
-                results.lock().unwrap_or_else(PoisonError::into_inner).push(result);
+                results.lock().unwrap_or_else(PoisonError::into_inner).push((s, result));
             }
         });
         let mut loss = 0.0f32;
-        for r in results.into_inner().unwrap_or_else(PoisonError::into_inner) {
+        let mut results = results.into_inner().unwrap_or_else(PoisonError::into_inner);
+        results.sort_by_key(|&(s, _)| s);
+        for (_, r) in results {
             loss += r?;
         }
         Ok(loss)
