@@ -26,6 +26,7 @@ export const METRICS = {
   total_ms: 'ms',
   seconds: 's',
   val_loss: 'nats/token',
+  val_loss_se: 'nats/token',
   loss: 'nats/token',
   accuracy: 'fraction',
   planned_bytes: 'bytes',

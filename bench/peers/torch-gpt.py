@@ -4,8 +4,9 @@
 # GELU, pre-LayerNorm, tied embeddings; normal(0.02) init with the residual projections scaled by
 # 1/sqrt(2 * layers); AdamW lr 1e-3, betas (0.9, 0.99), weight decay 0.1 on 2-D tensors, linear
 # warm-up 100 then cosine to 1e-4, clip 1.0). Prints one JSON line: ms/step of the training steps
-# (evaluation excluded) and the validation loss over 200 random batches.
-# Usage: python3 torch-gpt.py <data.txt> [--steps N] [--threads N] [--seed N] [--gelu tanh|exact]
+# (evaluation excluded) and the validation loss: the mean over --eval-batches random batches, with
+# its standard error.
+# Usage: python3 torch-gpt.py <data.txt> [--steps N] [--threads N] [--seed N] [--gelu tanh|exact] [--eval-batches N]
 import argparse
 import json
 import math
@@ -21,6 +22,7 @@ parser.add_argument('--steps', type=int, default=2000)
 parser.add_argument('--threads', type=int, default=2)
 parser.add_argument('--seed', type=int, default=1337)
 parser.add_argument('--gelu', choices=['tanh', 'exact'], default='tanh')
+parser.add_argument('--eval-batches', type=int, default=2000)
 args = parser.parse_args()
 
 torch.manual_seed(args.seed)
@@ -114,6 +116,9 @@ seconds = time.perf_counter() - started
 
 model.eval()
 with torch.no_grad():
-    val_loss = sum(model(*get_batch('val')).item() for _ in range(200)) / 200
+    batch_losses = [model(*get_batch('val')).item() for _ in range(args.eval_batches)]
+val_loss = sum(batch_losses) / len(batch_losses)
+variance = sum((loss - val_loss) ** 2 for loss in batch_losses) / (len(batch_losses) - 1)
 print(json.dumps({'torch': torch.__version__, 'threads': args.threads, 'steps': args.steps, 'seed': args.seed,
-                  'gelu': args.gelu, 'msPerStep': 1000 * seconds / args.steps, 'valLoss': val_loss}))
+                  'gelu': args.gelu, 'msPerStep': 1000 * seconds / args.steps, 'valLoss': val_loss,
+                  'valLossSe': math.sqrt(variance / len(batch_losses)), 'evalBatches': args.eval_batches}))
