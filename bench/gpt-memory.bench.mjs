@@ -1,10 +1,12 @@
 // GPT-2 small (124M parameters) planned and trained at B=4, T=256 inside wasm32's 4 GiB:
-// reports the planned bytes against the wasm memory actually used, and the step time.
+// reports the planned bytes against the wasm memory actually used, and the step time: the
+// fastest of --steps steps (default 3; these machines slow down for stretches: one run here
+// gave 25.0 s as the fastest of two steps, the next two runs 14.0 and 11.3 s).
 // `node bench/gpt-memory.bench.mjs [--steps N]`
 import { GPT, init, runtimeInfo, wasmMemoryBytes } from '../dist/index.node.js';
 import { measurements, wasmformerImpl, writeResults } from './results.mjs';
 
-const steps = Number(process.argv[process.argv.indexOf('--steps') + 1]) || 2;
+const steps = Number(process.argv[process.argv.indexOf('--steps') + 1]) || 3;
 await init();
 const config = { vocabSize: 50257, blockSize: 1024, nLayer: 12, nHead: 12, nEmbd: 768 };
 const gpt = GPT.create(config);
