@@ -9,9 +9,10 @@
 // GELU: GPT-2's tanh form by default; `--gelu exact` is torch's nn.GELU() as nanoGPT uses it
 // (measured: the same validation loss to 1e-5, and slower).
 // Validation loss at the end: the mean over --eval-batches random batches of the validation
-// split (default 2000, as B=12 windows of 64; its standard error is printed beside it, about
-// 0.0015: nanoGPT's CPU command estimates it from 20 batches, ±0.01); evaluation is not timed. Run with
-// --experimental-wasm-relaxed-simd on Node 20 to use the relaxed-SIMD builds (Node 22 has it).
+// split (default 2000, as B=12 windows of 64), with its standard error (about 0.0015; nanoGPT's
+// CPU command estimates the loss from 20 batches, ±0.015); evaluation is not timed.
+// Run with --experimental-wasm-relaxed-simd on Node 20 to use the relaxed-SIMD builds (Node 22
+// has it).
 // PyTorch peer (bench/peers/torch-gpt.py): the same recipe in PyTorch on the CPU, 2 threads, run
 // when the Python given by --python (default python3) imports torch; skipped otherwise (nothing
 // is installed for it). It gives "laptop-PyTorch speed" and nanoGPT's loss on this machine.

@@ -79,7 +79,7 @@ export class WasmArray {
   /** The elements, copied out into a new `Float32Array`. */
   toArray(): Float32Array {
     // A new array filled by `set` (a memcpy): `slice()` of a view of WebAssembly memory took
-    // 1.4–1.9× as long for a 6 MiB result here (Node 20).
+    // 1.4–1.5× as long for a 6 MiB result here (Node 20).
     const copy = new Float32Array(this.length);
     copy.set(this.#view());
     return copy;
