@@ -10,6 +10,7 @@
 import argparse
 import json
 import math
+import statistics
 import time
 
 import torch
@@ -117,8 +118,7 @@ seconds = time.perf_counter() - started
 model.eval()
 with torch.no_grad():
     batch_losses = [model(*get_batch('val')).item() for _ in range(args.eval_batches)]
-val_loss = sum(batch_losses) / len(batch_losses)
-variance = sum((loss - val_loss) ** 2 for loss in batch_losses) / (len(batch_losses) - 1)
+val_loss = statistics.fmean(batch_losses)
 print(json.dumps({'torch': torch.__version__, 'threads': args.threads, 'steps': args.steps, 'seed': args.seed,
                   'gelu': args.gelu, 'msPerStep': 1000 * seconds / args.steps, 'valLoss': val_loss,
-                  'valLossSe': math.sqrt(variance / len(batch_losses)), 'evalBatches': args.eval_batches}))
+                  'valLossSe': statistics.stdev(batch_losses) / math.sqrt(len(batch_losses)), 'evalBatches': args.eval_batches}))
