@@ -67,6 +67,15 @@
 //! of the relaxed peak loop, against 0.73–0.81 for this engine on the same shapes (K 64–1024,
 //! paired in one process). So the gap to the peak is the loop itself under V8, not the cache
 //! blocking.
+//! Session 14, same machine, each paired against this engine on one thread (relaxed):
+//! * the loop unrolled by 2 with the exit test between the two steps, so each step is its own
+//!   basic block (V8 cannot hoist the second step's loads over the branch: no spills) and a step
+//!   costs 2 integer ops instead of 3. V8's code was as intended; time 0.93–1.04, no gain. So
+//!   the integer ops on the FMA ports are not what holds the kernel at ~0.8 of the peak either;
+//! * `kc` 256 and 512 (A and B panels well inside the 48 KiB L1): 0.95–1.05, no gain; K = 128
+//!   products are at ~0.8 of the peak too;
+//! * Node 24 (V8 13.6, relaxed-simd on by default; a separate run of the matmul bench right
+//!   after Node 20's): 0.61–0.78 of its peak loop, against 0.69–0.82 under Node 20.
 //!
 //! Memory: packing buffers are thread-local and kept between calls (packed B at most
 //! `pack_b_cap` floats = 8 MiB on the calling thread, packed A at most `mc · kc` floats =
