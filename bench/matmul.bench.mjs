@@ -14,9 +14,11 @@
 //   `ratioToPlain` (its speed ÷ the plain form's);
 // - on more threads, the product against itself on one thread (`setThreadLimit` between the
 //   calls): `speedupOverOneThread`.
+// On one thread it also times the microkernel's loop alone (bench/peak-loop.mjs `tileLoop`, L1
+// data, no packing) against the same peak loop: the most a product can reach of that peak.
 import { WasmArray, init, matmul, setThreadLimit } from '../dist/index.node.js';
 import { loadShapes, random, timePaired } from './common.mjs';
-import { peakLoop } from './peak-loop.mjs';
+import { peakLoop, tileLoop } from './peak-loop.mjs';
 
 const [variant, threadList = '1', suite = 'quick'] = process.argv.slice(2);
 const shapes = loadShapes(suite);
@@ -60,4 +62,14 @@ for (const threads of threadCounts) {
     a.dispose();
     b.dispose();
   }
+}
+
+if (threadCounts.includes(1)) {
+  const tile = await tileLoop(peakVariant);
+  const timed = timePaired(() => tile.run(), () => peak.run());
+  console.log(JSON.stringify({
+    suite: 'kernels', op: 'tile', impl: 'tile', variant: peakVariant, build: info.variant, threads: 1, shape: null, form: 'tile',
+    seconds: timed.secondsA, gflops: tile.flopsPerCall / timed.secondsA / 1e9, peakVariant,
+    peakGflops: peak.flopsPerCall / timed.secondsB / 1e9, fractionOfPeak: (tile.flopsPerCall / peak.flopsPerCall) / timed.ratio,
+  }));
 }

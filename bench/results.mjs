@@ -3,7 +3,8 @@
 // versions, date), then one line per measurement:
 //   { suite, case, impl, threads, metric, value, unit, ...details }
 // `case` is the shape or task (matmul: `MxKxN`, with `-abt` / `-atb` for the transposed forms),
-// `impl` what ran it (`wasmformer-<build>`, `tfjs-wasm`, `ort-web`, `native`, `numpy`, `peak`,
+// `impl` what ran it (`wasmformer-<build>`, `tfjs-wasm`, `ort-web`, `native`, `numpy`, `peak-<isa>`,
+// `tile-<isa>` (the microkernel's loop alone, case `tile-loop`),
 // `pytorch-cpu`, `transformersjs-wasm`, `transformersjs-native`), `metric` one of METRICS.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { arch, cpus, platform, release, totalmem } from 'node:os';
@@ -63,11 +64,14 @@ export function measurements(suite, what, metrics) {
  * `kernels` suite; `shapes` is the shape set (quick, full).
  */
 export function kernelMeasurements(r, shapes) {
-  const impl = r.impl === 'wasmformer' ? wasmformerImpl(r.variant) : r.impl === 'peak' ? `peak-${r.variant}` : r.impl;
+  const impl = r.impl === 'wasmformer' ? wasmformerImpl(r.variant) : r.impl === 'peak' || r.impl === 'tile' ? `${r.impl}-${r.variant}` : r.impl;
   const details = { op: r.op, variant: r.variant, seconds: r.seconds, shapes };
   let name;
   if (r.op === 'peak') {
     name = 'peak-loop';
+  } else if (r.op === 'tile') {
+    name = 'tile-loop';
+    details.build = r.build;
   } else if (r.op === 'matmul') {
     const { m, k, n } = r.shape;
     name = `${m}x${k}x${n}${r.form === 'ab' ? '' : `-${r.form}`}`;

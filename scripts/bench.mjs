@@ -144,6 +144,10 @@ printTable(`matmul GFLOP/s (${machine}); in brackets: ratio to simd/1t` +
 printPaired('matmul, 1 thread, as a fraction of the peak loop of the build\'s instruction set (mul+add for simd builds,\n' +
   'relaxed madd for relaxed ones) timed alternately with the product in the same process: product GFLOP/s ÷ peak GFLOP/s (peak)',
   matmulRows.filter((r) => r.fractionOfPeak !== undefined), (r) => `${r.fractionOfPeak.toFixed(2)} (${r.peakGflops.toFixed(1)})`);
+for (const r of rows.filter((t) => t.op === 'tile')) {
+  console.log(`  ceiling: the microkernel's loop alone (4 × 8 tile, L1 data, no packing; bench/peak-loop.mjs) in the ${r.build} build's process: ` +
+    `${r.fractionOfPeak.toFixed(2)} of the ${r.peakVariant} peak loop (${r.gflops.toFixed(1)} GFLOP/s)`);
+}
 printPaired('matmul, 1 thread: transposed form ÷ plain form of the same dims (speed ratio; the two timed alternately in one process)',
   matmulRows.filter((r) => r.ratioToPlain !== undefined), (r) => `${r.ratioToPlain.toFixed(2)}×`);
 printPaired('matmul: several threads ÷ one thread (speed ratio; setThreadLimit switched between calls timed alternately in one process)',

@@ -75,7 +75,11 @@
 //! * `kc` 256 and 512 (A and B panels well inside the 48 KiB L1): 0.95–1.05, no gain; K = 128
 //!   products are at ~0.8 of the peak too;
 //! * Node 24 (V8 13.6, relaxed-simd on by default; a separate run of the matmul bench right
-//!   after Node 20's): 0.61–0.78 of its peak loop, against 0.69–0.82 under Node 20.
+//!   after Node 20's): 0.61–0.78 of its peak loop, against 0.69–0.82 under Node 20;
+//! * this loop alone, hand-assembled (`tileLoop` in `bench/peak-loop.mjs`, which `npm run bench`
+//!   now times against the peak loop): 4 × 8 runs at 0.86–0.88 of the relaxed peak, 5 × 8 at
+//!   0.78–0.81, 6 × 8 at 0.23 (V8 spills). So 0.9 of that peak is out of reach for any tile
+//!   here; the engine's products, with packing and tile writes, reach 0.7–0.8.
 //!
 //! Memory: packing buffers are thread-local and kept between calls (packed B at most
 //! `pack_b_cap` floats = 8 MiB on the calling thread, packed A at most `mc · kc` floats =
