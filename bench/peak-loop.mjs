@@ -71,7 +71,7 @@ export async function peakLoop(variant) {
       body.push(...(variant === 'relaxed' ? [GET, i, GET, 13, GET, 14, ...MADD, SET, i] : [GET, i, GET, 13, ...MUL, GET, 14, ...ADD, SET, i]));
     }
   }
-  body.push(GET, 0, 0x41, 1, 0x6b, TEE, 0, 0x0d, 0, 0x0b); // n -= 1; br_if n; end loop
+  body.push(GET, 0, ...i32(1), 0x6b, TEE, 0, 0x0d, 0, 0x0b); // n -= 1; br_if n; end loop
   const { run } = await instantiate(body, [[14, 0x7b]], 1, ACC, false);
   const ITER = 1 << 16;
   return { flopsPerCall: ITER * UNROLL * ACC * 8, run: caller(run, ITER, 'peak loop') };
