@@ -77,14 +77,14 @@
 //! * Node 24 (V8 13.6, relaxed-simd on by default; a separate run of the matmul bench right
 //!   after Node 20's): 0.61–0.78 of its peak loop, against 0.69–0.82 under Node 20;
 //! * this loop alone, hand-assembled (`tileLoop` in `bench/peak-loop.mjs`, which `npm run bench`
-//!   now times against the peak loop), L1 data: 4 × 8 runs at 0.80–0.89 of the relaxed peak on
-//!   random operands (median 0.84; on zeros 0.86–0.92, less power drawn). On zeros, 5 × 8 ran at
-//!   0.78–0.81 and 6 × 8 at 0.23 (V8 spills), and 4 × 8 in LLVM's form of the step (loads nested
-//!   as madd operands, which makes V8 hoist them as above) no slower. perf on a 1024³ product
-//!   (relaxed, 1 thread): 97% of `block_product`'s samples are in this loop, `block_product` 93%
-//!   and `pack_b` 2% of the process. So the products (0.7–0.8) are within ~5–10% of what the loop
-//!   itself reaches here, and 0.9 of the relaxed peak is out of reach for any tile under V8 on
-//!   this CPU.
+//!   now times against the peak loop), L1 data: 4 × 8 runs at 0.77–0.91 of the relaxed peak on
+//!   random operands (median 0.86 over 19 paired rounds; zeros ran faster in 9 of 13 pairs, less
+//!   power drawn). On zeros, 5 × 8 ran at 0.78–0.81 and 6 × 8 at 0.23 (V8 spills), and 4 × 8 in
+//!   LLVM's form of the step (loads nested as madd operands, which makes V8 hoist them as above)
+//!   no slower. perf on a 1024³ product (relaxed, 1 thread): 97% of `block_product`'s samples
+//!   are in this loop, `block_product` 93% and `pack_b` 2% of the process. So the products
+//!   (0.7–0.8) are within ~5–10% of what the loop itself reaches here, and 0.9 of the relaxed
+//!   peak is out of reach for any tile under V8 on this CPU.
 //!
 //! Memory: packing buffers are thread-local and kept between calls (packed B at most
 //! `pack_b_cap` floats = 8 MiB on the calling thread, packed A at most `mc · kc` floats =
