@@ -18,10 +18,10 @@ const section = (id, bytes) => [id, ...uleb(bytes.length), ...bytes];
 /** `i32.const v` for 0 <= v < 2^31 (signed LEB128: a last byte with bit 6 set would read as negative, so one 0 byte follows it). */
 const i32 = (v) => { const o = uleb(v); if (o[o.length - 1] & 0x40) { o[o.length - 1] |= 0x80; o.push(0); } return [0x41, ...o]; };
 
-/** `acc = a · b + acc` on v128 locals `a`, `b`, `acc` (relaxed: one madd; simd: mul, then add). */
-const multiplyAdd = (variant, a, b, acc) => (variant === 'relaxed'
-  ? [GET, a, GET, b, GET, acc, ...MADD, SET, acc]
-  : [GET, a, GET, b, ...MUL, GET, acc, ...ADD, SET, acc]);
+/** `into = a · b + c` on v128 locals (relaxed: one madd; simd: mul, then add). */
+const multiplyAdd = (variant, a, b, c, into = c) => (variant === 'relaxed'
+  ? [GET, a, GET, b, GET, c, ...MADD, SET, into]
+  : [GET, a, GET, b, ...MUL, GET, c, ...ADD, SET, into]);
 
 /** Ends `body` by summing lane 0 of v128 locals `first..last` (so nothing is dead) and instantiates
  * a module exporting `run(iterations: i32) -> f32` with `locals` (the function's local groups),
@@ -66,10 +66,7 @@ export async function peakLoop(variant) {
   body.push(0x43, ...f32(0.999), ...SPLAT, SET, 13, 0x43, ...f32(0.001), ...SPLAT, SET, 14);
   body.push(0x03, 0x40); // loop
   for (let u = 0; u < UNROLL; u++) {
-    for (let i = 1; i <= ACC; i++) {
-      // acc = acc*m + c
-      body.push(...(variant === 'relaxed' ? [GET, i, GET, 13, GET, 14, ...MADD, SET, i] : [GET, i, GET, 13, ...MUL, GET, 14, ...ADD, SET, i]));
-    }
+    for (let i = 1; i <= ACC; i++) body.push(...multiplyAdd(variant, i, 13, 14, i)); // acc = acc·m + c
   }
   body.push(GET, 0, ...i32(1), 0x6b, TEE, 0, 0x0d, 0, 0x0b); // n -= 1; br_if n; end loop
   const { run } = await instantiate(body, [[14, 0x7b]], 1, ACC, false);
