@@ -2,7 +2,8 @@
 # Installs what building and testing wasmformer needs, only when it is missing.
 # Idempotent, and quick (a few seconds) when everything is already present.
 #
-#   scripts/setup-toolchain.sh            Rust→wasm32 toolchain, wasm-bindgen CLI, node_modules
+#   scripts/setup-toolchain.sh            Rust→wasm32 toolchain, clippy and rustfmt, wasm-bindgen CLI,
+#                                         node_modules
 #   scripts/setup-toolchain.sh --browser  the same plus Chromium for the browser test
 #   scripts/setup-toolchain.sh --numpy    the same plus Debian's numpy and OpenBLAS (without it
 #                                         numpy gets the reference BLAS, ~10x slower), the native
@@ -14,9 +15,11 @@
 # `-Zbuild-std` (scripts/build-wasm.mjs does that, cached in target/wasm/). Where a rustup
 # toolchain already has the wasm32 target and rust-src, it is used as it is.
 #
-# Writes target/toolchain.env, read by scripts/build-wasm.mjs and scripts/test-wasm-core.mjs:
+# Writes target/toolchain.env, read by scripts/build-wasm.mjs, scripts/test-wasm-core.mjs and
+# scripts/test.mjs:
 #   WASM_RUSTUP_TOOLCHAIN  rustup toolchain name for wasm32 builds ("" = the default one)
 #   WASM_STD_SRC           "rustup" or "debian"
+#   LINT_RUSTUP_TOOLCHAIN  rustup toolchain with clippy and rustfmt ("" = the default one)
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -77,6 +80,27 @@ if [ -z "$std_src" ]; then
 fi
 mkdir -p "$root/target"
 printf 'WASM_RUSTUP_TOOLCHAIN=%s\nWASM_STD_SRC=%s\n' "$toolchain" "$std_src" >"$root/target/toolchain.env"
+
+# --- 1b. clippy and rustfmt for the Rust lint gates of `npm test` ---
+# rustup's default toolchain normally has both. Else `rustup component add` (it downloads from
+# the Rust site, which some machines cannot reach), else Debian's builds for Debian's rustc,
+# used as `cargo +debian clippy` / `cargo +debian fmt`.
+lint_toolchain=""
+has_lints() { cargo ${1:+"+$1"} clippy --version >/dev/null 2>&1 && cargo ${1:+"+$1"} fmt --version >/dev/null 2>&1; }
+if ! has_lints ""; then
+  if command -v rustup >/dev/null; then
+    log "rustup component add clippy rustfmt"
+    rustup component add clippy rustfmt >/dev/null 2>&1 || log "rustup could not add clippy and rustfmt; using Debian's"
+  fi
+  if ! has_lints ""; then
+    need_apt rustc-web cargo-web rust-web-clippy rustfmt-web
+    if command -v rustup >/dev/null; then
+      rustup toolchain list | grep -q '^debian' || rustup toolchain link debian /usr
+      lint_toolchain="debian"
+    fi
+  fi
+fi
+printf 'LINT_RUSTUP_TOOLCHAIN=%s\n' "$lint_toolchain" >>"$root/target/toolchain.env"
 
 # --- 2. wasm-bindgen CLI at exactly the version in Cargo.lock ---
 wbg_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$root/Cargo.lock")

@@ -2,7 +2,9 @@
 //! kernel alone at the same shapes, to see where a step's time goes.
 //! `cargo run --release -p wasmformer-core --example profile_step`
 use std::time::Instant;
-use wasmformer_core::kernels::attention::{attention_backward_lse, attention_forward_lse, AttnDims, AttnOptions};
+use wasmformer_core::kernels::attention::{
+    attention_backward_lse, attention_forward_lse, AttnDims, AttnGrads, AttnOptions, AttnSaved, Qkv,
+};
 use wasmformer_core::model::{Model, ModelConfig, StepOptions};
 use wasmformer_core::optim::adamw::AdamWConfig;
 
@@ -36,12 +38,16 @@ fn main() {
     let opts = AttnOptions { causal: true, ..Default::default() };
     let start = Instant::now();
     for _ in 0..n * 4 {
-        attention_forward_lse(&mut out, &mut lse, None, &q, &q, &q, dims, opts).unwrap();
+        let x = Qkv { q: &q, k: &q, v: &q };
+        attention_forward_lse(&mut out, &mut lse, None, x, dims, opts).unwrap();
     }
     let fwd = start.elapsed().as_secs_f64() * 1e3 / n as f64;
     let start = Instant::now();
     for _ in 0..n * 4 {
-        attention_backward_lse(&mut dq, &mut dk, &mut dv, None, &q, &lse, None, &q, &q, &q, &out, dims, opts).unwrap();
+        let grads = AttnGrads { dq: &mut dq, dk: &mut dk, dv: &mut dv, dbias: None };
+        let saved = AttnSaved { out: &out, lse: &lse, probs: None };
+        let x = Qkv { q: &q, k: &q, v: &q };
+        attention_backward_lse(grads, &q, saved, x, dims, opts).unwrap();
     }
     let bwd = start.elapsed().as_secs_f64() * 1e3 / n as f64;
     println!("attention x4 layers: forward {fwd:.1} ms, backward {bwd:.1} ms");

@@ -5,7 +5,9 @@
 
 use wasm_bindgen::prelude::*;
 
-use crate::error::js_error;
+use wasmformer_core::kernels::matmul::matmul_forward;
+
+use crate::error::{js_error, to_js};
 
 /// `length` float32 elements owned by the module, zero-filled when made (TS keeps the length).
 #[wasm_bindgen]
@@ -35,19 +37,16 @@ impl F32Buffer {
 }
 
 /// [`crate::kernels::matmul`] over module-owned arrays: `out: [M, N] = op(a) · op(b) (+ bias: [N])`,
-/// with a, b stored as `form` says (`"ab"`: a [M, K], b [K, N]; `"abt"`: b [N, K];
-/// `"atb"`: a [K, M]). `out` must be a different buffer from `a` and `b`.
+/// `options`: `{ m, k, n, form }` with a, b stored as `form` says (`"ab"`: a [M, K], b [K, N];
+/// `"abt"`: b [N, K]; `"atb"`: a [K, M]). `out` must be a different buffer from `a` and `b`.
 #[wasm_bindgen(js_name = matmulBuffers)]
-#[allow(clippy::too_many_arguments)]
 pub fn matmul_buffers(
     out: &mut F32Buffer,
     a: &F32Buffer,
     b: &F32Buffer,
     bias: Option<Box<[f32]>>,
-    m: usize,
-    k: usize,
-    n: usize,
-    form: &str,
+    options: &JsValue,
 ) -> Result<(), JsValue> {
-    crate::kernels::matmul(&mut out.data, &a.data, &b.data, bias, m, k, n, form)
+    let (dims, form) = crate::kernels::matmul_options(options, "matmulBuffers")?;
+    matmul_forward(&mut out.data, &a.data, &b.data, bias.as_deref(), dims, form).map_err(to_js)
 }

@@ -1,10 +1,11 @@
-//! Kernel entry points for ts/src/kernels.ts. Each copies its typed arrays in, runs one core
-//! kernel and copies results out; lengths are checked in TS first and again by the core.
+//! Kernel entry points for ts/src/kernels/*.ts. Each takes its typed arrays and one options
+//! object (the dims and flags, read by [`Options`]), copies the arrays in, runs one core kernel
+//! and copies results out; lengths are checked in TS first and again by the core.
 
 use wasm_bindgen::prelude::*;
 use wasmformer_core::kernels::attention::{
     attention_backward_lse, attention_forward_infer, attention_forward_lse, AttnCache, AttnDims,
-    AttnInferDims, AttnOptions,
+    AttnGrads, AttnInferDims, AttnOptions, AttnSaved, Qkv,
 };
 use wasmformer_core::kernels::glu::{activation_forward, glu_forward, Activation, GluKind};
 use wasmformer_core::kernels::matmul::{matmul_forward, MatmulDims, MatmulForm};
@@ -14,36 +15,37 @@ use wasmformer_core::kernels::norm::{
 use wasmformer_core::kernels::rope::{rope_forward, RopeConfig, RopeDims, RopeScaling};
 use wasmformer_core::kernels::softmax_xent::{crossentropy_forward, softmax_forward, SoftmaxDims};
 
-use crate::error::{js_error, to_js};
+use crate::error::to_js;
+use crate::options::Options;
 
-fn parse_form(form: &str) -> Result<MatmulForm, JsValue> {
-    match form {
-        "ab" => Ok(MatmulForm::AB),
-        "abt" => Ok(MatmulForm::ABt),
-        "atb" => Ok(MatmulForm::AtB),
-        other => Err(js_error(
-            "InvalidArgumentError",
-            &format!("matmul: form must be \"ab\", \"abt\" or \"atb\", got {other:?}"),
-        )),
-    }
+/// A matmul's `{ m, k, n, form: "ab" | "abt" | "atb" }`.
+pub(crate) fn matmul_options(options: &JsValue, call: &'static str) -> Result<(MatmulDims, MatmulForm), JsValue> {
+    let o = Options::new(options, call)?;
+    let dims = MatmulDims::new(o.count("m")?, o.count("k")?, o.count("n")?);
+    let form = [MatmulForm::AB, MatmulForm::ABt, MatmulForm::AtB][o.choice("form", &["ab", "abt", "atb"])?];
+    Ok((dims, form))
 }
 
-/// `out: [M, N] = op(a) · op(b) (+ bias: [N])`, where `form` says how a and b are stored:
-/// `"ab"`: a [M, K], b [K, N]; `"abt"`: a [M, K], b [N, K]; `"atb"`: a [K, M], b [K, N].
+/// `out: [M, N] = op(a) · op(b) (+ bias: [N])`. `options`: `{ m, k, n, form }`, where `form`
+/// says how a and b are stored: `"ab"`: a [M, K], b [K, N]; `"abt"`: a [M, K], b [N, K];
+/// `"atb"`: a [K, M], b [K, N].
 #[wasm_bindgen]
-#[allow(clippy::too_many_arguments)]
 pub fn matmul(
     out: &mut [f32],
     a: &[f32],
     b: &[f32],
     bias: Option<Box<[f32]>>,
-    m: usize,
-    k: usize,
-    n: usize,
-    form: &str,
+    options: &JsValue,
 ) -> Result<(), JsValue> {
-    let form = parse_form(form)?;
-    matmul_forward(out, a, b, bias.as_deref(), MatmulDims { m, k, n }, form).map_err(to_js)
+    let (dims, form) = matmul_options(options, "matmul")?;
+    matmul_forward(out, a, b, bias.as_deref(), dims, form).map_err(to_js)
+}
+
+/// An attention call's `{ b, h, t, d, causal }`.
+fn attention_options(options: &JsValue, call: &'static str) -> Result<(AttnDims, bool), JsValue> {
+    let o = Options::new(options, call)?;
+    let dims = AttnDims::new(o.count("b")?, o.count("h")?, o.count("t")?, o.count("d")?);
+    Ok((dims, o.flag_or("causal", false)?))
 }
 
 /// Splits `n_items` units of real work over the pool and returns how many each pool thread
@@ -56,8 +58,8 @@ pub fn pool_smoke(n_items: usize) -> Vec<f64> {
 
 /// Multi-head attention, inference path (no T×T buffer): `out: [B, H, T, D]` from
 /// `q, k, v: [B, H, T, D]`; `key_padding: [B, T]` (nonzero = real token), `bias: [H, T, T]`.
+/// `options`: `{ b, h, t, d, causal (default false) }`.
 #[wasm_bindgen]
-#[allow(clippy::too_many_arguments)]
 pub fn attention(
     out: &mut [f32],
     q: &[f32],
@@ -65,12 +67,9 @@ pub fn attention(
     v: &[f32],
     key_padding: Option<Box<[u8]>>,
     bias: Option<Box<[f32]>>,
-    b: usize,
-    h: usize,
-    t: usize,
-    d: usize,
-    causal: bool,
+    options: &JsValue,
 ) -> Result<(), JsValue> {
+    let (AttnDims { b, h, t, d }, causal) = attention_options(options, "attention")?;
     let options = AttnOptions { causal, key_padding: key_padding.as_deref(), bias: bias.as_deref() };
     attention_forward_infer(out, q, k, v, AttnInferDims::new(b, h, t, t, d), options).map_err(to_js)
 }
@@ -81,9 +80,9 @@ pub fn attention(
 ///
 /// `out, dq, dk, dv: [B, H, T, D]` (assigned), `q, k, v: [B, H, T, D]`, `dout: [B, H, T, D]`
 /// the upstream gradient (`None`: the output itself). The saved `lse: [B, H, T]` is allocated
-/// here. No key padding or bias.
+/// here. No key padding or bias. `options`: `{ b, h, t, d, causal (default false) }`.
 #[wasm_bindgen(js_name = attentionTrainStep)]
-#[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments)] // eight typed arrays (outputs, gradients, inputs) cross here
 pub fn attention_train_step(
     out: &mut [f32],
     dq: &mut [f32],
@@ -93,131 +92,113 @@ pub fn attention_train_step(
     k: &[f32],
     v: &[f32],
     dout: Option<Box<[f32]>>,
-    b: usize,
-    h: usize,
-    t: usize,
-    d: usize,
-    causal: bool,
+    options: &JsValue,
 ) -> Result<(), JsValue> {
-    let dims = AttnDims::new(b, h, t, d);
+    let (dims, causal) = attention_options(options, "attentionTrainStep")?;
     let options = AttnOptions { causal, ..AttnOptions::default() };
     let mut lse = AttnCache::new(dims).map_err(to_js)?.lse;
-    attention_forward_lse(out, &mut lse, None, q, k, v, dims, options).map_err(to_js)?;
+    let x = Qkv { q, k, v };
+    attention_forward_lse(out, &mut lse, None, x, dims, options).map_err(to_js)?;
     let out: &[f32] = out;
     let dout = dout.as_deref().unwrap_or(out);
-    attention_backward_lse(dq, dk, dv, None, dout, &lse, None, q, k, v, out, dims, options).map_err(to_js)
+    let grads = AttnGrads { dq, dk, dv, dbias: None };
+    let saved = AttnSaved { out, lse: &lse, probs: None };
+    attention_backward_lse(grads, dout, saved, x, dims, options).map_err(to_js)
 }
 
-/// Rotary position embedding: `out: [B, T, H, D] = RoPE(inp)`. `scaling`: `"none"`,
-/// `"linear"` or `"ntk"` with `factor`.
+/// Rotary position embedding: `out: [B, T, H, D] = RoPE(inp)`. `options`: `{ b, t, h, d,
+/// rotaryDim, base, positionOffset, scaling: "none" | "linear" | "ntk", factor }` (`factor`
+/// only read when scaling).
 #[wasm_bindgen]
-#[allow(clippy::too_many_arguments)]
-pub fn rope(
-    out: &mut [f32],
-    inp: &[f32],
-    b: usize,
-    t: usize,
-    h: usize,
-    d: usize,
-    rotary_dim: usize,
-    base: f32,
-    position_offset: usize,
-    scaling: &str,
-    factor: f32,
-) -> Result<(), JsValue> {
-    let scaling = match scaling {
-        "none" => RopeScaling::None,
-        "linear" => RopeScaling::Linear { factor },
-        "ntk" => RopeScaling::NtkAware { factor },
-        other => {
-            return Err(js_error(
-                "InvalidArgumentError",
-                &format!("rope: scaling must be \"none\", \"linear\" or \"ntk\", got {other:?}"),
-            ))
-        }
+pub fn rope(out: &mut [f32], inp: &[f32], options: &JsValue) -> Result<(), JsValue> {
+    let o = Options::new(options, "rope")?;
+    let dims = RopeDims { b: o.count("b")?, t: o.count("t")?, h: o.count("h")?, d: o.count("d")? };
+    let scaling = match o.choice("scaling", &["none", "linear", "ntk"])? {
+        0 => RopeScaling::None,
+        1 => RopeScaling::Linear { factor: o.f32("factor")? },
+        _ => RopeScaling::NtkAware { factor: o.f32("factor")? },
     };
-    let config = RopeConfig { base, rotary_dim, position_offset, scaling };
-    rope_forward(out, inp, RopeDims { b, t, h, d }, &config).map_err(to_js)
+    let config = RopeConfig {
+        base: o.f32("base")?,
+        rotary_dim: o.count("rotaryDim")?,
+        position_offset: o.count("positionOffset")?,
+        scaling,
+    };
+    rope_forward(out, inp, dims, &config).map_err(to_js)
 }
 
-/// Elementwise activation `out = act(inp)`: `"gelu"` (tanh), `"gelu-erf"`, `"silu"`, `"relu"`,
-/// `"sigmoid"`.
+/// Elementwise activation `out = act(inp)`. `options`: `{ kind: "gelu" (tanh) | "gelu-erf" |
+/// "silu" | "relu" | "sigmoid" }`.
 #[wasm_bindgen]
-pub fn activation(out: &mut [f32], inp: &[f32], act: &str) -> Result<(), JsValue> {
-    let act = match act {
-        "gelu" => Activation::Gelu,
-        "gelu-erf" => Activation::GeluErf,
-        "silu" => Activation::Silu,
-        "relu" => Activation::Relu,
-        "sigmoid" => Activation::Sigmoid,
-        other => return Err(js_error("InvalidArgumentError", &format!("activation: unknown {other:?}"))),
-    };
+pub fn activation(out: &mut [f32], inp: &[f32], options: &JsValue) -> Result<(), JsValue> {
+    let o = Options::new(options, "activation")?;
+    let kinds = ["gelu", "gelu-erf", "silu", "relu", "sigmoid"];
+    let act = [Activation::Gelu, Activation::GeluErf, Activation::Silu, Activation::Relu, Activation::Sigmoid]
+        [o.choice("kind", &kinds)?];
     activation_forward(out, inp, act).map_err(to_js)
 }
 
-/// Gated linear unit `out = act(gate) ⊙ up` (all `[N, F]`): `"glu"`, `"reglu"`, `"geglu"`,
-/// `"swiglu"`.
+/// Gated linear unit `out = act(gate) ⊙ up` (all `[N, F]`). `options`: `{ kind: "glu" |
+/// "reglu" | "geglu" | "swiglu" }`.
 #[wasm_bindgen]
-pub fn glu(out: &mut [f32], gate: &[f32], up: &[f32], kind: &str) -> Result<(), JsValue> {
-    let kind = match kind {
-        "glu" => GluKind::Glu,
-        "reglu" => GluKind::ReGlu,
-        "geglu" => GluKind::GeGlu,
-        "swiglu" => GluKind::SwiGlu,
-        other => return Err(js_error("InvalidArgumentError", &format!("glu: unknown kind {other:?}"))),
-    };
+pub fn glu(out: &mut [f32], gate: &[f32], up: &[f32], options: &JsValue) -> Result<(), JsValue> {
+    let o = Options::new(options, "glu")?;
+    let kinds = ["glu", "reglu", "geglu", "swiglu"];
+    let kind = [GluKind::Glu, GluKind::ReGlu, GluKind::GeGlu, GluKind::SwiGlu][o.choice("kind", &kinds)?];
     glu_forward(out, gate, up, kind).map_err(to_js)
 }
 
-/// LayerNorm over the last dimension: `out, inp: [N, C]`, `weight, bias: [C]`.
+/// A norm's `{ rows, channels, eps }`.
+fn norm_options(options: &JsValue, call: &'static str) -> Result<(NormDims, f32), JsValue> {
+    let o = Options::new(options, call)?;
+    Ok((NormDims::new(o.count("rows")?, o.count("channels")?), o.f32("eps")?))
+}
+
+/// LayerNorm over the last dimension: `out, inp: [N, C]`, `weight, bias: [C]`. `options`:
+/// `{ rows (N), channels (C), eps }`.
 #[wasm_bindgen(js_name = layerNorm)]
-#[allow(clippy::too_many_arguments)]
 pub fn layer_norm(
     out: &mut [f32],
     inp: &[f32],
     weight: &[f32],
     bias: Option<Box<[f32]>>,
-    rows: usize,
-    channels: usize,
-    eps: f32,
+    options: &JsValue,
 ) -> Result<(), JsValue> {
-    let mut cache = NormCache::new(rows);
-    let dims = NormDims::new(rows, channels);
+    let (dims, eps) = norm_options(options, "layerNorm")?;
+    let mut cache = NormCache::new(dims.rows);
     layernorm_forward(out, &mut cache, inp, weight, bias.as_deref(), dims, eps).map_err(to_js)
 }
 
-/// RMSNorm over the last dimension: `out, inp: [N, C]`, `weight: [C]`.
+/// RMSNorm over the last dimension: `out, inp: [N, C]`, `weight: [C]`. `options`: `{ rows
+/// (N), channels (C), eps }`.
 #[wasm_bindgen(js_name = rmsNorm)]
-pub fn rms_norm(
-    out: &mut [f32],
-    inp: &[f32],
-    weight: &[f32],
-    rows: usize,
-    channels: usize,
-    eps: f32,
-) -> Result<(), JsValue> {
-    let mut cache = RmsCache::new(rows);
-    rmsnorm_forward(out, &mut cache, inp, weight, NormDims::new(rows, channels), eps).map_err(to_js)
+pub fn rms_norm(out: &mut [f32], inp: &[f32], weight: &[f32], options: &JsValue) -> Result<(), JsValue> {
+    let (dims, eps) = norm_options(options, "rmsNorm")?;
+    let mut cache = RmsCache::new(dims.rows);
+    rmsnorm_forward(out, &mut cache, inp, weight, dims, eps).map_err(to_js)
 }
 
-/// Softmax over the last dimension: `probs, logits: [N, V]`.
+/// Softmax over the last dimension: `probs, logits: [N, V]`. `options`: `{ rows (N), vocab
+/// (V) }`.
 #[wasm_bindgen]
-pub fn softmax(probs: &mut [f32], logits: &[f32], rows: usize, vocab: usize) -> Result<(), JsValue> {
-    softmax_forward(probs, logits, SoftmaxDims::new(rows, vocab)).map_err(to_js)
+pub fn softmax(probs: &mut [f32], logits: &[f32], options: &JsValue) -> Result<(), JsValue> {
+    let o = Options::new(options, "softmax")?;
+    softmax_forward(probs, logits, SoftmaxDims::new(o.count("rows")?, o.count("vocab")?)).map_err(to_js)
 }
 
 /// Cross-entropy of `logits: [N, V]` against `targets: [N]`: fills `losses: [N]` and returns
-/// the mean over rows whose target is not `ignore_index`.
+/// the mean over rows whose target is not `ignoreIndex`. `options`: `{ rows (N), vocab (V),
+/// ignoreIndex (optional) }`.
 #[wasm_bindgen(js_name = crossEntropy)]
 pub fn cross_entropy(
     losses: &mut [f32],
     logits: &[f32],
     targets: &[i32],
-    ignore_index: Option<i32>,
-    rows: usize,
-    vocab: usize,
+    options: &JsValue,
 ) -> Result<f32, JsValue> {
+    let o = Options::new(options, "crossEntropy")?;
+    let dims = SoftmaxDims::new(o.count("rows")?, o.count("vocab")?);
+    let ignore_index = o.optional_i32("ignoreIndex")?;
     let mut probs = vec![0.0; logits.len()];
-    crossentropy_forward(losses, &mut probs, logits, targets, ignore_index, SoftmaxDims::new(rows, vocab))
-        .map_err(to_js)
+    crossentropy_forward(losses, &mut probs, logits, targets, ignore_index, dims).map_err(to_js)
 }

@@ -1,6 +1,7 @@
 //! wasm-bindgen bindings over `wasmformer-core`. Thin by design: argument conversion and
 //! error mapping only; validation that needs no Rust happens in ts/src first, and the core
-//! checks every length again so a bad call returns an error, never a trap.
+//! checks every length again so a bad call returns an error, never a trap. Every entry point
+//! takes its typed arrays, then one options object for the rest (`options.rs`).
 //!
 //! The same source builds four ways (scripts/build-wasm.mjs): `simd` (simd128), `relaxed`
 //! (+relaxed-simd), `threads` (+atomics, shared memory, feature `threads`), `threads-relaxed`.
@@ -9,6 +10,7 @@ mod buffer;
 mod error;
 mod kernels;
 mod model;
+mod options;
 #[cfg(feature = "threads")]
 mod pool;
 

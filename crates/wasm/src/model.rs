@@ -1,6 +1,8 @@
 //! `WasmModel`: the core [`Model`] behind a JS class. TS (ts/src/models/) validates the config
-//! and every batch first; this layer reads the config object, converts types and errors, and
-//! copies typed arrays in and out. A whole training step is ONE call (`trainStep`).
+//! and every batch first; this layer reads the config and options objects, converts types and
+//! errors, and copies typed arrays in and out. A whole training step is ONE call
+//! (`trainStepBatch`). A batch crosses as typed arrays (`ids`, `targets`, `typeIds`,
+//! `attentionMask`, `labels`; an empty array is "not given") plus one options object.
 
 use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
@@ -13,61 +15,35 @@ use wasmformer_core::model::{
 };
 use wasmformer_core::optim::adamw::AdamWConfig;
 
-use crate::error::{js_error, to_js};
-
-fn invalid(message: String) -> JsValue {
-    js_error("InvalidArgumentError", &message)
-}
-
-fn field(obj: &JsValue, key: &str) -> Result<JsValue, JsValue> {
-    Reflect::get(obj, &JsValue::from_str(key)).map_err(|_| invalid(format!("model config: cannot read {key}")))
-}
-
-fn number(obj: &JsValue, key: &str) -> Result<f64, JsValue> {
-    field(obj, key)?.as_f64().ok_or_else(|| invalid(format!("model config: {key} must be a number")))
-}
-
-fn count(obj: &JsValue, key: &str) -> Result<usize, JsValue> {
-    let x = number(obj, key)?;
-    if x.fract() != 0.0 || !(0.0..=4_294_967_295.0).contains(&x) {
-        return Err(invalid(format!("model config: {key} must be a non-negative integer, got {x}")));
-    }
-    Ok(x as usize)
-}
-
-fn text(obj: &JsValue, key: &str) -> Result<String, JsValue> {
-    field(obj, key)?.as_string().ok_or_else(|| invalid(format!("model config: {key} must be a string")))
-}
-
-fn flag(obj: &JsValue, key: &str) -> Result<bool, JsValue> {
-    field(obj, key)?.as_bool().ok_or_else(|| invalid(format!("model config: {key} must be a boolean")))
-}
+use crate::error::to_js;
+use crate::options::{invalid, Options};
 
 /// Reads the snake_case config object that ts/src/models/config.ts builds.
-fn parse_config(obj: &JsValue) -> Result<ModelConfig, JsValue> {
-    let positional = match text(obj, "positional")?.as_str() {
+fn parse_config(config: &JsValue) -> Result<ModelConfig, JsValue> {
+    let o = Options::new(config, "model config")?;
+    let positional = match o.text("positional")?.as_str() {
         "learned" => Positional::Learned,
         "sinusoidal" => Positional::Sinusoidal,
         "none" => Positional::None,
         "relative" => Positional::Relative {
-            num_buckets: count(obj, "relative_buckets")?,
-            max_distance: count(obj, "relative_max_distance")?,
+            num_buckets: o.count("relative_buckets")?,
+            max_distance: o.count("relative_max_distance")?,
         },
         "rope" => Positional::Rope,
         "alibi" => Positional::Alibi,
         other => return Err(invalid(format!("model config: unknown positional {other:?}"))),
     };
-    let norm = match text(obj, "norm")?.as_str() {
+    let norm = match o.text("norm")?.as_str() {
         "layernorm" => NormKind::LayerNorm,
         "rmsnorm" => NormKind::RmsNorm,
         other => return Err(invalid(format!("model config: unknown norm {other:?}"))),
     };
-    let norm_placement = match text(obj, "norm_placement")?.as_str() {
+    let norm_placement = match o.text("norm_placement")?.as_str() {
         "pre" => NormPlacement::Pre,
         "post" => NormPlacement::Post,
         other => return Err(invalid(format!("model config: unknown norm placement {other:?}"))),
     };
-    let ffn = match text(obj, "ffn")?.as_str() {
+    let ffn = match o.text("ffn")?.as_str() {
         "gelu" => Ffn::Gelu,
         "swiglu" => Ffn::Glu(GluKind::SwiGlu),
         "geglu" => Ffn::Glu(GluKind::GeGlu),
@@ -75,41 +51,41 @@ fn parse_config(obj: &JsValue) -> Result<ModelConfig, JsValue> {
         "glu" => Ffn::Glu(GluKind::Glu),
         other => return Err(invalid(format!("model config: unknown ffn {other:?}"))),
     };
-    let rope_scaling = match text(obj, "rope_scaling")?.as_str() {
+    let rope_scaling = match o.text("rope_scaling")?.as_str() {
         "none" => RopeScaling::None,
-        "linear" => RopeScaling::Linear { factor: number(obj, "rope_scaling_factor")? as f32 },
-        "ntk" => RopeScaling::NtkAware { factor: number(obj, "rope_scaling_factor")? as f32 },
+        "linear" => RopeScaling::Linear { factor: o.number("rope_scaling_factor")? as f32 },
+        "ntk" => RopeScaling::NtkAware { factor: o.number("rope_scaling_factor")? as f32 },
         other => return Err(invalid(format!("model config: unknown rope_scaling {other:?}"))),
     };
-    let lm_head = match text(obj, "lm_head")?.as_str() {
+    let lm_head = match o.text("lm_head")?.as_str() {
         "none" => LmHead::None,
         "plain" => LmHead::Plain,
         "mlm" => LmHead::Mlm,
         other => return Err(invalid(format!("model config: unknown lm_head {other:?}"))),
     };
     Ok(ModelConfig {
-        vocab_size: count(obj, "vocab_size")?,
-        block_size: count(obj, "block_size")?,
-        n_layer: count(obj, "n_layer")?,
-        n_head: count(obj, "n_head")?,
-        n_embd: count(obj, "n_embd")?,
-        ffn_hidden: count(obj, "ffn_hidden")?,
+        vocab_size: o.count("vocab_size")?,
+        block_size: o.count("block_size")?,
+        n_layer: o.count("n_layer")?,
+        n_head: o.count("n_head")?,
+        n_embd: o.count("n_embd")?,
+        ffn_hidden: o.count("ffn_hidden")?,
         positional,
         norm,
         norm_placement,
         ffn,
-        bias: flag(obj, "bias")?,
-        tie_embeddings: flag(obj, "tie_embeddings")?,
-        causal: flag(obj, "causal")?,
-        dropout: number(obj, "dropout")? as f32,
-        rope_base: number(obj, "rope_base")? as f32,
+        bias: o.flag("bias")?,
+        tie_embeddings: o.flag("tie_embeddings")?,
+        causal: o.flag("causal")?,
+        dropout: o.number("dropout")? as f32,
+        rope_base: o.number("rope_base")? as f32,
         rope_scaling,
-        norm_eps: number(obj, "norm_eps")? as f32,
-        type_vocab_size: count(obj, "type_vocab_size")?,
-        embedding_norm: flag(obj, "embedding_norm")?,
-        gelu_exact: flag(obj, "gelu_exact")?,
+        norm_eps: o.number("norm_eps")? as f32,
+        type_vocab_size: o.count("type_vocab_size")?,
+        embedding_norm: o.flag("embedding_norm")?,
+        gelu_exact: o.flag("gelu_exact")?,
         lm_head,
-        n_classes: count(obj, "n_classes")?,
+        n_classes: o.count("n_classes")?,
     })
 }
 
@@ -127,16 +103,35 @@ fn plan_object(plan: MemoryPlan) -> Result<JsValue, JsValue> {
     Ok(obj.into())
 }
 
-#[allow(clippy::too_many_arguments)]
-fn step_options(lr: f32, weight_decay: f32, decay_embeddings: bool, beta1: f32, beta2: f32, eps: f32, max_grad_norm: f32, dropout_seed: f64) -> StepOptions {
-    StepOptions {
+/// The optimizer step of `trainStepBatch`'s options: `lr`, `weightDecay`, `decayEmbeddings`,
+/// `beta1`, `beta2`, `eps`, `gradClip` (the global gradient-norm clip; 0 or absent: none) and
+/// `dropoutSeed` (an integer). AdamW's ranges are checked by the core.
+fn step_options(o: &Options<'_>) -> Result<StepOptions, JsValue> {
+    let (lr, weight_decay) = (o.f32("lr")?, o.f32("weightDecay")?);
+    let grad_clip = o.f32_or("gradClip", 0.0)?;
+    if grad_clip < 0.0 {
+        return Err(invalid(format!("trainStepBatch: gradClip must be >= 0 (0: no clipping), got {grad_clip}")));
+    }
+    Ok(StepOptions {
         lr,
         weight_decay,
-        decay_embeddings,
-        adam: AdamWConfig { lr, beta1, beta2, eps, weight_decay },
-        max_grad_norm: (max_grad_norm > 0.0).then_some(max_grad_norm),
-        dropout_seed: dropout_seed as u64,
-    }
+        decay_embeddings: o.flag("decayEmbeddings")?,
+        adam: AdamWConfig { lr, beta1: o.f32("beta1")?, beta2: o.f32("beta2")?, eps: o.f32("eps")?, weight_decay },
+        max_grad_norm: (grad_clip > 0.0).then_some(grad_clip),
+        dropout_seed: o.seed("dropoutSeed")?,
+    })
+}
+
+/// `(B, T)` from an options object's `batchSize` and `seqLen`.
+fn batch_dims(o: &Options<'_>) -> Result<(usize, usize), JsValue> {
+    Ok((o.count("batchSize")?, o.count("seqLen")?))
+}
+
+/// `(B, T, training)` from a plan's options `{ batchSize, seqLen, training }`.
+fn plan_dims(options: &JsValue, call: &'static str) -> Result<(usize, usize, bool), JsValue> {
+    let o = Options::new(options, call)?;
+    let (b, t) = batch_dims(&o)?;
+    Ok((b, t, o.flag("training")?))
 }
 
 /// A batch from JS arrays; an empty array is "not given".
@@ -171,13 +166,17 @@ impl WasmModel {
     }
 
     /// Bytes a plan would take: `{ params, grads, optimizer, activations, total }`.
-    pub fn estimate(config: &JsValue, b: usize, t: usize, training: bool) -> Result<JsValue, JsValue> {
+    /// `options`: `{ batchSize, seqLen, training }`.
+    pub fn estimate(config: &JsValue, options: &JsValue) -> Result<JsValue, JsValue> {
         let config = parse_config(config)?;
+        let (b, t, training) = plan_dims(options, "estimate")?;
         plan_object(Model::estimate(&config, b, t, training).map_err(to_js)?)
     }
 
-    /// Allocates (once) for `b × t` batches; returns the bytes of the whole model state.
-    pub fn plan(&mut self, b: usize, t: usize, training: bool) -> Result<JsValue, JsValue> {
+    /// Allocates (once) for batches of `batchSize × seqLen`; returns the bytes of the whole
+    /// model state. `options`: `{ batchSize, seqLen, training }`.
+    pub fn plan(&mut self, options: &JsValue) -> Result<JsValue, JsValue> {
+        let (b, t, training) = plan_dims(options, "plan")?;
         plan_object(self.inner.plan(b, t, training).map_err(to_js)?)
     }
 
@@ -247,16 +246,20 @@ impl WasmModel {
         self.inner.optimizer_state().map_or(0.0, |s| s.2 as f64)
     }
 
-    /// Restores AdamW state.
+    /// Restores AdamW state: moments `m, v: [numParams]`; `options`: `{ step }` (updates
+    /// applied so far).
     #[wasm_bindgen(js_name = setOptimizer)]
-    pub fn set_optimizer(&mut self, m: &[f32], v: &[f32], step: f64) -> Result<(), JsValue> {
-        self.inner.set_optimizer_state(m, v, step as u64).map_err(to_js)
+    pub fn set_optimizer(&mut self, m: &[f32], v: &[f32], options: &JsValue) -> Result<(), JsValue> {
+        let step = Options::new(options, "setOptimizer")?.u64("step")?;
+        self.inner.set_optimizer_state(m, v, step).map_err(to_js)
     }
 
-    /// [`WasmModel::train_step`] for any batch: `type_ids`, `attention_mask`: `[accum, B, T]`,
-    /// `labels: [accum, B]`; an empty array means "not given".
+    /// One optimizer step over `accum` micro-batches: `ids`, `targets`, `type_ids`,
+    /// `attention_mask`: `[accum·B, T]`, `labels: [accum·B]`. `options`: `{ accum, batchSize (B,
+    /// rows per micro-batch), seqLen (T), lr, weightDecay, decayEmbeddings, beta1, beta2, eps,
+    /// gradClip, dropoutSeed }` (see [`step_options`]). Returns `[loss, grad_norm, applied
+    /// (1/0)]`.
     #[wasm_bindgen(js_name = trainStepBatch)]
-    #[allow(clippy::too_many_arguments)]
     pub fn train_step_batch(
         &mut self,
         ids: &[u32],
@@ -264,47 +267,65 @@ impl WasmModel {
         type_ids: &[u32],
         attention_mask: &[u8],
         labels: &[i32],
-        accum: usize,
-        b: usize,
-        t: usize,
-        lr: f32,
-        weight_decay: f32,
-        decay_embeddings: bool,
-        beta1: f32,
-        beta2: f32,
-        eps: f32,
-        max_grad_norm: f32,
-        dropout_seed: f64,
+        options: &JsValue,
     ) -> Result<Vec<f64>, JsValue> {
-        let options = step_options(lr, weight_decay, decay_embeddings, beta1, beta2, eps, max_grad_norm, dropout_seed);
+        let o = Options::new(options, "trainStepBatch")?;
+        let (accum, (b, t)) = (o.count("accum")?, batch_dims(&o)?);
+        let step = step_options(&o)?;
         let batch = batch_of(ids, targets, type_ids, attention_mask, labels);
-        let r = self.inner.train_step_batch(batch, accum, b, t, &options).map_err(to_js)?;
+        let r = self.inner.train_step_batch(batch, accum, b, t, &step).map_err(to_js)?;
         Ok(vec![f64::from(r.loss), f64::from(r.grad_norm), if r.applied { 1.0 } else { 0.0 }])
     }
 
-    /// Zeroes the gradients and computes those of the summed losses of a batch; returns
-    /// `[token_loss, class_loss]` (NaN where absent).
-    #[allow(clippy::too_many_arguments)] // a batch crosses the wasm boundary as flat typed arrays
+    /// Zeroes the gradients and computes those of the summed losses of a batch (`[B, T]`
+    /// arrays, `labels: [B]`; `options`: `{ batchSize, seqLen }`); returns `[token_loss,
+    /// class_loss]` (NaN where absent).
     #[wasm_bindgen(js_name = lossAndGradsBatch)]
-    pub fn loss_and_grads_batch(&mut self, ids: &[u32], targets: &[i32], type_ids: &[u32], attention_mask: &[u8], labels: &[i32], b: usize, t: usize) -> Result<Vec<f64>, JsValue> {
+    pub fn loss_and_grads_batch(
+        &mut self,
+        ids: &[u32],
+        targets: &[i32],
+        type_ids: &[u32],
+        attention_mask: &[u8],
+        labels: &[i32],
+        options: &JsValue,
+    ) -> Result<Vec<f64>, JsValue> {
+        let (b, t) = batch_dims(&Options::new(options, "lossAndGradsBatch")?)?;
         let batch = batch_of(ids, targets, type_ids, attention_mask, labels);
         Ok(losses_array(self.inner.batch_loss_and_grads(batch, b, t).map_err(to_js)?))
     }
 
-    /// The losses of a batch, `[token_loss, class_loss]` (NaN where absent); no gradients.
-    #[allow(clippy::too_many_arguments)] // a batch crosses the wasm boundary as flat typed arrays
+    /// The losses of a batch (`[B, T]` arrays, `labels: [B]`; `options`: `{ batchSize, seqLen
+    /// }`), `[token_loss, class_loss]` (NaN where absent); no gradients.
     #[wasm_bindgen(js_name = evalBatch)]
-    pub fn eval_batch(&mut self, ids: &[u32], targets: &[i32], type_ids: &[u32], attention_mask: &[u8], labels: &[i32], b: usize, t: usize) -> Result<Vec<f64>, JsValue> {
+    pub fn eval_batch(
+        &mut self,
+        ids: &[u32],
+        targets: &[i32],
+        type_ids: &[u32],
+        attention_mask: &[u8],
+        labels: &[i32],
+        options: &JsValue,
+    ) -> Result<Vec<f64>, JsValue> {
+        let (b, t) = batch_dims(&Options::new(options, "evalBatch")?)?;
         let batch = batch_of(ids, targets, type_ids, attention_mask, labels);
         Ok(losses_array(self.inner.batch_eval(batch, b, t).map_err(to_js)?))
     }
 
-    /// The losses of a batch and the class logits of the same forward:
-    /// `[token_loss, class_loss, logits: [B, K]...]` (NaN where a loss is absent; no logits
-    /// without a classifier); no gradients.
-    #[allow(clippy::too_many_arguments)] // a batch crosses the wasm boundary as flat typed arrays
+    /// The losses of a batch and the class logits of the same forward (`options`: `{
+    /// batchSize, seqLen }`): `[token_loss, class_loss, logits: [B, K]...]` (NaN where a loss
+    /// is absent; no logits without a classifier); no gradients.
     #[wasm_bindgen(js_name = evalBatchWithClassLogits)]
-    pub fn eval_batch_with_class_logits(&mut self, ids: &[u32], targets: &[i32], type_ids: &[u32], attention_mask: &[u8], labels: &[i32], b: usize, t: usize) -> Result<Vec<f64>, JsValue> {
+    pub fn eval_batch_with_class_logits(
+        &mut self,
+        ids: &[u32],
+        targets: &[i32],
+        type_ids: &[u32],
+        attention_mask: &[u8],
+        labels: &[i32],
+        options: &JsValue,
+    ) -> Result<Vec<f64>, JsValue> {
+        let (b, t) = batch_dims(&Options::new(options, "evalBatchWithClassLogits")?)?;
         let batch = batch_of(ids, targets, type_ids, attention_mask, labels);
         let (losses, logits) = self.inner.batch_eval_with_class_logits(batch, b, t).map_err(to_js)?;
         let mut out = losses_array(losses);
@@ -312,12 +333,22 @@ impl WasmModel {
         Ok(out)
     }
 
-    /// LM logits `[B, T, V]` (`which = 0`), class logits `[B, K]` (`1`) or the final hidden
-    /// rows `[B, T, C]` (`2`) of a batch.
+    /// The outputs of a batch (`ids`, `type_ids`, `attention_mask`: `[B, T]`). `options`: `{
+    /// batchSize, seqLen, output }` with `output`: `"logits"` (LM logits `[B, T, V]`),
+    /// `"classLogits"` (`[B, K]`) or `"hidden"` (the final hidden rows `[B, T, C]`).
     #[wasm_bindgen(js_name = outputsBatch)]
-    pub fn outputs_batch(&mut self, ids: &[u32], type_ids: &[u32], attention_mask: &[u8], which: u32, b: usize, t: usize) -> Result<Vec<f32>, JsValue> {
+    pub fn outputs_batch(
+        &mut self,
+        ids: &[u32],
+        type_ids: &[u32],
+        attention_mask: &[u8],
+        options: &JsValue,
+    ) -> Result<Vec<f32>, JsValue> {
+        let o = Options::new(options, "outputsBatch")?;
+        let (b, t) = batch_dims(&o)?;
+        let output = o.choice("output", &["logits", "classLogits", "hidden"])?;
         let batch = batch_of(ids, &[], type_ids, attention_mask, &[]);
-        let out = match which {
+        let out = match output {
             0 => self.inner.batch_logits(batch, b, t).map_err(to_js)?.0,
             1 => self.inner.batch_logits(batch, b, t).map_err(to_js)?.1,
             _ => self.inner.batch_hidden(batch, b, t).map_err(to_js)?,
@@ -326,64 +357,26 @@ impl WasmModel {
     }
 
     /// The attention probabilities `[L, H, T, T]` of ONE sequence `ids: [T]` (`type_ids`,
-    /// `attention_mask: [T]`, empty = not given), dropout off.
+    /// `attention_mask: [T]`, empty = not given), dropout off. `options`: `{ seqLen }`.
     #[wasm_bindgen(js_name = attentionProbs)]
-    pub fn attention_probs(&mut self, ids: &[u32], type_ids: &[u32], attention_mask: &[u8], t: usize) -> Result<Vec<f32>, JsValue> {
+    pub fn attention_probs(
+        &mut self,
+        ids: &[u32],
+        type_ids: &[u32],
+        attention_mask: &[u8],
+        options: &JsValue,
+    ) -> Result<Vec<f32>, JsValue> {
+        let t = Options::new(options, "attentionProbs")?.count("seqLen")?;
         let batch = batch_of(ids, &[], type_ids, attention_mask, &[]);
         self.inner.attention_probs(batch, t).map_err(to_js)
     }
 
-    /// One optimizer step over `accum` micro-batches `ids, targets: [accum, B, T]`; returns
-    /// `[loss, grad_norm, applied (1/0)]`. `max_grad_norm <= 0` or NaN: no clipping.
-    #[wasm_bindgen(js_name = trainStep)]
-    #[allow(clippy::too_many_arguments)]
-    pub fn train_step(
-        &mut self,
-        ids: &[u32],
-        targets: &[i32],
-        accum: usize,
-        b: usize,
-        t: usize,
-        lr: f32,
-        weight_decay: f32,
-        decay_embeddings: bool,
-        beta1: f32,
-        beta2: f32,
-        eps: f32,
-        max_grad_norm: f32,
-        dropout_seed: f64,
-    ) -> Result<Vec<f64>, JsValue> {
-        self.train_step_batch(ids, targets, &[], &[], &[], accum, b, t, lr, weight_decay, decay_embeddings, beta1, beta2, eps, max_grad_norm, dropout_seed)
-    }
-
-    /// Zeroes the gradients and computes those of the mean loss (read with `getGrads`).
-    #[wasm_bindgen(js_name = lossAndGrads)]
-    pub fn loss_and_grads(&mut self, ids: &[u32], targets: &[i32], b: usize, t: usize) -> Result<f32, JsValue> {
-        self.inner.loss_and_grads(ids, targets, b, t).map_err(to_js)
-    }
-
-    /// Mean loss over `ids, targets: [B, T]`, no gradients.
-    #[wasm_bindgen(js_name = evalLoss)]
-    pub fn eval_loss(&mut self, ids: &[u32], targets: &[i32], b: usize, t: usize) -> Result<f32, JsValue> {
-        self.inner.eval_loss(ids, targets, b, t).map_err(to_js)
-    }
-
-    /// Logits `[B, T, V]` for `ids: [B, T]`.
-    pub fn logits(&mut self, ids: &[u32], b: usize, t: usize) -> Result<Vec<f32>, JsValue> {
-        Ok(self.inner.logits(ids, b, t).map_err(to_js)?.to_vec())
-    }
-
-    /// Logits of the LAST position of each row, `[B, V]` (sampling).
-    #[wasm_bindgen(js_name = lastLogits)]
-    pub fn last_logits(&mut self, ids: &[u32], b: usize, t: usize) -> Result<Vec<f32>, JsValue> {
-        let v = self.inner.config().vocab_size;
-        let all = self.inner.logits(ids, b, t).map_err(to_js)?;
-        Ok(all.chunks_exact(t * v).flat_map(|row| row[(t - 1) * v..].iter().copied()).collect())
-    }
-
     /// Opens a KV cache for `slots` sequences of up to `capacity` tokens; returns its bytes.
+    /// `options`: `{ slots, capacity }`.
     #[wasm_bindgen(js_name = decodeStart)]
-    pub fn decode_start(&mut self, slots: usize, capacity: usize) -> Result<f64, JsValue> {
+    pub fn decode_start(&mut self, options: &JsValue) -> Result<f64, JsValue> {
+        let o = Options::new(options, "decodeStart")?;
+        let (slots, capacity) = (o.count("slots")?, o.count("capacity")?);
         Ok(self.inner.decode_start(slots, capacity).map_err(to_js)? as f64)
     }
 

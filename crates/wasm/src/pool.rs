@@ -1,11 +1,12 @@
 //! rayon's global pool on JavaScript workers (threaded build only).
 //!
 //! wasm32 has no OS threads, so `std::thread::spawn` cannot start rayon's workers. Instead:
-//! 1. the loader (ts/src/wasm/threads.ts) calls [`start_pool`] on the main thread: rayon
+//! 1. the loader (ts/src/wasm/load.ts) calls [`start_pool`] on the main thread: rayon
 //!    builds a pool (not the global one, whose builder waits for its threads) with a spawn
 //!    handler that only queues each `ThreadBuilder`, and hands it to the core (`par::set_pool`);
 //! 2. the loader starts that many workers (worker_threads in Node, Web Workers in browsers),
-//!    each instantiating this same module on the same shared memory;
+//!    each running ts/src/wasm/pool-worker.ts, which instantiates this same module on the
+//!    same shared memory;
 //! 3. each worker calls [`run_pool_worker`], which takes one queued `ThreadBuilder` and runs
 //!    rayon's worker loop on it for the rest of the worker's life;
 //! 4. once every worker reported in, the loader calls [`mark_pool_ready`].

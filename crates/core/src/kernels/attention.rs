@@ -71,6 +71,43 @@ pub struct AttnOptions<'a> {
     pub bias: Option<&'a [f32]>,
 }
 
+/// The inputs of a training attention call: `q, k, v: [B, H, T, D]`.
+#[derive(Clone, Copy, Debug)]
+pub struct Qkv<'a> {
+    /// `[B, H, T, D]` queries.
+    pub q: &'a [f32],
+    /// `[B, H, T, D]` keys.
+    pub k: &'a [f32],
+    /// `[B, H, T, D]` values.
+    pub v: &'a [f32],
+}
+
+/// The gradients the backwards write: `dq, dk, dv: [B, H, T, D]` are ASSIGNED, `dbias:
+/// [H, T, T]` (summed over the batch) is ADDED into.
+#[derive(Debug)]
+pub struct AttnGrads<'a> {
+    /// `[B, H, T, D]`.
+    pub dq: &'a mut [f32],
+    /// `[B, H, T, D]`.
+    pub dk: &'a mut [f32],
+    /// `[B, H, T, D]`.
+    pub dv: &'a mut [f32],
+    /// `[H, T, T]`; `None`: no bias, or its gradient is not wanted.
+    pub dbias: Option<&'a mut [f32]>,
+}
+
+/// What [`attention_forward_lse`] produced and saved, as slices, for
+/// [`attention_backward_lse`].
+#[derive(Clone, Copy, Debug)]
+pub struct AttnSaved<'a> {
+    /// `[B, H, T, D]` the forward's output.
+    pub out: &'a [f32],
+    /// `[B, H, T]` per-row log-sum-exp.
+    pub lse: &'a [f32],
+    /// `[B, H, T, T]` the probabilities, when the forward kept them (else recomputed).
+    pub probs: Option<&'a [f32]>,
+}
+
 /// Saved state of [`attention_forward`] for [`attention_backward`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct AttnCache {
@@ -147,99 +184,83 @@ impl AttnInferDims {
 
 /// `out = softmax(q kᵀ / sqrt(D) + bias + mask) v`, saving `cache.lse` for the backward.
 ///
-/// `out: [B, H, T, D]`, `cache.lse: [B, H, T]`, `q, k, v: [B, H, T, D]`; options as in
+/// `out: [B, H, T, D]`, `cache.lse: [B, H, T]`, `x.q, x.k, x.v: [B, H, T, D]`; options as in
 /// [`AttnOptions`]. Query rows are split over [`crate::par`] threads.
 pub fn attention_forward(
     out: &mut [f32],
     cache: &mut AttnCache,
-    q: &[f32],
-    k: &[f32],
-    v: &[f32],
+    x: Qkv<'_>,
     dims: AttnDims,
     options: AttnOptions<'_>,
 ) -> Result<()> {
-    attention_forward_lse(out, &mut cache.lse, None, q, k, v, dims, options)
+    attention_forward_lse(out, &mut cache.lse, None, x, dims, options)
 }
 
 /// [`attention_forward`] with the saved state as a slice (for planned arenas), and optionally
 /// the probabilities for the backward to read instead of recomputing them.
 ///
 /// `out: [B, H, T, D]`, `lse: [B, H, T]` (assigned), `probs: [B, H, T, T]` (assigned; zeros
-/// above the diagonal when causal), `q, k, v: [B, H, T, D]`.
-#[allow(clippy::too_many_arguments)]
+/// above the diagonal when causal), `x.q, x.k, x.v: [B, H, T, D]`.
 pub fn attention_forward_lse(
     out: &mut [f32],
     lse: &mut [f32],
     probs: Option<&mut [f32]>,
-    q: &[f32],
-    k: &[f32],
-    v: &[f32],
+    x: Qkv<'_>,
     dims: AttnDims,
     options: AttnOptions<'_>,
 ) -> Result<()> {
-    dims.check(q.len(), k.len(), v.len(), out.len(), &options)?;
+    dims.check(x.q.len(), x.k.len(), x.v.len(), out.len(), &options)?;
     check_len("attention: lse", dims.b * dims.h * dims.t, lse.len())?;
     if let Some(p) = &probs {
         check_len("attention: probs", checked_product("attention: probs", &[dims.b, dims.h, dims.t, dims.t])?, p.len())?;
     }
-    super::attention_heads::forward_heads(out, lse, probs, q, k, v, dims, options)
+    super::attention_heads::forward_heads(out, lse, probs, x, dims, options)
 }
 
-/// Gradients of [`attention_forward`]: ASSIGNS `dq`, `dk`, `dv`, ADDS into `dbias`.
+/// Gradients of [`attention_forward`]: ASSIGNS `grads.dq`, `grads.dk`, `grads.dv`, ADDS into
+/// `grads.dbias`.
 ///
-/// `dq, dk, dv, dout: [B, H, T, D]`, `dbias: [H, T, T]` (summed over the batch), `cache` from
-/// the forward, `q, k, v, out: [B, H, T, D]` as in (and from) the forward, same `options`.
-/// `(b, h)` pairs are split over threads.
-#[allow(clippy::too_many_arguments)]
+/// `grads.dq, grads.dk, grads.dv, dout: [B, H, T, D]`, `grads.dbias: [H, T, T]` (summed over
+/// the batch), `out` and `cache` from the forward, `x.q, x.k, x.v: [B, H, T, D]` as in the
+/// forward, same `options`. `(b, h)` pairs are split over threads.
 pub fn attention_backward(
-    dq: &mut [f32],
-    dk: &mut [f32],
-    dv: &mut [f32],
-    dbias: Option<&mut [f32]>,
+    grads: AttnGrads<'_>,
     dout: &[f32],
-    cache: &AttnCache,
-    q: &[f32],
-    k: &[f32],
-    v: &[f32],
     out: &[f32],
+    cache: &AttnCache,
+    x: Qkv<'_>,
     dims: AttnDims,
     options: AttnOptions<'_>,
 ) -> Result<()> {
-    attention_backward_lse(dq, dk, dv, dbias, dout, &cache.lse, None, q, k, v, out, dims, options)
+    let saved = AttnSaved { out, lse: &cache.lse, probs: None };
+    attention_backward_lse(grads, dout, saved, x, dims, options)
 }
 
-/// [`attention_backward`] with the saved state as slices: `lse: [B, H, T]` from
-/// [`attention_forward_lse`], and the probabilities `probs: [B, H, T, T]` it saved when given
-/// (else they are recomputed from `q`, `k` and `lse`); other buffers as there.
-#[allow(clippy::too_many_arguments)]
+/// [`attention_backward`] with the saved state as slices: `saved.lse: [B, H, T]` from
+/// [`attention_forward_lse`], and the probabilities `saved.probs: [B, H, T, T]` it saved when
+/// given (else they are recomputed from `q`, `k` and `lse`); other buffers as there.
 pub fn attention_backward_lse(
-    dq: &mut [f32],
-    dk: &mut [f32],
-    dv: &mut [f32],
-    dbias: Option<&mut [f32]>,
+    grads: AttnGrads<'_>,
     dout: &[f32],
-    lse_all: &[f32],
-    probs: Option<&[f32]>,
-    q: &[f32],
-    k: &[f32],
-    v: &[f32],
-    out: &[f32],
+    saved: AttnSaved<'_>,
+    x: Qkv<'_>,
     dims: AttnDims,
     options: AttnOptions<'_>,
 ) -> Result<()> {
-    dims.check(q.len(), k.len(), v.len(), out.len(), &options)?;
-    let n = q.len();
+    dims.check(x.q.len(), x.k.len(), x.v.len(), saved.out.len(), &options)?;
+    let n = x.q.len();
+    let AttnGrads { dq, dk, dv, dbias } = &grads;
     for (what, len) in [("dq", dq.len()), ("dk", dk.len()), ("dv", dv.len()), ("dout", dout.len())]
     {
         check_len(&format!("attention: {what}"), n, len)?;
     }
     let AttnDims { b: _, h, t, d } = dims;
-    check_len("attention: lse", n / d, lse_all.len())?;
+    check_len("attention: lse", n / d, saved.lse.len())?;
     check_len("attention: dbias", h * t * t, dbias.as_deref().map_or(h * t * t, <[f32]>::len))?;
-    if let Some(p) = probs {
+    if let Some(p) = saved.probs {
         check_len("attention: probs", checked_product("attention: probs", &[dims.b, h, t, t])?, p.len())?;
     }
-    super::attention_heads::backward_heads(dq, dk, dv, dbias, dout, lse_all, probs, q, k, v, out, dims, options)
+    super::attention_heads::backward_heads(grads, dout, saved, x, dims, options)
 }
 
 /// Inference forward: the same tiled online-softmax forward as [`attention_forward`] but
@@ -264,7 +285,7 @@ pub fn attention_forward_infer(
 
 /// The spec: plain f64 loops that materialise `S` and `P` per head.
 pub mod reference {
-    use super::{AttnDims, AttnOptions};
+    use super::{AttnDims, AttnGrads, AttnOptions, Qkv};
     use crate::error::{check_len, Result};
 
     /// `(P: [T, T], lse: [T])` of one head.
@@ -359,19 +380,14 @@ pub mod reference {
 
     /// The backward in f64, recomputing `P`: ASSIGNS `dq, dk, dv: [B, H, T, D]`, ADDS into
     /// `dbias: [H, T, T]`. `dout: [B, H, T, D]`.
-    #[allow(clippy::too_many_arguments)]
     pub fn attention_backward_ref(
-        dq: &mut [f32],
-        dk: &mut [f32],
-        dv: &mut [f32],
-        mut dbias: Option<&mut [f32]>,
+        grads: AttnGrads<'_>,
         dout: &[f32],
-        q: &[f32],
-        k: &[f32],
-        v: &[f32],
+        x: Qkv<'_>,
         dims: AttnDims,
         options: AttnOptions<'_>,
     ) -> Result<()> {
+        let (AttnGrads { dq, dk, dv, mut dbias }, Qkv { q, k, v }) = (grads, x);
         dims.check(q.len(), k.len(), v.len(), dout.len(), &options)?;
         let AttnDims { b, h, t, d } = dims;
         check_len("attention: dq", q.len(), dq.len())?;
@@ -457,11 +473,14 @@ mod tests {
             }
         }
 
+        fn qkv(&self) -> Qkv<'_> {
+            Qkv { q: &self.q, k: &self.k, v: &self.v }
+        }
+
         fn forward(&self, opt: Opt) -> Fwd {
             let (mut out, mut cache) =
                 (vec![0.0; self.q.len()], AttnCache::new(self.dims).unwrap());
-            attention_forward(&mut out, &mut cache, &self.q, &self.k, &self.v, self.dims, opt)
-                .unwrap();
+            attention_forward(&mut out, &mut cache, self.qkv(), self.dims, opt).unwrap();
             (out, cache)
         }
 
@@ -475,15 +494,13 @@ mod tests {
             fwd: Option<&Fwd>,
             opt: Opt,
         ) -> [Vec<f32>; 4] {
-            let (n, dims, q, k, v) =
-                (self.q.len(), self.dims, &self.q[..], &self.k[..], &self.v[..]);
+            let (n, dims, x) = (self.q.len(), self.dims, self.qkv());
             let mut g = [vec![7.0; n], vec![7.0; n], vec![7.0; n], dbias0.to_vec()];
             let [dq, dk, dv, db] = &mut g;
+            let grads = AttnGrads { dq, dk, dv, dbias: Some(db) };
             match fwd {
-                Some((o, c)) => {
-                    attention_backward(dq, dk, dv, Some(db), dout, c, q, k, v, o, dims, opt)
-                }
-                None => attention_backward_ref(dq, dk, dv, Some(db), dout, q, k, v, dims, opt),
+                Some((o, c)) => attention_backward(grads, dout, o, c, x, dims, opt),
+                None => attention_backward_ref(grads, dout, x, dims, opt),
             }
             .unwrap();
             g
@@ -536,7 +553,7 @@ mod tests {
                 let (what, opt) = (format!("T={t} D={d} options mask {mask}"), x.options(mask));
                 let fwd = x.forward(opt);
                 let (mut out, mut lse, mut probs) = (vec![0.0; n], vec![0.0; b * h * t], vec![f32::NAN; b * h * t * t]);
-                attention_forward_lse(&mut out, &mut lse, Some(&mut probs), &x.q, &x.k, &x.v, x.dims, opt).unwrap();
+                attention_forward_lse(&mut out, &mut lse, Some(&mut probs), x.qkv(), x.dims, opt).unwrap();
                 assert_eq!(bits(&out), bits(&fwd.0), "{what} out");
                 assert_eq!(bits(&lse), bits(&fwd.1.lse), "{what} lse");
                 let mut want_probs = vec![0.0; probs.len()];
@@ -547,7 +564,9 @@ mod tests {
                 let want = x.grads(&dout, &dbias0, Some(&fwd), opt);
                 let mut got = [vec![7.0; n], vec![7.0; n], vec![7.0; n], dbias0.clone()];
                 let [dq, dk, dv, db] = &mut got;
-                attention_backward_lse(dq, dk, dv, Some(db), &dout, &lse, Some(&probs), &x.q, &x.k, &x.v, &out, x.dims, opt).unwrap();
+                let grads = AttnGrads { dq, dk, dv, dbias: Some(db) };
+                let saved = AttnSaved { out: &out, lse: &lse, probs: Some(&probs) };
+                attention_backward_lse(grads, &dout, saved, x.qkv(), x.dims, opt).unwrap();
                 for (name, (got, want)) in ["dq", "dk", "dv", "dbias"].iter().zip(got.iter().zip(&want)) {
                     assert_close(got, want, 1e-5, 1e-4, &format!("{what} {name} from saved probs"));
                 }
@@ -556,9 +575,12 @@ mod tests {
         let x = Inputs::new(AttnDims::new(1, 2, 4, 3), 9);
         let (n, opt) = (x.q.len(), x.options(1));
         let (mut out, mut lse, mut short) = (vec![0.0; n], vec![0.0; 8], vec![0.0; 31]);
-        assert!(matches!(attention_forward_lse(&mut out, &mut lse, Some(&mut short), &x.q, &x.k, &x.v, x.dims, opt), Err(Error::Shape { .. })));
+        let r = attention_forward_lse(&mut out, &mut lse, Some(&mut short), x.qkv(), x.dims, opt);
+        assert!(matches!(r, Err(Error::Shape { .. })));
         let (mut dq, mut dk, mut dv) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
-        let r = attention_backward_lse(&mut dq, &mut dk, &mut dv, None, &out, &lse, Some(&short), &x.q, &x.k, &x.v, &out, x.dims, opt);
+        let grads = AttnGrads { dq: &mut dq, dk: &mut dk, dv: &mut dv, dbias: None };
+        let saved = AttnSaved { out: &out, lse: &lse, probs: Some(&short) };
+        let r = attention_backward_lse(grads, &out, saved, x.qkv(), x.dims, opt);
         assert!(matches!(r, Err(Error::Shape { .. })));
     }
 
@@ -667,7 +689,8 @@ mod tests {
         let fwd = |cut: [usize; 4], dims: AttnDims, opt: AttnOptions<'_>| {
             let mut out = vec![0.0; n - cut[2]];
             let mut cache = AttnCache { lse: vec![0.0; n / 4 - cut[3]] };
-            attention_forward(&mut out, &mut cache, &x.q[cut[0]..], &x.k, &x.v[cut[1]..], dims, opt)
+            let qkv = Qkv { q: &x.q[cut[0]..], k: &x.k, v: &x.v[cut[1]..] };
+            attention_forward(&mut out, &mut cache, qkv, dims, opt)
         };
         let opt = AttnOptions::default();
         shape(fwd([1, 0, 0, 0], dims, opt), "attention: q");
@@ -686,9 +709,8 @@ mod tests {
         let (q, k, v) = (&x.q, &x.k, &x.v);
         let bwd = |dv_len: usize, dbias: Option<&mut [f32]>| {
             let (mut dq, mut dk, mut dv) = (vec![0.0; n], vec![0.0; n], vec![0.0; dv_len]);
-            attention_backward(
-                &mut dq, &mut dk, &mut dv, dbias, q, &cache, q, k, v, &out, dims, opt,
-            )
+            let grads = AttnGrads { dq: &mut dq, dk: &mut dk, dv: &mut dv, dbias };
+            attention_backward(grads, q, &out, &cache, x.qkv(), dims, opt)
         };
         shape(bwd(n - 1, None), "attention: dv");
         shape(bwd(n, Some(&mut [0.0; 5])), "attention: dbias");

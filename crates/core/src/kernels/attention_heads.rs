@@ -18,7 +18,7 @@
 
 use std::sync::{Mutex, PoisonError};
 
-use super::attention::{AttnDims, AttnOptions};
+use super::attention::{AttnDims, AttnGrads, AttnOptions, AttnSaved, Qkv};
 use super::attention_infer::dot;
 use super::gemm::Triangle;
 use super::matmul::{matmul_triangular, MatmulDims, MatmulForm};
@@ -177,8 +177,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// Forward of every head; see the module doc. With `probs: [B, H, T, T]`, each head's
 /// probabilities are built there (and kept) instead of in a task's scratch.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn forward_heads(out: &mut [f32], lse: &mut [f32], probs: Option<&mut [f32]>, q: &[f32], k: &[f32], v: &[f32], dims: AttnDims, options: AttnOptions<'_>) -> Result<()> {
+pub(crate) fn forward_heads(out: &mut [f32], lse: &mut [f32], probs: Option<&mut [f32]>, x: Qkv<'_>, dims: AttnDims, options: AttnOptions<'_>) -> Result<()> {
+    let Qkv { q, k, v } = x;
     let AttnDims { b: _, h, t, d } = dims;
     let head = t * d;
     let scale = 1.0 / (d as f32).sqrt();
@@ -217,22 +217,15 @@ pub(crate) fn forward_heads(out: &mut [f32], lse: &mut [f32], probs: Option<&mut
 }
 
 /// Backward of every head; see the module doc.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn backward_heads(
-    dq: &mut [f32],
-    dk: &mut [f32],
-    dv: &mut [f32],
-    dbias: Option<&mut [f32]>,
+    grads: AttnGrads<'_>,
     dout: &[f32],
-    lse: &[f32],
-    probs: Option<&[f32]>,
-    q: &[f32],
-    k: &[f32],
-    v: &[f32],
-    out: &[f32],
+    saved: AttnSaved<'_>,
+    x: Qkv<'_>,
     dims: AttnDims,
     options: AttnOptions<'_>,
 ) -> Result<()> {
+    let (AttnGrads { dq, dk, dv, dbias }, AttnSaved { out, lse, probs }, Qkv { q, k, v }) = (grads, saved, x);
     let AttnDims { b: _, h, t, d } = dims;
     let head = t * d;
     let scale = 1.0 / (d as f32).sqrt();

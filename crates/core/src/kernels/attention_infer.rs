@@ -109,25 +109,33 @@ pub(super) fn forward_blocks(out: &mut [f32], q: &[f32], k: &[f32], v: &[f32], g
     });
 }
 
+/// The keys one query row attends to ([`attend_row`]): `k, v: [t_k, D]`, `pad: [t_k]`
+/// (nonzero = a real token), `bias: [t_k]` (added to the scaled scores), of which the first
+/// `n_keys` are read.
+#[derive(Clone, Copy)]
+pub(crate) struct RowKeys<'a> {
+    /// `[t_k, D]`.
+    pub k: &'a [f32],
+    /// `[t_k, D]`.
+    pub v: &'a [f32],
+    /// `[t_k]`; `None`: no padding.
+    pub pad: Option<&'a [u8]>,
+    /// `[t_k]`; `None`: no bias.
+    pub bias: Option<&'a [f32]>,
+    /// Keys `0..n_keys` are attended to (≤ `t_k`).
+    pub n_keys: usize,
+}
+
 /// One query row: `out_i = softmax(S_i) v` over keys `0..n_keys` (minus padding) in tiles of
 /// [`TILE`] keys with a running max `m` and sum `l`; returns `lse_i = m + ln l` (`-inf` and
-/// `out_i = 0` if no key is allowed). `k, v: [t_k, D]`, `pad: [t_k]`, `bias_row: [t_k]`.
+/// `out_i = 0` if no key is allowed). `out_i, q_i: [D]`, `keys` as in [`RowKeys`].
 ///
 /// Keys go four at a time: four independent dot products (one FMA chain each would otherwise
 /// wait on the previous FMA), exponentials on [`F32x4`] lanes, and four `p_j v_j` added per
 /// load and store of `out_i`. Each key's arithmetic is the same as one at a time, in the same
 /// order, so the result does not depend on the grouping.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn attend_row(
-    out_i: &mut [f32],
-    q_i: &[f32],
-    k: &[f32],
-    v: &[f32],
-    pad: Option<&[u8]>,
-    bias_row: Option<&[f32]>,
-    n_keys: usize,
-    scale: f32,
-) -> f32 {
+pub(crate) fn attend_row(out_i: &mut [f32], q_i: &[f32], keys: RowKeys<'_>, scale: f32) -> f32 {
+    let RowKeys { k, v, pad, bias: bias_row, n_keys } = keys;
     let d = q_i.len();
     let mut scores = [f32::NEG_INFINITY; TILE];
     let mut live = [0usize; TILE];

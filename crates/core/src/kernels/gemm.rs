@@ -1,94 +1,24 @@
 //! The matmul engine behind [`super::matmul`]: `out (+)= A · B (+ bias)` for strided views of
 //! `A: [M, K]` and `B: [K, N]`, so plain and transposed operands run the same code.
 //!
-//! Blocking (GotoBLAS/BLIS style, sized for wasm simd128 as well as native SSE):
-//! * B is packed into `NR`-column panels `[K][NR]` (zero-padded), per column block of at most
-//!   `pack_b_cap` floats; the packed block is shared by the threads working on it.
-//! * Each thread packs `MC × KC` blocks of A into `MR`-row panels `[KC][MR]` (zero-padded).
-//!   The blocks are long and thin (K up to 1024 in one block, 16 rows): each output tile is
-//!   read and written once per K-block, so few K-blocks matter more than keeping a B panel in
-//!   L1 (a `[1024, 8]` panel is 32 KiB, streamed from L2 by 4 A panels of 16 KiB).
-//! * The microkernel multiplies one A panel by one B panel over a K-block, keeping the
-//!   `MR × NR` tile in `MR · NR/4` = 8 [`F32x4`] accumulators (plus 2 B vectors and 1
-//!   broadcast: 11 of the 16 registers V8 and SSE have), then adds the tile to `out` (an
-//!   assigning product without bias stores its first K-block's tiles instead: no zeroing pass).
-//! * Ragged edges compute a full padded tile and write back only its valid part.
-//! * Packing moves whole vectors (or transposes 4 × 4 blocks in registers) when the source's
-//!   lanes or steps are contiguous. No `copy_from_slice`/`fill` on short runs: in WebAssembly
-//!   each is a `memory.copy`/`memory.fill`, a call into the engine (14% of a training step
-//!   went there before).
-//!
-//! Threads take the output's rows in tasks of whole A blocks, up to 4 tasks per thread, an idle
-//! thread taking the next ([`par::for_each_row_block_balanced`]): these 2-vCPU machines run one
-//! core slower than the other for stretches, and with one task per thread the faster waited.
-//!
-//! Loop order per thread: K-block → A block → B panel (reused by the block's A panels) → A panel
-//! → microkernel.
-//!
-//! Causal attention's products are triangular ([`Triangle`]): tiles wholly above the diagonal
-//! of the output are skipped, or each tile row's contraction stops (starts) at its diagonal,
-//! which halves their work at long sequences.
-//!
-//! Tile choice: 4 × 8 measured best. 6 × 8 (12 accumulators) ran ~25% slower under V8 with
-//! relaxed-simd and no faster natively; 8 × 8 and 4 × 12 spill on 16 registers. Also tried
-//! (session 5, interleaved runs): 5 × 8 was ~25% slower; 3 × 12, and 4 × 8 with A loaded as one
-//! vector and broadcast by shuffles, were within the machine's noise of 4 × 8. Session 6, paired
-//! in one process (the two variants alternating every ~40 ms, so both see the same machine
-//! state): the shuffle broadcast was ~10% slower. K-blocks of 512 with 64-row A blocks were
-//! 0–14% faster on one thread, but on two threads 1024³ ran 1.41–1.69× its 1-thread speed
-//! against 1.70–1.88× (too few runs to be sure on this noisy machine). Session 7, paired
-//! in-process again (one wasm instance switching blocking between calls, A/A = 1.00): `kc` 1024
-//! with 16-row A blocks beat 256 / 128 rows by 5–10% on one thread (512³, 1024×1536×384, the
-//! transposed forms; 128³–256³ within ±3%) and by 5–14% on two (1024³, 4096×768×768,
-//! 1024×384×1536); 8-row blocks were similar, 512 / 64 rows gained less. The GPT step's
-//! products (K ≤ 512) did not change (paired step ratio 0.98–1.00). A microkernel indexing raw
-//! pointers by step (`a.add(s * MR + r)`) was 6–7% slower, paired. Session 10, on an Intel
-//! Xeon (integer ALU ops share ports 0 and 1 with the FMAs there, unlike Zen 3): the slice
-//! loop compiled to `i << 4 + base` and `i << 5 + base` per step (wasm's 32-bit address
-//! arithmetic stops V8 folding it into x64 addressing), 9 integer ops beside the 8 FMAs; the
-//! two bumped pointers below leave 4 (add, add, dec, branch). Paired against the old build on
-//! one thread: products 0.80–0.97 of the time, the GPT step 0.93 (relaxed, 1 and 2 threads).
-//! Unrolling that loop by 2 in the source made LLVM hoist both steps' loads: V8 spilled, 1.3–1.45×
-//! slower.
-//! On Zen 3 the 4 × 8 kernel alone, on L1-resident panels, runs at the relaxed peak loop's
-//! speed; 5 × 8 and 6 × 8 fall to a third to a half (V8 spills), 2 × 16 matches 4 × 8 and
-//! 3 × 12 is ~10% below.
-//! Session 12, Intel, with the bumped pointers (perf + V8's jitdump): V8 moves every load of a
-//! step (the MR broadcasts and the NV B vectors) to the top of the loop body, before the FMAs,
-//! whatever order the wasm has, so a tile needs `MR·NV + MR + NV` of V8's 15 allocatable xmm
-//! registers. 4 × 8 takes 14; 3 × 12 takes 15 and compiles without spills but ran 0.96–1.14 of
-//! 4 × 8's time (no gain: 9 accumulator chains instead of 8 buy nothing here, the peak loop
-//! with 8 chains runs at 0.93 of 12); 5 × 8 (17) and 6 × 8 (20) spill accumulators to the
-//! stack, 1.1–1.35× slower. An unroll by 2 with a `compiler_fence` between the steps, or LLVM's
-//! `-pre-RA-sched=source`, does not stop V8 hoisting: 1.2–1.45× slower. In a 1024³ product 97%
-//! of this engine's time is the FMA loop.
-//! Session 13, same Intel machine: a build whose every microkernel call reads the same A and B
-//! panels (wrong results; L1-resident data, packing and tile writes unchanged) ran at 0.72–0.78
-//! of the relaxed peak loop, against 0.73–0.81 for this engine on the same shapes (K 64–1024,
-//! paired in one process). So the gap to the peak is the loop itself under V8, not the cache
-//! blocking.
-//! Session 14, same machine, each paired against this engine on one thread (relaxed):
-//! * the loop unrolled by 2 with the exit test between the two steps, so each step is its own
-//!   basic block (V8 cannot hoist the second step's loads over the branch: no spills) and a step
-//!   costs 2 integer ops instead of 3. V8's code was as intended; time 0.93–1.04, no gain. So
-//!   the integer ops on the FMA ports are not what holds the kernel at ~0.8 of the peak either;
-//! * `kc` 256 and 512 (A and B panels well inside the 48 KiB L1): 0.95–1.05, no gain; K = 128
-//!   products are at ~0.8 of the peak too;
-//! * Node 24 (V8 13.6, relaxed-simd on by default; a separate run of the matmul bench right
-//!   after Node 20's): 0.61–0.78 of its peak loop, against 0.69–0.82 under Node 20;
-//! * this loop alone, hand-assembled (`tileLoop` in `bench/peak-loop.mjs`, which `npm run bench`
-//!   now times against the peak loop), L1 data: 4 × 8 runs at 0.77–0.91 of the relaxed peak on
-//!   random operands (median 0.86 over 19 paired rounds; zeros ran faster in 9 of 13 pairs, less
-//!   power drawn). On zeros, 5 × 8 ran at 0.78–0.81 and 6 × 8 at 0.23 (V8 spills), and 4 × 8 in
-//!   LLVM's form of the step (loads nested as madd operands, which makes V8 hoist them as above)
-//!   no slower. perf on a 1024³ product (relaxed, 1 thread): 97% of `block_product`'s samples
-//!   are in this loop, `block_product` 93% and `pack_b` 2% of the process. So the products
-//!   (0.7–0.8) are within ~5–10% of what the loop itself reaches here, and 0.9 of the relaxed
-//!   peak is out of reach for any tile under V8 on this CPU.
-//!
-//! Memory: packing buffers are thread-local and kept between calls (packed B at most
-//! `pack_b_cap` floats = 8 MiB on the calling thread, packed A at most `mc · kc` floats =
-//! 64 KiB per worker), so steady-state calls allocate nothing.
+//! Decision record (design and measurements: `docs/design/gemm.md`):
+//! * GotoBLAS/BLIS blocking: B packed into `[K][NR]` panels shared by the threads; each thread
+//!   packs `MC × KC` blocks of A (16 rows, K-blocks of up to 1024, K cut into equal blocks)
+//!   into `[KC][MR]` panels. Loop order: K-block → A block → B panel → A panel → microkernel.
+//! * A 4 × 8 microkernel: 8 [`F32x4`] accumulators plus 2 B vectors and 1 broadcast fit the 15
+//!   vector registers V8 allocates (it hoists every load of a step above the multiply-adds);
+//!   larger tiles spill. Two bumped pointers keep the integer work per step at 4 operations.
+//! * Assigning products store their first K-block's tiles (no zeroing pass); ragged edges
+//!   compute a padded tile and write back its valid part.
+//! * Packing moves whole vectors or 4 × 4 register transposes, never `copy_from_slice`/`fill`
+//!   on short runs (each is a `memory.copy`/`memory.fill` call into the engine in wasm).
+//! * Threads take rows in up to 4 tasks each, whole A blocks, idle threads taking the next
+//!   ([`par::for_each_row_block_balanced`]), since cores may run at different speeds.
+//! * Causal attention's products are triangular ([`Triangle`]): tiles above the diagonal are
+//!   skipped, or each tile row's contraction stops (starts) at the diagonal.
+//! * Packing buffers are thread-local and kept between calls (packed B at most `pack_b_cap`
+//!   floats = 8 MiB, packed A `mc · kc` floats = 64 KiB per worker): steady-state calls
+//!   allocate nothing.
 
 use std::cell::Cell;
 use std::ops::Range;
@@ -241,7 +171,8 @@ pub(crate) fn gemm(
                 if !accumulate && !assign {
                     init_rows(block, n, cols.clone(), bias);
                 }
-                block_product(block, n, rows, g, packed, cols.clone(), assign, blk);
+                let b = PackedB { panels: packed, cols: cols.clone() };
+                block_product(block, n, rows, g, b, assign, blk);
             });
         }
     });
@@ -287,7 +218,8 @@ pub(crate) fn gemm_batched(
                     let cols = j0..n.min(j0 + nc);
                     let packed = &mut packed_b[..k * cols.len().next_multiple_of(NR)];
                     pack_b(packed, b, k, cols.start, cols.end);
-                    block_product(mine, n, local.clone(), one, packed, cols, !accumulate, blk);
+                    let b = PackedB { panels: packed, cols };
+                    block_product(mine, n, local.clone(), one, b, !accumulate, blk);
                 }
                 row = end;
             }
@@ -316,23 +248,30 @@ fn pack_b(dst: &mut [f32], b: View<'_>, k: usize, j0: usize, j_end: usize) {
     for (p, panel) in dst.chunks_exact_mut(k * NR).enumerate() {
         let j = j0 + p * NR;
         // Panel lanes are columns of B, steps are its rows.
-        pack_panel::<NR>(panel, b.data, b.cs, b.rs, j, j_end.saturating_sub(j).min(NR), 0, k);
+        let n_lanes = j_end.saturating_sub(j).min(NR);
+        let src = Panel { data: b.data, lane_stride: b.cs, step_stride: b.rs, lane0: j, n_lanes, step0: 0, n_steps: k };
+        pack_panel::<NR>(panel, src);
     }
 }
 
-/// Fills `dst: [n_steps, W]` with `dst[s, w] = data[(lane0 + w) * lane_stride +
-/// (step0 + s) * step_stride]` for `w < n_lanes`, and zeros for the padding lanes.
-#[allow(clippy::too_many_arguments)]
-fn pack_panel<const W: usize>(
-    dst: &mut [f32],
-    data: &[f32],
+/// The part of a strided source that [`pack_panel`] packs: `n_lanes` lanes from `lane0` by
+/// `n_steps` steps from `step0`, element `(lane, step)` at `data[lane * lane_stride + step *
+/// step_stride]`.
+#[derive(Clone, Copy)]
+struct Panel<'a> {
+    data: &'a [f32],
     lane_stride: usize,
     step_stride: usize,
     lane0: usize,
     n_lanes: usize,
     step0: usize,
     n_steps: usize,
-) {
+}
+
+/// Fills `dst: [n_steps, W]` with `dst[s, w] = data[(lane0 + w) * lane_stride +
+/// (step0 + s) * step_stride]` for `w < n_lanes`, and zeros for the padding lanes.
+fn pack_panel<const W: usize>(dst: &mut [f32], src: Panel<'_>) {
+    let Panel { data, lane_stride, step_stride, lane0, n_lanes, step0, n_steps } = src;
     const { assert!(W % LANES == 0, "panel widths are whole vectors") };
     let dst = &mut dst[..n_steps * W];
     if lane_stride == 1 && n_lanes == W {
@@ -384,22 +323,27 @@ fn pack_panel<const W: usize>(
     }
 }
 
+/// Columns `cols` of B, packed by [`pack_b`] into `panels: [cols.len() / NR, k, NR]`.
+struct PackedB<'a> {
+    panels: &'a [f32],
+    cols: Range<usize>,
+}
+
 /// Adds `A[rows, :] · B[:, cols]` into `out: [rows.len(), n]` (row `rows.start` of A is
-/// row 0 of `out`), with B's column block already packed into `packed_b: [panels, k, NR]`.
+/// row 0 of `out`), with B's column block `b.cols` already packed into `b.panels`.
 /// With `assign`, the product is written over `out[·, cols]` instead (whatever it held).
 /// `g` gives `A`, `k` and the [`Triangle`]; its `B` is the one packed.
-#[allow(clippy::too_many_arguments)]
 fn block_product(
     out: &mut [f32],
     n: usize,
     rows: Range<usize>,
     g: Gemm<'_>,
-    packed_b: &[f32],
-    cols: Range<usize>,
+    b: PackedB<'_>,
     assign: bool,
     blk: &Blocking,
 ) {
     let Gemm { a, k, triangle, .. } = g;
+    let PackedB { panels: packed_b, cols } = b;
     let n_panels_b = cols.len().div_ceil(NR);
     // Equal K-blocks: fewer passes over `out` than full blocks plus a short remainder.
     let kc_max = k.div_ceil(k.div_ceil(blk.kc));
@@ -413,7 +357,8 @@ fn block_product(
                     let i = rows.start + i0 + ip * MR;
                     // Panel lanes are rows of A, steps are its columns.
                     let n_rows = (rows.end - i).min(MR);
-                    pack_panel::<MR>(panel, a.data, a.rs, a.cs, i, n_rows, p0, kc);
+                    let src = Panel { data: a.data, lane_stride: a.rs, step_stride: a.cs, lane0: i, n_lanes: n_rows, step0: p0, n_steps: kc };
+                    pack_panel::<MR>(panel, src);
                 }
                 for jp in 0..n_panels_b {
                     let b_panel = &packed_b[(jp * k + p0) * NR..][..kc * NR];
@@ -436,7 +381,8 @@ fn block_product(
                         }
                         let a_panel = &packed_a[ip * kc * MR..][..kc * MR];
                         let tile = microkernel(&a_panel[lo * MR..hi * MR], &b_panel[lo * NR..hi * NR]);
-                        add_tile(out, n, r0, c0, (mc + i0 - r0).min(MR), n_cols, &tile, store);
+                        let at = TileAt { r0, c0, n_rows: (mc + i0 - r0).min(MR), n_cols };
+                        add_tile(out, n, at, &tile, store);
                     }
                 }
             }
@@ -470,20 +416,21 @@ fn microkernel(a_panel: &[f32], b_panel: &[f32]) -> [[F32x4; NV]; MR] {
     acc
 }
 
-/// `out[r0 + r, c0 + c] += tile[r, c]` (with `store`: `=`) for `r < n_rows`, `c < n_cols`
-/// (`out: [·, n]`).
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-fn add_tile(
-    out: &mut [f32],
-    n: usize,
+/// Where a tile lands in the output: rows `r0..r0 + n_rows`, columns `c0..c0 + n_cols`
+/// (`n_rows ≤ MR`, `n_cols ≤ NR`; less at ragged edges).
+#[derive(Clone, Copy)]
+struct TileAt {
     r0: usize,
     c0: usize,
     n_rows: usize,
     n_cols: usize,
-    tile: &[[F32x4; NV]; MR],
-    store: bool,
-) {
+}
+
+/// `out[r0 + r, c0 + c] += tile[r, c]` (with `store`: `=`) for `r < n_rows`, `c < n_cols`
+/// (`out: [·, n]`).
+#[inline(always)]
+fn add_tile(out: &mut [f32], n: usize, at: TileAt, tile: &[[F32x4; NV]; MR], store: bool) {
+    let TileAt { r0, c0, n_rows, n_cols } = at;
     if n_rows == MR && n_cols == NR {
         for (r, acc_row) in tile.iter().enumerate() {
             let row = &mut out[(r0 + r) * n + c0..][..NR];

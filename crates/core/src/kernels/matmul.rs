@@ -17,7 +17,7 @@
 //! so the transposed forms are as fast as the plain one. `mod reference` holds the f64 spec.
 
 use super::gemm::{gemm, gemm_batched, Blocking, Gemm, Triangle, View, BLOCKING};
-use crate::error::{check_len, checked_product, Result};
+use crate::error::{check_len, checked_product, Error, Result};
 
 /// Which operands are stored transposed. `out: [M, N]` always.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -127,21 +127,30 @@ pub(crate) fn matmul_triangular(
     Ok(())
 }
 
-/// Gradients of [`matmul_forward`], ADDED (`+=`) into `da`, `db` and `dbias`.
+/// The gradients a matmul backward writes: `da` (like `a`), `db` (like `b`), `dbias: [N]`.
+#[derive(Debug)]
+pub struct MatmulGrads<'a> {
+    /// Like `a`: `[M, K]` (`AtB`: `[K, M]`).
+    pub da: &'a mut [f32],
+    /// Like `b`: `[K, N]` (`ABt`: `[N, K]`).
+    pub db: &'a mut [f32],
+    /// `[N]`; `None`: no bias.
+    pub dbias: Option<&'a mut [f32]>,
+}
+
+/// Gradients of [`matmul_forward`], ADDED (`+=`) into `grads.da`, `grads.db` and
+/// `grads.dbias`.
 ///
-/// `da`: like `a`, `db`: like `b`, `dbias: [N]`, `dout: [M, N]`, `a`, `b` as in the forward.
-#[allow(clippy::too_many_arguments)]
+/// `grads` as in [`MatmulGrads`], `dout: [M, N]`, `a`, `b` as in the forward.
 pub fn matmul_backward(
-    da: &mut [f32],
-    db: &mut [f32],
-    dbias: Option<&mut [f32]>,
+    grads: MatmulGrads<'_>,
     dout: &[f32],
     a: &[f32],
     b: &[f32],
     dims: MatmulDims,
     form: MatmulForm,
 ) -> Result<()> {
-    matmul_backward_into(InputGrad::Add, da, db, dbias, dout, a, b, dims, form)
+    matmul_backward_into(InputGrad::Add, grads, dout, a, b, dims, form)
 }
 
 /// How [`matmul_backward_into`] writes `da`.
@@ -155,22 +164,21 @@ pub(crate) enum InputGrad {
 }
 
 /// [`matmul_backward`] with `da` written as `mode` says; `db` and `dbias` are ADDED either way.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn matmul_backward_into(
     mode: InputGrad,
-    da: &mut [f32],
-    db: &mut [f32],
-    dbias: Option<&mut [f32]>,
+    grads: MatmulGrads<'_>,
     dout: &[f32],
     a: &[f32],
     b: &[f32],
     dims: MatmulDims,
     form: MatmulForm,
 ) -> Result<()> {
+    let MatmulGrads { da, db, dbias } = grads;
     dims.check(form, a.len(), b.len(), dout.len(), dbias.as_ref().map(|d| d.len()))?;
     check_len("matmul: da", a.len(), da.len())?;
     check_len("matmul: db", b.len(), db.len())?;
-    backward_with(da, db, dout, a, b, dims, form, 1, mode == InputGrad::Assign, &BLOCKING);
+    let job = Backward { dims, form, batch: 1, mode };
+    backward_with(da, db, dout, a, b, job, &BLOCKING);
     if let (Some(dbias), true) = (dbias, dims.n > 0) {
         // out[i, j] = bias[j] + …  →  dbias[j] += Σ_i dout[i, j]
         for row in dout.chunks_exact(dims.n) {
@@ -199,12 +207,11 @@ pub fn matmul_batched_forward(
     Ok(())
 }
 
-/// Gradients of [`matmul_batched_forward`], ADDED (`+=`) into `da: [batch, ..]` (like `a`)
-/// and `db: [batch, ..]` (like `b`). `dout: [batch, M, N]`.
-#[allow(clippy::too_many_arguments)]
+/// Gradients of [`matmul_batched_forward`], ADDED (`+=`) into `grads.da: [batch, ..]` (like
+/// `a`) and `grads.db: [batch, ..]` (like `b`). `dout: [batch, M, N]`. Batched products have
+/// no bias: `grads.dbias` must be `None` ([`Error::InvalidArgument`] otherwise).
 pub fn matmul_batched_backward(
-    da: &mut [f32],
-    db: &mut [f32],
+    grads: MatmulGrads<'_>,
     dout: &[f32],
     a: &[f32],
     b: &[f32],
@@ -212,34 +219,46 @@ pub fn matmul_batched_backward(
     dims: MatmulDims,
     form: MatmulForm,
 ) -> Result<()> {
+    let MatmulGrads { da, db, dbias } = grads;
+    if dbias.is_some() {
+        return Err(Error::InvalidArgument("matmul: batched products have no dbias".into()));
+    }
     dims.check_batched(form, batch, a.len(), b.len(), dout.len(), None)?;
     check_len("matmul: da", a.len(), da.len())?;
     check_len("matmul: db", b.len(), db.len())?;
-    backward_with(da, db, dout, a, b, dims, form, batch, false, &BLOCKING);
+    let job = Backward { dims, form, batch, mode: InputGrad::Add };
+    backward_with(da, db, dout, a, b, job, &BLOCKING);
     Ok(())
 }
 
-/// `da += …` (with `assign_da`: `da = …`), `db += …` for `batch` products (1 = a plain
-/// matmul): each form's two gradient products, run as products of the engine.
-#[allow(clippy::too_many_arguments)]
+/// One backward's sizes and how it writes `da`: `batch` products of `dims` (1 = a plain
+/// matmul) in `form`.
+#[derive(Clone, Copy, Debug)]
+struct Backward {
+    dims: MatmulDims,
+    form: MatmulForm,
+    batch: usize,
+    mode: InputGrad,
+}
+
+/// `da += …` (with [`InputGrad::Assign`]: `da = …`), `db += …` for `job.batch` products: each
+/// form's two gradient products, run as products of the engine.
 fn backward_with(
     da: &mut [f32],
     db: &mut [f32],
     dout: &[f32],
     a: &[f32],
     b: &[f32],
-    dims: MatmulDims,
-    form: MatmulForm,
-    batch: usize,
-    assign_da: bool,
+    job: Backward,
     blk: &Blocking,
 ) {
     use MatmulForm::{ABt, AtB, AB};
+    let Backward { dims, form, batch, mode } = job;
     let run = |out: &mut [f32], g: Gemm<'_>, accumulate: bool| match batch {
         1 => gemm(out, g, None, accumulate, blk),
         _ => gemm_batched(out, g, batch, accumulate, blk),
     };
-    let add_da = !assign_da;
+    let add_da = mode == InputGrad::Add;
     let MatmulDims { m, k, n } = dims;
     let d = MatmulDims::new;
     match form {
@@ -264,7 +283,7 @@ fn backward_with(
 pub mod reference {
     //! The spec: plain loops accumulating in f64, one output element at a time.
 
-    use super::{MatmulDims, MatmulForm};
+    use super::{MatmulDims, MatmulForm, MatmulGrads};
     use crate::error::{check_len, Result};
 
     /// `op(a)[i, p]` for the stored `a`.
@@ -308,17 +327,15 @@ pub mod reference {
     }
 
     /// Reference for [`super::matmul_backward`]: adds into `da`, `db`, `dbias`.
-    #[allow(clippy::too_many_arguments)]
     pub fn matmul_backward_ref(
-        da: &mut [f32],
-        db: &mut [f32],
-        dbias: Option<&mut [f32]>,
+        grads: MatmulGrads<'_>,
         dout: &[f32],
         a: &[f32],
         b: &[f32],
         dims: MatmulDims,
         form: MatmulForm,
     ) -> Result<()> {
+        let MatmulGrads { da, db, dbias } = grads;
         dims.check(form, a.len(), b.len(), dout.len(), dbias.as_ref().map(|d| d.len()))?;
         check_len("matmul: da", a.len(), da.len())?;
         check_len("matmul: db", b.len(), db.len())?;
@@ -490,40 +507,31 @@ mod tests {
                 let dbias0 = random_vec(n, 7);
                 let (mut da_want, mut db_want, mut dbias_want) =
                     (da0.clone(), db0.clone(), dbias0.clone());
-                matmul_backward_ref(
-                    &mut da_want,
-                    &mut db_want,
-                    Some(&mut dbias_want),
-                    &dout,
-                    &a,
-                    &b,
-                    dims,
-                    form,
-                )
+                matmul_backward_ref(MatmulGrads { da: &mut da_want, db: &mut db_want, dbias: Some(&mut dbias_want) }, &dout, &a, &b, dims, form)
                 .unwrap();
                 let (mut da, mut db, mut dbias) = (da0.clone(), db0.clone(), dbias0.clone());
-                matmul_backward(&mut da, &mut db, Some(&mut dbias), &dout, &a, &b, dims, form)
+                matmul_backward(MatmulGrads { da: &mut da, db: &mut db, dbias: Some(&mut dbias) }, &dout, &a, &b, dims, form)
                     .unwrap();
                 assert_close(&da, &da_want, atol(n), 1e-5, &format!("{what} da"));
                 assert_close(&db, &db_want, atol(m), 1e-5, &format!("{what} db"));
                 assert_close(&dbias, &dbias_want, atol(m), 1e-5, &format!("{what} dbias"));
 
                 let (mut da, mut db) = (da0.clone(), db0.clone());
-                backward_with(&mut da, &mut db, &dout, &a, &b, dims, form, 1, false, &TINY);
+                backward_with(&mut da, &mut db, &dout, &a, &b, Backward { dims, form, batch: 1, mode: InputGrad::Add }, &TINY);
                 assert_close(&da, &da_want, atol(n), 1e-5, &format!("{what} da tiny blocks"));
                 assert_close(&db, &db_want, atol(m), 1e-5, &format!("{what} db tiny blocks"));
 
                 // Assigned da: what it held (da0) is overwritten, db still added to.
                 let (mut da_only, mut db_unused) = (vec![0.0; m * k], vec![0.0; k * n]);
-                matmul_backward_ref(&mut da_only, &mut db_unused, None, &dout, &a, &b, dims, form).unwrap();
+                matmul_backward_ref(MatmulGrads { da: &mut da_only, db: &mut db_unused, dbias: None }, &dout, &a, &b, dims, form).unwrap();
                 let (mut da, mut db, mut dbias) = (da0.clone(), db0.clone(), dbias0.clone());
-                matmul_backward_into(InputGrad::Assign, &mut da, &mut db, Some(&mut dbias), &dout, &a, &b, dims, form)
+                matmul_backward_into(InputGrad::Assign, MatmulGrads { da: &mut da, db: &mut db, dbias: Some(&mut dbias) }, &dout, &a, &b, dims, form)
                     .unwrap();
                 assert_close(&da, &da_only, atol(n), 1e-5, &format!("{what} assigned da"));
                 assert_close(&db, &db_want, atol(m), 1e-5, &format!("{what} db (da assigned)"));
                 assert_close(&dbias, &dbias_want, atol(m), 1e-5, &format!("{what} dbias (da assigned)"));
                 let (mut da, mut db) = (da0.clone(), db0.clone());
-                backward_with(&mut da, &mut db, &dout, &a, &b, dims, form, 1, true, &TINY);
+                backward_with(&mut da, &mut db, &dout, &a, &b, Backward { dims, form, batch: 1, mode: InputGrad::Assign }, &TINY);
                 assert_close(&da, &da_only, atol(n), 1e-5, &format!("{what} assigned da tiny blocks"));
                 assert_close(&db, &db_want, atol(m), 1e-5, &format!("{what} db tiny blocks (da assigned)"));
             }
@@ -550,7 +558,7 @@ mod tests {
                 };
                 let (mut da, mut db, mut dbias) =
                     (vec![0.0; m * k], vec![0.0; k * n], vec![0.0; n]);
-                matmul_backward_ref(&mut da, &mut db, Some(&mut dbias), &w, &a, &b, dims, form)
+                matmul_backward_ref(MatmulGrads { da: &mut da, db: &mut db, dbias: Some(&mut dbias) }, &w, &a, &b, dims, form)
                     .unwrap();
                 let (eps, gatol, grtol) = (1e-2, 1e-4, 1e-3);
                 gradcheck(&format!("{what} da"), &a, &da, eps, gatol, grtol, |a| {
@@ -565,7 +573,7 @@ mod tests {
 
                 let (mut fa, mut fb, mut fbias) =
                     (vec![0.0; m * k], vec![0.0; k * n], vec![0.0; n]);
-                matmul_backward(&mut fa, &mut fb, Some(&mut fbias), &w, &a, &b, dims, form)
+                matmul_backward(MatmulGrads { da: &mut fa, db: &mut fb, dbias: Some(&mut fbias) }, &w, &a, &b, dims, form)
                     .unwrap();
                 assert_close(&fa, &da, 1e-6, 1e-5, &format!("{what} fast da"));
                 assert_close(&fb, &db, 1e-6, 1e-5, &format!("{what} fast db"));
@@ -596,7 +604,7 @@ mod tests {
                         let (a, b) = (&a[t * sa..][..sa], &b[t * sb..][..sb]);
                         matmul_forward(&mut want[t * so..][..so], a, b, None, dims, form).unwrap();
                         let (da, db) = (&mut da_want[t * sa..][..sa], &mut db_want[t * sb..][..sb]);
-                        matmul_backward(da, db, None, &dout[t * so..][..so], a, b, dims, form)
+                        matmul_backward(MatmulGrads { da, db, dbias: None }, &dout[t * so..][..so], a, b, dims, form)
                             .unwrap();
                     }
                     let mut got = vec![f32::NAN; batch * so];
@@ -607,7 +615,7 @@ mod tests {
                     assert_close(&got, &want, atol(k), 1e-5, &format!("{what} tiny blocks"));
 
                     let (mut da, mut db) = (da0.clone(), db0.clone());
-                    matmul_batched_backward(&mut da, &mut db, &dout, &a, &b, batch, dims, form)
+                    matmul_batched_backward(MatmulGrads { da: &mut da, db: &mut db, dbias: None }, &dout, &a, &b, batch, dims, form)
                         .unwrap();
                     assert_close(&da, &da_want, 1e-6, 1e-6, &format!("{what} da"));
                     assert_close(&db, &db_want, 1e-6, 1e-6, &format!("{what} db"));
@@ -633,13 +641,13 @@ mod tests {
 
         let (mut da, mut db, mut dbias) = (a.clone(), b.clone(), bias.clone());
         let form = MatmulForm::AtB;
-        let r = matmul_backward(&mut da[..5], &mut db, None, &out, &a, &b, dims, form);
+        let r = matmul_backward(MatmulGrads { da: &mut da[..5], db: &mut db, dbias: None }, &out, &a, &b, dims, form);
         assert_eq!(r, shape("matmul: da", 6, 5));
-        let r = matmul_backward(&mut da, &mut db[..1], None, &out, &a, &b, dims, form);
+        let r = matmul_backward(MatmulGrads { da: &mut da, db: &mut db[..1], dbias: None }, &out, &a, &b, dims, form);
         assert_eq!(r, shape("matmul: db", 12, 1));
-        let r = matmul_backward(&mut da, &mut db, Some(&mut dbias[..2]), &out, &a, &b, dims, form);
+        let r = matmul_backward(MatmulGrads { da: &mut da, db: &mut db, dbias: Some(&mut dbias[..2]) }, &out, &a, &b, dims, form);
         assert_eq!(r, shape("matmul: bias", 4, 2));
-        let r = matmul_backward(&mut da, &mut db, None, &out[..7], &a, &b, dims, form);
+        let r = matmul_backward(MatmulGrads { da: &mut da, db: &mut db, dbias: None }, &out[..7], &a, &b, dims, form);
         assert_eq!(r, shape("matmul: out", 8, 7));
 
         let r = matmul_batched_forward(
@@ -651,7 +659,7 @@ mod tests {
             form,
         );
         assert_eq!(r, shape("matmul: a", 12, 6));
-        let r = matmul_batched_backward(&mut da, &mut db, &out, &a, &b, 2, dims, form);
+        let r = matmul_batched_backward(MatmulGrads { da: &mut da, db: &mut db, dbias: None }, &out, &a, &b, 2, dims, form);
         assert_eq!(r, shape("matmul: a", 12, 6));
         let huge = MatmulDims::new(usize::MAX, 2, 1);
         let r = matmul_forward(&mut [], &[], &[], None, huge, MatmulForm::AB);
@@ -673,7 +681,7 @@ mod tests {
             assert_eq!(out, [0.0; 6]);
             let mut dbias = [1.0; 3];
             let dout = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
-            matmul_backward(&mut [], &mut [], Some(&mut dbias), &dout, &[], &[], dims, form)
+            matmul_backward(MatmulGrads { da: &mut [], db: &mut [], dbias: Some(&mut dbias) }, &dout, &[], &[], dims, form)
                 .unwrap();
             assert_eq!(dbias, [6.0, 8.0, 10.0]);
             // M = 0 or N = 0: nothing to do.
@@ -681,16 +689,7 @@ mod tests {
                 let (a, b) = (vec![1.0; dims.m * dims.k], vec![1.0; dims.k * dims.n]);
                 let (mut da, mut db) = (a.clone(), b.clone());
                 matmul_forward(&mut [], &a, &b, Some(&vec![0.0; dims.n]), dims, form).unwrap();
-                matmul_backward(
-                    &mut da,
-                    &mut db,
-                    Some(&mut vec![0.0; dims.n]),
-                    &[],
-                    &a,
-                    &b,
-                    dims,
-                    form,
-                )
+                matmul_backward(MatmulGrads { da: &mut da, db: &mut db, dbias: Some(&mut vec![0.0; dims.n]) }, &[], &a, &b, dims, form)
                 .unwrap();
                 assert_eq!((da, db), (a.clone(), b.clone()));
                 matmul_batched_forward(

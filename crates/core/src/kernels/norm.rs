@@ -115,24 +115,40 @@ impl Stats<'_> {
     }
 }
 
+/// A norm's parameters: `weight, bias: [C]` (`bias: None` for RMSNorm or a bias-free norm).
+#[derive(Clone, Copy, Debug)]
+pub struct NormParams<'a> {
+    /// `[C]`.
+    pub weight: &'a [f32],
+    /// `[C]`.
+    pub bias: Option<&'a [f32]>,
+}
+
+/// A norm's parameter gradients, ADDED into by the backwards: `dweight, dbias: [C]`.
+#[derive(Debug)]
+pub struct NormGrads<'a> {
+    /// `[C]`.
+    pub dweight: &'a mut [f32],
+    /// `[C]`; `None`: the norm has no bias (RMSNorm), or its gradient is not wanted.
+    pub dbias: Option<&'a mut [f32]>,
+}
+
 /// A forward's lengths (`mean: None` is RMSNorm) and `eps` (finite, > 0), for the fast
 /// kernels and `mod reference` alike.
-#[allow(clippy::too_many_arguments)]
 fn check_forward(
     out: &[f32],
     mean: Option<&[f32]>,
     rstd: &[f32],
     inp: &[f32],
-    weight: &[f32],
-    bias: Option<&[f32]>,
+    params: NormParams<'_>,
     dims: NormDims,
     eps: f32,
 ) -> Result<()> {
     let op = if mean.is_some() { "layernorm" } else { "rmsnorm" };
     let per_row =
         [("cache.mean", mean.map_or(dims.rows, <[f32]>::len)), ("cache.rstd", rstd.len())];
-    let per_channel =
-        [("weight", weight.len()), ("bias", bias.map_or(dims.channels, <[f32]>::len))];
+    let bias = params.bias.map_or(dims.channels, <[f32]>::len);
+    let per_channel = [("weight", params.weight.len()), ("bias", bias)];
     dims.check(op, &[("out", out.len()), ("inp", inp.len())], &per_row, &per_channel)?;
     if eps.is_finite() && eps > 0.0 {
         Ok(())
@@ -142,11 +158,9 @@ fn check_forward(
 }
 
 /// A backward's lengths (`stats.mean: None` is RMSNorm).
-#[allow(clippy::too_many_arguments)]
 fn check_backward(
     dinp: &[f32],
-    dweight: &[f32],
-    dbias: Option<&[f32]>,
+    grads: &NormGrads<'_>,
     dout: &[f32],
     stats: Stats,
     inp: &[f32],
@@ -156,8 +170,9 @@ fn check_backward(
     let op = if stats.mean.is_some() { "layernorm" } else { "rmsnorm" };
     let mean = stats.mean.map_or(dims.rows, <[f32]>::len);
     let per_row = [("cache.mean", mean), ("cache.rstd", stats.rstd.len())];
-    let dbias = dbias.map_or(dims.channels, <[f32]>::len);
-    let per_channel = [("weight", weight.len()), ("dweight", dweight.len()), ("dbias", dbias)];
+    let dbias = grads.dbias.as_deref().map_or(dims.channels, <[f32]>::len);
+    let per_channel =
+        [("weight", weight.len()), ("dweight", grads.dweight.len()), ("dbias", dbias)];
     let full = [("dinp", dinp.len()), ("dout", dout.len()), ("inp", inp.len())];
     dims.check(op, &full, &per_row, &per_channel)
 }
@@ -270,19 +285,18 @@ fn add_column_sums(dparam: &mut [f32], dout: &[f32], norm: Option<(&[f32], Stats
 /// Both forwards: `mean: None` is RMSNorm.
 /// LayerNorm (`mean` given) or RMSNorm (`mean: None`, no `bias`) with the saved statistics
 /// as slices (for planned arenas). `out: [N, C]`, `mean, rstd: [N]` (assigned), `inp: [N, C]`,
-/// `weight, bias: [C]`.
-#[allow(clippy::too_many_arguments)]
+/// `params.weight, params.bias: [C]`.
 pub fn norm_forward(
     out: &mut [f32],
     mut mean: Option<&mut [f32]>,
     rstd: &mut [f32],
     inp: &[f32],
-    weight: &[f32],
-    bias: Option<&[f32]>,
+    params: NormParams<'_>,
     dims: NormDims,
     eps: f32,
 ) -> Result<()> {
-    check_forward(out, mean.as_deref(), rstd, inp, weight, bias, dims, eps)?;
+    check_forward(out, mean.as_deref(), rstd, inp, params, dims, eps)?;
+    let NormParams { weight, bias } = params;
     let c = dims.channels;
     let min_rows = min_per_task(c);
     let row = |r: usize| &inp[r * c..][..c];
@@ -310,20 +324,19 @@ pub fn norm_forward(
 }
 
 /// Both backwards: `stats.mean: None` is RMSNorm.
-/// Gradients of [`norm_forward`]: ASSIGNS `dinp`, ADDS into `dweight`, `dbias`. `dinp, dout,
-/// inp: [N, C]`, `stats` from the forward, `dweight, dbias, weight: [C]`.
-#[allow(clippy::too_many_arguments)]
+/// Gradients of [`norm_forward`]: ASSIGNS `dinp`, ADDS into `grads.dweight`, `grads.dbias`.
+/// `dinp, dout, inp: [N, C]`, `stats` from the forward, `dweight, dbias, weight: [C]`.
 pub fn norm_backward(
     dinp: &mut [f32],
-    dweight: &mut [f32],
-    dbias: Option<&mut [f32]>,
+    grads: NormGrads<'_>,
     dout: &[f32],
     stats: Stats,
     inp: &[f32],
     weight: &[f32],
     dims: NormDims,
 ) -> Result<()> {
-    check_backward(dinp, dweight, dbias.as_deref(), dout, stats, inp, weight, dims)?;
+    check_backward(dinp, &grads, dout, stats, inp, weight, dims)?;
+    let NormGrads { dweight, dbias } = grads;
     let c = dims.channels;
     for_each_row_block(dinp, c, min_per_task(c), |rows, block| {
         for (r, di) in rows.zip(block.chunks_exact_mut(c)) {
@@ -359,18 +372,17 @@ pub fn layernorm_forward(
     eps: f32,
 ) -> Result<()> {
     let mean = Some(cache.mean.as_mut_slice());
-    norm_forward(out, mean, &mut cache.rstd, inp, weight, bias, dims, eps)
+    norm_forward(out, mean, &mut cache.rstd, inp, NormParams { weight, bias }, dims, eps)
 }
 
-/// Gradients of [`layernorm_forward`]: ASSIGNS `dinp`, ADDS into `dweight` and `dbias`.
+/// Gradients of [`layernorm_forward`]: ASSIGNS `dinp`, ADDS into `grads.dweight` and
+/// `grads.dbias`.
 ///
-/// `dinp: [N, C]`, `dweight: [C]`, `dbias: [C]` (optional), `dout: [N, C]`, `cache` from the
-/// forward (`[N]` each), `inp: [N, C]`, `weight: [C]`.
-#[allow(clippy::too_many_arguments)]
+/// `dinp: [N, C]`, `grads.dweight: [C]`, `grads.dbias: [C]` (optional), `dout: [N, C]`,
+/// `cache` from the forward (`[N]` each), `inp: [N, C]`, `weight: [C]`.
 pub fn layernorm_backward(
     dinp: &mut [f32],
-    dweight: &mut [f32],
-    dbias: Option<&mut [f32]>,
+    grads: NormGrads<'_>,
     dout: &[f32],
     cache: &NormCache,
     inp: &[f32],
@@ -378,7 +390,7 @@ pub fn layernorm_backward(
     dims: NormDims,
 ) -> Result<()> {
     let stats = Stats { mean: Some(&cache.mean), rstd: &cache.rstd };
-    norm_backward(dinp, dweight, dbias, dout, stats, inp, weight, dims)
+    norm_backward(dinp, grads, dout, stats, inp, weight, dims)
 }
 
 /// RMSNorm: `out = inp · rstd · weight`, `rstd = 1 / sqrt(mean(inp²) + eps)` per row; saves
@@ -394,7 +406,7 @@ pub fn rmsnorm_forward(
     dims: NormDims,
     eps: f32,
 ) -> Result<()> {
-    norm_forward(out, None, &mut cache.rstd, inp, weight, None, dims, eps)
+    norm_forward(out, None, &mut cache.rstd, inp, NormParams { weight, bias: None }, dims, eps)
 }
 
 /// Gradients of [`rmsnorm_forward`]: ASSIGNS `dinp`, ADDS into `dweight`.
@@ -411,32 +423,35 @@ pub fn rmsnorm_backward(
     dims: NormDims,
 ) -> Result<()> {
     let stats = Stats { mean: None, rstd: &cache.rstd };
-    norm_backward(dinp, dweight, None, dout, stats, inp, weight, dims)
+    let grads = NormGrads { dweight, dbias: None };
+    norm_backward(dinp, grads, dout, stats, inp, weight, dims)
 }
 
 pub mod reference {
     //! The spec: plain loops in f64, one row at a time. LayerNorm and RMSNorm share one
     //! implementation (RMSNorm: no centring, no bias).
 
-    use super::{check_backward, check_forward, NormCache, NormDims, RmsCache, Stats};
+    use super::{
+        check_backward, check_forward, NormCache, NormDims, NormGrads, NormParams, RmsCache,
+        Stats,
+    };
     use crate::error::Result;
 
     fn row(x: &[f32], row: usize, c: usize) -> Vec<f64> {
         x[row * c..][..c].iter().map(|&v| f64::from(v)).collect()
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn norm_forward_ref(
         out: &mut [f32],
         mut mean: Option<&mut [f32]>,
         rstd: &mut [f32],
         inp: &[f32],
-        weight: &[f32],
-        bias: Option<&[f32]>,
+        params: NormParams<'_>,
         dims: NormDims,
         eps: f32,
     ) -> Result<()> {
-        check_forward(out, mean.as_deref(), rstd, inp, weight, bias, dims, eps)?;
+        check_forward(out, mean.as_deref(), rstd, inp, params, dims, eps)?;
+        let NormParams { weight, bias } = params;
         let c = dims.channels;
         for n in 0..dims.rows {
             let x = row(inp, n, c);
@@ -453,18 +468,17 @@ pub mod reference {
         Ok(())
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn norm_backward_ref(
         dinp: &mut [f32],
-        dweight: &mut [f32],
-        mut dbias: Option<&mut [f32]>,
+        grads: NormGrads<'_>,
         dout: &[f32],
         stats: Stats,
         inp: &[f32],
         weight: &[f32],
         dims: NormDims,
     ) -> Result<()> {
-        check_backward(dinp, dweight, dbias.as_deref(), dout, stats, inp, weight, dims)?;
+        check_backward(dinp, &grads, dout, stats, inp, weight, dims)?;
+        let NormGrads { dweight, mut dbias } = grads;
         let c = dims.channels;
         for n in 0..dims.rows {
             let (x, g) = (row(inp, n, c), row(dout, n, c));
@@ -499,15 +513,13 @@ pub mod reference {
         eps: f32,
     ) -> Result<()> {
         let mean = Some(cache.mean.as_mut_slice());
-        norm_forward_ref(out, mean, &mut cache.rstd, inp, weight, bias, dims, eps)
+        norm_forward_ref(out, mean, &mut cache.rstd, inp, NormParams { weight, bias }, dims, eps)
     }
 
     /// Reference for [`super::layernorm_backward`]: assigns `dinp`, adds into `dweight`, `dbias`.
-    #[allow(clippy::too_many_arguments)]
     pub fn layernorm_backward_ref(
         dinp: &mut [f32],
-        dweight: &mut [f32],
-        dbias: Option<&mut [f32]>,
+        grads: NormGrads<'_>,
         dout: &[f32],
         cache: &NormCache,
         inp: &[f32],
@@ -515,7 +527,7 @@ pub mod reference {
         dims: NormDims,
     ) -> Result<()> {
         let stats = Stats { mean: Some(&cache.mean), rstd: &cache.rstd };
-        norm_backward_ref(dinp, dweight, dbias, dout, stats, inp, weight, dims)
+        norm_backward_ref(dinp, grads, dout, stats, inp, weight, dims)
     }
 
     /// Reference for [`super::rmsnorm_forward`] (same buffers, shapes and errors).
@@ -527,7 +539,8 @@ pub mod reference {
         dims: NormDims,
         eps: f32,
     ) -> Result<()> {
-        norm_forward_ref(out, None, &mut cache.rstd, inp, weight, None, dims, eps)
+        let params = NormParams { weight, bias: None };
+        norm_forward_ref(out, None, &mut cache.rstd, inp, params, dims, eps)
     }
 
     /// Reference for [`super::rmsnorm_backward`]: assigns `dinp`, adds into `dweight`.
@@ -541,7 +554,8 @@ pub mod reference {
         dims: NormDims,
     ) -> Result<()> {
         let stats = Stats { mean: None, rstd: &cache.rstd };
-        norm_backward_ref(dinp, dweight, None, dout, stats, inp, weight, dims)
+        let grads = NormGrads { dweight, dbias: None };
+        norm_backward_ref(dinp, grads, dout, stats, inp, weight, dims)
     }
 
 }
@@ -592,23 +606,23 @@ mod tests {
         let nan_rows = || vec![f32::NAN; n];
         let mut ln = NormCache { mean: nan_rows(), rstd: nan_rows() };
         let mut rs = RmsCache { rstd: nan_rows() };
-        let db_opt = bias.map(|_| db.as_mut_slice());
+        let grads = NormGrads { dweight: &mut dw, dbias: bias.map(|_| db.as_mut_slice()) };
         match (fast, rms) {
             (true, false) => {
                 layernorm_forward(&mut out, &mut ln, x, w, bias, dims, EPS).unwrap();
-                layernorm_backward(&mut dx, &mut dw, db_opt, dout, &ln, x, w, dims).unwrap();
+                layernorm_backward(&mut dx, grads, dout, &ln, x, w, dims).unwrap();
             }
             (false, false) => {
                 layernorm_forward_ref(&mut out, &mut ln, x, w, bias, dims, EPS).unwrap();
-                layernorm_backward_ref(&mut dx, &mut dw, db_opt, dout, &ln, x, w, dims).unwrap();
+                layernorm_backward_ref(&mut dx, grads, dout, &ln, x, w, dims).unwrap();
             }
             (true, true) => {
                 rmsnorm_forward(&mut out, &mut rs, x, w, dims, EPS).unwrap();
-                rmsnorm_backward(&mut dx, &mut dw, dout, &rs, x, w, dims).unwrap();
+                rmsnorm_backward(&mut dx, grads.dweight, dout, &rs, x, w, dims).unwrap();
             }
             (false, true) => {
                 rmsnorm_forward_ref(&mut out, &mut rs, x, w, dims, EPS).unwrap();
-                rmsnorm_backward_ref(&mut dx, &mut dw, dout, &rs, x, w, dims).unwrap();
+                rmsnorm_backward_ref(&mut dx, grads.dweight, dout, &rs, x, w, dims).unwrap();
             }
         }
         let (mean, rstd) = if rms { (Vec::new(), rs.rstd) } else { (ln.mean, ln.rstd) };
@@ -700,9 +714,11 @@ mod tests {
         let r = layernorm_forward(&mut [], &mut NormCache::new(2), &[], &[], None, no_c, EPS);
         assert!(matches!(r, Err(Error::InvalidArgument(_))), "{r:?}");
         let (mut dx, mut dw, mut db) = (vec![0.0; 6], vec![0.0; 3], vec![0.0; 3]);
-        let r = layernorm_backward(&mut dx, &mut dw, Some(&mut db[..1]), &x, &cache, &x, &w, dims);
+        let grads = NormGrads { dweight: &mut dw, dbias: Some(&mut db[..1]) };
+        let r = layernorm_backward(&mut dx, grads, &x, &cache, &x, &w, dims);
         assert_eq!(r, shape("layernorm: dbias", 3, 1));
-        let r = layernorm_backward(&mut dx, &mut dw[..2], None, &x, &cache, &x, &w, dims);
+        let grads = NormGrads { dweight: &mut dw[..2], dbias: None };
+        let r = layernorm_backward(&mut dx, grads, &x, &cache, &x, &w, dims);
         assert_eq!(r, shape("layernorm: dweight", 3, 2));
 
         let mut rms = RmsCache::new(2);

@@ -16,11 +16,11 @@ use super::config::{Ffn, LmHead, ModelConfig, NormKind, NormPlacement, Positiona
 use super::params::{LayerTensors, Linear, NormTensors, Tensors};
 use super::positional::{relative_bucket, sinusoid_row};
 use crate::error::{Error, Result};
-use crate::kernels::attention_infer::attend_row;
+use crate::kernels::attention_infer::{attend_row, RowKeys};
 use crate::kernels::gemv::{linear_forward_infer, MAX_ROWS};
 use crate::kernels::glu::{activation_forward, glu_forward};
 use crate::kernels::matmul::{matmul_forward, MatmulDims, MatmulForm};
-use crate::kernels::norm::{norm_forward, NormDims};
+use crate::kernels::norm::{norm_forward, NormDims, NormParams};
 use crate::kernels::residual::residual_forward;
 use crate::kernels::rope::{RopeDims, RopeTable};
 use crate::par::for_each_row_block;
@@ -249,7 +249,6 @@ impl Decoder {
     /// One block over the new rows, reading and extending layer `l`'s cache.
     fn layer(&mut self, cfg: &ModelConfig, p: &Tensors<&[f32]>, l: usize, counts: &[usize], rows: &[RowInfo], alibi: Option<&[f32]>) -> Result<()> {
         let lp = &p.layers[l];
-        let n = rows.len();
         let per_layer = self.k.len() / cfg.n_layer;
         let layer_range = l * per_layer..(l + 1) * per_layer;
         let cache = LayerCache {
@@ -259,18 +258,19 @@ impl Decoder {
             capacity: self.capacity,
         };
         let s = &mut self.scratch;
+        let layer = Layer { cfg, lp, rel_bias: p.rel_bias, alibi, counts, rows };
         if cfg.norm_placement == NormPlacement::Pre {
             norm_rows(cfg, &mut s.h, &mut s.mean, &mut s.rstd, &s.x, &lp.ln_1)?; // h = N1(x)
-            attention(cfg, cache, s, lp, p.rel_bias, alibi, counts, rows, false)?;
+            attention(layer, cache, s, false)?;
             residual_forward(&mut s.mid, &s.x, &s.proj)?; // mid = x + attn(h)
             norm_rows(cfg, &mut s.h, &mut s.mean, &mut s.rstd, &s.mid, &lp.ln_2)?; // h = N2(mid)
-            mlp(cfg, s, lp, n)?;
+            mlp(layer, s)?;
             residual_forward(&mut s.x, &s.mid, &s.proj) // x = mid + mlp(h)
         } else {
-            attention(cfg, cache, s, lp, p.rel_bias, alibi, counts, rows, true)?;
+            attention(layer, cache, s, true)?;
             residual_forward(&mut s.mid, &s.x, &s.proj)?; // sum1 = x + attn(x)
             norm_rows(cfg, &mut s.h, &mut s.mean, &mut s.rstd, &s.mid, &lp.ln_1)?; // h1 = N1(sum1)
-            mlp(cfg, s, lp, n)?;
+            mlp(layer, s)?;
             residual_forward(&mut s.mid, &s.h, &s.proj)?; // sum2 = h1 + mlp(h1)
             norm_rows(cfg, &mut s.x, &mut s.mean, &mut s.rstd, &s.mid, &lp.ln_2) // x = N2(sum2)
         }
@@ -312,7 +312,8 @@ fn embed(cfg: &ModelConfig, p: &Tensors<&[f32]>, x: &mut [f32], tokens: &[u32], 
 fn norm_rows(cfg: &ModelConfig, out: &mut [f32], mean: &mut [f32], rstd: &mut [f32], inp: &[f32], w: &NormTensors<&[f32]>) -> Result<()> {
     let (c, n) = (cfg.n_embd, inp.len() / cfg.n_embd);
     let mean = (cfg.norm == NormKind::LayerNorm).then_some(&mut mean[..n]);
-    norm_forward(&mut out[..n * c], mean, &mut rstd[..n], inp, w.weight, w.bias, NormDims::new(n, c), cfg.norm_eps)
+    let params = NormParams { weight: w.weight, bias: w.bias };
+    norm_forward(&mut out[..n * c], mean, &mut rstd[..n], inp, params, NormDims::new(n, c), cfg.norm_eps)
 }
 
 /// `out = inp · weightᵀ + bias`, `out: [m, n]`, `inp: [m, k]`, `weight: [n, k]`: the
@@ -330,9 +331,27 @@ fn linear_layer(out: &mut [f32], inp: &[f32], w: &Linear<&[f32]>, m: usize, k: u
     linear(out, inp, w.weight, w.bias, m, k, n)
 }
 
-/// `s.proj = MLP(s.h)` over `n` rows.
-fn mlp(cfg: &ModelConfig, s: &mut Scratch, lp: &LayerTensors<&[f32]>, n: usize) -> Result<()> {
-    let (c, f) = (cfg.n_embd, cfg.ffn_hidden);
+/// What one block reads during a call: the config, the block's weights, the new rows and the
+/// positional tables.
+#[derive(Clone, Copy)]
+struct Layer<'a> {
+    cfg: &'a ModelConfig,
+    /// The block's weights.
+    lp: &'a LayerTensors<&'a [f32]>,
+    /// `[num_buckets, H]` learned relative-position biases.
+    rel_bias: Option<&'a [f32]>,
+    /// `[H]` ALiBi slopes.
+    alibi: Option<&'a [f32]>,
+    /// `[S]` new tokens per slot.
+    counts: &'a [usize],
+    /// `[N]` the slot and position of each new row.
+    rows: &'a [RowInfo],
+}
+
+/// `s.proj = MLP(s.h)` over the new rows.
+fn mlp(layer: Layer<'_>, s: &mut Scratch) -> Result<()> {
+    let Layer { cfg, lp, rows, .. } = layer;
+    let (n, c, f) = (rows.len(), cfg.n_embd, cfg.ffn_hidden);
     linear_layer(&mut s.fc, &s.h, &lp.c_fc, n, c, f)?; // fc = h · W_fcᵀ + b_fc
     match (cfg.ffn, &lp.c_up) {
         (Ffn::Gelu, _) => activation_forward(&mut s.act, &s.fc, cfg.gelu())?, // act = gelu(fc)
@@ -364,8 +383,8 @@ impl LayerCache<'_> {
 
 /// `s.proj = attn(input) · W_projᵀ + b_proj` for the new rows, after writing their keys and
 /// values into `cache`. `input` is `s.x` (post-norm) or `s.h` (pre-norm).
-#[allow(clippy::too_many_arguments)]
-fn attention(cfg: &ModelConfig, cache: LayerCache<'_>, s: &mut Scratch, lp: &LayerTensors<&[f32]>, rel_bias: Option<&[f32]>, alibi: Option<&[f32]>, counts: &[usize], rows: &[RowInfo], post: bool) -> Result<()> {
+fn attention(layer: Layer<'_>, cache: LayerCache<'_>, s: &mut Scratch, post: bool) -> Result<()> {
+    let Layer { cfg, lp, rel_bias, alibi, counts, rows } = layer;
     let (n, c, h, d) = (rows.len(), cfg.n_embd, cfg.n_head, cfg.head_dim());
     let input = if post { &s.x } else { &s.h };
     linear_layer(&mut s.qkv, input, &lp.c_attn, n, c, 3 * c)?; // qkv = input · W_attnᵀ + b_attn
@@ -431,7 +450,8 @@ fn attention(cfg: &ModelConfig, cache: LayerCache<'_>, s: &mut Scratch, lp: &Lay
             };
             let keys = &k_cache[base..base + n_keys * d];
             let values = &v_cache[base..base + n_keys * d];
-            attend_row(out, &q[r * c + head * d..][..d], keys, values, None, bias_row, n_keys, scale);
+            let keys = RowKeys { k: keys, v: values, pad: None, bias: bias_row, n_keys };
+            attend_row(out, &q[r * c + head * d..][..d], keys, scale);
         }
     });
     linear_layer(&mut s.proj, &s.att, &lp.attn_proj, n, c, c) // proj = att · W_projᵀ + b_proj

@@ -10,11 +10,11 @@
 use super::config::{LmHead, ModelConfig};
 use super::params::Tensors;
 use super::plan::{Acts, ClassifierActs, MlmActs, NormActs};
-use super::transformer::{norm_bwd, norm_bwd_view, norm_fwd, Ctx};
+use super::transformer::{linear_bwd, norm_bwd, norm_bwd_view, norm_fwd, Ctx, Pass};
 use crate::error::{Error, Result};
 use crate::kernels::embedding::{embedding_backward, embedding_forward, EmbeddingDims};
 use crate::kernels::glu::{activation_backward, activation_forward};
-use crate::kernels::matmul::{matmul_backward_into, matmul_forward, InputGrad, MatmulDims, MatmulForm};
+use crate::kernels::matmul::{matmul_backward_into, matmul_forward, InputGrad, MatmulDims, MatmulForm, MatmulGrads};
 use crate::kernels::softmax_xent::{crossentropy_backward, crossentropy_forward, crossentropy_mean_scale, SoftmaxDims};
 
 /// The mean losses of one pass (each present when its targets were given).
@@ -74,7 +74,8 @@ fn segment(ctx: &Ctx<'_>, r: usize) -> usize {
 
 /// `out = wte[ids] (+ wpe[t] or the sinusoid) (+ wtt[type_ids])`, then `N_e(out)` when the
 /// model norms its embeddings (the sum is saved in `a.emb_sum`). Dropout is the caller's.
-pub fn embed_forward(cfg: &ModelConfig, p: &Tensors<&[f32]>, a: &mut Acts<&mut [f32]>, wpe: Option<&[f32]>, ctx: &Ctx<'_>) -> Result<()> {
+pub fn embed_forward(pass: Pass<'_>, a: &mut Acts<&mut [f32]>, wpe: Option<&[f32]>) -> Result<()> {
+    let Pass { cfg, p, ctx } = pass;
     check_types(cfg, ctx)?;
     let sum: &mut [f32] = a.emb_sum.as_deref_mut().unwrap_or(&mut *a.emb);
     // sum = wte[ids] + wpe[t]
@@ -94,18 +95,18 @@ pub fn embed_forward(cfg: &ModelConfig, p: &Tensors<&[f32]>, a: &mut Acts<&mut [
 }
 
 /// Gradients of [`embed_forward`] from `demb` (block 0's input gradient, after the caller
-/// undid dropout), ADDED into `g`. `scratch: [B·T, C]` is overwritten.
-#[allow(clippy::too_many_arguments)]
+/// undid dropout), ADDED into `g`. `demb, scratch: [B·T, C]` (`scratch` is overwritten);
+/// `emb_sum: [B·T, C]` and `emb_norm` are what [`embed_forward`] saved when the model norms
+/// its embeddings.
 pub fn embed_backward(
-    cfg: &ModelConfig,
-    p: &Tensors<&[f32]>,
+    pass: Pass<'_>,
     g: &mut Tensors<&mut [f32]>,
     demb: &[f32],
     scratch: &mut [f32],
     emb_sum: Option<&[f32]>,
     emb_norm: Option<&NormActs<&mut [f32]>>,
-    ctx: &Ctx<'_>,
 ) -> Result<()> {
+    let Pass { cfg, p, ctx } = pass;
     let dsum: &[f32] = match (emb_norm, emb_sum, &p.ln_e, g.ln_e.as_mut()) {
         (Some(stats), Some(sum), Some(w), Some(gw)) => {
             // emb = N_e(sum)
@@ -171,7 +172,8 @@ pub struct HeadOut<'a, 's> {
 /// Runs the heads on the final hidden rows `hidden: [B·T, C]`: LM logits (unless only
 /// labels are given, a classifier's training) and the class logits; returns the losses of
 /// the given targets and labels.
-pub fn heads_forward(cfg: &ModelConfig, p: &Tensors<&[f32]>, a: HeadOut<'_, '_>, hidden: &[f32], ctx: &Ctx<'_>) -> Result<Losses> {
+pub fn heads_forward(pass: Pass<'_>, a: HeadOut<'_, '_>, hidden: &[f32]) -> Result<Losses> {
+    let Pass { cfg, p, ctx } = pass;
     let (rows, c, v) = (ctx.b * ctx.t, cfg.n_embd, cfg.vocab_size);
     let mut losses = Losses::default();
     let want_lm = cfg.lm_head != LmHead::None && (ctx.targets.is_some() || ctx.labels.is_none());
@@ -262,19 +264,17 @@ pub struct HeadScratch<'a> {
 }
 
 /// Gradients of [`heads_forward`]: `dhidden: [B·T, C]` ASSIGNED, parameter gradients added;
-/// `scales` multiply each loss's gradient.
-#[allow(clippy::too_many_arguments)]
+/// `scales` multiply each loss's gradient. `hidden: [B·T, C]` is the heads' input.
 pub fn heads_backward(
-    cfg: &ModelConfig,
-    p: &Tensors<&[f32]>,
+    pass: Pass<'_>,
     g: &mut Tensors<&mut [f32]>,
     a: HeadActs<'_, '_>,
     hidden: &[f32],
     dhidden: &mut [f32],
     scratch: HeadScratch<'_>,
-    ctx: &Ctx<'_>,
     scales: LossScales,
 ) -> Result<()> {
+    let Pass { cfg, p, ctx } = pass;
     let (rows, c, v) = (ctx.b * ctx.t, cfg.n_embd, cfg.vocab_size);
     let HeadScratch { dn, dact, dfc, dpooled, dfirst } = scratch;
     dhidden.fill(0.0);
@@ -301,7 +301,8 @@ pub fn heads_backward(
                     let (dn, dact, dfc) = (&mut dn[..n * c], &mut dact[..n * c], &mut dfc[..n * c]);
                     let out = &ma.norm.out.as_deref().unwrap_or_default()[..n * c];
                     // logits = n · W_headᵀ + b
-                    matmul_backward_into(InputGrad::Assign, dn, dhead, Some(&mut *mg.bias), dlogits, out, head, MatmulDims::new(n, c, v), MatmulForm::ABt)?;
+                    let grads = MatmulGrads { da: dn, db: &mut *dhead, dbias: Some(&mut *mg.bias) };
+                    matmul_backward_into(InputGrad::Assign, grads, dlogits, out, head, MatmulDims::new(n, c, v), MatmulForm::ABt)?;
                     // n = N_t(act)
                     let stats = NormActs { out: None, mean: ma.norm.mean.as_deref().map(|m| &m[..n]), rstd: &ma.norm.rstd[..n] };
                     norm_bwd_view(cfg, dact, &mut mg.ln, dn, &stats, &ma.act[..n * c], &mp.ln)?;
@@ -310,12 +311,13 @@ pub fn heads_backward(
                     // fc = lm_in · W_tᵀ + b_t
                     let dims = MatmulDims::new(n, c, c);
                     let din: &mut [f32] = if gathered { dn.fill(0.0); dn } else { &mut *dhidden };
-                    matmul_backward_into(InputGrad::Add, din, mg.dense.weight, mg.dense.bias.as_deref_mut(), dfc, lm_in, mp.dense.weight, dims, MatmulForm::ABt)?;
+                    linear_bwd(InputGrad::Add, din, &mut mg.dense, dfc, lm_in, &mp.dense, dims)?;
                 }
                 _ => {
                     // logits = lm_in · W_headᵀ
                     let din: &mut [f32] = if gathered { let d = &mut dn[..n * c]; d.fill(0.0); d } else { &mut *dhidden };
-                    matmul_backward_into(InputGrad::Add, din, dhead, None, dlogits, lm_in, head, MatmulDims::new(n, c, v), MatmulForm::ABt)?;
+                    let grads = MatmulGrads { da: din, db: dhead, dbias: None };
+                    matmul_backward_into(InputGrad::Add, grads, dlogits, lm_in, head, MatmulDims::new(n, c, v), MatmulForm::ABt)?;
                 }
             }
             if let Some(s) = &selected {
@@ -337,12 +339,12 @@ pub fn heads_backward(
         crossentropy_backward(ca.logits, ca.probs, labels, ctx.ignore_index, SoftmaxDims::new(b, k), scale)?;
         // class_logits = pooled · W_clsᵀ + b_cls
         let dims = MatmulDims::new(b, c, k);
-        matmul_backward_into(InputGrad::Assign, dpooled, cg.out.weight, cg.out.bias.as_deref_mut(), ca.logits, ca.pooled, cp.out.weight, dims, MatmulForm::ABt)?;
+        linear_bwd(InputGrad::Assign, dpooled, &mut cg.out, ca.logits, ca.pooled, &cp.out, dims)?;
         // pooled = tanh(pre)  →  dpre = dpooled · (1 − pooled²)
         dpooled.iter_mut().zip(&*ca.pooled).for_each(|(d, &y)| *d *= 1.0 - y * y);
         // pre = first · W_poolᵀ + b_pool
         let dims = MatmulDims::new(b, c, c);
-        matmul_backward_into(InputGrad::Assign, dfirst, cg.pooler.weight, cg.pooler.bias.as_deref_mut(), dpooled, ca.first, cp.pooler.weight, dims, MatmulForm::ABt)?;
+        linear_bwd(InputGrad::Assign, dfirst, &mut cg.pooler, dpooled, ca.first, &cp.pooler, dims)?;
         // first[b] = hidden[b, 0]
         for (dst, src) in dhidden.chunks_exact_mut(t * c).zip(dfirst.chunks_exact(c)) {
             dst[..c].iter_mut().zip(src).for_each(|(d, &x)| *d += x);

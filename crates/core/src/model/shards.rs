@@ -4,10 +4,10 @@
 //! are summed at the end. The threads stay busy for the whole micro-batch instead of being
 //! woken once per kernel (in WebAssembly a wake-up costs tens of microseconds, and a small
 //! model's kernels are short). The kernels inside a shard still split their work into tasks:
-//! when one shard finishes first (these 2-vCPU machines run one core slower than the other for
-//! stretches), its thread takes tasks of the other shard's kernels instead of waiting. Measured
-//! paired on the Shakespeare GPT step, threads-relaxed 2 threads: 0.964–0.981 of the time of
-//! shards whose kernels ran serially.
+//! when one shard finishes first (on VMs whose cores run at different speeds for stretches),
+//! its thread takes tasks of the other shard's kernels instead of waiting: 0.964–0.981 of the
+//! time of shards whose kernels ran serially (Shakespeare GPT step, threads-relaxed build, 2
+//! threads, paired runs on a 2-vCPU AMD EPYC VM, 2026-11-28).
 //!
 //! Used for models whose extra gradient copies are small (see [`Shards::plan`]); large models
 //! keep kernel-level parallelism, where each kernel is long enough to amortise the wake-ups.
@@ -79,7 +79,6 @@ pub(crate) fn make_ctx<'a>(config: &ModelConfig, fixed: Fixed<'a>, rows: Rows<'a
 /// Forward over `arena` (planned for at least `(rows.b, rows.t, training)`), and with `grads`
 /// the backward adding the gradients of the losses times their scales. Returns the losses of
 /// the given targets and labels.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn pass(
     cfg: &ModelConfig,
     params: &[f32],
@@ -115,6 +114,22 @@ pub(crate) struct Shards {
     grads: Vec<Vec<f32>>,
 }
 
+/// One micro-batch of a training step: `b` sequences of `t` tokens, the scale of its loss's
+/// gradient, and its dropout stream.
+#[derive(Clone, Copy)]
+pub(crate) struct MicroBatch<'a> {
+    /// The inputs, `[B, T]` each (`labels: [B]`).
+    pub batch: Batch<'a>,
+    /// `B`.
+    pub b: usize,
+    /// `T`.
+    pub t: usize,
+    /// The gradient added is `scale ·` the gradient of the micro-batch's loss.
+    pub scale: f32,
+    /// Seeds the dropout masks.
+    pub dropout_seed: u64,
+}
+
 /// Extra gradient copies above this many bytes are not worth it: use kernel-level threads.
 const MAX_EXTRA_GRAD_BYTES: usize = 256 << 20;
 
@@ -144,22 +159,19 @@ impl Shards {
         self.grads.iter_mut().for_each(|g| par::zero(g));
     }
 
-    /// Forward + backward of one micro-batch (`b` sequences of `t`), shards in parallel,
-    /// adding `scale ·` the gradient of the micro-batch's loss; returns that loss (the token
-    /// mean plus the class mean, each over the whole micro-batch's counted targets).
-    #[allow(clippy::too_many_arguments)]
+    /// Forward + backward of one micro-batch, shards in parallel, adding `mb.scale ·` the
+    /// gradient of the micro-batch's loss into `grads0: [n_params]` (shard 0) and the shards'
+    /// own buffers; returns that loss (the token mean plus the class mean, each over the whole
+    /// micro-batch's counted targets).
     pub fn micro_batch(
         &mut self,
         cfg: &ModelConfig,
         params: &[f32],
         grads0: &mut [f32],
         fixed: Fixed<'_>,
-        batch: Batch<'_>,
-        b: usize,
-        t: usize,
-        scale: f32,
-        dropout_seed: u64,
+        mb: MicroBatch<'_>,
     ) -> Result<f32> {
+        let MicroBatch { batch, b, t, scale, dropout_seed } = mb;
         let (tokens, sequences) = batch.counted();
         let share = |part: usize, whole: usize| if whole == 0 { 0.0 } else { part as f32 / whole as f32 };
         let mut jobs: Vec<Mutex<(&mut [f32], &mut [f32])>> = Vec::with_capacity(self.arenas.len());

@@ -13,10 +13,10 @@ use super::params::{init_params, layout, tensors, Carve, Group, Spec};
 use super::plan::{acts_in, acts_len};
 use super::positional::{alibi_slopes, sinusoid_table};
 use super::probe::{layer_probs, probs_len};
-use super::shards::{pass, Fixed, Rows, Shards};
+use super::shards::{pass, Fixed, MicroBatch, Rows, Shards};
 use crate::error::{Error, Result};
 use crate::par;
-use crate::optim::adamw::{adamw_update, AdamWConfig};
+use crate::optim::adamw::{adamw_update, AdamWConfig, AdamWStep};
 use crate::optim::clip::{clip_grad_norm, global_grad_norm};
 
 /// Bytes of each part of a plan.
@@ -472,7 +472,8 @@ impl Model {
                 for micro in 0..accum {
                     let part = batch.sequences(micro * b..(micro + 1) * b, t);
                     let seed = options.dropout_seed.wrapping_mul(0x9E37_79B9).wrapping_add(micro as u64);
-                    let loss = shards.micro_batch(&self.config, &self.params, &mut state.grads, fixed, part, b, t, scale, seed)?;
+                    let mb = MicroBatch { batch: part, b, t, scale, dropout_seed: seed };
+                    let loss = shards.micro_batch(&self.config, &self.params, &mut state.grads, fixed, mb)?;
                     loss_sum += f64::from(loss);
                 }
                 shards.reduce_into(&mut state.grads);
@@ -504,14 +505,13 @@ impl Model {
                 _ => 0.0,
             };
             let r = spec.offset..spec.offset + spec.len();
+            let call = AdamWStep { lr: options.lr, weight_decay: wd, step: state.step };
             adamw_update(
                 &mut self.params[r.clone()],
                 &mut state.m[r.clone()],
                 &mut state.v[r.clone()],
                 &state.grads[r],
-                options.lr,
-                wd,
-                state.step,
+                call,
                 &options.adam,
             )?;
         }

@@ -10,14 +10,14 @@
 use super::config::{Ffn, ModelConfig, NormPlacement, Positional};
 use super::ends::{embed_backward, embed_forward, heads_backward, heads_forward, HeadActs, HeadOut, HeadScratch, LossScales, Losses};
 use super::heads::{apply_mask, dropout_mask, heads_to_rows, rows_to_heads, HeadDims};
-use super::params::{LayerTensors, NormTensors, Tensors};
+use super::params::{LayerTensors, Linear, NormTensors, Tensors};
 use super::plan::{Acts, GradScratch, LayerActs, NormActs};
 use super::positional::{alibi_bias, relative_bias_backward, relative_bias_forward, RelativeDims};
 use crate::error::{Error, Result};
-use crate::kernels::attention::{attention_backward_lse, attention_forward_lse, AttnDims, AttnOptions};
+use crate::kernels::attention::{attention_backward_lse, attention_forward_lse, AttnDims, AttnGrads, AttnOptions, AttnSaved, Qkv};
 use crate::kernels::glu::{activation_backward_from_derivative, activation_forward, activation_forward_saving_derivative, glu_backward, glu_forward};
-use crate::kernels::matmul::{matmul_backward_into, matmul_forward, InputGrad, MatmulDims, MatmulForm};
-use crate::kernels::norm::{norm_backward, norm_forward, NormDims, Stats};
+use crate::kernels::matmul::{matmul_backward_into, matmul_forward, InputGrad, MatmulDims, MatmulForm, MatmulGrads};
+use crate::kernels::norm::{norm_backward, norm_forward, NormDims, NormGrads, NormParams, Stats};
 use crate::kernels::residual::residual_forward;
 use crate::kernels::rope::{RopeDims, RopeTable};
 
@@ -63,17 +63,49 @@ impl Ctx<'_> {
     }
 }
 
-fn linear_fwd(out: &mut [f32], inp: &[f32], w: &super::params::Linear<&[f32]>, m: usize, k: usize, n: usize) -> Result<()> {
+/// What every stage of one pass reads: the model's config, its parameters and the call's
+/// inputs and tables.
+#[derive(Clone, Copy)]
+pub struct Pass<'a> {
+    /// The model's configuration.
+    pub cfg: &'a ModelConfig,
+    /// The model's parameters.
+    pub p: &'a Tensors<&'a [f32]>,
+    /// This call's inputs and tables.
+    pub ctx: &'a Ctx<'a>,
+}
+
+/// What every op of one block reads: the model's config, this call's inputs and tables, the
+/// block's parameters, and the attention bias all blocks share.
+#[derive(Clone, Copy)]
+struct Layer<'a> {
+    cfg: &'a ModelConfig,
+    ctx: &'a Ctx<'a>,
+    /// The block's parameters.
+    p: &'a LayerTensors<&'a [f32]>,
+    /// `[H, T, T]` ALiBi or relative-position bias, added to the attention scores.
+    bias: Option<&'a [f32]>,
+}
+
+/// `out = inp · Wᵀ + b`: `out: [m, n]`, `inp: [m, k]`, `W: [n, k]`, `b: [n]`.
+fn linear_fwd(out: &mut [f32], inp: &[f32], w: &Linear<&[f32]>, m: usize, k: usize, n: usize) -> Result<()> {
     matmul_forward(out, inp, w.weight, w.bias, MatmulDims::new(m, k, n), MatmulForm::ABt)
+}
+
+/// Gradients of [`linear_fwd`] (`out = inp · Wᵀ + b`, `dims = (m, k, n)`): `dinp: [m, k]`
+/// written as `mode` says, `dW: [n, k]` and `db: [n]` in `g` ADDED into.
+pub(super) fn linear_bwd(mode: InputGrad, dinp: &mut [f32], g: &mut Linear<&mut [f32]>, dout: &[f32], inp: &[f32], w: &Linear<&[f32]>, dims: MatmulDims) -> Result<()> {
+    let grads = MatmulGrads { da: dinp, db: &mut *g.weight, dbias: g.bias.as_deref_mut() };
+    matmul_backward_into(mode, grads, dout, inp, w.weight, dims, MatmulForm::ABt)
 }
 
 pub(super) fn norm_fwd(cfg: &ModelConfig, out: &mut [f32], stats: &mut NormActs<&mut [f32]>, inp: &[f32], w: &NormTensors<&[f32]>) -> Result<()> {
     let dims = NormDims::new(inp.len() / cfg.n_embd, cfg.n_embd);
-    norm_forward(out, stats.mean.as_deref_mut(), stats.rstd, inp, w.weight, w.bias, dims, cfg.norm_eps)
+    let params = NormParams { weight: w.weight, bias: w.bias };
+    norm_forward(out, stats.mean.as_deref_mut(), stats.rstd, inp, params, dims, cfg.norm_eps)
 }
 
 /// `dinp = Nᵀ(dout)` (assigned), `dweight, dbias +=`.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn norm_bwd(
     cfg: &ModelConfig,
     dinp: &mut [f32],
@@ -99,7 +131,8 @@ pub(super) fn norm_bwd_view(
 ) -> Result<()> {
     let dims = NormDims::new(inp.len() / cfg.n_embd, cfg.n_embd);
     let stats = Stats { mean: stats.mean, rstd: stats.rstd };
-    norm_backward(dinp, g.weight, g.bias.as_deref_mut(), dout, stats, inp, w.weight, dims)
+    let grads = NormGrads { dweight: &mut *g.weight, dbias: g.bias.as_deref_mut() };
+    norm_backward(dinp, grads, dout, stats, inp, w.weight, dims)
 }
 
 /// Forward scratch borrowed out of [`Acts`].
@@ -124,7 +157,8 @@ fn rope_dims(cfg: &ModelConfig, ctx: &Ctx<'_>) -> RopeDims {
 }
 
 /// `s.proj = attn(x) · W_projᵀ + b` and the saved q, k, v, lse, att.
-fn attn_forward(cfg: &ModelConfig, ctx: &Ctx<'_>, p: &LayerTensors<&[f32]>, la: &mut LayerActs<&mut [f32]>, x: &[f32], s: &mut FwdScratch<'_>, bias: Option<&[f32]>) -> Result<()> {
+fn attn_forward(l: Layer<'_>, la: &mut LayerActs<&mut [f32]>, x: &[f32], s: &mut FwdScratch<'_>) -> Result<()> {
+    let Layer { cfg, ctx, p, bias } = l;
     let (rows, c) = (ctx.rows(), cfg.n_embd);
     // qkv = x · W_attnᵀ + b_attn
     linear_fwd(s.qkv, x, &p.c_attn, rows, c, 3 * c)?;
@@ -142,7 +176,8 @@ fn attn_forward(cfg: &ModelConfig, ctx: &Ctx<'_>, p: &LayerTensors<&[f32]>, la: 
     rows_to_heads(la.v, s.qkv, 2 * c, hd);
     let options = AttnOptions { causal: cfg.causal, key_padding: ctx.key_padding, bias };
     // att = softmax(q kᵀ / √D + bias + mask) v
-    attention_forward_lse(la.att, la.lse, la.att_probs.as_deref_mut(), la.q, la.k, la.v, attn_dims(cfg, ctx), options)?;
+    let qkv = Qkv { q: la.q, k: la.k, v: la.v };
+    attention_forward_lse(la.att, la.lse, la.att_probs.as_deref_mut(), qkv, attn_dims(cfg, ctx), options)?;
     heads_to_rows(s.merged, la.att, 0, head_dims(cfg, ctx, c));
     // proj = merged · W_projᵀ + b_proj
     linear_fwd(s.proj, s.merged, &p.attn_proj, rows, c, c)
@@ -150,7 +185,8 @@ fn attn_forward(cfg: &ModelConfig, ctx: &Ctx<'_>, p: &LayerTensors<&[f32]>, la: 
 
 /// `proj = MLP(x)`, saving fc (, up) and act. With the GELU MLP in training, `fc` is left
 /// holding `gelu'(fc)` instead: all the backward needs of it.
-fn mlp_forward(cfg: &ModelConfig, ctx: &Ctx<'_>, p: &LayerTensors<&[f32]>, la: &mut LayerActs<&mut [f32]>, x: &[f32], proj: &mut [f32]) -> Result<()> {
+fn mlp_forward(l: Layer<'_>, la: &mut LayerActs<&mut [f32]>, x: &[f32], proj: &mut [f32]) -> Result<()> {
+    let Layer { cfg, ctx, p, .. } = l;
     let (rows, c, f) = (ctx.rows(), cfg.n_embd, cfg.ffn_hidden);
     // fc = x · W_fcᵀ + b_fc
     linear_fwd(la.fc, x, &p.c_fc, rows, c, f)?;
@@ -186,7 +222,8 @@ pub fn forward(cfg: &ModelConfig, p: &Tensors<&[f32]>, a: &mut Acts<&mut [f32]>,
         _ => None,
     };
     // emb = dropout(N_e(wte[ids] + wpe[t] + wtt[type_ids]))
-    embed_forward(cfg, p, a, wpe, ctx)?;
+    let pass = Pass { cfg, p, ctx };
+    embed_forward(pass, a, wpe)?;
     maybe_dropout(a.emb, a.emb_mask.as_deref_mut(), cfg, ctx, 0);
     let rel = |num_buckets, max_distance| RelativeDims { t, h: cfg.n_head, causal: cfg.causal, num_buckets, max_distance };
     match (cfg.positional, a.bias.as_deref_mut()) {
@@ -207,30 +244,31 @@ pub fn forward(cfg: &ModelConfig, p: &Tensors<&[f32]>, a: &mut Acts<&mut [f32]>,
         let x: &[f32] = if l == 0 { emb } else { &*done[l - 1].out };
         let la = &mut rest[0];
         let lp = &p.layers[l];
+        let layer = Layer { cfg, ctx, p: lp, bias };
         let site = 1 + 2 * l as u64;
         if pre {
             let attn_in = la.norm1.out.take().unwrap_or_default();
             norm_fwd(cfg, attn_in, &mut la.norm1, x, &lp.ln_1)?; // attn_in = N1(x)
-            attn_forward(cfg, ctx, lp, la, attn_in, &mut s, bias)?;
+            attn_forward(layer, la, attn_in, &mut s)?;
             la.norm1.out = Some(attn_in);
             maybe_dropout(s.proj, la.attn_mask.as_deref_mut(), cfg, ctx, site);
             let mid = la.mid.as_deref_mut().unwrap_or_default();
             residual_forward(mid, x, s.proj)?; // mid = x + proj
             let mlp_in = la.norm2.out.take().unwrap_or_default();
             norm_fwd(cfg, mlp_in, &mut la.norm2, mid, &lp.ln_2)?; // mlp_in = N2(mid)
-            mlp_forward(cfg, ctx, lp, la, mlp_in, s.proj)?;
+            mlp_forward(layer, la, mlp_in, s.proj)?;
             la.norm2.out = Some(mlp_in);
             maybe_dropout(s.proj, la.mlp_mask.as_deref_mut(), cfg, ctx, site + 1);
             let mid = la.mid.as_deref().unwrap_or_default();
             residual_forward(la.out, mid, s.proj)?; // out = mid + proj
         } else {
-            attn_forward(cfg, ctx, lp, la, x, &mut s, bias)?;
+            attn_forward(layer, la, x, &mut s)?;
             maybe_dropout(s.proj, la.attn_mask.as_deref_mut(), cfg, ctx, site);
             let sum1 = la.sum1.as_deref_mut().unwrap_or_default();
             residual_forward(sum1, x, s.proj)?; // sum1 = x + proj
             let h1 = la.norm1.out.take().unwrap_or_default();
             norm_fwd(cfg, h1, &mut la.norm1, sum1, &lp.ln_1)?; // h1 = N1(sum1)
-            mlp_forward(cfg, ctx, lp, la, h1, s.proj)?;
+            mlp_forward(layer, la, h1, s.proj)?;
             maybe_dropout(s.proj, la.mlp_mask.as_deref_mut(), cfg, ctx, site + 1);
             let sum2 = la.sum2.as_deref_mut().unwrap_or_default();
             residual_forward(sum2, h1, s.proj)?; // sum2 = h1 + proj
@@ -255,7 +293,7 @@ pub fn forward(cfg: &ModelConfig, p: &Tensors<&[f32]>, a: &mut Acts<&mut [f32]>,
         return Ok(Losses::default());
     }
     let out = HeadOut { logits, probs, losses, mlm: mlm.as_mut(), classifier: classifier.as_mut() };
-    heads_forward(cfg, p, out, hidden, ctx)
+    heads_forward(pass, out, hidden)
 }
 
 /// Backward scratch borrowed out of [`GradScratch`].
@@ -269,52 +307,61 @@ struct Bwd<'s> {
     datt: &'s mut [f32],
     dqkv: &'s mut [f32],
     dmerged: &'s mut [f32],
-    dfc: &'s mut [f32],
-    dup: Option<&'s mut [f32]>,
-    dact: &'s mut [f32],
+    mlp: MlpBwd<'s>,
     dbias: Option<&'s mut [f32]>,
 }
 
-/// Gradients of [`mlp_forward`]: `dinp` ASSIGNED from `dproj`; parameter gradients added.
-#[allow(clippy::too_many_arguments)]
-fn mlp_backward(cfg: &ModelConfig, ctx: &Ctx<'_>, dinp: &mut [f32], dproj: &[f32], bw_fc: &mut [f32], bw_up: Option<&mut [f32]>, bw_act: &mut [f32], x: &[f32], p: &LayerTensors<&[f32]>, g: &mut LayerTensors<&mut [f32]>, la: &LayerActs<&mut [f32]>) -> Result<()> {
+/// The MLP backward's scratch: `dfc, dup, dact: [B·T, F]` (`dup` for GLU only).
+struct MlpBwd<'s> {
+    dfc: &'s mut [f32],
+    dup: Option<&'s mut [f32]>,
+    dact: &'s mut [f32],
+}
+
+/// Gradients of [`mlp_forward`]: `dinp: [B·T, C]` ASSIGNED from `dproj: [B·T, C]`, the
+/// block's parameter gradients in `g` added into; `x` is the MLP's input.
+fn mlp_backward(l: Layer<'_>, la: &LayerActs<&mut [f32]>, g: &mut LayerTensors<&mut [f32]>, dinp: &mut [f32], dproj: &[f32], x: &[f32], bw: &mut MlpBwd<'_>) -> Result<()> {
+    let Layer { cfg, ctx, p, .. } = l;
     let (rows, c, f) = (ctx.rows(), cfg.n_embd, cfg.ffn_hidden);
     // proj = act · W_projᵀ + b_proj
-    let d = MatmulDims::new(rows, f, c);
-    matmul_backward_into(InputGrad::Assign, bw_act, g.mlp_proj.weight, g.mlp_proj.bias.as_deref_mut(), dproj, la.act, p.mlp_proj.weight, d, MatmulForm::ABt)?;
+    linear_bwd(InputGrad::Assign, bw.dact, &mut g.mlp_proj, dproj, la.act, &p.mlp_proj, MatmulDims::new(rows, f, c))?;
     let d = MatmulDims::new(rows, c, f);
     // dinp is assigned by the first product into it, added to by the second (GLU).
-    let dinp_mode = match (cfg.ffn, bw_up, la.up.as_deref(), &p.c_up, g.c_up.as_mut()) {
+    let dinp_mode = match (cfg.ffn, bw.dup.as_deref_mut(), la.up.as_deref(), &p.c_up, g.c_up.as_mut()) {
         // act = gelu(fc), la.fc = gelu'(fc) (saved by the training forward)
         (Ffn::Gelu, ..) => {
-            activation_backward_from_derivative(bw_fc, bw_act, la.fc)?;
+            activation_backward_from_derivative(bw.dfc, bw.dact, la.fc)?;
             InputGrad::Assign
         }
         (Ffn::Glu(kind), Some(dup), Some(up), Some(pu), Some(gu)) => {
             // act = act(fc) ⊙ up
-            glu_backward(bw_fc, dup, bw_act, la.fc, up, kind)?;
+            glu_backward(bw.dfc, dup, bw.dact, la.fc, up, kind)?;
             // up = x · W_upᵀ + b_up
-            matmul_backward_into(InputGrad::Assign, dinp, gu.weight, gu.bias.as_deref_mut(), dup, x, pu.weight, d, MatmulForm::ABt)?;
+            linear_bwd(InputGrad::Assign, dinp, gu, dup, x, pu, d)?;
             InputGrad::Add
         }
         _ => return Err(Error::InvalidArgument("model: GLU buffers missing".into())),
     };
     // fc = x · W_fcᵀ + b_fc
-    matmul_backward_into(dinp_mode, dinp, g.c_fc.weight, g.c_fc.bias.as_deref_mut(), bw_fc, x, p.c_fc.weight, d, MatmulForm::ABt)
+    linear_bwd(dinp_mode, dinp, &mut g.c_fc, bw.dfc, x, &p.c_fc, d)
 }
 
-/// Gradients of [`attn_forward`]: `dinp` (in `bw.dtmp`/`dmid` as chosen by the caller) ASSIGNED.
-#[allow(clippy::too_many_arguments)]
-fn attn_backward(cfg: &ModelConfig, ctx: &Ctx<'_>, dinp: &mut [f32], dproj: &[f32], bw: &mut AttnBwd<'_, '_>, x: &[f32], p: &LayerTensors<&[f32]>, g: &mut LayerTensors<&mut [f32]>, la: &LayerActs<&mut [f32]>, bias: Option<&[f32]>) -> Result<()> {
+/// Gradients of [`attn_forward`]: `dinp: [B·T, C]` (in `dtmp` or `dmid`, as the caller
+/// chooses) ASSIGNED from `dproj: [B·T, C]`, the block's parameter gradients in `g` and the
+/// bias gradient in `bw.dbias` added into; `x` is the attention's input.
+fn attn_backward(l: Layer<'_>, la: &LayerActs<&mut [f32]>, g: &mut LayerTensors<&mut [f32]>, dinp: &mut [f32], dproj: &[f32], x: &[f32], bw: &mut AttnBwd<'_, '_>) -> Result<()> {
+    let Layer { cfg, ctx, p, bias } = l;
     let (rows, c) = (ctx.rows(), cfg.n_embd);
     heads_to_rows(bw.merged, la.att, 0, head_dims(cfg, ctx, c));
     // proj = merged · W_projᵀ + b_proj
-    let d = MatmulDims::new(rows, c, c);
-    matmul_backward_into(InputGrad::Assign, bw.dmerged, g.attn_proj.weight, g.attn_proj.bias.as_deref_mut(), dproj, bw.merged, p.attn_proj.weight, d, MatmulForm::ABt)?;
+    linear_bwd(InputGrad::Assign, bw.dmerged, &mut g.attn_proj, dproj, bw.merged, &p.attn_proj, MatmulDims::new(rows, c, c))?;
     rows_to_heads(bw.datt, bw.dmerged, 0, head_dims(cfg, ctx, c));
     let options = AttnOptions { causal: cfg.causal, key_padding: ctx.key_padding, bias };
     // att = softmax(q kᵀ / √D + bias + mask) v
-    attention_backward_lse(bw.dq, bw.dk, bw.dv, bw.dbias.as_deref_mut(), bw.datt, la.lse, la.att_probs.as_deref(), la.q, la.k, la.v, la.att, attn_dims(cfg, ctx), options)?;
+    let grads = AttnGrads { dq: &mut *bw.dq, dk: &mut *bw.dk, dv: &mut *bw.dv, dbias: bw.dbias.as_deref_mut() };
+    let saved = AttnSaved { out: la.att, lse: la.lse, probs: la.att_probs.as_deref() };
+    let qkv = Qkv { q: la.q, k: la.k, v: la.v };
+    attention_backward_lse(grads, bw.datt, saved, qkv, attn_dims(cfg, ctx), options)?;
     let hd = head_dims(cfg, ctx, 3 * c);
     for (dsrc, col) in [(&*bw.dq, 0), (&*bw.dk, c)] {
         match &ctx.rope {
@@ -328,8 +375,7 @@ fn attn_backward(cfg: &ModelConfig, ctx: &Ctx<'_>, dinp: &mut [f32], dproj: &[f3
     }
     heads_to_rows(bw.dqkv, bw.dv, 2 * c, hd);
     // qkv = x · W_attnᵀ + b_attn
-    let d = MatmulDims::new(rows, c, 3 * c);
-    matmul_backward_into(InputGrad::Assign, dinp, g.c_attn.weight, g.c_attn.bias.as_deref_mut(), bw.dqkv, x, p.c_attn.weight, d, MatmulForm::ABt)
+    linear_bwd(InputGrad::Assign, dinp, &mut g.c_attn, bw.dqkv, x, &p.c_attn, MatmulDims::new(rows, c, 3 * c))
 }
 
 struct AttnBwd<'a, 's> {
@@ -358,7 +404,8 @@ pub fn backward(cfg: &ModelConfig, p: &Tensors<&[f32]>, g: &mut Tensors<&mut [f3
     let Acts { emb, emb_sum, emb_norm, emb_mask, layers, norm_f, mlm, classifier, logits, probs, bias, merged, grad, .. } = a;
     let gs: &mut GradScratch<&mut [f32]> = grad.as_mut().ok_or_else(|| Error::InvalidArgument("model: not planned for training".into()))?;
     let GradScratch { dres, dmid, dtmp, dq, dk, dv, datt, dqkv, dmerged, dfc, dup, dact, dbias, dpooled, dfirst } = gs;
-    let mut bw = Bwd { dres, dmid, dtmp, dq, dk, dv, datt, dqkv, dmerged, dfc, dup: dup.as_deref_mut(), dact, dbias: dbias.as_deref_mut() };
+    let mlp = MlpBwd { dfc, dup: dup.as_deref_mut(), dact };
+    let mut bw = Bwd { dres, dmid, dtmp, dq, dk, dv, datt, dqkv, dmerged, mlp, dbias: dbias.as_deref_mut() };
     if let Some(db) = bw.dbias.as_deref_mut() {
         db.fill(0.0);
     }
@@ -372,7 +419,8 @@ pub fn backward(cfg: &ModelConfig, p: &Tensors<&[f32]>, g: &mut Tensors<&mut [f3
     // loss = token CE of the LM head + class CE of the classifier
     let head_acts = HeadActs { logits, probs, mlm: mlm.as_ref(), classifier: classifier.as_mut() };
     let scratch = HeadScratch { dn: bw.dtmp, dact: bw.dmid, dfc: bw.dmerged, dpooled: dpooled.as_deref_mut(), dfirst: dfirst.as_deref_mut() };
-    heads_backward(cfg, p, g, head_acts, hidden, bw.dres, scratch, ctx, scales)?;
+    let pass = Pass { cfg, p, ctx };
+    heads_backward(pass, g, head_acts, hidden, bw.dres, scratch, scales)?;
     if let (Some(nf), Some(w), Some(gw)) = (norm_f.as_ref(), &p.ln_f, g.ln_f.as_mut()) {
         // hidden = N_f(last)
         norm_bwd(cfg, bw.dtmp, gw, bw.dres, nf, last, w)?;
@@ -383,6 +431,7 @@ pub fn backward(cfg: &ModelConfig, p: &Tensors<&[f32]>, g: &mut Tensors<&mut [f3
         let x: &[f32] = if l == 0 { emb } else { &*done[l - 1].out };
         let la = &rest[0];
         let (lp, lg) = (&p.layers[l], &mut g.layers[l]);
+        let layer = Layer { cfg, ctx, p: lp, bias };
         let mut ab = AttnBwd { merged, dmerged: bw.dmerged, datt: bw.datt, dq: bw.dq, dk: bw.dk, dv: bw.dv, dqkv: bw.dqkv, dbias: &mut bw.dbias };
         if pre {
             // out = mid + proj_mlp
@@ -391,7 +440,7 @@ pub fn backward(cfg: &ModelConfig, p: &Tensors<&[f32]>, g: &mut Tensors<&mut [f3
                 apply_mask(bw.dres, mask);
             }
             let mlp_in = la.norm2.out.as_deref().unwrap_or_default();
-            mlp_backward(cfg, ctx, bw.dtmp, bw.dres, bw.dfc, bw.dup.as_deref_mut(), bw.dact, mlp_in, lp, lg, la)?;
+            mlp_backward(layer, la, lg, bw.dtmp, bw.dres, mlp_in, &mut bw.mlp)?;
             // mlp_in = N2(mid)
             let mid = la.mid.as_deref().unwrap_or_default();
             norm_bwd(cfg, bw.dres, &mut lg.ln_2, bw.dtmp, &la.norm2, mid, &lp.ln_2)?;
@@ -402,7 +451,7 @@ pub fn backward(cfg: &ModelConfig, p: &Tensors<&[f32]>, g: &mut Tensors<&mut [f3
                 apply_mask(bw.dmid, mask);
             }
             let attn_in = la.norm1.out.as_deref().unwrap_or_default();
-            attn_backward(cfg, ctx, bw.dtmp, bw.dmid, &mut ab, attn_in, lp, lg, la, bias)?;
+            attn_backward(layer, la, lg, bw.dtmp, bw.dmid, attn_in, &mut ab)?;
             // attn_in = N1(x)
             norm_bwd(cfg, bw.dmid, &mut lg.ln_1, bw.dtmp, &la.norm1, x, &lp.ln_1)?;
             add_into(bw.dres, bw.dmid);
@@ -416,7 +465,7 @@ pub fn backward(cfg: &ModelConfig, p: &Tensors<&[f32]>, g: &mut Tensors<&mut [f3
                 apply_mask(bw.dtmp, mask);
             }
             let h1 = la.norm1.out.as_deref().unwrap_or_default();
-            mlp_backward(cfg, ctx, bw.dres, bw.dtmp, bw.dfc, bw.dup.as_deref_mut(), bw.dact, h1, lp, lg, la)?;
+            mlp_backward(layer, la, lg, bw.dres, bw.dtmp, h1, &mut bw.mlp)?;
             add_into(bw.dmid, bw.dres);
             // h1 = N1(sum1)
             let sum1 = la.sum1.as_deref().unwrap_or_default();
@@ -426,7 +475,7 @@ pub fn backward(cfg: &ModelConfig, p: &Tensors<&[f32]>, g: &mut Tensors<&mut [f3
             if let Some(mask) = la.attn_mask.as_deref() {
                 apply_mask(bw.dtmp, mask);
             }
-            attn_backward(cfg, ctx, bw.dmid, bw.dtmp, &mut ab, x, lp, lg, la, bias)?;
+            attn_backward(layer, la, lg, bw.dmid, bw.dtmp, x, &mut ab)?;
             add_into(bw.dres, bw.dmid);
         }
     }
@@ -434,7 +483,7 @@ pub fn backward(cfg: &ModelConfig, p: &Tensors<&[f32]>, g: &mut Tensors<&mut [f3
     if let Some(mask) = emb_mask.as_deref() {
         apply_mask(bw.dres, mask);
     }
-    embed_backward(cfg, p, g, bw.dres, bw.dtmp, emb_sum.as_deref(), emb_norm.as_ref(), ctx)?;
+    embed_backward(pass, g, bw.dres, bw.dtmp, emb_sum.as_deref(), emb_norm.as_ref())?;
     if let (Positional::Relative { num_buckets, max_distance }, Some(dtable), Some(db)) =
         (cfg.positional, g.rel_bias.as_deref_mut(), bw.dbias.as_deref())
     {

@@ -70,6 +70,17 @@ impl AdamWConfig {
     }
 }
 
+/// One update's own hyperparameters (the rest are in [`AdamWConfig`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AdamWStep {
+    /// This update's learning rate (`≥ 0`; schedules change it per step).
+    pub lr: f32,
+    /// This update's decoupled weight decay (`≥ 0`; parameter groups differ).
+    pub weight_decay: f32,
+    /// The 1-based count of updates, including this one.
+    pub step: u64,
+}
+
 fn check_lr_wd(lr: f32, weight_decay: f32) -> Result<()> {
     for (name, x) in [("lr", lr), ("weight_decay", weight_decay)] {
         if !(x >= 0.0 && x.is_finite()) {
@@ -83,14 +94,8 @@ fn check_lr_wd(lr: f32, weight_decay: f32) -> Result<()> {
 
 /// Checks lengths (`m`, `v`, `grads` as long as `params`), the config, `lr`, `weight_decay` and
 /// `step ≥ 1`.
-fn check_call(
-    n: usize,
-    lens: [usize; 3],
-    lr: f32,
-    weight_decay: f32,
-    step: u64,
-    config: &AdamWConfig,
-) -> Result<()> {
+fn check_call(n: usize, lens: [usize; 3], call: AdamWStep, config: &AdamWConfig) -> Result<()> {
+    let AdamWStep { lr, weight_decay, step } = call;
     check_len("adamw: m", n, lens[0])?;
     check_len("adamw: v", n, lens[1])?;
     check_len("adamw: grads", n, lens[2])?;
@@ -113,7 +118,8 @@ struct StepScalars {
     bc2_sqrt: f32,
 }
 
-fn step_scalars(lr: f32, weight_decay: f32, step: u64, config: &AdamWConfig) -> StepScalars {
+fn step_scalars(call: AdamWStep, config: &AdamWConfig) -> StepScalars {
+    let AdamWStep { lr, weight_decay, step } = call;
     let s = step as f64;
     let bc1 = 1.0 - f64::from(config.beta1).powf(s);
     let bc2 = 1.0 - f64::from(config.beta2).powf(s);
@@ -127,25 +133,22 @@ fn step_scalars(lr: f32, weight_decay: f32, step: u64, config: &AdamWConfig) -> 
 /// One AdamW step over a flat buffer, in place.
 ///
 /// `params: [N]` (updated), `m: [N]`, `v: [N]` (first and second moments, updated; zeros before
-/// step 1), `grads: [N]`; `lr`, `weight_decay` for this call; `step`: 1-based count of updates
-/// including this one; `config` supplies `β1`, `β2`, `ε` (its own `lr`, `weight_decay` are not
-/// used here, but are validated). Errors: [`Error::Shape`] on a length mismatch,
+/// step 1), `grads: [N]`; `call` gives this update's `lr`, `weight_decay` and 1-based `step`;
+/// `config` supplies `β1`, `β2`, `ε` (its own `lr`, `weight_decay` are not used here, but are
+/// validated). Errors: [`Error::Shape`] on a length mismatch,
 /// [`Error::InvalidArgument`] on `step = 0` or an out-of-range hyperparameter; nothing is
 /// written then. Large buffers are split over [`crate::par`] threads.
-#[allow(clippy::too_many_arguments)]
 pub fn adamw_update(
     params: &mut [f32],
     m: &mut [f32],
     v: &mut [f32],
     grads: &[f32],
-    lr: f32,
-    weight_decay: f32,
-    step: u64,
+    call: AdamWStep,
     config: &AdamWConfig,
 ) -> Result<()> {
     let n = params.len();
-    check_call(n, [m.len(), v.len(), grads.len()], lr, weight_decay, step, config)?;
-    let k = step_scalars(lr, weight_decay, step, config);
+    check_call(n, [m.len(), v.len(), grads.len()], call, config)?;
+    let k = step_scalars(call, config);
     let n_tasks = num_threads().min(n / MIN_ELEMS_PER_TASK).max(1);
     if n_tasks <= 1 {
         update_chunk(params, m, v, grads, k, config);
@@ -192,22 +195,20 @@ fn update_chunk(
 pub mod reference {
     //! The spec: the textbook AdamW formulas per element in f64 (moments stored back as f32).
 
-    use super::{check_call, AdamWConfig};
+    use super::{check_call, AdamWConfig, AdamWStep};
     use crate::error::Result;
 
     /// Reference for [`super::adamw_update`] (same buffers and errors).
-    #[allow(clippy::too_many_arguments)]
     pub fn adamw_update_ref(
         params: &mut [f32],
         m: &mut [f32],
         v: &mut [f32],
         grads: &[f32],
-        lr: f32,
-        weight_decay: f32,
-        step: u64,
+        call: AdamWStep,
         config: &AdamWConfig,
     ) -> Result<()> {
-        check_call(params.len(), [m.len(), v.len(), grads.len()], lr, weight_decay, step, config)?;
+        check_call(params.len(), [m.len(), v.len(), grads.len()], call, config)?;
+        let AdamWStep { lr, weight_decay, step } = call;
         let (lr, wd) = (f64::from(lr), f64::from(weight_decay));
         let (b1, b2, eps) =
             (f64::from(config.beta1), f64::from(config.beta2), f64::from(config.eps));
@@ -250,8 +251,8 @@ mod tests {
             for step in 1..=5u64 {
                 let grads = random_vec(n, seed + step);
                 let (lr, wd) = (1e-2 * step as f32, if i % 2 == 0 { 0.1 } else { 0.0 });
-                adamw_update(&mut p, &mut m, &mut v, &grads, lr, wd, step, &config).unwrap();
-                adamw_update_ref(&mut pr, &mut mr, &mut vr, &grads, lr, wd, step, &config).unwrap();
+                adamw_update(&mut p, &mut m, &mut v, &grads, AdamWStep { lr, weight_decay: wd, step }, &config).unwrap();
+                adamw_update_ref(&mut pr, &mut mr, &mut vr, &grads, AdamWStep { lr, weight_decay: wd, step }, &config).unwrap();
                 let what = format!("n {n} step {step}");
                 assert_close(&p, &pr, 2e-6, 1e-5, &format!("{what} params"));
                 assert_close(&m, &mr, 1e-7, 1e-5, &format!("{what} m"));
@@ -272,7 +273,7 @@ mod tests {
         let config = AdamWConfig::default();
         let (mut p, mut m, mut v) = (vec![1.0f32, -2.0, 4.0], vec![0.0; 3], vec![0.0; 3]);
         let g = [0.5f32, -3.0, 0.0];
-        adamw_update(&mut p, &mut m, &mut v, &g, 0.1, 0.01, 1, &config).unwrap();
+        adamw_update(&mut p, &mut m, &mut v, &g, AdamWStep { lr: 0.1, weight_decay: 0.01, step: 1 }, &config).unwrap();
         assert_close(&p, &[0.899, -1.898, 3.996], 1e-6, 1e-6, "params");
         assert_close(&m, &[0.05, -0.3, 0.0], 1e-8, 1e-6, "m");
         // β2 is an f32: 1 − 0.999f32 = 0.000_999_987, so v is off the decimal value by 1.3e-5.
@@ -282,7 +283,7 @@ mod tests {
         // m = 0.9·0.05 + 0.05 = 0.095, v = 0.999·0.00025 + 0.00025 = 0.00049975,
         // m̂ = 0.095 / 0.19 = 0.5, v̂ = 0.00049975 / 0.001999 = 0.25 → step 0.1 · 0.5 / 0.5.
         let (mut p1, mut m1, mut v1) = (vec![p[0]], vec![m[0]], vec![v[0]]);
-        adamw_update(&mut p1, &mut m1, &mut v1, &[0.5], 0.1, 0.0, 2, &config).unwrap();
+        adamw_update(&mut p1, &mut m1, &mut v1, &[0.5], AdamWStep { lr: 0.1, weight_decay: 0.0, step: 2 }, &config).unwrap();
         assert_close(&p1, &[0.799], 1e-6, 1e-6, "params step 2");
         assert_close(&m1, &[0.095], 1e-8, 1e-6, "m step 2");
         assert_close(&v1, &[0.000_499_75], 1e-10, 2e-5, "v step 2");
@@ -299,7 +300,7 @@ mod tests {
         let (mut m64, mut v64) = (vec![0.0f64; n], vec![0.0f64; n]);
         for step in 1..=4u64 {
             let g = random_vec(n, 100 + step);
-            adamw_update(&mut p, &mut m, &mut v, &g, 0.05, 0.0, step, &config).unwrap();
+            adamw_update(&mut p, &mut m, &mut v, &g, AdamWStep { lr: 0.05, weight_decay: 0.0, step }, &config).unwrap();
             let t = step as i32;
             for i in 0..n {
                 let gi = f64::from(g[i]);
@@ -322,7 +323,7 @@ mod tests {
         let params0 = random_vec(n, 3);
         let (mut p, mut m, mut v) = (params0.clone(), vec![0.0; n], vec![0.0; n]);
         let (lr, wd) = (0.5f32, 0.1f32);
-        adamw_update(&mut p, &mut m, &mut v, &vec![0.0; n], lr, wd, 1, &config).unwrap();
+        adamw_update(&mut p, &mut m, &mut v, &vec![0.0; n], AdamWStep { lr, weight_decay: wd, step: 1 }, &config).unwrap();
         let want: Vec<f32> = params0.iter().map(|&x| x * (1.0 - lr * wd)).collect();
         assert_close(&p, &want, 0.0, 1e-7, "decayed params");
         assert!(m.iter().chain(&v).all(|&x| x == 0.0));
@@ -346,20 +347,20 @@ mod tests {
         let (mut p, mut m, mut v, g) = (vec![1.0f32; 4], vec![0.0; 4], vec![0.0; 4], vec![1.0; 4]);
         for config in bad {
             assert!(matches!(config.validate(), Err(Error::InvalidArgument(_))), "{config:?}");
-            let err = adamw_update(&mut p, &mut m, &mut v, &g, 0.1, 0.0, 1, &config);
+            let err = adamw_update(&mut p, &mut m, &mut v, &g, AdamWStep { lr: 0.1, weight_decay: 0.0, step: 1 }, &config);
             assert!(matches!(err, Err(Error::InvalidArgument(_))), "{config:?}");
         }
-        let err = adamw_update(&mut p, &mut m, &mut v, &g, 0.1, 0.0, 0, &ok);
+        let err = adamw_update(&mut p, &mut m, &mut v, &g, AdamWStep { lr: 0.1, weight_decay: 0.0, step: 0 }, &ok);
         assert!(matches!(err, Err(Error::InvalidArgument(ref s)) if s.contains("step")));
-        let err = adamw_update(&mut p, &mut m, &mut v, &g, -0.1, 0.0, 1, &ok);
+        let err = adamw_update(&mut p, &mut m, &mut v, &g, AdamWStep { lr: -0.1, weight_decay: 0.0, step: 1 }, &ok);
         assert!(matches!(err, Err(Error::InvalidArgument(ref s)) if s.contains("lr")));
-        let err = adamw_update(&mut p, &mut m, &mut v, &g, 0.1, -1.0, 1, &ok);
+        let err = adamw_update(&mut p, &mut m, &mut v, &g, AdamWStep { lr: 0.1, weight_decay: -1.0, step: 1 }, &ok);
         assert!(matches!(err, Err(Error::InvalidArgument(ref s)) if s.contains("weight_decay")));
-        let err = adamw_update(&mut p, &mut m[..3], &mut v, &g, 0.1, 0.0, 1, &ok);
+        let err = adamw_update(&mut p, &mut m[..3], &mut v, &g, AdamWStep { lr: 0.1, weight_decay: 0.0, step: 1 }, &ok);
         assert_eq!(err, Err(Error::shape("adamw: m", 4, 3)));
-        let err = adamw_update(&mut p, &mut m, &mut v[..2], &g, 0.1, 0.0, 1, &ok);
+        let err = adamw_update(&mut p, &mut m, &mut v[..2], &g, AdamWStep { lr: 0.1, weight_decay: 0.0, step: 1 }, &ok);
         assert_eq!(err, Err(Error::shape("adamw: v", 4, 2)));
-        let err = adamw_update(&mut p, &mut m, &mut v, &g[..1], 0.1, 0.0, 1, &ok);
+        let err = adamw_update(&mut p, &mut m, &mut v, &g[..1], AdamWStep { lr: 0.1, weight_decay: 0.0, step: 1 }, &ok);
         assert_eq!(err, Err(Error::shape("adamw: grads", 4, 1)));
         assert!(p.iter().all(|&x| x == 1.0) && m.iter().chain(&v).all(|&x| x == 0.0));
     }
