@@ -56,8 +56,10 @@ fn main() {
                 eprintln!("bad shape {shape:?}: expected M K N FORM");
                 std::process::exit(2);
             };
-            let a: Vec<f32> = (0..m * k).map(|i| ((i * 7919) % 1000) as f32 / 1000.0 - 0.5).collect();
-            let b: Vec<f32> = (0..k * n).map(|i| ((i * 104_729) % 997) as f32 / 997.0 - 0.5).collect();
+            let a: Vec<f32> =
+                (0..m * k).map(|i| ((i * 7919) % 1000) as f32 / 1000.0 - 0.5).collect();
+            let b: Vec<f32> =
+                (0..k * n).map(|i| ((i * 104_729) % 997) as f32 / 997.0 - 0.5).collect();
             let mut out = vec![0.0f32; m * n];
             let seconds = time(|| {
                 matmul_forward(&mut out, &a, &b, None, MatmulDims { m, k, n }, form)

@@ -15,7 +15,14 @@ fn main() {
     model.plan(b, t, true).unwrap();
     let ids: Vec<u32> = (0..b * t).map(|i| (i * 7 % 65) as u32).collect();
     let targets: Vec<i32> = (0..b * t).map(|i| (i * 11 % 65) as i32).collect();
-    let options = StepOptions { lr: 1e-3, weight_decay: 0.1, decay_embeddings: false, adam: AdamWConfig::default(), max_grad_norm: Some(1.0), dropout_seed: 0 };
+    let options = StepOptions {
+        lr: 1e-3,
+        weight_decay: 0.1,
+        decay_embeddings: false,
+        adam: AdamWConfig::default(),
+        max_grad_norm: Some(1.0),
+        dropout_seed: 0,
+    };
     for _ in 0..3 {
         model.train_step(&ids, &targets, 1, b, t, &options).unwrap();
     }

@@ -65,7 +65,8 @@ pub fn check_len(what: &str, expected: usize, buffer_len: usize) -> Result<()> {
 /// `a * b * …` with overflow reported as an error rather than a wrap or a panic.
 pub fn checked_product(what: &str, factors: &[usize]) -> Result<usize> {
     factors.iter().try_fold(1usize, |acc, &f| {
-        acc.checked_mul(f)
-            .ok_or_else(|| Error::InvalidArgument(format!("{what}: dimensions {factors:?} overflow")))
+        acc.checked_mul(f).ok_or_else(|| {
+            Error::InvalidArgument(format!("{what}: dimensions {factors:?} overflow"))
+        })
     })
 }

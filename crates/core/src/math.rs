@@ -25,7 +25,11 @@ pub fn fast_exp(x: f32) -> f32 {
     let er = p * r * r + r + 1.0;
     // n ∈ [-126, 127] after the clamp, so 2ⁿ is a normal float.
     let value = er * f32::from_bits(((n as i32 + 127) as u32) << 23);
-    if underflow { 0.0 } else { value }
+    if underflow {
+        0.0
+    } else {
+        value
+    }
 }
 
 /// [`fast_exp`] on four lanes, with the same operations in the same order, so every lane is
@@ -60,7 +64,11 @@ mod tests {
         }
         assert!(worst < 4e-7, "worst relative error {worst}");
         assert_eq!(fast_exp(0.0), 1.0);
-        assert!(fast_exp(-1000.0) == 0.0 && fast_exp(f32::NEG_INFINITY) == 0.0 && fast_exp(1000.0) > 1e38);
+        assert!(
+            fast_exp(-1000.0) == 0.0
+                && fast_exp(f32::NEG_INFINITY) == 0.0
+                && fast_exp(1000.0) > 1e38
+        );
     }
 
     #[test]
@@ -75,7 +83,8 @@ mod tests {
             }
             x += 0.0913;
         }
-        let special = fast_exp4(F32x4::load(&[f32::NEG_INFINITY, f32::INFINITY, f32::NAN, -87.5])).to_array();
+        let special =
+            fast_exp4(F32x4::load(&[f32::NEG_INFINITY, f32::INFINITY, f32::NAN, -87.5])).to_array();
         assert_eq!(special[0], 0.0);
         assert!(special[1] > 1e38 && special[2].is_nan());
         assert_eq!(special[3], 0.0);

@@ -160,8 +160,13 @@ where
 /// thread, in whole multiples of `row_multiple` rows (but for the last), and idle threads take
 /// the remaining tasks (rayon's work stealing). With one task per thread the faster core would
 /// wait for the slower one at the end of every call.
-pub fn for_each_row_block_balanced<F>(out: &mut [f32], row_len: usize, min_rows_per_task: usize, row_multiple: usize, task: F)
-where
+pub fn for_each_row_block_balanced<F>(
+    out: &mut [f32],
+    row_len: usize,
+    min_rows_per_task: usize,
+    row_multiple: usize,
+    task: F,
+) where
     F: Fn(Range<usize>, &mut [f32]) + Sync + Send,
 {
     row_tasks(out, row_len, min_rows_per_task, row_multiple, TASKS_PER_THREAD, task);
@@ -173,8 +178,14 @@ const TASKS_PER_THREAD: usize = 4;
 /// The rows of `out: [n_rows, row_len]` cut into up to `tasks_per_thread` tasks per thread
 /// (each of at least `min_rows_per_task` rows, in whole multiples of `row_multiple` but for the
 /// last), run in parallel when threads are available.
-fn row_tasks<F>(out: &mut [f32], row_len: usize, min_rows_per_task: usize, row_multiple: usize, tasks_per_thread: usize, task: F)
-where
+fn row_tasks<F>(
+    out: &mut [f32],
+    row_len: usize,
+    min_rows_per_task: usize,
+    row_multiple: usize,
+    tasks_per_thread: usize,
+    task: F,
+) where
     F: Fn(Range<usize>, &mut [f32]) + Sync + Send,
 {
     if row_len == 0 {
@@ -201,8 +212,13 @@ where
 
 /// [`for_each_row_block`] over two buffers of the same shape (`a, b: [n_rows, row_len]`):
 /// each task gets the same rows of both.
-pub fn for_each_row_block_pair<F>(a: &mut [f32], b: &mut [f32], row_len: usize, min_rows_per_task: usize, task: F)
-where
+pub fn for_each_row_block_pair<F>(
+    a: &mut [f32],
+    b: &mut [f32],
+    row_len: usize,
+    min_rows_per_task: usize,
+    task: F,
+) where
     F: Fn(Range<usize>, &mut [f32], &mut [f32]) + Sync + Send,
 {
     if row_len == 0 {
@@ -216,17 +232,29 @@ where
         }
         return;
     }
-    let pairs: Vec<_> = row_blocks(a, n_rows, row_len, n_tasks).into_iter().zip(row_blocks(b, n_rows, row_len, n_tasks)).collect();
+    let pairs: Vec<_> = row_blocks(a, n_rows, row_len, n_tasks)
+        .into_iter()
+        .zip(row_blocks(b, n_rows, row_len, n_tasks))
+        .collect();
     run_each(pairs, |((rows, a_block), (_, b_block))| task(rows, a_block, b_block));
 }
 
 /// `buf`'s first `n_rows` rows cut into `n_tasks` contiguous blocks (as [`split`]).
-fn row_blocks(buf: &mut [f32], n_rows: usize, row_len: usize, n_tasks: usize) -> Vec<(Range<usize>, &mut [f32])> {
+fn row_blocks(
+    buf: &mut [f32],
+    n_rows: usize,
+    row_len: usize,
+    n_tasks: usize,
+) -> Vec<(Range<usize>, &mut [f32])> {
     cut_rows(buf, row_len, (0..n_tasks).map(|t| split(n_rows, n_tasks, t)))
 }
 
 /// `buf: [·, row_len]` cut into the blocks of `rows`, consecutive ranges starting at row 0.
-fn cut_rows(buf: &mut [f32], row_len: usize, rows: impl Iterator<Item = Range<usize>>) -> Vec<(Range<usize>, &mut [f32])> {
+fn cut_rows(
+    buf: &mut [f32],
+    row_len: usize,
+    rows: impl Iterator<Item = Range<usize>>,
+) -> Vec<(Range<usize>, &mut [f32])> {
     let mut blocks = Vec::new();
     let mut rest = buf;
     for rows in rows {
@@ -345,26 +373,49 @@ mod tests {
     fn balanced_row_blocks_write_every_row_once_in_aligned_tasks() {
         use std::sync::Mutex;
         let row_len = 2;
-        for (n_rows, min_rows, row_multiple) in [(0, 1, 4), (1, 1, 4), (10, 1, 4), (10, 1, 16), (20, 4, 16), (37, 4, 16), (100, 3, 16), (1024, 4, 16), (64, 64, 16)] {
+        for (n_rows, min_rows, row_multiple) in [
+            (0, 1, 4),
+            (1, 1, 4),
+            (10, 1, 4),
+            (10, 1, 16),
+            (20, 4, 16),
+            (37, 4, 16),
+            (100, 3, 16),
+            (1024, 4, 16),
+            (64, 64, 16),
+        ] {
             let mut out = vec![-1.0f32; n_rows * row_len];
             let starts = Mutex::new(Vec::new());
-            for_each_row_block_balanced(&mut out, row_len, min_rows, row_multiple, |rows, block| {
-                assert!(!rows.is_empty(), "an empty task");
-                assert_eq!(block.len(), rows.len() * row_len);
-                starts.lock().unwrap().push(rows.start);
-                for (local, row) in rows.enumerate() {
-                    for c in 0..row_len {
-                        assert_eq!(block[local * row_len + c], -1.0, "row {row} written twice");
-                        block[local * row_len + c] = (row * row_len + c) as f32;
+            for_each_row_block_balanced(
+                &mut out,
+                row_len,
+                min_rows,
+                row_multiple,
+                |rows, block| {
+                    assert!(!rows.is_empty(), "an empty task");
+                    assert_eq!(block.len(), rows.len() * row_len);
+                    starts.lock().unwrap().push(rows.start);
+                    for (local, row) in rows.enumerate() {
+                        for c in 0..row_len {
+                            assert_eq!(block[local * row_len + c], -1.0, "row {row} written twice");
+                            block[local * row_len + c] = (row * row_len + c) as f32;
+                        }
                     }
-                }
-            });
+                },
+            );
             for (i, v) in out.iter().enumerate() {
                 assert_eq!(*v, i as f32, "n_rows={n_rows}");
             }
             let starts = starts.into_inner().unwrap();
-            assert!(starts.iter().all(|s| s % row_multiple == 0), "n_rows={n_rows}: task starts {starts:?}");
-            assert!(starts.len() <= (num_threads() * TASKS_PER_THREAD).max(1), "n_rows={n_rows}: {} tasks", starts.len());
+            assert!(
+                starts.iter().all(|s| s % row_multiple == 0),
+                "n_rows={n_rows}: task starts {starts:?}"
+            );
+            assert!(
+                starts.len() <= (num_threads() * TASKS_PER_THREAD).max(1),
+                "n_rows={n_rows}: {} tasks",
+                starts.len()
+            );
         }
     }
 }

@@ -17,7 +17,12 @@ const POSITIONALS: [Positional; 6] = [
     Positional::Alibi,
 ];
 
-fn config(positional: Positional, placement: NormPlacement, ffn: Ffn, norm: NormKind) -> ModelConfig {
+fn config(
+    positional: Positional,
+    placement: NormPlacement,
+    ffn: Ffn,
+    norm: NormKind,
+) -> ModelConfig {
     let mut cfg = ModelConfig::gpt(23, 20, 2, 4, 16);
     cfg.positional = positional;
     cfg.norm_placement = placement;
@@ -96,7 +101,12 @@ fn segment_embeddings_embedding_norm_and_exact_gelu_decode_too() {
 
 #[test]
 fn slots_of_different_lengths_decode_together() {
-    for positional in [Positional::Learned, Positional::Rope, Positional::Alibi, Positional::Relative { num_buckets: 8, max_distance: 12 }] {
+    for positional in [
+        Positional::Learned,
+        Positional::Rope,
+        Positional::Alibi,
+        Positional::Relative { num_buckets: 8, max_distance: 12 },
+    ] {
         let cfg = config(positional, NormPlacement::Pre, Ffn::Gelu, NormKind::LayerNorm);
         let v = cfg.vocab_size;
         let mut model = Model::new(cfg.clone(), 5).unwrap();
@@ -118,7 +128,8 @@ fn slots_of_different_lengths_decode_together() {
             if counts.iter().all(|&c| c == 0) {
                 break;
             }
-            let step: Vec<u32> = (0..3).filter(|&s| counts[s] == 1).map(|s| seqs[s][lens[s]]).collect();
+            let step: Vec<u32> =
+                (0..3).filter(|&s| counts[s] == 1).map(|s| seqs[s][lens[s]]).collect();
             let got = model.decode_feed(&step, &counts).unwrap().to_vec();
             for (row, slot) in (0..3).filter(|&s| counts[s] == 1).enumerate() {
                 let t = lens[slot];
@@ -164,8 +175,17 @@ fn bad_calls_are_errors_and_change_nothing() {
     let mut model = Model::new(cfg.clone(), 1).unwrap();
     assert!(matches!(model.decode_feed(&[1], &[1]), Err(Error::InvalidArgument(_))));
     model.decode_start(2, 8).unwrap();
-    for (tokens, counts) in [(&[1u32, 2][..], &[1usize][..]), (&[1, 2], &[1, 2]), (&[99, 1], &[1, 1]), (&[1; 9], &[9, 0]), (&[], &[0, 0])] {
-        assert!(matches!(model.decode_feed(tokens, counts), Err(Error::InvalidArgument(_))), "{tokens:?} {counts:?}");
+    for (tokens, counts) in [
+        (&[1u32, 2][..], &[1usize][..]),
+        (&[1, 2], &[1, 2]),
+        (&[99, 1], &[1, 1]),
+        (&[1; 9], &[9, 0]),
+        (&[], &[0, 0]),
+    ] {
+        assert!(
+            matches!(model.decode_feed(tokens, counts), Err(Error::InvalidArgument(_))),
+            "{tokens:?} {counts:?}"
+        );
     }
     assert_eq!(model.decode_lens().unwrap(), &[0, 0]);
     assert!(model.decode_feed(&[1, 2, 3], &[2, 1]).is_ok());

@@ -6,14 +6,22 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use wasmformer_core::kernels::glu::GluKind;
-use wasmformer_core::model::params::InitRng;
 use wasmformer_core::model::batch::Batch;
-use wasmformer_core::model::{Ffn, LmHead, Model, ModelConfig, NormKind, NormPlacement, Positional};
+use wasmformer_core::model::params::InitRng;
+use wasmformer_core::model::{
+    Ffn, LmHead, Model, ModelConfig, NormKind, NormPlacement, Positional,
+};
 
 const B: usize = 2;
 const T: usize = 5;
 
-fn config(positional: Positional, norm: NormKind, placement: NormPlacement, ffn: Ffn, variant: usize) -> ModelConfig {
+fn config(
+    positional: Positional,
+    norm: NormKind,
+    placement: NormPlacement,
+    ffn: Ffn,
+    variant: usize,
+) -> ModelConfig {
     let mut cfg = ModelConfig::gpt(7, 6, 2, 2, 8);
     cfg.positional = positional;
     cfg.norm = norm;
@@ -107,8 +115,10 @@ fn check_inputs(cfg: ModelConfig, label: &str, inputs: Inputs) -> Vec<String> {
             plus[i] += eps * u;
             minus[i] -= eps * u;
         }
-        let numeric = (loss_at(&plus, &mut model) - loss_at(&minus, &mut model)) / (2.0 * f64::from(eps));
-        let analytic: f64 = grads[range].iter().zip(&direction).map(|(&g, &u)| f64::from(g) * f64::from(u)).sum();
+        let numeric =
+            (loss_at(&plus, &mut model) - loss_at(&minus, &mut model)) / (2.0 * f64::from(eps));
+        let analytic: f64 =
+            grads[range].iter().zip(&direction).map(|(&g, &u)| f64::from(g) * f64::from(u)).sum();
         let tol = atol + 2e-2 * numeric.abs().max(analytic.abs());
         if (numeric - analytic).abs() > tol || !analytic.is_finite() {
             failures.push(format!("{}: analytic {analytic:.6} vs numeric {numeric:.6}", spec.name));
@@ -134,14 +144,18 @@ fn every_combination_matches_finite_differences() {
         Positional::Rope,
         Positional::Alibi,
     ];
-    let ffns = [Ffn::Gelu, Ffn::Glu(GluKind::SwiGlu), Ffn::Glu(GluKind::GeGlu), Ffn::Glu(GluKind::ReGlu)];
+    let ffns =
+        [Ffn::Gelu, Ffn::Glu(GluKind::SwiGlu), Ffn::Glu(GluKind::GeGlu), Ffn::Glu(GluKind::ReGlu)];
     let (mut variant, mut failures) = (0, Vec::new());
     for positional in positionals {
         for norm in [NormKind::LayerNorm, NormKind::RmsNorm] {
             for placement in [NormPlacement::Pre, NormPlacement::Post] {
                 for ffn in ffns {
-                    let label = format!("{positional:?} {norm:?} {placement:?} {ffn:?} (variant {variant})");
-                    failures.extend(check(config(positional, norm, placement, ffn, variant), &label));
+                    let label = format!(
+                        "{positional:?} {norm:?} {placement:?} {ffn:?} (variant {variant})"
+                    );
+                    failures
+                        .extend(check(config(positional, norm, placement, ffn, variant), &label));
                     variant += 1;
                 }
             }
@@ -152,7 +166,11 @@ fn every_combination_matches_finite_differences() {
 
 #[test]
 fn bidirectional_with_dropout_off_matches_too() {
-    for positional in [Positional::Learned, Positional::Relative { num_buckets: 8, max_distance: 16 }, Positional::Alibi] {
+    for positional in [
+        Positional::Learned,
+        Positional::Relative { num_buckets: 8, max_distance: 16 },
+        Positional::Alibi,
+    ] {
         let mut cfg = config(positional, NormKind::LayerNorm, NormPlacement::Post, Ffn::Gelu, 0);
         cfg.causal = false;
         let failures = check(cfg, &format!("bidirectional {positional:?}"));

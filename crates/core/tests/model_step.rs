@@ -27,8 +27,12 @@ fn steps(cfg: &ModelConfig, threads: usize, accum: usize) -> (Vec<f32>, Vec<f32>
     let (b, t) = (5, 8);
     let (ids, targets) = batch(accum * b * t, cfg.vocab_size);
     let options = StepOptions {
-        lr: 1e-2, weight_decay: 0.1, decay_embeddings: false, adam: AdamWConfig::default(),
-        max_grad_norm: Some(1.0), dropout_seed: 9,
+        lr: 1e-2,
+        weight_decay: 0.1,
+        decay_embeddings: false,
+        adam: AdamWConfig::default(),
+        max_grad_norm: Some(1.0),
+        dropout_seed: 9,
     };
     let mut losses = Vec::new();
     for _ in 0..3 {
@@ -42,7 +46,11 @@ fn steps(cfg: &ModelConfig, threads: usize, accum: usize) -> (Vec<f32>, Vec<f32>
 
 #[test]
 fn sharded_steps_match_single_threaded_steps() {
-    for (dropout, positional, accum) in [(0.0, Positional::Learned, 1), (0.2, Positional::Rope, 2), (0.1, Positional::Relative { num_buckets: 8, max_distance: 16 }, 1)] {
+    for (dropout, positional, accum) in [
+        (0.0, Positional::Learned, 1),
+        (0.2, Positional::Rope, 2),
+        (0.1, Positional::Relative { num_buckets: 8, max_distance: 16 }, 1),
+    ] {
         let mut cfg = ModelConfig::gpt(11, 8, 2, 2, 16);
         cfg.dropout = dropout;
         cfg.positional = positional;
@@ -67,16 +75,33 @@ fn sharded_bert_steps_weight_both_losses_like_single_threaded_steps() {
         let (b, t, accum) = (5, 8, 2);
         let (ids, mut targets) = batch(accum * b * t, cfg.vocab_size);
         // Masked-LM style: most targets ignored, unevenly over the sequences.
-        targets.iter_mut().enumerate().filter(|(i, _)| i % 3 != 0 && *i > 20).for_each(|(_, x)| *x = -100);
+        targets
+            .iter_mut()
+            .enumerate()
+            .filter(|(i, _)| i % 3 != 0 && *i > 20)
+            .for_each(|(_, x)| *x = -100);
         let types: Vec<u32> = (0..ids.len()).map(|i| u32::from(i % t >= 4)).collect();
         let mask: Vec<u8> = (0..ids.len()).map(|i| u8::from(i % t < 7 || i / t % 2 == 0)).collect();
-        let labels: Vec<i32> = (0..accum * b).map(|i| if i == 1 { -100 } else { (i % 3) as i32 }).collect();
-        let batch = Batch { ids: &ids, targets: Some(&targets), type_ids: Some(&types), attention_mask: Some(&mask), labels: Some(&labels) };
-        let options = StepOptions {
-            lr: 1e-2, weight_decay: 0.1, decay_embeddings: false, adam: AdamWConfig::default(),
-            max_grad_norm: Some(1.0), dropout_seed: 9,
+        let labels: Vec<i32> =
+            (0..accum * b).map(|i| if i == 1 { -100 } else { (i % 3) as i32 }).collect();
+        let batch = Batch {
+            ids: &ids,
+            targets: Some(&targets),
+            type_ids: Some(&types),
+            attention_mask: Some(&mask),
+            labels: Some(&labels),
         };
-        let losses: Vec<f32> = (0..3).map(|_| model.train_step_batch(batch, accum, b, t, &options).unwrap().loss).collect();
+        let options = StepOptions {
+            lr: 1e-2,
+            weight_decay: 0.1,
+            decay_embeddings: false,
+            adam: AdamWConfig::default(),
+            max_grad_norm: Some(1.0),
+            dropout_seed: 9,
+        };
+        let losses: Vec<f32> = (0..3)
+            .map(|_| model.train_step_batch(batch, accum, b, t, &options).unwrap().loss)
+            .collect();
         par::set_max_threads(0);
         (losses, model.params().to_vec())
     };
@@ -101,10 +126,16 @@ fn sharded_steps_with_kernels_split_inside_shards_repeat_bit_for_bit() {
         let (b, t) = (6, 32);
         let (ids, targets) = batch(b * t, cfg.vocab_size);
         let options = StepOptions {
-            lr: 1e-2, weight_decay: 0.1, decay_embeddings: false, adam: AdamWConfig::default(),
-            max_grad_norm: Some(1.0), dropout_seed: 9,
+            lr: 1e-2,
+            weight_decay: 0.1,
+            decay_embeddings: false,
+            adam: AdamWConfig::default(),
+            max_grad_norm: Some(1.0),
+            dropout_seed: 9,
         };
-        let losses: Vec<u32> = (0..4).map(|_| model.train_step(&ids, &targets, 1, b, t, &options).unwrap().loss.to_bits()).collect();
+        let losses: Vec<u32> = (0..4)
+            .map(|_| model.train_step(&ids, &targets, 1, b, t, &options).unwrap().loss.to_bits())
+            .collect();
         par::set_max_threads(0);
         (losses, model.params().iter().map(|x| x.to_bits()).collect::<Vec<u32>>())
     };

@@ -19,10 +19,14 @@ use crate::error::to_js;
 use crate::options::Options;
 
 /// A matmul's `{ m, k, n, form: "ab" | "abt" | "atb" }`.
-pub(crate) fn matmul_options(options: &JsValue, call: &'static str) -> Result<(MatmulDims, MatmulForm), JsValue> {
+pub(crate) fn matmul_options(
+    options: &JsValue,
+    call: &'static str,
+) -> Result<(MatmulDims, MatmulForm), JsValue> {
     let o = Options::new(options, call)?;
     let dims = MatmulDims::new(o.count("m")?, o.count("k")?, o.count("n")?);
-    let form = [MatmulForm::AB, MatmulForm::ABt, MatmulForm::AtB][o.choice("form", &["ab", "abt", "atb"])?];
+    let form = [MatmulForm::AB, MatmulForm::ABt, MatmulForm::AtB]
+        [o.choice("form", &["ab", "abt", "atb"])?];
     Ok((dims, form))
 }
 
@@ -70,7 +74,8 @@ pub fn attention(
     options: &JsValue,
 ) -> Result<(), JsValue> {
     let (AttnDims { b, h, t, d }, causal) = attention_options(options, "attention")?;
-    let options = AttnOptions { causal, key_padding: key_padding.as_deref(), bias: bias.as_deref() };
+    let options =
+        AttnOptions { causal, key_padding: key_padding.as_deref(), bias: bias.as_deref() };
     attention_forward_infer(out, q, k, v, AttnInferDims::new(b, h, t, t, d), options).map_err(to_js)
 }
 
@@ -133,8 +138,13 @@ pub fn rope(out: &mut [f32], inp: &[f32], options: &JsValue) -> Result<(), JsVal
 pub fn activation(out: &mut [f32], inp: &[f32], options: &JsValue) -> Result<(), JsValue> {
     let o = Options::new(options, "activation")?;
     let kinds = ["gelu", "gelu-erf", "silu", "relu", "sigmoid"];
-    let act = [Activation::Gelu, Activation::GeluErf, Activation::Silu, Activation::Relu, Activation::Sigmoid]
-        [o.choice("kind", &kinds)?];
+    let act = [
+        Activation::Gelu,
+        Activation::GeluErf,
+        Activation::Silu,
+        Activation::Relu,
+        Activation::Sigmoid,
+    ][o.choice("kind", &kinds)?];
     activation_forward(out, inp, act).map_err(to_js)
 }
 
@@ -144,7 +154,8 @@ pub fn activation(out: &mut [f32], inp: &[f32], options: &JsValue) -> Result<(),
 pub fn glu(out: &mut [f32], gate: &[f32], up: &[f32], options: &JsValue) -> Result<(), JsValue> {
     let o = Options::new(options, "glu")?;
     let kinds = ["glu", "reglu", "geglu", "swiglu"];
-    let kind = [GluKind::Glu, GluKind::ReGlu, GluKind::GeGlu, GluKind::SwiGlu][o.choice("kind", &kinds)?];
+    let kind = [GluKind::Glu, GluKind::ReGlu, GluKind::GeGlu, GluKind::SwiGlu]
+        [o.choice("kind", &kinds)?];
     glu_forward(out, gate, up, kind).map_err(to_js)
 }
 
@@ -172,7 +183,12 @@ pub fn layer_norm(
 /// RMSNorm over the last dimension: `out, inp: [N, C]`, `weight: [C]`. `options`: `{ rows
 /// (N), channels (C), eps }`.
 #[wasm_bindgen(js_name = rmsNorm)]
-pub fn rms_norm(out: &mut [f32], inp: &[f32], weight: &[f32], options: &JsValue) -> Result<(), JsValue> {
+pub fn rms_norm(
+    out: &mut [f32],
+    inp: &[f32],
+    weight: &[f32],
+    options: &JsValue,
+) -> Result<(), JsValue> {
     let (dims, eps) = norm_options(options, "rmsNorm")?;
     let mut cache = RmsCache::new(dims.rows);
     rmsnorm_forward(out, &mut cache, inp, weight, dims, eps).map_err(to_js)
@@ -183,7 +199,8 @@ pub fn rms_norm(out: &mut [f32], inp: &[f32], weight: &[f32], options: &JsValue)
 #[wasm_bindgen]
 pub fn softmax(probs: &mut [f32], logits: &[f32], options: &JsValue) -> Result<(), JsValue> {
     let o = Options::new(options, "softmax")?;
-    softmax_forward(probs, logits, SoftmaxDims::new(o.count("rows")?, o.count("vocab")?)).map_err(to_js)
+    softmax_forward(probs, logits, SoftmaxDims::new(o.count("rows")?, o.count("vocab")?))
+        .map_err(to_js)
 }
 
 /// Cross-entropy of `logits: [N, V]` against `targets: [N]`: fills `losses: [N]` and returns

@@ -110,13 +110,21 @@ fn step_options(o: &Options<'_>) -> Result<StepOptions, JsValue> {
     let (lr, weight_decay) = (o.f32("lr")?, o.f32("weightDecay")?);
     let grad_clip = o.f32_or("gradClip", 0.0)?;
     if grad_clip < 0.0 {
-        return Err(invalid(format!("trainStepBatch: gradClip must be >= 0 (0: no clipping), got {grad_clip}")));
+        return Err(invalid(format!(
+            "trainStepBatch: gradClip must be >= 0 (0: no clipping), got {grad_clip}"
+        )));
     }
     Ok(StepOptions {
         lr,
         weight_decay,
         decay_embeddings: o.flag("decayEmbeddings")?,
-        adam: AdamWConfig { lr, beta1: o.f32("beta1")?, beta2: o.f32("beta2")?, eps: o.f32("eps")?, weight_decay },
+        adam: AdamWConfig {
+            lr,
+            beta1: o.f32("beta1")?,
+            beta2: o.f32("beta2")?,
+            eps: o.f32("eps")?,
+            weight_decay,
+        },
         max_grad_norm: (grad_clip > 0.0).then_some(grad_clip),
         dropout_seed: o.seed("dropoutSeed")?,
     })
@@ -135,7 +143,13 @@ fn plan_dims(options: &JsValue, call: &'static str) -> Result<(usize, usize, boo
 }
 
 /// A batch from JS arrays; an empty array is "not given".
-fn batch_of<'a>(ids: &'a [u32], targets: &'a [i32], type_ids: &'a [u32], attention_mask: &'a [u8], labels: &'a [i32]) -> Batch<'a> {
+fn batch_of<'a>(
+    ids: &'a [u32],
+    targets: &'a [i32],
+    type_ids: &'a [u32],
+    attention_mask: &'a [u8],
+    labels: &'a [i32],
+) -> Batch<'a> {
     let given = |len: usize| len > 0;
     Batch {
         ids,
@@ -217,7 +231,8 @@ impl WasmModel {
     #[wasm_bindgen(js_name = setParams)]
     pub fn set_params(&mut self, data: &[f32]) -> Result<(), JsValue> {
         let params = self.inner.params_mut();
-        wasmformer_core::error::check_len("model: parameters", params.len(), data.len()).map_err(to_js)?;
+        wasmformer_core::error::check_len("model: parameters", params.len(), data.len())
+            .map_err(to_js)?;
         params.copy_from_slice(data);
         Ok(())
     }
@@ -249,7 +264,12 @@ impl WasmModel {
     /// Restores AdamW state: moments `m, v: [numParams]`; `options`: `{ step }` (updates
     /// applied so far).
     #[wasm_bindgen(js_name = setOptimizer)]
-    pub fn set_optimizer(&mut self, m: &[f32], v: &[f32], options: &JsValue) -> Result<(), JsValue> {
+    pub fn set_optimizer(
+        &mut self,
+        m: &[f32],
+        v: &[f32],
+        options: &JsValue,
+    ) -> Result<(), JsValue> {
         let step = Options::new(options, "setOptimizer")?.u64("step")?;
         self.inner.set_optimizer_state(m, v, step).map_err(to_js)
     }
@@ -327,7 +347,8 @@ impl WasmModel {
     ) -> Result<Vec<f64>, JsValue> {
         let (b, t) = batch_dims(&Options::new(options, "evalBatchWithClassLogits")?)?;
         let batch = batch_of(ids, targets, type_ids, attention_mask, labels);
-        let (losses, logits) = self.inner.batch_eval_with_class_logits(batch, b, t).map_err(to_js)?;
+        let (losses, logits) =
+            self.inner.batch_eval_with_class_logits(batch, b, t).map_err(to_js)?;
         let mut out = losses_array(losses);
         out.extend(logits.iter().map(|&x| f64::from(x)));
         Ok(out)
@@ -391,7 +412,9 @@ impl WasmModel {
     /// Tokens held per slot (empty when no cache is open).
     #[wasm_bindgen(js_name = decodeLens)]
     pub fn decode_lens(&self) -> Vec<u32> {
-        self.inner.decode_lens().map_or_else(Vec::new, |lens| lens.iter().map(|&l| l as u32).collect())
+        self.inner
+            .decode_lens()
+            .map_or_else(Vec::new, |lens| lens.iter().map(|&l| l as u32).collect())
     }
 
     /// Empties one slot of the open cache.

@@ -26,7 +26,6 @@
 //! per thread; it allows `t_q < t_k` (a KV cache). The KV-cache decode scores one query row at
 //! a time (`attention_infer::attend_row`, 64-key tiles). Both live in `attention_infer.rs`.
 
-
 use crate::error::{check_len, checked_product, Error, Result};
 
 /// Sizes of a training attention call: `q, k, v, out: [B, H, T, D]`.
@@ -212,7 +211,11 @@ pub fn attention_forward_lse(
     dims.check(x.q.len(), x.k.len(), x.v.len(), out.len(), &options)?;
     check_len("attention: lse", dims.b * dims.h * dims.t, lse.len())?;
     if let Some(p) = &probs {
-        check_len("attention: probs", checked_product("attention: probs", &[dims.b, dims.h, dims.t, dims.t])?, p.len())?;
+        check_len(
+            "attention: probs",
+            checked_product("attention: probs", &[dims.b, dims.h, dims.t, dims.t])?,
+            p.len(),
+        )?;
     }
     super::attention_heads::forward_heads(out, lse, probs, x, dims, options)
 }
@@ -258,7 +261,11 @@ pub fn attention_backward_lse(
     check_len("attention: lse", n / d, saved.lse.len())?;
     check_len("attention: dbias", h * t * t, dbias.as_deref().map_or(h * t * t, <[f32]>::len))?;
     if let Some(p) = saved.probs {
-        check_len("attention: probs", checked_product("attention: probs", &[dims.b, h, t, t])?, p.len())?;
+        check_len(
+            "attention: probs",
+            checked_product("attention: probs", &[dims.b, h, t, t])?,
+            p.len(),
+        )?;
     }
     super::attention_heads::backward_heads(grads, dout, saved, x, dims, options)
 }
@@ -281,7 +288,6 @@ pub fn attention_forward_infer(
     super::attention_infer::forward_blocks(out, q, k, v, dims, options);
     Ok(())
 }
-
 
 /// The spec: plain f64 loops that materialise `S` and `P` per head.
 pub mod reference {
@@ -326,7 +332,12 @@ pub mod reference {
 
     /// The probabilities in f64, `P: [B, H, T, T]` (zero where masked): the spec of
     /// `attention_probs::attention_probs_infer`.
-    pub fn attention_probs_f64(q: &[f32], k: &[f32], dims: AttnDims, options: AttnOptions<'_>) -> Result<Vec<f64>> {
+    pub fn attention_probs_f64(
+        q: &[f32],
+        k: &[f32],
+        dims: AttnDims,
+        options: AttnOptions<'_>,
+    ) -> Result<Vec<f64>> {
         dims.check(q.len(), k.len(), q.len(), q.len(), &options)?;
         let (b, h) = (dims.b, dims.h);
         Ok((0..b * h).flat_map(|pair| probs(q, k, dims, &options, pair / h, pair % h).0).collect())
@@ -552,8 +563,10 @@ mod tests {
             for mask in 0..8 {
                 let (what, opt) = (format!("T={t} D={d} options mask {mask}"), x.options(mask));
                 let fwd = x.forward(opt);
-                let (mut out, mut lse, mut probs) = (vec![0.0; n], vec![0.0; b * h * t], vec![f32::NAN; b * h * t * t]);
-                attention_forward_lse(&mut out, &mut lse, Some(&mut probs), x.qkv(), x.dims, opt).unwrap();
+                let (mut out, mut lse, mut probs) =
+                    (vec![0.0; n], vec![0.0; b * h * t], vec![f32::NAN; b * h * t * t]);
+                attention_forward_lse(&mut out, &mut lse, Some(&mut probs), x.qkv(), x.dims, opt)
+                    .unwrap();
                 assert_eq!(bits(&out), bits(&fwd.0), "{what} out");
                 assert_eq!(bits(&lse), bits(&fwd.1.lse), "{what} lse");
                 let mut want_probs = vec![0.0; probs.len()];
@@ -567,7 +580,9 @@ mod tests {
                 let grads = AttnGrads { dq, dk, dv, dbias: Some(db) };
                 let saved = AttnSaved { out: &out, lse: &lse, probs: Some(&probs) };
                 attention_backward_lse(grads, &dout, saved, x.qkv(), x.dims, opt).unwrap();
-                for (name, (got, want)) in ["dq", "dk", "dv", "dbias"].iter().zip(got.iter().zip(&want)) {
+                for (name, (got, want)) in
+                    ["dq", "dk", "dv", "dbias"].iter().zip(got.iter().zip(&want))
+                {
                     assert_close(got, want, 1e-5, 1e-4, &format!("{what} {name} from saved probs"));
                 }
             }

@@ -39,7 +39,15 @@ fn min_pairs(dims: AttnDims) -> usize {
 /// Without padding or bias (GPT) the scale is applied inside the exponential, `exp(scale·S −
 /// scale·max S)`, so the scores are read, not rewritten, before it: the same values as
 /// scaling first, since rounding is monotone.
-pub(super) fn softmax_rows(s: &mut [f32], lse: &mut [f32], t: usize, scale: f32, causal: bool, pad: Option<&[u8]>, bias: Option<&[f32]>) {
+pub(super) fn softmax_rows(
+    s: &mut [f32],
+    lse: &mut [f32],
+    t: usize,
+    scale: f32,
+    causal: bool,
+    pad: Option<&[u8]>,
+    bias: Option<&[f32]>,
+) {
     let plain = pad.is_none() && bias.is_none();
     for (i, row) in s.chunks_exact_mut(t).enumerate() {
         // Keys after i (causal) get P = 0 without scoring them.
@@ -68,7 +76,15 @@ pub(super) fn softmax_rows(s: &mut [f32], lse: &mut [f32], t: usize, scale: f32,
 /// log-sum-exp `lse: [T]` in one pass: `P = exp(S·scale + bias − lse)` (0 for masked and
 /// future keys, and for rows without keys, `lse = −inf`). Equal to the forward's `P` up to
 /// rounding (`exp(x − m) / l` there).
-pub(super) fn probs_from_lse(s: &mut [f32], lse: &[f32], t: usize, scale: f32, causal: bool, pad: Option<&[u8]>, bias: Option<&[f32]>) {
+pub(super) fn probs_from_lse(
+    s: &mut [f32],
+    lse: &[f32],
+    t: usize,
+    scale: f32,
+    causal: bool,
+    pad: Option<&[u8]>,
+    bias: Option<&[f32]>,
+) {
     let plain = pad.is_none() && bias.is_none();
     for (i, row) in s.chunks_exact_mut(t).enumerate() {
         let n_live = live_keys(lse[i], i, t, causal);
@@ -95,7 +111,14 @@ fn live_keys(lse: f32, i: usize, t: usize, causal: bool) -> usize {
 
 /// Row `i`'s live scores turned into logits in place: `x·scale + bias[i, j]`, or `-inf` for a
 /// padded key.
-fn write_logits(live: &mut [f32], i: usize, t: usize, scale: f32, pad: Option<&[u8]>, bias: Option<&[f32]>) {
+fn write_logits(
+    live: &mut [f32],
+    i: usize,
+    t: usize,
+    scale: f32,
+    pad: Option<&[u8]>,
+    bias: Option<&[f32]>,
+) {
     let bias_row = bias.map(|b| &b[i * t..i * t + live.len()]);
     for (j, x) in live.iter_mut().enumerate() {
         let allowed = pad.is_none_or(|p| p[j] != 0);
@@ -177,7 +200,14 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// Forward of every head; see the module doc. With `probs: [B, H, T, T]`, each head's
 /// probabilities are built there (and kept) instead of in a task's scratch.
-pub(crate) fn forward_heads(out: &mut [f32], lse: &mut [f32], probs: Option<&mut [f32]>, x: Qkv<'_>, dims: AttnDims, options: AttnOptions<'_>) -> Result<()> {
+pub(crate) fn forward_heads(
+    out: &mut [f32],
+    lse: &mut [f32],
+    probs: Option<&mut [f32]>,
+    x: Qkv<'_>,
+    dims: AttnDims,
+    options: AttnOptions<'_>,
+) -> Result<()> {
     let Qkv { q, k, v } = x;
     let AttnDims { b: _, h, t, d } = dims;
     let head = t * d;
@@ -186,7 +216,11 @@ pub(crate) fn forward_heads(out: &mut [f32], lse: &mut [f32], probs: Option<&mut
     let saving = probs.is_some();
     let mut kept = probs.into_iter().flat_map(|p| p.chunks_mut(t * t));
     type Slot<'s> = (&'s mut [f32], &'s mut [f32], Option<&'s mut [f32]>);
-    let slots: Vec<Mutex<Slot<'_>>> = out.chunks_mut(head).zip(lse.chunks_mut(t)).map(|(o, l)| Mutex::new((o, l, kept.next()))).collect();
+    let slots: Vec<Mutex<Slot<'_>>> = out
+        .chunks_mut(head)
+        .zip(lse.chunks_mut(t))
+        .map(|(o, l)| Mutex::new((o, l, kept.next())))
+        .collect();
     let failure: Mutex<Option<crate::Error>> = Mutex::new(None);
     for_each_range(slots.len(), min_pairs(dims), |pairs| {
         let mut scratch = if saving { Vec::new() } else { vec![0.0f32; t * t] };
@@ -201,12 +235,26 @@ pub(crate) fn forward_heads(out: &mut [f32], lse: &mut [f32], probs: Option<&mut
             };
             let result = (|| {
                 // S = Q Kᵀ
-                matmul_triangular(s, &q[rows.clone()], &k[rows.clone()], MatmulDims::new(t, d, t), MatmulForm::ABt, scores)?;
+                matmul_triangular(
+                    s,
+                    &q[rows.clone()],
+                    &k[rows.clone()],
+                    MatmulDims::new(t, d, t),
+                    MatmulForm::ABt,
+                    scores,
+                )?;
                 let pad = options.key_padding.map(|p| &p[bb * t..(bb + 1) * t]);
                 let bias = options.bias.map(|bi| &bi[hh * t * t..(hh + 1) * t * t]);
                 softmax_rows(s, lse_h, t, scale, options.causal, pad, bias);
                 // O = P V
-                matmul_triangular(out_h, s, &v[rows.clone()], MatmulDims::new(t, t, d), MatmulForm::AB, lower)
+                matmul_triangular(
+                    out_h,
+                    s,
+                    &v[rows.clone()],
+                    MatmulDims::new(t, t, d),
+                    MatmulForm::AB,
+                    lower,
+                )
             })();
             if let Err(e) = result {
                 *lock(&failure) = Some(e);
@@ -225,14 +273,21 @@ pub(crate) fn backward_heads(
     dims: AttnDims,
     options: AttnOptions<'_>,
 ) -> Result<()> {
-    let (AttnGrads { dq, dk, dv, dbias }, AttnSaved { out, lse, probs }, Qkv { q, k, v }) = (grads, saved, x);
+    let (AttnGrads { dq, dk, dv, dbias }, AttnSaved { out, lse, probs }, Qkv { q, k, v }) =
+        (grads, saved, x);
     let AttnDims { b: _, h, t, d } = dims;
     let head = t * d;
     let scale = 1.0 / (d as f32).sqrt();
     let (scores, lower, upper) = triangles(options.causal);
     type Grads<'g> = (&'g mut [f32], &'g mut [f32], &'g mut [f32]);
-    let slots: Vec<Mutex<Grads<'_>>> = dq.chunks_mut(head).zip(dk.chunks_mut(head)).zip(dv.chunks_mut(head)).map(|((a, b), c)| Mutex::new((a, b, c))).collect();
-    let dbias_heads: Option<Vec<Mutex<&mut [f32]>>> = dbias.map(|db| db.chunks_mut(t * t).map(Mutex::new).collect());
+    let slots: Vec<Mutex<Grads<'_>>> = dq
+        .chunks_mut(head)
+        .zip(dk.chunks_mut(head))
+        .zip(dv.chunks_mut(head))
+        .map(|((a, b), c)| Mutex::new((a, b, c)))
+        .collect();
+    let dbias_heads: Option<Vec<Mutex<&mut [f32]>>> =
+        dbias.map(|db| db.chunks_mut(t * t).map(Mutex::new).collect());
     let failure: Mutex<Option<crate::Error>> = Mutex::new(None);
     for_each_range(slots.len(), min_pairs(dims), |pairs| {
         let mut ds = vec![0.0f32; t * t];
@@ -240,7 +295,13 @@ pub(crate) fn backward_heads(
         for pair in pairs {
             let (bb, hh) = (pair / h, pair % h);
             let rows = pair * head..(pair + 1) * head;
-            let (qh, kh, vh, oh, doh) = (&q[rows.clone()], &k[rows.clone()], &v[rows.clone()], &out[rows.clone()], &dout[rows.clone()]);
+            let (qh, kh, vh, oh, doh) = (
+                &q[rows.clone()],
+                &k[rows.clone()],
+                &v[rows.clone()],
+                &out[rows.clone()],
+                &dout[rows.clone()],
+            );
             let mut slot = lock(&slots[pair]);
             let (dqh, dkh, dvh) = &mut *slot;
             let result = (|| {
@@ -249,7 +310,14 @@ pub(crate) fn backward_heads(
                     Some(all) => &all[pair * t * t..(pair + 1) * t * t],
                     None => {
                         // P rebuilt from the saved log-sum-exp: S = Q Kᵀ, P = exp(S·scale + bias − lse)
-                        matmul_triangular(&mut rebuilt, qh, kh, MatmulDims::new(t, d, t), MatmulForm::ABt, scores)?;
+                        matmul_triangular(
+                            &mut rebuilt,
+                            qh,
+                            kh,
+                            MatmulDims::new(t, d, t),
+                            MatmulForm::ABt,
+                            scores,
+                        )?;
                         let pad = options.key_padding.map(|m| &m[bb * t..(bb + 1) * t]);
                         let bias = options.bias.map(|bi| &bi[hh * t * t..(hh + 1) * t * t]);
                         probs_from_lse(&mut rebuilt, saved, t, scale, options.causal, pad, bias);
@@ -257,7 +325,14 @@ pub(crate) fn backward_heads(
                     }
                 };
                 // O = P V  →  dP = dO Vᵀ
-                matmul_triangular(&mut ds, doh, vh, MatmulDims::new(t, d, t), MatmulForm::ABt, scores)?;
+                matmul_triangular(
+                    &mut ds,
+                    doh,
+                    vh,
+                    MatmulDims::new(t, d, t),
+                    MatmulForm::ABt,
+                    scores,
+                )?;
                 // dS = P ⊙ (dP − rowsum(dO ⊙ O)); rows without keys have P = 0 (and lse = −inf).
                 // Causal: keys after i have P = 0, and dP there may be unwritten: dS = 0.
                 // The score scale is folded in here unless dbias needs dS itself.
@@ -265,7 +340,13 @@ pub(crate) fn backward_heads(
                 for i in 0..t {
                     let delta = dot(&doh[i * d..(i + 1) * d], &oh[i * d..(i + 1) * d]);
                     let n_live = live_keys(saved[i], i, t, options.causal);
-                    ds_row(&mut ds[i * t..(i + 1) * t], &p[i * t..(i + 1) * t], n_live, delta, factor);
+                    ds_row(
+                        &mut ds[i * t..(i + 1) * t],
+                        &p[i * t..(i + 1) * t],
+                        n_live,
+                        delta,
+                        factor,
+                    );
                 }
                 if let Some(heads) = &dbias_heads {
                     // S = … + bias[h, i, j]  →  dbias[h, i, j] += dS[i, j]

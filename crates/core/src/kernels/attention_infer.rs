@@ -22,7 +22,14 @@ const KEY_TILE: usize = 128;
 /// `S = Q Kᵀ` through the matmul engine, masked and scaled scores turned into probabilities
 /// with a running max `m` and sum `l` per row (online softmax), then `O += P V` through the
 /// engine. Scratch: one `[QUERY_BLOCK, KEY_TILE]` score tile per task. Shapes already checked.
-pub(super) fn forward_blocks(out: &mut [f32], q: &[f32], k: &[f32], v: &[f32], g: AttnInferDims, options: AttnOptions<'_>) {
+pub(super) fn forward_blocks(
+    out: &mut [f32],
+    q: &[f32],
+    k: &[f32],
+    v: &[f32],
+    g: AttnInferDims,
+    options: AttnOptions<'_>,
+) {
     let AttnInferDims { b: _, h, t_q, t_k, d } = g;
     let scale = 1.0 / (d as f32).sqrt();
     // Query i may see keys up to i + offset (the last t_q positions of t_k).
@@ -44,7 +51,8 @@ pub(super) fn forward_blocks(out: &mut [f32], q: &[f32], k: &[f32], v: &[f32], g
                 let kv = pair * t_k * d..(pair + 1) * t_k * d;
                 let (k_pair, v_pair) = (&k[kv.clone()], &v[kv]);
                 let pad = options.key_padding.map(|p| &p[(pair / h) * t_k..(pair / h + 1) * t_k]);
-                let bias = options.bias.map(|bi| &bi[(pair % h) * t_q * t_k..(pair % h + 1) * t_q * t_k]);
+                let bias =
+                    options.bias.map(|bi| &bi[(pair % h) * t_q * t_k..(pair % h + 1) * t_q * t_k]);
                 let n_keys = if options.causal { t_k.min(i0 + n_rows + offset) } else { t_k };
                 o.fill(0.0);
                 max[..n_rows].fill(f32::NEG_INFINITY);
@@ -55,7 +63,14 @@ pub(super) fn forward_blocks(out: &mut [f32], q: &[f32], k: &[f32], v: &[f32], g
                     // S = Q Kᵀ: B[p, j] = K[j0 + j, p].
                     let keys = View { data: &k_pair[j0 * d..(j0 + n_tile) * d], rs: 1, cs: d };
                     let queries = View { data: q_rows, rs: d, cs: 1 };
-                    let product = Gemm { a: queries, b: keys, m: n_rows, k: d, n: n_tile, triangle: Triangle::Full };
+                    let product = Gemm {
+                        a: queries,
+                        b: keys,
+                        m: n_rows,
+                        k: d,
+                        n: n_tile,
+                        triangle: Triangle::Full,
+                    };
                     gemm(s, product, None, false, &BLOCKING);
                     for (row, s_row) in s.chunks_exact_mut(n_tile).enumerate() {
                         let i = i0 + row;
@@ -64,7 +79,11 @@ pub(super) fn forward_blocks(out: &mut [f32], q: &[f32], k: &[f32], v: &[f32], g
                         let mut tile_max = f32::NEG_INFINITY;
                         for (j, x) in (j0..).zip(s_row.iter_mut()) {
                             let allowed = j <= last_key && pad.is_none_or(|p| p[j] != 0);
-                            *x = if allowed { *x * scale + bias_row.map_or(0.0, |bi| bi[j]) } else { f32::NEG_INFINITY };
+                            *x = if allowed {
+                                *x * scale + bias_row.map_or(0.0, |bi| bi[j])
+                            } else {
+                                f32::NEG_INFINITY
+                            };
                             tile_max = tile_max.max(*x);
                         }
                         if tile_max == f32::NEG_INFINITY {
@@ -94,7 +113,14 @@ pub(super) fn forward_blocks(out: &mut [f32], q: &[f32], k: &[f32], v: &[f32], g
                     // O += P V.
                     let probs = View { data: s, rs: n_tile, cs: 1 };
                     let values = View { data: &v_pair[j0 * d..(j0 + n_tile) * d], rs: d, cs: 1 };
-                    let product = Gemm { a: probs, b: values, m: n_rows, k: n_tile, n: d, triangle: Triangle::Full };
+                    let product = Gemm {
+                        a: probs,
+                        b: values,
+                        m: n_rows,
+                        k: n_tile,
+                        n: d,
+                        triangle: Triangle::Full,
+                    };
                     gemm(o, product, None, true, &BLOCKING);
                 }
                 for (o_row, &l) in o.chunks_exact_mut(d).zip(&sum[..n_rows]) {
@@ -224,7 +250,8 @@ fn dot4(a: &[f32], b: &[f32]) -> [f32; 4] {
         }
     }
     [0, 1, 2, 3].map(|u| {
-        acc[u].horizontal_sum() + a[split..].iter().zip(&rows[u][split..]).map(|(x, y)| x * y).sum::<f32>()
+        acc[u].horizontal_sum()
+            + a[split..].iter().zip(&rows[u][split..]).map(|(x, y)| x * y).sum::<f32>()
     })
 }
 

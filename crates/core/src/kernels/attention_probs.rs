@@ -22,17 +22,34 @@ use crate::error::{check_len, checked_product, Result};
 /// `p: [B, H, T, T]` (assigned), `q, k: [B, H, T, D]`; options as in [`AttnOptions`]
 /// (`key_padding: [B, T]`, `bias: [H, T, T]`). Returns [`crate::Error::Shape`] /
 /// [`crate::Error::InvalidArgument`] for wrong lengths or zero dimensions.
-pub fn attention_probs_infer(p: &mut [f32], q: &[f32], k: &[f32], dims: AttnDims, options: AttnOptions<'_>) -> Result<()> {
+pub fn attention_probs_infer(
+    p: &mut [f32],
+    q: &[f32],
+    k: &[f32],
+    dims: AttnDims,
+    options: AttnOptions<'_>,
+) -> Result<()> {
     dims.check(q.len(), k.len(), q.len(), q.len(), &options)?;
     let AttnDims { b, h, t, d } = dims;
-    check_len("attention probs: p", checked_product("attention probs: p", &[b, h, t, t])?, p.len())?;
+    check_len(
+        "attention probs: p",
+        checked_product("attention probs: p", &[b, h, t, t])?,
+        p.len(),
+    )?;
     let scale = 1.0 / (d as f32).sqrt();
     let mut lse = vec![0.0f32; t];
     for (pair, s) in p.chunks_exact_mut(t * t).enumerate() {
         let (bb, hh) = (pair / h, pair % h);
         let rows = pair * t * d..(pair + 1) * t * d;
         // S = Q Kᵀ
-        matmul_forward(s, &q[rows.clone()], &k[rows], None, MatmulDims::new(t, d, t), MatmulForm::ABt)?;
+        matmul_forward(
+            s,
+            &q[rows.clone()],
+            &k[rows],
+            None,
+            MatmulDims::new(t, d, t),
+            MatmulForm::ABt,
+        )?;
         let pad = options.key_padding.map(|x| &x[bb * t..(bb + 1) * t]);
         let bias = options.bias.map(|x| &x[hh * t * t..(hh + 1) * t * t]);
         // P = softmax(S·scale + bias + mask)
@@ -58,7 +75,8 @@ mod tests {
                 let dims = AttnDims::new(b, h, t, d);
                 let n = b * h * t * d;
                 let (q, k) = (random_vec(n, seed), random_vec(n, seed + 1));
-                let bias: Vec<f32> = random_vec(h * t * t, seed + 2).iter().map(|x| 2.0 * x).collect();
+                let bias: Vec<f32> =
+                    random_vec(h * t * t, seed + 2).iter().map(|x| 2.0 * x).collect();
                 let mut rng = Rng::new(seed + 3);
                 let pad: Vec<u8> = (0..b * t).map(|_| u8::from(rng.below(4) != 0)).collect();
                 for mask in 0..8u32 {
@@ -69,7 +87,11 @@ mod tests {
                     };
                     let mut p = vec![7.0; b * h * t * t];
                     attention_probs_infer(&mut p, &q, &k, dims, options).unwrap();
-                    let want: Vec<f32> = attention_probs_f64(&q, &k, dims, options).unwrap().iter().map(|&x| x as f32).collect();
+                    let want: Vec<f32> = attention_probs_f64(&q, &k, dims, options)
+                        .unwrap()
+                        .iter()
+                        .map(|&x| x as f32)
+                        .collect();
                     assert_close(&p, &want, 1e-6, 1e-5, &format!("T={t} D={d} mask {mask}"));
                 }
             }

@@ -249,7 +249,15 @@ fn pack_b(dst: &mut [f32], b: View<'_>, k: usize, j0: usize, j_end: usize) {
         let j = j0 + p * NR;
         // Panel lanes are columns of B, steps are its rows.
         let n_lanes = j_end.saturating_sub(j).min(NR);
-        let src = Panel { data: b.data, lane_stride: b.cs, step_stride: b.rs, lane0: j, n_lanes, step0: 0, n_steps: k };
+        let src = Panel {
+            data: b.data,
+            lane_stride: b.cs,
+            step_stride: b.rs,
+            lane0: j,
+            n_lanes,
+            step0: 0,
+            n_steps: k,
+        };
         pack_panel::<NR>(panel, src);
     }
 }
@@ -297,7 +305,8 @@ fn pack_panel<const W: usize>(dst: &mut [f32], src: Panel<'_>) {
         let whole = n_steps - n_steps % LANES;
         for s0 in (0..whole).step_by(LANES) {
             for g in (0..W).step_by(LANES) {
-                let rows = [0, 1, 2, 3].map(|i| F32x4::load(&data[(lane0 + g + i) * lane_stride + step0 + s0..]));
+                let rows = [0, 1, 2, 3]
+                    .map(|i| F32x4::load(&data[(lane0 + g + i) * lane_stride + step0 + s0..]));
                 for (j, column) in F32x4::transpose4(rows).into_iter().enumerate() {
                     column.store(&mut dst[(s0 + j) * W + g..]);
                 }
@@ -357,7 +366,15 @@ fn block_product(
                     let i = rows.start + i0 + ip * MR;
                     // Panel lanes are rows of A, steps are its columns.
                     let n_rows = (rows.end - i).min(MR);
-                    let src = Panel { data: a.data, lane_stride: a.rs, step_stride: a.cs, lane0: i, n_lanes: n_rows, step0: p0, n_steps: kc };
+                    let src = Panel {
+                        data: a.data,
+                        lane_stride: a.rs,
+                        step_stride: a.cs,
+                        lane0: i,
+                        n_lanes: n_rows,
+                        step0: p0,
+                        n_steps: kc,
+                    };
                     pack_panel::<MR>(panel, src);
                 }
                 for jp in 0..n_panels_b {
@@ -372,7 +389,8 @@ fn block_product(
                         }
                         // This tile row's contraction, within the K-block.
                         let span = triangle.contraction(row, k);
-                        let (lo, hi) = (span.start.clamp(p0, p0 + kc) - p0, span.end.clamp(p0, p0 + kc) - p0);
+                        let (lo, hi) =
+                            (span.start.clamp(p0, p0 + kc) - p0, span.end.clamp(p0, p0 + kc) - p0);
                         // The first K-block covers every element once: store there (zeros if
                         // the tile row's contraction lies in later blocks).
                         let store = assign && p0 == 0;
@@ -380,7 +398,8 @@ fn block_product(
                             continue;
                         }
                         let a_panel = &packed_a[ip * kc * MR..][..kc * MR];
-                        let tile = microkernel(&a_panel[lo * MR..hi * MR], &b_panel[lo * NR..hi * NR]);
+                        let tile =
+                            microkernel(&a_panel[lo * MR..hi * MR], &b_panel[lo * NR..hi * NR]);
                         let at = TileAt { r0, c0, n_rows: (mc + i0 - r0).min(MR), n_cols };
                         add_tile(out, n, at, &tile, store);
                     }
@@ -435,7 +454,11 @@ fn add_tile(out: &mut [f32], n: usize, at: TileAt, tile: &[[F32x4; NV]; MR], sto
         for (r, acc_row) in tile.iter().enumerate() {
             let row = &mut out[(r0 + r) * n + c0..][..NR];
             for (dst, &acc) in row.chunks_exact_mut(LANES).zip(acc_row) {
-                if store { acc.store(dst) } else { (F32x4::load(dst) + acc).store(dst) }
+                if store {
+                    acc.store(dst)
+                } else {
+                    (F32x4::load(dst) + acc).store(dst)
+                }
             }
         }
     } else {

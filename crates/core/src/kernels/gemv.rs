@@ -86,7 +86,15 @@ mod tests {
 
     #[test]
     fn matches_reference_on_ragged_shapes() {
-        for &(m, k, n) in &[(1, 1, 1), (1, 3, 17), (2, 17, 63), (3, 63, 130), (4, 64, 257), (8, 129, 65), (11, 5, 9)] {
+        for &(m, k, n) in &[
+            (1, 1, 1),
+            (1, 3, 17),
+            (2, 17, 63),
+            (3, 63, 130),
+            (4, 64, 257),
+            (8, 129, 65),
+            (11, 5, 9),
+        ] {
             let dims = MatmulDims::new(m, k, n);
             let (a, w, bias) = (random_vec(m * k, 1), random_vec(n * k, 2), random_vec(n, 3));
             for with_bias in [false, true] {
@@ -94,7 +102,13 @@ mod tests {
                 let (mut got, mut want) = (vec![f32::NAN; m * n], vec![0.0; m * n]);
                 linear_forward_infer(&mut got, &a, &w, bias, dims).unwrap();
                 matmul_forward_ref(&mut want, &a, &w, bias, dims, MatmulForm::ABt).unwrap();
-                assert_close(&got, &want, 1e-5, 1e-5, &format!("gemv {m}x{k}x{n} bias {with_bias}"));
+                assert_close(
+                    &got,
+                    &want,
+                    1e-5,
+                    1e-5,
+                    &format!("gemv {m}x{k}x{n} bias {with_bias}"),
+                );
             }
         }
     }
@@ -102,7 +116,13 @@ mod tests {
     #[test]
     fn rejects_wrong_lengths() {
         let mut out = vec![0.0; 2 * 3];
-        let err = linear_forward_infer(&mut out, &[0.0; 2 * 4], &[0.0; 3 * 5], None, MatmulDims::new(2, 4, 3));
+        let err = linear_forward_infer(
+            &mut out,
+            &[0.0; 2 * 4],
+            &[0.0; 3 * 5],
+            None,
+            MatmulDims::new(2, 4, 3),
+        );
         assert!(err.is_err());
     }
 }

@@ -79,11 +79,26 @@ impl GluKind {
 macro_rules! with_act {
     ($act:expr, $name:ident => $body:expr) => {
         match $act {
-            Activation::Gelu => { const $name: Activation = Activation::Gelu; $body }
-            Activation::GeluErf => { const $name: Activation = Activation::GeluErf; $body }
-            Activation::Silu => { const $name: Activation = Activation::Silu; $body }
-            Activation::Relu => { const $name: Activation = Activation::Relu; $body }
-            Activation::Sigmoid => { const $name: Activation = Activation::Sigmoid; $body }
+            Activation::Gelu => {
+                const $name: Activation = Activation::Gelu;
+                $body
+            }
+            Activation::GeluErf => {
+                const $name: Activation = Activation::GeluErf;
+                $body
+            }
+            Activation::Silu => {
+                const $name: Activation = Activation::Silu;
+                $body
+            }
+            Activation::Relu => {
+                const $name: Activation = Activation::Relu;
+                $body
+            }
+            Activation::Sigmoid => {
+                const $name: Activation = Activation::Sigmoid;
+                $body
+            }
         }
     };
 }
@@ -122,7 +137,11 @@ pub fn activation_backward(
 /// all [`activation_backward_from_derivative`] needs. Each lane equals what
 /// [`activation_forward`] and [`activation_backward`] (with `dout = 1`) give, bit for bit.
 /// `out, inp_deriv: [N, F]` (same length).
-pub fn activation_forward_saving_derivative(out: &mut [f32], inp_deriv: &mut [f32], act: Activation) -> Result<()> {
+pub fn activation_forward_saving_derivative(
+    out: &mut [f32],
+    inp_deriv: &mut [f32],
+    act: Activation,
+) -> Result<()> {
     check_len("activation: out", inp_deriv.len(), out.len())?;
     with_act!(act, A => map_in_place(out, inp_deriv, (|x: F32x4| value_and_derivative(A, x), |x: f32| value_and_derivative(A, x))));
     Ok(())
@@ -130,7 +149,11 @@ pub fn activation_forward_saving_derivative(out: &mut [f32], inp_deriv: &mut [f3
 
 /// Gradient of [`activation_forward_saving_derivative`], ASSIGNED: `dinp = dout ⊙ deriv`.
 /// `dinp, dout, deriv: [N, F]` (`deriv` as that forward left it).
-pub fn activation_backward_from_derivative(dinp: &mut [f32], dout: &[f32], deriv: &[f32]) -> Result<()> {
+pub fn activation_backward_from_derivative(
+    dinp: &mut [f32],
+    dout: &[f32],
+    deriv: &[f32],
+) -> Result<()> {
     check_len("activation: dout", deriv.len(), dout.len())?;
     check_len("activation: dinp", deriv.len(), dinp.len())?;
     // out = act(inp)  →  dinp = dout ⊙ act'(inp)
@@ -177,7 +200,9 @@ const MIN_ELEMS_PER_TASK: usize = 1 << 14;
 /// [`value`] and [`derivative`] are written once over this trait, so the SIMD body and the
 /// scalar tail run the same operations in the same order: a lane equals the scalar result bit
 /// for bit, wherever a thread's block or the tail starts.
-trait Lanes: Copy + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self> + Div<Output = Self> {
+trait Lanes:
+    Copy + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self> + Div<Output = Self>
+{
     /// `x` in every lane.
     fn splat(x: f32) -> Self;
     /// [`fast_exp`] of every lane.
@@ -227,7 +252,9 @@ where
         let (a, b) = (&a[rows.clone()], &b[rows]);
         let split = block.len() - block.len() % LANES;
         let (body, tail) = block.split_at_mut(split);
-        for ((o, x), y) in body.chunks_exact_mut(LANES).zip(a.chunks_exact(LANES)).zip(b.chunks_exact(LANES)) {
+        for ((o, x), y) in
+            body.chunks_exact_mut(LANES).zip(a.chunks_exact(LANES)).zip(b.chunks_exact(LANES))
+        {
             f4(F32x4::load(x), F32x4::load(y)).store(o);
         }
         for ((o, &x), &y) in tail.iter_mut().zip(&a[split..]).zip(&b[split..]) {
@@ -546,12 +573,7 @@ mod tests {
         Activation::Relu,
         Activation::Sigmoid,
     ];
-    const KINDS: [GluKind; 4] = [
-        GluKind::Glu,
-        GluKind::ReGlu,
-        GluKind::GeGlu,
-        GluKind::SwiGlu,
-    ];
+    const KINDS: [GluKind; 4] = [GluKind::Glu, GluKind::ReGlu, GluKind::GeGlu, GluKind::SwiGlu];
     const LENS: [usize; 6] = [1, 3, 17, 63, 1000, 40_000];
 
     /// Uniform in `[-6, 6)`: covers the saturating ranges of every activation.
@@ -588,7 +610,8 @@ mod tests {
                 let (mut want_out, mut want_dinp) = (vec![0.0; len], vec![0.0; len]);
                 activation_forward(&mut want_out, &x, act).unwrap();
                 activation_backward(&mut want_dinp, &dout, &x, act).unwrap();
-                let (mut out, mut saved, mut dinp) = (vec![f32::NAN; len], x.clone(), vec![f32::NAN; len]);
+                let (mut out, mut saved, mut dinp) =
+                    (vec![f32::NAN; len], x.clone(), vec![f32::NAN; len]);
                 activation_forward_saving_derivative(&mut out, &mut saved, act).unwrap();
                 activation_backward_from_derivative(&mut dinp, &dout, &saved).unwrap();
                 let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
@@ -597,7 +620,8 @@ mod tests {
             }
         }
         let mut short = vec![0.0; 3];
-        assert!(activation_forward_saving_derivative(&mut short, &mut [0.0; 4], Activation::Gelu).is_err());
+        assert!(activation_forward_saving_derivative(&mut short, &mut [0.0; 4], Activation::Gelu)
+            .is_err());
         assert!(activation_backward_from_derivative(&mut short, &[0.0; 3], &[0.0; 4]).is_err());
     }
 
@@ -648,10 +672,7 @@ mod tests {
             gradcheck(&format!("{act:?}"), &x, &dx, 1e-3, 1e-4, 1e-3, loss);
         }
         for (k, kind) in KINDS.into_iter().enumerate() {
-            let (gate, up) = (
-                away_from_zero(24, 60 + k as u64),
-                random_vec(24, 70 + k as u64),
-            );
+            let (gate, up) = (away_from_zero(24, 60 + k as u64), random_vec(24, 70 + k as u64));
             let w = random_vec(24, 80 + k as u64);
             let (mut dg, mut du) = (vec![0.0; 24], vec![0.0; 24]);
             glu_backward_ref(&mut dg, &mut du, &w, &gate, &up, kind).unwrap();
@@ -660,28 +681,12 @@ mod tests {
                 glu_forward_ref(&mut y, g, &up, kind).unwrap();
                 dot_loss(&y, &w)
             };
-            gradcheck(
-                &format!("{kind:?} dgate"),
-                &gate,
-                &dg,
-                1e-3,
-                1e-4,
-                1e-3,
-                loss_gate,
-            );
+            gradcheck(&format!("{kind:?} dgate"), &gate, &dg, 1e-3, 1e-4, 1e-3, loss_gate);
             let loss_up = |u: &[f32]| {
                 glu_forward_ref(&mut y, &gate, u, kind).unwrap();
                 dot_loss(&y, &w)
             };
-            gradcheck(
-                &format!("{kind:?} dup"),
-                &up,
-                &du,
-                1e-3,
-                1e-4,
-                1e-3,
-                loss_up,
-            );
+            gradcheck(&format!("{kind:?} dup"), &up, &du, 1e-3, 1e-4, 1e-3, loss_up);
         }
     }
 
@@ -719,11 +724,7 @@ mod tests {
             let x = i as f32 * 1e-3;
             let want = erf_f64(f64::from(x));
             let err = (f64::from(erf(x)) - want).abs();
-            assert!(
-                err <= 6e-8 * want.abs() + 1e-30,
-                "erf({x}): {} vs {want}",
-                erf(x)
-            );
+            assert!(err <= 6e-8 * want.abs() + 1e-30, "erf({x}): {} vs {want}", erf(x));
         }
     }
 

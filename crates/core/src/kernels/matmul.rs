@@ -374,10 +374,10 @@ pub mod reference {
 #[cfg(test)]
 mod tests {
     use super::reference::{matmul_backward_ref, matmul_forward_ref};
+    use super::Triangle;
     use super::*;
     use crate::error::Error;
     use crate::kernels::gemm::{Blocking, MR, NR};
-    use super::Triangle;
     use crate::testing::{assert_close, dot_loss, gradcheck, random_vec};
 
     const FORMS: [MatmulForm; 3] = [MatmulForm::AB, MatmulForm::ABt, MatmulForm::AtB];
@@ -448,7 +448,11 @@ mod tests {
             for triangle in [Triangle::OutLower, Triangle::ALower, Triangle::AUpper] {
                 for (x, &m) in sizes.iter().enumerate() {
                     for (y, &n) in sizes.iter().enumerate() {
-                        let k = if triangle == Triangle::OutLower { sizes[(x + y) % sizes.len()] } else { m };
+                        let k = if triangle == Triangle::OutLower {
+                            sizes[(x + y) % sizes.len()]
+                        } else {
+                            m
+                        };
                         let dims = MatmulDims::new(m, k, n);
                         let mut a = random_vec(m * k, seed(dims, form, 0));
                         let b = random_vec(k * n, seed(dims, form, 1));
@@ -460,7 +464,11 @@ mod tests {
                                     _ => false,
                                 };
                                 if zero {
-                                    a[if form == MatmulForm::AtB { p * m + i } else { i * k + p }] = 0.0;
+                                    a[if form == MatmulForm::AtB {
+                                        p * m + i
+                                    } else {
+                                        i * k + p
+                                    }] = 0.0;
                                 }
                             }
                         }
@@ -469,7 +477,13 @@ mod tests {
                         for blk in [&BLOCKING, &TINY] {
                             let what = format!("{form:?} {triangle:?} {dims:?} kc={}", blk.kc);
                             let mut got = vec![SENTINEL; m * n];
-                            gemm(&mut got, Gemm { triangle, ..operands(&a, &b, dims, form) }, None, false, blk);
+                            gemm(
+                                &mut got,
+                                Gemm { triangle, ..operands(&a, &b, dims, form) },
+                                None,
+                                false,
+                                blk,
+                            );
                             for i in 0..m {
                                 for j in 0..n {
                                     let (g, w) = (got[i * n + j], want[i * n + j]);
@@ -479,7 +493,10 @@ mod tests {
                                     let close = (g - w).abs() <= atol(k) + 1e-5 * w.abs();
                                     if triangle == Triangle::OutLower && j > i {
                                         let ok = g == SENTINEL || (close && !far);
-                                        assert!(ok, "{what}: out[{i}, {j}] = {g}, above the diagonal");
+                                        assert!(
+                                            ok,
+                                            "{what}: out[{i}, {j}] = {g}, above the diagonal"
+                                        );
                                     } else {
                                         assert!(close, "{what}: out[{i}, {j}] = {g}, want {w}");
                                     }
@@ -507,33 +524,101 @@ mod tests {
                 let dbias0 = random_vec(n, 7);
                 let (mut da_want, mut db_want, mut dbias_want) =
                     (da0.clone(), db0.clone(), dbias0.clone());
-                matmul_backward_ref(MatmulGrads { da: &mut da_want, db: &mut db_want, dbias: Some(&mut dbias_want) }, &dout, &a, &b, dims, form)
+                matmul_backward_ref(
+                    MatmulGrads {
+                        da: &mut da_want,
+                        db: &mut db_want,
+                        dbias: Some(&mut dbias_want),
+                    },
+                    &dout,
+                    &a,
+                    &b,
+                    dims,
+                    form,
+                )
                 .unwrap();
                 let (mut da, mut db, mut dbias) = (da0.clone(), db0.clone(), dbias0.clone());
-                matmul_backward(MatmulGrads { da: &mut da, db: &mut db, dbias: Some(&mut dbias) }, &dout, &a, &b, dims, form)
-                    .unwrap();
+                matmul_backward(
+                    MatmulGrads { da: &mut da, db: &mut db, dbias: Some(&mut dbias) },
+                    &dout,
+                    &a,
+                    &b,
+                    dims,
+                    form,
+                )
+                .unwrap();
                 assert_close(&da, &da_want, atol(n), 1e-5, &format!("{what} da"));
                 assert_close(&db, &db_want, atol(m), 1e-5, &format!("{what} db"));
                 assert_close(&dbias, &dbias_want, atol(m), 1e-5, &format!("{what} dbias"));
 
                 let (mut da, mut db) = (da0.clone(), db0.clone());
-                backward_with(&mut da, &mut db, &dout, &a, &b, Backward { dims, form, batch: 1, mode: InputGrad::Add }, &TINY);
+                backward_with(
+                    &mut da,
+                    &mut db,
+                    &dout,
+                    &a,
+                    &b,
+                    Backward { dims, form, batch: 1, mode: InputGrad::Add },
+                    &TINY,
+                );
                 assert_close(&da, &da_want, atol(n), 1e-5, &format!("{what} da tiny blocks"));
                 assert_close(&db, &db_want, atol(m), 1e-5, &format!("{what} db tiny blocks"));
 
                 // Assigned da: what it held (da0) is overwritten, db still added to.
                 let (mut da_only, mut db_unused) = (vec![0.0; m * k], vec![0.0; k * n]);
-                matmul_backward_ref(MatmulGrads { da: &mut da_only, db: &mut db_unused, dbias: None }, &dout, &a, &b, dims, form).unwrap();
+                matmul_backward_ref(
+                    MatmulGrads { da: &mut da_only, db: &mut db_unused, dbias: None },
+                    &dout,
+                    &a,
+                    &b,
+                    dims,
+                    form,
+                )
+                .unwrap();
                 let (mut da, mut db, mut dbias) = (da0.clone(), db0.clone(), dbias0.clone());
-                matmul_backward_into(InputGrad::Assign, MatmulGrads { da: &mut da, db: &mut db, dbias: Some(&mut dbias) }, &dout, &a, &b, dims, form)
-                    .unwrap();
+                matmul_backward_into(
+                    InputGrad::Assign,
+                    MatmulGrads { da: &mut da, db: &mut db, dbias: Some(&mut dbias) },
+                    &dout,
+                    &a,
+                    &b,
+                    dims,
+                    form,
+                )
+                .unwrap();
                 assert_close(&da, &da_only, atol(n), 1e-5, &format!("{what} assigned da"));
                 assert_close(&db, &db_want, atol(m), 1e-5, &format!("{what} db (da assigned)"));
-                assert_close(&dbias, &dbias_want, atol(m), 1e-5, &format!("{what} dbias (da assigned)"));
+                assert_close(
+                    &dbias,
+                    &dbias_want,
+                    atol(m),
+                    1e-5,
+                    &format!("{what} dbias (da assigned)"),
+                );
                 let (mut da, mut db) = (da0.clone(), db0.clone());
-                backward_with(&mut da, &mut db, &dout, &a, &b, Backward { dims, form, batch: 1, mode: InputGrad::Assign }, &TINY);
-                assert_close(&da, &da_only, atol(n), 1e-5, &format!("{what} assigned da tiny blocks"));
-                assert_close(&db, &db_want, atol(m), 1e-5, &format!("{what} db tiny blocks (da assigned)"));
+                backward_with(
+                    &mut da,
+                    &mut db,
+                    &dout,
+                    &a,
+                    &b,
+                    Backward { dims, form, batch: 1, mode: InputGrad::Assign },
+                    &TINY,
+                );
+                assert_close(
+                    &da,
+                    &da_only,
+                    atol(n),
+                    1e-5,
+                    &format!("{what} assigned da tiny blocks"),
+                );
+                assert_close(
+                    &db,
+                    &db_want,
+                    atol(m),
+                    1e-5,
+                    &format!("{what} db tiny blocks (da assigned)"),
+                );
             }
         }
     }
@@ -558,8 +643,15 @@ mod tests {
                 };
                 let (mut da, mut db, mut dbias) =
                     (vec![0.0; m * k], vec![0.0; k * n], vec![0.0; n]);
-                matmul_backward_ref(MatmulGrads { da: &mut da, db: &mut db, dbias: Some(&mut dbias) }, &w, &a, &b, dims, form)
-                    .unwrap();
+                matmul_backward_ref(
+                    MatmulGrads { da: &mut da, db: &mut db, dbias: Some(&mut dbias) },
+                    &w,
+                    &a,
+                    &b,
+                    dims,
+                    form,
+                )
+                .unwrap();
                 let (eps, gatol, grtol) = (1e-2, 1e-4, 1e-3);
                 gradcheck(&format!("{what} da"), &a, &da, eps, gatol, grtol, |a| {
                     loss(a, &b, &bias)
@@ -573,8 +665,15 @@ mod tests {
 
                 let (mut fa, mut fb, mut fbias) =
                     (vec![0.0; m * k], vec![0.0; k * n], vec![0.0; n]);
-                matmul_backward(MatmulGrads { da: &mut fa, db: &mut fb, dbias: Some(&mut fbias) }, &w, &a, &b, dims, form)
-                    .unwrap();
+                matmul_backward(
+                    MatmulGrads { da: &mut fa, db: &mut fb, dbias: Some(&mut fbias) },
+                    &w,
+                    &a,
+                    &b,
+                    dims,
+                    form,
+                )
+                .unwrap();
                 assert_close(&fa, &da, 1e-6, 1e-5, &format!("{what} fast da"));
                 assert_close(&fb, &db, 1e-6, 1e-5, &format!("{what} fast db"));
                 assert_close(&fbias, &dbias, 1e-6, 1e-5, &format!("{what} fast dbias"));
@@ -604,8 +703,15 @@ mod tests {
                         let (a, b) = (&a[t * sa..][..sa], &b[t * sb..][..sb]);
                         matmul_forward(&mut want[t * so..][..so], a, b, None, dims, form).unwrap();
                         let (da, db) = (&mut da_want[t * sa..][..sa], &mut db_want[t * sb..][..sb]);
-                        matmul_backward(MatmulGrads { da, db, dbias: None }, &dout[t * so..][..so], a, b, dims, form)
-                            .unwrap();
+                        matmul_backward(
+                            MatmulGrads { da, db, dbias: None },
+                            &dout[t * so..][..so],
+                            a,
+                            b,
+                            dims,
+                            form,
+                        )
+                        .unwrap();
                     }
                     let mut got = vec![f32::NAN; batch * so];
                     matmul_batched_forward(&mut got, &a, &b, batch, dims, form).unwrap();
@@ -615,8 +721,16 @@ mod tests {
                     assert_close(&got, &want, atol(k), 1e-5, &format!("{what} tiny blocks"));
 
                     let (mut da, mut db) = (da0.clone(), db0.clone());
-                    matmul_batched_backward(MatmulGrads { da: &mut da, db: &mut db, dbias: None }, &dout, &a, &b, batch, dims, form)
-                        .unwrap();
+                    matmul_batched_backward(
+                        MatmulGrads { da: &mut da, db: &mut db, dbias: None },
+                        &dout,
+                        &a,
+                        &b,
+                        batch,
+                        dims,
+                        form,
+                    )
+                    .unwrap();
                     assert_close(&da, &da_want, 1e-6, 1e-6, &format!("{what} da"));
                     assert_close(&db, &db_want, 1e-6, 1e-6, &format!("{what} db"));
                 }
@@ -641,13 +755,41 @@ mod tests {
 
         let (mut da, mut db, mut dbias) = (a.clone(), b.clone(), bias.clone());
         let form = MatmulForm::AtB;
-        let r = matmul_backward(MatmulGrads { da: &mut da[..5], db: &mut db, dbias: None }, &out, &a, &b, dims, form);
+        let r = matmul_backward(
+            MatmulGrads { da: &mut da[..5], db: &mut db, dbias: None },
+            &out,
+            &a,
+            &b,
+            dims,
+            form,
+        );
         assert_eq!(r, shape("matmul: da", 6, 5));
-        let r = matmul_backward(MatmulGrads { da: &mut da, db: &mut db[..1], dbias: None }, &out, &a, &b, dims, form);
+        let r = matmul_backward(
+            MatmulGrads { da: &mut da, db: &mut db[..1], dbias: None },
+            &out,
+            &a,
+            &b,
+            dims,
+            form,
+        );
         assert_eq!(r, shape("matmul: db", 12, 1));
-        let r = matmul_backward(MatmulGrads { da: &mut da, db: &mut db, dbias: Some(&mut dbias[..2]) }, &out, &a, &b, dims, form);
+        let r = matmul_backward(
+            MatmulGrads { da: &mut da, db: &mut db, dbias: Some(&mut dbias[..2]) },
+            &out,
+            &a,
+            &b,
+            dims,
+            form,
+        );
         assert_eq!(r, shape("matmul: bias", 4, 2));
-        let r = matmul_backward(MatmulGrads { da: &mut da, db: &mut db, dbias: None }, &out[..7], &a, &b, dims, form);
+        let r = matmul_backward(
+            MatmulGrads { da: &mut da, db: &mut db, dbias: None },
+            &out[..7],
+            &a,
+            &b,
+            dims,
+            form,
+        );
         assert_eq!(r, shape("matmul: out", 8, 7));
 
         let r = matmul_batched_forward(
@@ -659,7 +801,15 @@ mod tests {
             form,
         );
         assert_eq!(r, shape("matmul: a", 12, 6));
-        let r = matmul_batched_backward(MatmulGrads { da: &mut da, db: &mut db, dbias: None }, &out, &a, &b, 2, dims, form);
+        let r = matmul_batched_backward(
+            MatmulGrads { da: &mut da, db: &mut db, dbias: None },
+            &out,
+            &a,
+            &b,
+            2,
+            dims,
+            form,
+        );
         assert_eq!(r, shape("matmul: a", 12, 6));
         let huge = MatmulDims::new(usize::MAX, 2, 1);
         let r = matmul_forward(&mut [], &[], &[], None, huge, MatmulForm::AB);
@@ -681,15 +831,29 @@ mod tests {
             assert_eq!(out, [0.0; 6]);
             let mut dbias = [1.0; 3];
             let dout = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
-            matmul_backward(MatmulGrads { da: &mut [], db: &mut [], dbias: Some(&mut dbias) }, &dout, &[], &[], dims, form)
-                .unwrap();
+            matmul_backward(
+                MatmulGrads { da: &mut [], db: &mut [], dbias: Some(&mut dbias) },
+                &dout,
+                &[],
+                &[],
+                dims,
+                form,
+            )
+            .unwrap();
             assert_eq!(dbias, [6.0, 8.0, 10.0]);
             // M = 0 or N = 0: nothing to do.
             for dims in [MatmulDims::new(0, 3, 2), MatmulDims::new(2, 3, 0)] {
                 let (a, b) = (vec![1.0; dims.m * dims.k], vec![1.0; dims.k * dims.n]);
                 let (mut da, mut db) = (a.clone(), b.clone());
                 matmul_forward(&mut [], &a, &b, Some(&vec![0.0; dims.n]), dims, form).unwrap();
-                matmul_backward(MatmulGrads { da: &mut da, db: &mut db, dbias: Some(&mut vec![0.0; dims.n]) }, &[], &a, &b, dims, form)
+                matmul_backward(
+                    MatmulGrads { da: &mut da, db: &mut db, dbias: Some(&mut vec![0.0; dims.n]) },
+                    &[],
+                    &a,
+                    &b,
+                    dims,
+                    form,
+                )
                 .unwrap();
                 assert_eq!((da, db), (a.clone(), b.clone()));
                 matmul_batched_forward(

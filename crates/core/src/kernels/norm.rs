@@ -432,8 +432,7 @@ pub mod reference {
     //! implementation (RMSNorm: no centring, no bias).
 
     use super::{
-        check_backward, check_forward, NormCache, NormDims, NormGrads, NormParams, RmsCache,
-        Stats,
+        check_backward, check_forward, NormCache, NormDims, NormGrads, NormParams, RmsCache, Stats,
     };
     use crate::error::Result;
 
@@ -557,7 +556,6 @@ pub mod reference {
         let grads = NormGrads { dweight, dbias: None };
         norm_backward_ref(dinp, grads, dout, stats, inp, weight, dims)
     }
-
 }
 
 #[cfg(test)]

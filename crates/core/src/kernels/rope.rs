@@ -59,12 +59,7 @@ pub struct RopeConfig {
 impl RopeConfig {
     /// `base` 10000, no offset, no scaling, rotating the first `rotary_dim` dims.
     pub fn new(rotary_dim: usize) -> Self {
-        Self {
-            base: 10000.0,
-            rotary_dim,
-            position_offset: 0,
-            scaling: RopeScaling::None,
-        }
+        Self { base: 10000.0, rotary_dim, position_offset: 0, scaling: RopeScaling::None }
     }
 
     /// Checks the config against head dim `d`, returning [`Error::InvalidArgument`].
@@ -84,9 +79,7 @@ impl RopeConfig {
             RopeScaling::None => {}
             RopeScaling::Linear { factor } | RopeScaling::NtkAware { factor } => {
                 if !(factor > 0.0 && factor.is_finite()) {
-                    return bad(format!(
-                        "scaling factor must be finite and > 0, got {factor}"
-                    ));
+                    return bad(format!("scaling factor must be finite and > 0, got {factor}"));
                 }
                 if matches!(self.scaling, RopeScaling::NtkAware { .. }) && r == 2 {
                     return bad("NTK-aware scaling needs rotary_dim > 2".into());
@@ -101,9 +94,7 @@ impl RopeConfig {
 fn check_positions(config: &RopeConfig, t: usize) -> Result<()> {
     match config.position_offset.checked_add(t) {
         Some(_) => Ok(()),
-        None => Err(Error::InvalidArgument(
-            "rope: position_offset + T overflows".into(),
-        )),
+        None => Err(Error::InvalidArgument("rope: position_offset + T overflows".into())),
     }
 }
 
@@ -156,10 +147,9 @@ impl RopeTable {
         let (base, pos_scale) = match config.scaling {
             RopeScaling::None => (f64::from(config.base), 1.0),
             RopeScaling::Linear { factor } => (f64::from(config.base), 1.0 / f64::from(factor)),
-            RopeScaling::NtkAware { factor } => (
-                f64::from(config.base) * f64::from(factor).powf(r / (r - 2.0)),
-                1.0,
-            ),
+            RopeScaling::NtkAware { factor } => {
+                (f64::from(config.base) * f64::from(factor).powf(r / (r - 2.0)), 1.0)
+            }
         };
         let inv_freq: Vec<f64> = (0..half).map(|i| base.powf(-2.0 * i as f64 / r)).collect();
         let (mut cos, mut sin) = (Vec::with_capacity(n), Vec::with_capacity(n));
@@ -171,13 +161,7 @@ impl RopeTable {
                 sin.push(s as f32);
             }
         }
-        Ok(Self {
-            cos,
-            sin,
-            t,
-            d,
-            rotary_dim: config.rotary_dim,
-        })
+        Ok(Self { cos, sin, t, d, rotary_dim: config.rotary_dim })
     }
 
     /// [`rope_forward`] with this table (`dims.t`, `dims.d` must be the table's).
@@ -248,10 +232,7 @@ fn rotate(dst: &mut [f32], src: &[f32], dims: RopeDims, table: &RopeTable, sign:
             let cos = &table.cos[p * half..(p + 1) * half];
             let sin = &table.sin[p * half..(p + 1) * half];
             let src_row = &src[row * row_len..(row + 1) * row_len];
-            for (y, x) in dst_row
-                .chunks_exact_mut(dims.d)
-                .zip(src_row.chunks_exact(dims.d))
-            {
+            for (y, x) in dst_row.chunks_exact_mut(dims.d).zip(src_row.chunks_exact(dims.d)) {
                 rotate_head(y, x, cos, sin, sign);
             }
         }
@@ -372,12 +353,7 @@ mod tests {
     }
 
     fn config(r: usize, offset: usize, scaling: RopeScaling) -> RopeConfig {
-        RopeConfig {
-            base: 10000.0,
-            rotary_dim: r,
-            position_offset: offset,
-            scaling,
-        }
+        RopeConfig { base: 10000.0, rotary_dim: r, position_offset: offset, scaling }
     }
 
     fn run(forward: bool, x: &[f32], dims: RopeDims, cfg: &RopeConfig) -> Vec<f32> {
@@ -421,48 +397,25 @@ mod tests {
     #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn hf_half_layout_known_values() {
         // D = r = 4, position 1: θ = [1, 0.01]; pairs are (0, 2) and (1, 3).
-        let dims = RopeDims {
-            b: 1,
-            t: 1,
-            h: 1,
-            d: 4,
-        };
+        let dims = RopeDims { b: 1, t: 1, h: 1, d: 4 };
         let cfg = config(4, 1, RopeScaling::None);
         let got = run(true, &[1.0, 0.0, 0.0, 2.0], dims, &cfg);
-        let want = [
-            1f32.cos(),
-            -2.0 * 0.01f32.sin(),
-            1f32.sin(),
-            2.0 * 0.01f32.cos(),
-        ];
+        let want = [1f32.cos(), -2.0 * 0.01f32.sin(), 1f32.sin(), 2.0 * 0.01f32.cos()];
         assert_close(&got, &want, 1e-6, 0.0, "half layout");
         // Linear factor 2 at position 2 is plain RoPE at position 1.
         let lin = config(4, 2, RopeScaling::Linear { factor: 2.0 });
         assert_eq!(run(true, &[1.0, 0.0, 0.0, 2.0], dims, &lin), got);
         // NTK factor f at r = 4 is base · f²: base 100 with f = 10 equals base 10000.
-        let ntk = RopeConfig {
-            base: 100.0,
-            ..config(4, 1, RopeScaling::NtkAware { factor: 10.0 })
-        };
-        assert_close(
-            &run(true, &[1.0, 0.0, 0.0, 2.0], dims, &ntk),
-            &got,
-            1e-6,
-            0.0,
-            "ntk",
-        );
+        let ntk =
+            RopeConfig { base: 100.0, ..config(4, 1, RopeScaling::NtkAware { factor: 10.0 }) };
+        assert_close(&run(true, &[1.0, 0.0, 0.0, 2.0], dims, &ntk), &got, 1e-6, 0.0, "ntk");
     }
 
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn reference_backward_passes_gradcheck_and_fast_agrees() {
         for (j, scaling) in scalings().into_iter().enumerate() {
-            let dims = RopeDims {
-                b: 2,
-                t: 3,
-                h: 2,
-                d: 6,
-            };
+            let dims = RopeDims { b: 2, t: 3, h: 2, d: 6 };
             let cfg = config(4, 5 * j, scaling);
             let x = random_vec(72, 40 + j as u64);
             let w = random_vec(72, 50 + j as u64);
@@ -473,22 +426,8 @@ mod tests {
                 rope_forward_ref(&mut y, x, dims, &cfg).unwrap();
                 dot_loss(&y, &w)
             };
-            gradcheck(
-                &format!("rope {scaling:?}"),
-                &x,
-                &dx,
-                1e-2,
-                1e-4,
-                1e-3,
-                loss,
-            );
-            assert_close(
-                &run(false, &w, dims, &cfg),
-                &dx,
-                1e-6,
-                1e-5,
-                "fast backward",
-            );
+            gradcheck(&format!("rope {scaling:?}"), &x, &dx, 1e-2, 1e-4, 1e-3, loss);
+            assert_close(&run(false, &w, dims, &cfg), &dx, 1e-6, 1e-5, "fast backward");
         }
     }
 
@@ -503,22 +442,11 @@ mod tests {
             let y = run(true, &x, dims, &cfg);
             for (xh, yh) in x.chunks_exact(d).zip(y.chunks_exact(d)) {
                 let norm = |v: &[f32]| v.iter().map(|&a| f64::from(a).powi(2)).sum::<f64>().sqrt();
-                assert!(
-                    (norm(xh) - norm(yh)).abs() < 1e-5,
-                    "norm {} vs {}",
-                    norm(xh),
-                    norm(yh)
-                );
+                assert!((norm(xh) - norm(yh)).abs() < 1e-5, "norm {} vs {}", norm(xh), norm(yh));
                 assert_eq!(xh[r..], yh[r..], "tail must pass through bit-exactly");
                 assert!(xh[..r] != yh[..r], "rotated dims must change");
             }
-            assert_close(
-                &run(false, &y, dims, &cfg),
-                &x,
-                2e-6,
-                0.0,
-                "backward(forward(x))",
-            );
+            assert_close(&run(false, &y, dims, &cfg), &x, 2e-6, 0.0, "backward(forward(x))");
         }
     }
 
@@ -566,12 +494,7 @@ mod tests {
     #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
     #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn bad_shapes_and_configs_are_errors() {
-        let dims = RopeDims {
-            b: 2,
-            t: 3,
-            h: 2,
-            d: 8,
-        };
+        let dims = RopeDims { b: 2, t: 3, h: 2, d: 8 };
         let x = vec![0.0; 96];
         let mut y = vec![0.0; 96];
         let ok = config(8, 0, RopeScaling::None);
@@ -584,42 +507,25 @@ mod tests {
             let fwd = rope_forward(&mut vec![0.0; 96], &x, dims, &cfg);
             let bwd = rope_backward(&mut vec![0.0; 96], &x, dims, &cfg);
             let r = rope_forward_ref(&mut vec![0.0; 96], &x, dims, &cfg);
-            [fwd, bwd, r]
-                .iter()
-                .all(|e| matches!(e, Err(Error::InvalidArgument(_))))
+            [fwd, bwd, r].iter().all(|e| matches!(e, Err(Error::InvalidArgument(_))))
         };
         assert!(invalid(config(7, 0, RopeScaling::None)), "odd rotary_dim");
         assert!(invalid(config(0, 0, RopeScaling::None)), "zero rotary_dim");
         assert!(invalid(config(10, 0, RopeScaling::None)), "rotary_dim > D");
         for factor in [0.0, -1.0, f32::NAN, f32::INFINITY] {
-            assert!(
-                invalid(config(8, 0, RopeScaling::Linear { factor })),
-                "{factor}"
-            );
-            assert!(
-                invalid(config(8, 0, RopeScaling::NtkAware { factor })),
-                "{factor}"
-            );
+            assert!(invalid(config(8, 0, RopeScaling::Linear { factor })), "{factor}");
+            assert!(invalid(config(8, 0, RopeScaling::NtkAware { factor })), "{factor}");
         }
-        assert!(
-            invalid(config(2, 0, RopeScaling::NtkAware { factor: 2.0 })),
-            "NTK r=2"
-        );
+        assert!(invalid(config(2, 0, RopeScaling::NtkAware { factor: 2.0 })), "NTK r=2");
         for base in [1.0, 0.5, -3.0, f32::NAN] {
             assert!(invalid(RopeConfig { base, ..ok }), "base {base}");
         }
         // A table is tied to its T and D.
         let table = RopeTable::new(3, 8, &ok).unwrap();
         let other = RopeDims { t: 2, b: 3, ..dims };
-        assert!(matches!(
-            table.forward(&mut y, &x, other),
-            Err(Error::InvalidArgument(_))
-        ));
+        assert!(matches!(table.forward(&mut y, &x, other), Err(Error::InvalidArgument(_))));
         assert!(table.forward(&mut y, &x, dims).is_ok());
-        let far = RopeConfig {
-            position_offset: usize::MAX,
-            ..ok
-        };
+        let far = RopeConfig { position_offset: usize::MAX, ..ok };
         assert!(invalid(far), "position overflow");
         // Empty batches are fine.
         let empty = RopeDims { b: 0, ..dims };

@@ -65,7 +65,8 @@ impl<'a> Batch<'a> {
 
     /// Targets and labels that count toward the losses: `(tokens, sequences)`.
     pub fn counted(&self) -> (usize, usize) {
-        let count = |x: Option<&[i32]>| x.map_or(0, |x| x.iter().filter(|&&v| v != IGNORE_INDEX).count());
+        let count =
+            |x: Option<&[i32]>| x.map_or(0, |x| x.iter().filter(|&&v| v != IGNORE_INDEX).count());
         (count(self.targets), count(self.labels))
     }
 

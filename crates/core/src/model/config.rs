@@ -126,7 +126,13 @@ pub struct ModelConfig {
 impl ModelConfig {
     /// nanoGPT's defaults for a given size: learned positions, pre-LayerNorm, GELU 4× MLP,
     /// biases, tied embeddings, causal, no dropout, RoPE base 10000, eps 1e-5.
-    pub fn gpt(vocab_size: usize, block_size: usize, n_layer: usize, n_head: usize, n_embd: usize) -> Self {
+    pub fn gpt(
+        vocab_size: usize,
+        block_size: usize,
+        n_layer: usize,
+        n_head: usize,
+        n_embd: usize,
+    ) -> Self {
         Self {
             vocab_size,
             block_size,
@@ -156,7 +162,14 @@ impl ModelConfig {
     /// BERT's choices for a given size: learned positions, 2 segment types, embedding
     /// LayerNorm, post-LayerNorm (eps 1e-12), exact GELU, bidirectional, masked-LM head tied
     /// to the embedding, `n_classes` on the pooler (0: none).
-    pub fn bert(vocab_size: usize, block_size: usize, n_layer: usize, n_head: usize, n_embd: usize, n_classes: usize) -> Self {
+    pub fn bert(
+        vocab_size: usize,
+        block_size: usize,
+        n_layer: usize,
+        n_head: usize,
+        n_embd: usize,
+        n_classes: usize,
+    ) -> Self {
         Self {
             norm_placement: NormPlacement::Post,
             causal: false,
@@ -196,7 +209,12 @@ impl ModelConfig {
 
     /// The RoPE settings for rows starting at `position_offset` (every head dim rotated).
     pub fn rope_config(&self, position_offset: usize) -> RopeConfig {
-        RopeConfig { base: self.rope_base, rotary_dim: self.head_dim(), position_offset, scaling: self.rope_scaling }
+        RopeConfig {
+            base: self.rope_base,
+            rotary_dim: self.head_dim(),
+            position_offset,
+            scaling: self.rope_scaling,
+        }
     }
 
     /// Checks every field, returning [`Error::InvalidArgument`] naming the first bad one.
@@ -241,7 +259,10 @@ impl ModelConfig {
                     ));
                 }
                 if !(self.rope_base > 1.0 && self.rope_base.is_finite()) {
-                    return bad(format!("rope_base must be finite and > 1, got {}", self.rope_base));
+                    return bad(format!(
+                        "rope_base must be finite and > 1, got {}",
+                        self.rope_base
+                    ));
                 }
                 self.rope_config(0).validate(self.head_dim()).map_err(|e| {
                     Error::InvalidArgument(format!("model config: rope_scaling: {e}"))

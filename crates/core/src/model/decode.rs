@@ -111,15 +111,26 @@ impl Decoder {
 
     /// An empty cache of `slots` sequences of up to `capacity` tokens each. `alloc` returns a
     /// zeroed buffer or [`Error::OutOfMemory`]. Encoders (no causal mask) cannot decode.
-    pub fn new(cfg: &ModelConfig, slots: usize, capacity: usize, alloc: impl Fn(usize, &str) -> Result<Vec<f32>>) -> Result<Self> {
+    pub fn new(
+        cfg: &ModelConfig,
+        slots: usize,
+        capacity: usize,
+        alloc: impl Fn(usize, &str) -> Result<Vec<f32>>,
+    ) -> Result<Self> {
         if !cfg.causal {
-            return Err(Error::InvalidArgument("decode: incremental decoding needs a causal model".into()));
+            return Err(Error::InvalidArgument(
+                "decode: incremental decoding needs a causal model".into(),
+            ));
         }
         if cfg.lm_head != LmHead::Plain {
-            return Err(Error::InvalidArgument("decode: incremental decoding needs a plain LM head (lm_head Plain)".into()));
+            return Err(Error::InvalidArgument(
+                "decode: incremental decoding needs a plain LM head (lm_head Plain)".into(),
+            ));
         }
         if slots == 0 || capacity == 0 {
-            return Err(Error::InvalidArgument(format!("decode: slots ({slots}) and capacity ({capacity}) must be > 0")));
+            return Err(Error::InvalidArgument(format!(
+                "decode: slots ({slots}) and capacity ({capacity}) must be > 0"
+            )));
         }
         if cfg.positional == Positional::Learned && capacity > cfg.block_size {
             return Err(Error::InvalidArgument(format!(
@@ -162,26 +173,42 @@ impl Decoder {
                 *len = 0;
                 Ok(())
             }
-            None => Err(Error::InvalidArgument(format!("decode: slot {slot} out of range (0..{})", self.slots))),
+            None => Err(Error::InvalidArgument(format!(
+                "decode: slot {slot} out of range (0..{})",
+                self.slots
+            ))),
         }
     }
 
     fn check(&self, cfg: &ModelConfig, tokens: &[u32], counts: &[usize]) -> Result<Vec<RowInfo>> {
         let bad = |msg: String| Err(Error::InvalidArgument(format!("decode: {msg}")));
         if counts.len() != self.slots {
-            return bad(format!("counts has {} entries, expected one per slot ({})", counts.len(), self.slots));
+            return bad(format!(
+                "counts has {} entries, expected one per slot ({})",
+                counts.len(),
+                self.slots
+            ));
         }
         let total: usize = counts.iter().sum();
         if total == 0 || total != tokens.len() {
-            return bad(format!("{} tokens given, counts sum to {total} (must be equal and > 0)", tokens.len()));
+            return bad(format!(
+                "{} tokens given, counts sum to {total} (must be equal and > 0)",
+                tokens.len()
+            ));
         }
-        if let Some((i, id)) = tokens.iter().enumerate().find(|(_, &id)| id as usize >= cfg.vocab_size) {
+        if let Some((i, id)) =
+            tokens.iter().enumerate().find(|(_, &id)| id as usize >= cfg.vocab_size)
+        {
             return bad(format!("token {i} is {id}, expected < vocab_size {}", cfg.vocab_size));
         }
         let mut rows = Vec::with_capacity(total);
         for (slot, (&len, &count)) in self.lens.iter().zip(counts).enumerate() {
             if len + count > self.capacity {
-                return bad(format!("slot {slot} would hold {} tokens, its capacity is {}", len + count, self.capacity));
+                return bad(format!(
+                    "slot {slot} would hold {} tokens, its capacity is {}",
+                    len + count,
+                    self.capacity
+                ));
             }
             rows.extend((len..len + count).map(|pos| RowInfo { slot, pos }));
         }
@@ -231,7 +258,14 @@ impl Decoder {
             Some(w) => {
                 self.last_normed.resize(fed * c, 0.0);
                 let s = &mut self.scratch;
-                norm_rows(cfg, &mut self.last_normed, &mut s.mean[..fed], &mut s.rstd[..fed], &self.last, w)?;
+                norm_rows(
+                    cfg,
+                    &mut self.last_normed,
+                    &mut s.mean[..fed],
+                    &mut s.rstd[..fed],
+                    &self.last,
+                    w,
+                )?;
                 &self.last_normed
             }
             None => &self.last,
@@ -247,7 +281,15 @@ impl Decoder {
     }
 
     /// One block over the new rows, reading and extending layer `l`'s cache.
-    fn layer(&mut self, cfg: &ModelConfig, p: &Tensors<&[f32]>, l: usize, counts: &[usize], rows: &[RowInfo], alibi: Option<&[f32]>) -> Result<()> {
+    fn layer(
+        &mut self,
+        cfg: &ModelConfig,
+        p: &Tensors<&[f32]>,
+        l: usize,
+        counts: &[usize],
+        rows: &[RowInfo],
+        alibi: Option<&[f32]>,
+    ) -> Result<()> {
         let lp = &p.layers[l];
         let per_layer = self.k.len() / cfg.n_layer;
         let layer_range = l * per_layer..(l + 1) * per_layer;
@@ -272,13 +314,20 @@ impl Decoder {
             norm_rows(cfg, &mut s.h, &mut s.mean, &mut s.rstd, &s.mid, &lp.ln_1)?; // h1 = N1(sum1)
             mlp(layer, s)?;
             residual_forward(&mut s.mid, &s.h, &s.proj)?; // sum2 = h1 + mlp(h1)
-            norm_rows(cfg, &mut s.x, &mut s.mean, &mut s.rstd, &s.mid, &lp.ln_2) // x = N2(sum2)
+            norm_rows(cfg, &mut s.x, &mut s.mean, &mut s.rstd, &s.mid, &lp.ln_2)
+            // x = N2(sum2)
         }
     }
 }
 
 /// `x[r] = wte[token] (+ position encoding at row r's position)`. `x: [N, C]`.
-fn embed(cfg: &ModelConfig, p: &Tensors<&[f32]>, x: &mut [f32], tokens: &[u32], rows: &[RowInfo]) -> Result<()> {
+fn embed(
+    cfg: &ModelConfig,
+    p: &Tensors<&[f32]>,
+    x: &mut [f32],
+    tokens: &[u32],
+    rows: &[RowInfo],
+) -> Result<()> {
     let c = cfg.n_embd;
     for ((dst, &id), row) in x.chunks_exact_mut(c).zip(tokens).zip(rows) {
         let id = id as usize;
@@ -309,16 +358,39 @@ fn embed(cfg: &ModelConfig, p: &Tensors<&[f32]>, x: &mut [f32], tokens: &[u32], 
 }
 
 /// `out = N(inp)` over the `n` rows of `inp: [n, C]` (`out: [≥ n, C]`, `mean, rstd: [≥ n]`).
-fn norm_rows(cfg: &ModelConfig, out: &mut [f32], mean: &mut [f32], rstd: &mut [f32], inp: &[f32], w: &NormTensors<&[f32]>) -> Result<()> {
+fn norm_rows(
+    cfg: &ModelConfig,
+    out: &mut [f32],
+    mean: &mut [f32],
+    rstd: &mut [f32],
+    inp: &[f32],
+    w: &NormTensors<&[f32]>,
+) -> Result<()> {
     let (c, n) = (cfg.n_embd, inp.len() / cfg.n_embd);
     let mean = (cfg.norm == NormKind::LayerNorm).then_some(&mut mean[..n]);
     let params = NormParams { weight: w.weight, bias: w.bias };
-    norm_forward(&mut out[..n * c], mean, &mut rstd[..n], inp, params, NormDims::new(n, c), cfg.norm_eps)
+    norm_forward(
+        &mut out[..n * c],
+        mean,
+        &mut rstd[..n],
+        inp,
+        params,
+        NormDims::new(n, c),
+        cfg.norm_eps,
+    )
 }
 
 /// `out = inp · weightᵀ + bias`, `out: [m, n]`, `inp: [m, k]`, `weight: [n, k]`: the
 /// streaming kernel for a few rows (a decoding step), the packed gemm for a prompt.
-fn linear(out: &mut [f32], inp: &[f32], weight: &[f32], bias: Option<&[f32]>, m: usize, k: usize, n: usize) -> Result<()> {
+fn linear(
+    out: &mut [f32],
+    inp: &[f32],
+    weight: &[f32],
+    bias: Option<&[f32]>,
+    m: usize,
+    k: usize,
+    n: usize,
+) -> Result<()> {
     let dims = MatmulDims::new(m, k, n);
     if m <= MAX_ROWS {
         linear_forward_infer(out, inp, weight, bias, dims)
@@ -327,7 +399,14 @@ fn linear(out: &mut [f32], inp: &[f32], weight: &[f32], bias: Option<&[f32]>, m:
     }
 }
 
-fn linear_layer(out: &mut [f32], inp: &[f32], w: &Linear<&[f32]>, m: usize, k: usize, n: usize) -> Result<()> {
+fn linear_layer(
+    out: &mut [f32],
+    inp: &[f32],
+    w: &Linear<&[f32]>,
+    m: usize,
+    k: usize,
+    n: usize,
+) -> Result<()> {
     linear(out, inp, w.weight, w.bias, m, k, n)
 }
 
@@ -403,7 +482,11 @@ fn attention(layer: Layer<'_>, cache: LayerCache<'_>, s: &mut Scratch, post: boo
             if cfg.positional == Positional::Rope {
                 let table = RopeTable::new(count, d, &cfg.rope_config(start))?;
                 let dims = RopeDims { b: 1, t: count, h, d };
-                table.forward(&mut dst[rows_of_slot.clone()], &s.tmp[rows_of_slot.clone()], dims)?;
+                table.forward(
+                    &mut dst[rows_of_slot.clone()],
+                    &s.tmp[rows_of_slot.clone()],
+                    dims,
+                )?;
             } else {
                 dst[rows_of_slot.clone()].copy_from_slice(&s.tmp[rows_of_slot.clone()]);
             }
@@ -441,7 +524,12 @@ fn attention(layer: Layer<'_>, cache: LayerCache<'_>, s: &mut Scratch, post: boo
                 }
                 (Positional::Relative { num_buckets, max_distance }, _, Some(table)) => {
                     for (j, b) in bias[..n_keys].iter_mut().enumerate() {
-                        let bucket = relative_bucket(j as isize - pos as isize, true, num_buckets, max_distance);
+                        let bucket = relative_bucket(
+                            j as isize - pos as isize,
+                            true,
+                            num_buckets,
+                            max_distance,
+                        );
                         *b = table[bucket * h + head];
                     }
                     Some(&bias[..n_keys])

@@ -14,8 +14,12 @@ use super::transformer::{linear_bwd, norm_bwd, norm_bwd_view, norm_fwd, Ctx, Pas
 use crate::error::{Error, Result};
 use crate::kernels::embedding::{embedding_backward, embedding_forward, EmbeddingDims};
 use crate::kernels::glu::{activation_backward, activation_forward};
-use crate::kernels::matmul::{matmul_backward_into, matmul_forward, InputGrad, MatmulDims, MatmulForm, MatmulGrads};
-use crate::kernels::softmax_xent::{crossentropy_backward, crossentropy_forward, crossentropy_mean_scale, SoftmaxDims};
+use crate::kernels::matmul::{
+    matmul_backward_into, matmul_forward, InputGrad, MatmulDims, MatmulForm, MatmulGrads,
+};
+use crate::kernels::softmax_xent::{
+    crossentropy_backward, crossentropy_forward, crossentropy_mean_scale, SoftmaxDims,
+};
 
 /// The mean losses of one pass (each present when its targets were given).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -50,14 +54,22 @@ impl LossScales {
 }
 
 fn embedding_dims(cfg: &ModelConfig, ctx: &Ctx<'_>) -> EmbeddingDims {
-    EmbeddingDims { b: ctx.b, t: ctx.t, c: cfg.n_embd, vocab: cfg.vocab_size, max_positions: cfg.block_size }
+    EmbeddingDims {
+        b: ctx.b,
+        t: ctx.t,
+        c: cfg.n_embd,
+        vocab: cfg.vocab_size,
+        max_positions: cfg.block_size,
+    }
 }
 
 /// Checks `type_ids: [B, T]` against the segment vocabulary.
 fn check_types(cfg: &ModelConfig, ctx: &Ctx<'_>) -> Result<()> {
     if let Some(types) = ctx.type_ids {
         crate::error::check_len("model: type_ids", ctx.b * ctx.t, types.len())?;
-        if let Some((i, &id)) = types.iter().enumerate().find(|(_, &id)| id as usize >= cfg.type_vocab_size) {
+        if let Some((i, &id)) =
+            types.iter().enumerate().find(|(_, &id)| id as usize >= cfg.type_vocab_size)
+        {
             return Err(Error::InvalidArgument(format!(
                 "model: type_ids[{i}] is {id}, expected < type_vocab_size {}",
                 cfg.type_vocab_size
@@ -88,7 +100,8 @@ pub fn embed_forward(pass: Pass<'_>, a: &mut Acts<&mut [f32]>, wpe: Option<&[f32
             row.iter_mut().zip(&wtt[id * c..][..c]).for_each(|(o, &e)| *o += e);
         }
     }
-    if let (Some(stats), Some(w), Some(sum)) = (a.emb_norm.as_mut(), &p.ln_e, a.emb_sum.as_deref()) {
+    if let (Some(stats), Some(w), Some(sum)) = (a.emb_norm.as_mut(), &p.ln_e, a.emb_sum.as_deref())
+    {
         norm_fwd(cfg, a.emb, stats, sum, w)?; // emb = N_e(sum)
     }
     Ok(())
@@ -138,7 +151,8 @@ struct Selected {
 
 impl Selected {
     fn of(hidden: &[f32], targets: &[i32], ignore_index: Option<i32>, c: usize) -> Option<Self> {
-        let rows: Vec<usize> = (0..targets.len()).filter(|&r| Some(targets[r]) != ignore_index).collect();
+        let rows: Vec<usize> =
+            (0..targets.len()).filter(|&r| Some(targets[r]) != ignore_index).collect();
         if rows.len() == targets.len() {
             return None;
         }
@@ -179,7 +193,8 @@ pub fn heads_forward(pass: Pass<'_>, a: HeadOut<'_, '_>, hidden: &[f32]) -> Resu
     let want_lm = cfg.lm_head != LmHead::None && (ctx.targets.is_some() || ctx.labels.is_none());
     if want_lm {
         // With ignored targets (masked-LM: ~85% of the rows) the head runs on the counted rows only.
-        let selected = ctx.targets.and_then(|targets| Selected::of(hidden, targets, ctx.ignore_index, c));
+        let selected =
+            ctx.targets.and_then(|targets| Selected::of(hidden, targets, ctx.ignore_index, c));
         let (n, lm_in, targets) = match &selected {
             Some(s) => (s.rows.len(), s.hidden.as_slice(), Some(s.targets.as_slice())),
             None => (rows, hidden, ctx.targets),
@@ -191,10 +206,21 @@ pub fn heads_forward(pass: Pass<'_>, a: HeadOut<'_, '_>, hidden: &[f32]) -> Resu
                 (Some(mp), Some(ma)) => {
                     let (fc, act) = (&mut ma.fc[..n * c], &mut ma.act[..n * c]);
                     // fc = hidden · W_tᵀ + b_t;  act = gelu(fc);  n = N_t(act)
-                    matmul_forward(fc, lm_in, mp.dense.weight, mp.dense.bias, MatmulDims::new(n, c, c), MatmulForm::ABt)?;
+                    matmul_forward(
+                        fc,
+                        lm_in,
+                        mp.dense.weight,
+                        mp.dense.bias,
+                        MatmulDims::new(n, c, c),
+                        MatmulForm::ABt,
+                    )?;
                     activation_forward(act, fc, cfg.gelu())?;
                     let out = &mut ma.norm.out.as_deref_mut().unwrap_or_default()[..n * c];
-                    let mut stats = NormActs { out: None, mean: ma.norm.mean.as_deref_mut().map(|m| &mut m[..n]), rstd: &mut ma.norm.rstd[..n] };
+                    let mut stats = NormActs {
+                        out: None,
+                        mean: ma.norm.mean.as_deref_mut().map(|m| &mut m[..n]),
+                        rstd: &mut ma.norm.rstd[..n],
+                    };
                     norm_fwd(cfg, out, &mut stats, act, &mp.ln)?;
                     (&ma.norm.out.as_deref().unwrap_or_default()[..n * c], Some(mp.bias))
                 }
@@ -202,14 +228,30 @@ pub fn heads_forward(pass: Pass<'_>, a: HeadOut<'_, '_>, hidden: &[f32]) -> Resu
             };
             let logits = &mut a.logits[..n * v];
             // logits = head_in · W_headᵀ (+ b)
-            matmul_forward(logits, head_in, lm_weight(p), out_bias, MatmulDims::new(n, c, v), MatmulForm::ABt)?;
+            matmul_forward(
+                logits,
+                head_in,
+                lm_weight(p),
+                out_bias,
+                MatmulDims::new(n, c, v),
+                MatmulForm::ABt,
+            )?;
             if let Some(targets) = targets {
                 let dims = SoftmaxDims::new(n, v);
-                losses.token = Some(crossentropy_forward(&mut a.losses[..n], &mut a.probs[..n * v], logits, targets, ctx.ignore_index, dims)?);
+                losses.token = Some(crossentropy_forward(
+                    &mut a.losses[..n],
+                    &mut a.probs[..n * v],
+                    logits,
+                    targets,
+                    ctx.ignore_index,
+                    dims,
+                )?);
             }
         }
     } else if ctx.targets.is_some() {
-        return Err(Error::InvalidArgument("model: token targets given but the model has no LM head".into()));
+        return Err(Error::InvalidArgument(
+            "model: token targets given but the model has no LM head".into(),
+        ));
     }
     match (&p.classifier, a.classifier) {
         (Some(cp), Some(ca)) => {
@@ -219,18 +261,41 @@ pub fn heads_forward(pass: Pass<'_>, a: HeadOut<'_, '_>, hidden: &[f32]) -> Resu
                 dst.copy_from_slice(&src[..c]);
             }
             // pooled = tanh(first · W_poolᵀ + b_pool)
-            matmul_forward(ca.pooled, ca.first, cp.pooler.weight, cp.pooler.bias, MatmulDims::new(b, c, c), MatmulForm::ABt)?;
+            matmul_forward(
+                ca.pooled,
+                ca.first,
+                cp.pooler.weight,
+                cp.pooler.bias,
+                MatmulDims::new(b, c, c),
+                MatmulForm::ABt,
+            )?;
             ca.pooled.iter_mut().for_each(|x| *x = x.tanh());
             // class_logits = pooled · W_clsᵀ + b_cls
-            matmul_forward(ca.logits, ca.pooled, cp.out.weight, cp.out.bias, MatmulDims::new(b, c, k), MatmulForm::ABt)?;
+            matmul_forward(
+                ca.logits,
+                ca.pooled,
+                cp.out.weight,
+                cp.out.bias,
+                MatmulDims::new(b, c, k),
+                MatmulForm::ABt,
+            )?;
             if let Some(labels) = ctx.labels {
                 crate::error::check_len("model: labels", b, labels.len())?;
                 let dims = SoftmaxDims::new(b, k);
-                losses.class = Some(crossentropy_forward(ca.losses, ca.probs, ca.logits, labels, ctx.ignore_index, dims)?);
+                losses.class = Some(crossentropy_forward(
+                    ca.losses,
+                    ca.probs,
+                    ca.logits,
+                    labels,
+                    ctx.ignore_index,
+                    dims,
+                )?);
             }
         }
         _ if ctx.labels.is_some() => {
-            return Err(Error::InvalidArgument("model: labels given but the model has no classifier (n_classes = 0)".into()));
+            return Err(Error::InvalidArgument(
+                "model: labels given but the model has no classifier (n_classes = 0)".into(),
+            ));
         }
         _ => {}
     }
@@ -288,7 +353,14 @@ pub fn heads_backward(
             // loss = mean CE(softmax(logits), targets)
             let scale = crossentropy_mean_scale(targets, ctx.ignore_index) * scales.token;
             let dlogits = &mut a.logits[..n * v];
-            crossentropy_backward(dlogits, &a.probs[..n * v], targets, ctx.ignore_index, SoftmaxDims::new(n, v), scale)?;
+            crossentropy_backward(
+                dlogits,
+                &a.probs[..n * v],
+                targets,
+                ctx.ignore_index,
+                SoftmaxDims::new(n, v),
+                scale,
+            )?;
             let dhead: &mut [f32] = match g.lm_head.as_deref_mut() {
                 Some(dw) => dw,
                 None => g.wte,
@@ -302,22 +374,53 @@ pub fn heads_backward(
                     let out = &ma.norm.out.as_deref().unwrap_or_default()[..n * c];
                     // logits = n · W_headᵀ + b
                     let grads = MatmulGrads { da: dn, db: &mut *dhead, dbias: Some(&mut *mg.bias) };
-                    matmul_backward_into(InputGrad::Assign, grads, dlogits, out, head, MatmulDims::new(n, c, v), MatmulForm::ABt)?;
+                    matmul_backward_into(
+                        InputGrad::Assign,
+                        grads,
+                        dlogits,
+                        out,
+                        head,
+                        MatmulDims::new(n, c, v),
+                        MatmulForm::ABt,
+                    )?;
                     // n = N_t(act)
-                    let stats = NormActs { out: None, mean: ma.norm.mean.as_deref().map(|m| &m[..n]), rstd: &ma.norm.rstd[..n] };
+                    let stats = NormActs {
+                        out: None,
+                        mean: ma.norm.mean.as_deref().map(|m| &m[..n]),
+                        rstd: &ma.norm.rstd[..n],
+                    };
                     norm_bwd_view(cfg, dact, &mut mg.ln, dn, &stats, &ma.act[..n * c], &mp.ln)?;
                     // act = gelu(fc)
                     activation_backward(dfc, dact, &ma.fc[..n * c], cfg.gelu())?;
                     // fc = lm_in · W_tᵀ + b_t
                     let dims = MatmulDims::new(n, c, c);
-                    let din: &mut [f32] = if gathered { dn.fill(0.0); dn } else { &mut *dhidden };
+                    let din: &mut [f32] = if gathered {
+                        dn.fill(0.0);
+                        dn
+                    } else {
+                        &mut *dhidden
+                    };
                     linear_bwd(InputGrad::Add, din, &mut mg.dense, dfc, lm_in, &mp.dense, dims)?;
                 }
                 _ => {
                     // logits = lm_in · W_headᵀ
-                    let din: &mut [f32] = if gathered { let d = &mut dn[..n * c]; d.fill(0.0); d } else { &mut *dhidden };
+                    let din: &mut [f32] = if gathered {
+                        let d = &mut dn[..n * c];
+                        d.fill(0.0);
+                        d
+                    } else {
+                        &mut *dhidden
+                    };
                     let grads = MatmulGrads { da: din, db: dhead, dbias: None };
-                    matmul_backward_into(InputGrad::Add, grads, dlogits, lm_in, head, MatmulDims::new(n, c, v), MatmulForm::ABt)?;
+                    matmul_backward_into(
+                        InputGrad::Add,
+                        grads,
+                        dlogits,
+                        lm_in,
+                        head,
+                        MatmulDims::new(n, c, v),
+                        MatmulForm::ABt,
+                    )?;
                 }
             }
             if let Some(s) = &selected {
@@ -328,7 +431,9 @@ pub fn heads_backward(
             }
         }
     }
-    if let (Some(labels), Some(cp), Some(cg), Some(ca)) = (ctx.labels, &p.classifier, g.classifier.as_mut(), a.classifier) {
+    if let (Some(labels), Some(cp), Some(cg), Some(ca)) =
+        (ctx.labels, &p.classifier, g.classifier.as_mut(), a.classifier)
+    {
         let (b, t, k) = (ctx.b, ctx.t, cfg.n_classes);
         let (Some(dpooled), Some(dfirst)) = (dpooled, dfirst) else {
             return Err(Error::InvalidArgument("model: classifier scratch missing".into()));
@@ -336,7 +441,14 @@ pub fn heads_backward(
         let (dpooled, dfirst) = (&mut dpooled[..b * c], &mut dfirst[..b * c]);
         // loss = mean CE(softmax(class_logits), labels)
         let scale = crossentropy_mean_scale(labels, ctx.ignore_index) * scales.class;
-        crossentropy_backward(ca.logits, ca.probs, labels, ctx.ignore_index, SoftmaxDims::new(b, k), scale)?;
+        crossentropy_backward(
+            ca.logits,
+            ca.probs,
+            labels,
+            ctx.ignore_index,
+            SoftmaxDims::new(b, k),
+            scale,
+        )?;
         // class_logits = pooled · W_clsᵀ + b_cls
         let dims = MatmulDims::new(b, c, k);
         linear_bwd(InputGrad::Assign, dpooled, &mut cg.out, ca.logits, ca.pooled, &cp.out, dims)?;

@@ -89,7 +89,8 @@ pub fn dropout_mask(mask: &mut [f32], p: f32, seed: u64, site: u64, offset: usiz
     let keep = 1.0 / (1.0 - p);
     let threshold = (f64::from(p) * 4_294_967_296.0) as u64;
     for (i, m) in mask.iter_mut().enumerate() {
-        let mut z = stream.wrapping_add(((offset + i) as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let mut z =
+            stream.wrapping_add(((offset + i) as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^= z >> 31;
@@ -138,7 +139,11 @@ mod tests {
             rows_to_heads(&mut heads, &rows, col, dims);
             for (i, &got) in heads.iter().enumerate() {
                 let (bb, hh, tt, dd) = (i / (h * t * d), i / (t * d) % h, i / d % t, i % d);
-                assert_eq!(got, rows[(bb * t + tt) * row_len + col + hh * d + dd], "d={d} heads[{i}]");
+                assert_eq!(
+                    got,
+                    rows[(bb * t + tt) * row_len + col + hh * d + dd],
+                    "d={d} heads[{i}]"
+                );
             }
             let mut back = vec![-1.0; rows.len()];
             heads_to_rows(&mut back, &heads, col, dims);

@@ -70,7 +70,8 @@ pub struct Recorder {
 impl Alloc for Recorder {
     type Slot = usize;
     fn take(&mut self, name: fmt::Arguments<'_>, shape: &[usize], group: Group) -> usize {
-        let spec = Spec { name: name.to_string(), shape: shape.to_vec(), offset: self.total, group };
+        let spec =
+            Spec { name: name.to_string(), shape: shape.to_vec(), offset: self.total, group };
         self.total += spec.len();
         self.specs.push(spec);
         self.specs.len() - 1
@@ -199,7 +200,11 @@ pub struct Tensors<S> {
     pub classifier: Option<ClassifierTensors<S>>,
 }
 
-fn norm<A: Alloc>(cfg: &ModelConfig, a: &mut A, prefix: fmt::Arguments<'_>) -> NormTensors<A::Slot> {
+fn norm<A: Alloc>(
+    cfg: &ModelConfig,
+    a: &mut A,
+    prefix: fmt::Arguments<'_>,
+) -> NormTensors<A::Slot> {
     let c = cfg.n_embd;
     let weight = a.take(format_args!("{prefix}.weight"), &[c], Group::Vector);
     let with_bias = cfg.bias && cfg.norm == NormKind::LayerNorm;

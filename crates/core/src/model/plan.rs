@@ -154,7 +154,12 @@ pub struct Acts<S> {
     pub grad: Option<GradScratch<S>>,
 }
 
-fn norm_acts<A: Alloc>(cfg: &ModelConfig, a: &mut A, rows: usize, with_out: bool) -> NormActs<A::Slot> {
+fn norm_acts<A: Alloc>(
+    cfg: &ModelConfig,
+    a: &mut A,
+    rows: usize,
+    with_out: bool,
+) -> NormActs<A::Slot> {
     let c = cfg.n_embd;
     NormActs {
         out: with_out.then(|| a.take(format_args!("norm.out"), &[rows, c], Group::Activation)),
@@ -165,7 +170,13 @@ fn norm_acts<A: Alloc>(cfg: &ModelConfig, a: &mut A, rows: usize, with_out: bool
 }
 
 /// The plan for `b × t` tokens (`training` adds the backward scratch).
-pub fn acts<A: Alloc>(cfg: &ModelConfig, b: usize, t: usize, training: bool, a: &mut A) -> Acts<A::Slot> {
+pub fn acts<A: Alloc>(
+    cfg: &ModelConfig,
+    b: usize,
+    t: usize,
+    training: bool,
+    a: &mut A,
+) -> Acts<A::Slot> {
     let (c, f, h, v) = (cfg.n_embd, cfg.ffn_hidden, cfg.n_head, cfg.vocab_size);
     let rows = b * t;
     let pre = cfg.norm_placement == NormPlacement::Pre;
@@ -241,7 +252,25 @@ pub fn acts<A: Alloc>(cfg: &ModelConfig, b: usize, t: usize, training: bool, a: 
         dpooled: (k > 0).then(|| buf(a, "dpooled", &[b, c])),
         dfirst: (k > 0).then(|| buf(a, "dfirst", &[b, c])),
     });
-    Acts { emb, emb_sum, emb_norm, emb_mask, layers, norm_f, mlm, classifier, logits, probs, losses, bias, qkv, heads_tmp, merged, proj, grad }
+    Acts {
+        emb,
+        emb_sum,
+        emb_norm,
+        emb_mask,
+        layers,
+        norm_f,
+        mlm,
+        classifier,
+        logits,
+        probs,
+        losses,
+        bias,
+        qkv,
+        heads_tmp,
+        merged,
+        proj,
+        grad,
+    }
 }
 
 /// Elements of the plan for `(b, t)` (saturating on overflow).
@@ -253,18 +282,36 @@ pub fn acts_len(cfg: &ModelConfig, b: usize, t: usize, training: bool) -> usize 
 
 /// The plan for `(b, t)` carved from `arena`, or an error (not a panic) when `arena` is
 /// shorter than that plan: whatever decided that an arena covers a batch, carving checks it.
-pub fn acts_in<'a>(cfg: &ModelConfig, b: usize, t: usize, training: bool, arena: &'a [f32]) -> Result<Acts<&'a [f32]>> {
+pub fn acts_in<'a>(
+    cfg: &ModelConfig,
+    b: usize,
+    t: usize,
+    training: bool,
+    arena: &'a [f32],
+) -> Result<Acts<&'a [f32]>> {
     check_arena(cfg, b, t, training, arena.len())?;
     Ok(acts(cfg, b, t, training, &mut Carve { rest: arena }))
 }
 
 /// [`acts_in`] with mutable buffers.
-pub fn acts_in_mut<'a>(cfg: &ModelConfig, b: usize, t: usize, training: bool, arena: &'a mut [f32]) -> Result<Acts<&'a mut [f32]>> {
+pub fn acts_in_mut<'a>(
+    cfg: &ModelConfig,
+    b: usize,
+    t: usize,
+    training: bool,
+    arena: &'a mut [f32],
+) -> Result<Acts<&'a mut [f32]>> {
     check_arena(cfg, b, t, training, arena.len())?;
     Ok(acts(cfg, b, t, training, &mut CarveMut { rest: arena }))
 }
 
-fn check_arena(cfg: &ModelConfig, b: usize, t: usize, training: bool, arena_len: usize) -> Result<()> {
+fn check_arena(
+    cfg: &ModelConfig,
+    b: usize,
+    t: usize,
+    training: bool,
+    arena_len: usize,
+) -> Result<()> {
     let need = acts_len(cfg, b, t, training);
     if arena_len < need {
         let pass = if training { "training" } else { "inference" };
@@ -291,7 +338,9 @@ mod tests {
             assert!(acts_in_mut(&cfg, 2, 3, training, &mut arena).is_ok());
             // a smaller batch fits the same arena
             assert!(acts_in(&cfg, 1, 2, training, &arena).is_ok());
-            let err = acts_in(&cfg, 2, 4, training, &arena).err().expect("a longer sequence must not fit");
+            let err = acts_in(&cfg, 2, 4, training, &arena)
+                .err()
+                .expect("a longer sequence must not fit");
             assert!(err.to_string().contains("needs"), "{err}");
             assert!(acts_in_mut(&cfg, 2, 3, training, &mut arena[..need - 1]).is_err());
         }

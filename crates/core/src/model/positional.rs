@@ -72,7 +72,8 @@ pub fn relative_bucket(rel: isize, causal: bool, num_buckets: usize, max_distanc
     if distance < max_exact {
         return bucket + distance;
     }
-    let log_ratio = (distance as f64 / max_exact as f64).ln() / (max_distance as f64 / max_exact as f64).ln();
+    let log_ratio =
+        (distance as f64 / max_exact as f64).ln() / (max_distance as f64 / max_exact as f64).ln();
     let large = max_exact + (log_ratio * (n - max_exact) as f64) as usize;
     bucket + large.min(n - 1)
 }

@@ -20,7 +20,13 @@ pub fn probs_len(cfg: &ModelConfig, t: usize) -> Result<usize> {
 
 /// `probs: [L, H, T, T]` (assigned) from `arena`, which holds the forward of ONE sequence of
 /// `t` tokens (an inference plan carved for `(1, t)`), with that call's `key_padding: [T]`.
-pub(crate) fn layer_probs(probs: &mut [f32], cfg: &ModelConfig, arena: &[f32], t: usize, key_padding: Option<&[u8]>) -> Result<()> {
+pub(crate) fn layer_probs(
+    probs: &mut [f32],
+    cfg: &ModelConfig,
+    arena: &[f32],
+    t: usize,
+    key_padding: Option<&[u8]>,
+) -> Result<()> {
     check_len("attention probabilities", probs_len(cfg, t)?, probs.len())?;
     let a = acts_in(cfg, 1, t, false, arena)?;
     let dims = AttnDims::new(1, cfg.n_head, t, cfg.head_dim());
@@ -46,8 +52,12 @@ mod tests {
     use crate::testing::random_vec;
 
     const T: usize = 9;
-    const POSITIONALS: [Positional; 4] =
-        [Positional::Learned, Positional::Rope, Positional::Alibi, Positional::Relative { num_buckets: 8, max_distance: 12 }];
+    const POSITIONALS: [Positional; 4] = [
+        Positional::Learned,
+        Positional::Rope,
+        Positional::Alibi,
+        Positional::Relative { num_buckets: 8, max_distance: 12 },
+    ];
 
     /// A tiny GPT (causal) or BERT-like encoder (bidirectional) with large random weights,
     /// so the maps are far from uniform.
@@ -57,13 +67,20 @@ mod tests {
         cfg.causal = causal;
         let mut m = Model::new(cfg, 5).unwrap();
         let n = m.params().len();
-        m.params_mut().copy_from_slice(&random_vec(n, 17).iter().map(|x| 0.8 * x).collect::<Vec<_>>());
+        m.params_mut()
+            .copy_from_slice(&random_vec(n, 17).iter().map(|x| 0.8 * x).collect::<Vec<_>>());
         m
     }
 
     /// The naive spec in f64 from a layer's saved `q, k: [H, T, D]`: scores, the bias written
     /// out from its definition, masks, softmax.
-    fn naive(cfg: &ModelConfig, params: &[f32], q: &[f32], k: &[f32], pad: Option<&[u8]>) -> Vec<f64> {
+    fn naive(
+        cfg: &ModelConfig,
+        params: &[f32],
+        q: &[f32],
+        k: &[f32],
+        pad: Option<&[u8]>,
+    ) -> Vec<f64> {
         let (h, d) = (cfg.n_head, cfg.head_dim());
         let table = tensors(cfg, &mut Carve { rest: params }).rel_bias;
         let mut p = vec![0.0f64; h * T * T];
@@ -71,19 +88,31 @@ mod tests {
             for i in 0..T {
                 let allowed = |j: usize| !(cfg.causal && j > i) && pad.is_none_or(|x| x[j] != 0);
                 let score = |j: usize| {
-                    let dot: f64 = (0..d).map(|c| f64::from(q[(hh * T + i) * d + c]) * f64::from(k[(hh * T + j) * d + c])).sum();
+                    let dot: f64 = (0..d)
+                        .map(|c| {
+                            f64::from(q[(hh * T + i) * d + c]) * f64::from(k[(hh * T + j) * d + c])
+                        })
+                        .sum();
                     let bias = match cfg.positional {
                         // slope_h = 2^(−8(h+1)/H)
-                        Positional::Alibi => -(2f64.powf(-8.0 * (hh + 1) as f64 / h as f64)) * i.abs_diff(j) as f64,
+                        Positional::Alibi => {
+                            -(2f64.powf(-8.0 * (hh + 1) as f64 / h as f64)) * i.abs_diff(j) as f64
+                        }
                         Positional::Relative { num_buckets, max_distance } => {
-                            let bucket = relative_bucket(j as isize - i as isize, cfg.causal, num_buckets, max_distance);
+                            let bucket = relative_bucket(
+                                j as isize - i as isize,
+                                cfg.causal,
+                                num_buckets,
+                                max_distance,
+                            );
                             f64::from(table.unwrap()[bucket * h + hh])
                         }
                         _ => 0.0,
                     };
                     dot / (d as f64).sqrt() + bias
                 };
-                let s: Vec<f64> = (0..T).map(|j| if allowed(j) { score(j) } else { f64::NEG_INFINITY }).collect();
+                let s: Vec<f64> =
+                    (0..T).map(|j| if allowed(j) { score(j) } else { f64::NEG_INFINITY }).collect();
                 let m = s.iter().copied().fold(f64::NEG_INFINITY, f64::max);
                 let sum: f64 = s.iter().map(|x| (x - m).exp()).sum();
                 for j in 0..T {
@@ -138,9 +167,14 @@ mod tests {
                     for hh in 0..h {
                         for i in 0..T {
                             for c in 0..d {
-                                let pv: f32 = (0..T).map(|j| p[(hh * T + i) * T + j] * la.v[(hh * T + j) * d + c]).sum();
+                                let pv: f32 = (0..T)
+                                    .map(|j| p[(hh * T + i) * T + j] * la.v[(hh * T + j) * d + c])
+                                    .sum();
                                 let att = la.att[(hh * T + i) * d + c];
-                                assert!((pv - att).abs() < 1e-4, "{what}: (P V)[{hh}, {i}, {c}] = {pv}, att = {att}");
+                                assert!(
+                                    (pv - att).abs() < 1e-4,
+                                    "{what}: (P V)[{hh}, {i}, {c}] = {pv}, att = {att}"
+                                );
                             }
                         }
                     }

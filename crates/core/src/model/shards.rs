@@ -15,11 +15,11 @@
 
 use std::sync::{Mutex, PoisonError};
 
+use super::batch::{Batch, IGNORE_INDEX};
 use super::config::{ModelConfig, Positional};
+use super::ends::{LossScales, Losses};
 use super::params::{tensors, Carve, CarveMut};
 use super::plan::{acts_in_mut, acts_len};
-use super::batch::{Batch, IGNORE_INDEX};
-use super::ends::{LossScales, Losses};
 use super::transformer::{backward, forward, Ctx};
 use crate::error::{Error, Result};
 use crate::kernels::rope::RopeTable;
@@ -50,7 +50,11 @@ pub(crate) struct Rows<'a> {
 }
 
 /// The inputs of a pass as a [`Ctx`].
-pub(crate) fn make_ctx<'a>(config: &ModelConfig, fixed: Fixed<'a>, rows: Rows<'a>) -> Result<Ctx<'a>> {
+pub(crate) fn make_ctx<'a>(
+    config: &ModelConfig,
+    fixed: Fixed<'a>,
+    rows: Rows<'a>,
+) -> Result<Ctx<'a>> {
     let Rows { batch, b, t, row_offset, hidden_only } = rows;
     batch.check(b, t)?;
     let rope = match config.positional {
@@ -136,14 +140,27 @@ const MAX_EXTRA_GRAD_BYTES: usize = 256 << 20;
 impl Shards {
     /// Shards for training batches of `b × t` on `n_threads`, or `None` when there is one
     /// thread or one row, or when the extra gradient copies would exceed 256 MiB.
-    pub fn plan(cfg: &ModelConfig, n_params: usize, b: usize, t: usize, n_threads: usize) -> Option<(usize, usize)> {
+    pub fn plan(
+        cfg: &ModelConfig,
+        n_params: usize,
+        b: usize,
+        t: usize,
+        n_threads: usize,
+    ) -> Option<(usize, usize)> {
         let n = n_threads.min(b);
         let extra = (n.saturating_sub(1)).saturating_mul(n_params).saturating_mul(4);
         (n > 1 && extra <= MAX_EXTRA_GRAD_BYTES).then(|| (n, acts_len(cfg, b.div_ceil(n), t, true)))
     }
 
     /// Allocates `n` shards of `b.div_ceil(n)` rows, `act_len` floats each.
-    pub fn new(n: usize, b: usize, t: usize, act_len: usize, n_params: usize, zeroed: impl Fn(usize, &str) -> Result<Vec<f32>>) -> Result<Self> {
+    pub fn new(
+        n: usize,
+        b: usize,
+        t: usize,
+        act_len: usize,
+        n_params: usize,
+        zeroed: impl Fn(usize, &str) -> Result<Vec<f32>>,
+    ) -> Result<Self> {
         let arenas = (0..n).map(|_| zeroed(act_len, "shard activations")).collect::<Result<_>>()?;
         let grads = (1..n).map(|_| zeroed(n_params, "shard gradients")).collect::<Result<_>>()?;
         Ok(Self { rows: b.div_ceil(n), t, arenas, grads })
@@ -173,11 +190,14 @@ impl Shards {
     ) -> Result<f32> {
         let MicroBatch { batch, b, t, scale, dropout_seed } = mb;
         let (tokens, sequences) = batch.counted();
-        let share = |part: usize, whole: usize| if whole == 0 { 0.0 } else { part as f32 / whole as f32 };
+        let share =
+            |part: usize, whole: usize| if whole == 0 { 0.0 } else { part as f32 / whole as f32 };
         let mut jobs: Vec<Mutex<(&mut [f32], &mut [f32])>> = Vec::with_capacity(self.arenas.len());
         let mut grads = std::iter::once(grads0).chain(self.grads.iter_mut().map(Vec::as_mut_slice));
         for arena in &mut self.arenas {
-            let g = grads.next().ok_or_else(|| Error::InvalidArgument("model: shard gradients missing".into()))?;
+            let g = grads
+                .next()
+                .ok_or_else(|| Error::InvalidArgument("model: shard gradients missing".into()))?;
             jobs.push(Mutex::new((arena.as_mut_slice(), g)));
         }
         // Each shard's loss, keyed by its index: summed in shard order, not in the order the
@@ -196,11 +216,26 @@ impl Shards {
                 let part = batch.sequences(start..end, t);
                 // Each shard's mean losses, weighted by its share of the counted targets.
                 let (shard_tokens, shard_sequences) = part.counted();
-                let weights = LossScales { token: share(shard_tokens, tokens), class: share(shard_sequences, sequences) };
-                let scales = LossScales { token: scale * weights.token, class: scale * weights.class };
-                let shard_rows = Rows { batch: part, b: end - start, t, row_offset: start, hidden_only: false };
-                let result = pass(cfg, params, arena, Some((g, scales)), fixed, shard_rows, Some(dropout_seed))
-                    .map(|l| l.token.unwrap_or(0.0) * weights.token + l.class.unwrap_or(0.0) * weights.class);
+                let weights = LossScales {
+                    token: share(shard_tokens, tokens),
+                    class: share(shard_sequences, sequences),
+                };
+                let scales =
+                    LossScales { token: scale * weights.token, class: scale * weights.class };
+                let shard_rows =
+                    Rows { batch: part, b: end - start, t, row_offset: start, hidden_only: false };
+                let result = pass(
+                    cfg,
+                    params,
+                    arena,
+                    Some((g, scales)),
+                    fixed,
+                    shard_rows,
+                    Some(dropout_seed),
+                )
+                .map(|l| {
+                    l.token.unwrap_or(0.0) * weights.token + l.class.unwrap_or(0.0) * weights.class
+                });
                 results.lock().unwrap_or_else(PoisonError::into_inner).push((s, result));
             }
         });

@@ -5,8 +5,8 @@
 //! Memory is planned once per `(B, T)`: [`Model::plan`] sizes everything, checks it against
 //! what the target can address (wasm32: 4 GiB) BEFORE allocating, and reports the bytes.
 
-use super::config::{ModelConfig, Positional};
 use super::batch::Batch;
+use super::config::{ModelConfig, Positional};
 use super::decode::Decoder;
 use super::ends::{LossScales, Losses};
 use super::params::{init_params, layout, tensors, Carve, Group, Spec};
@@ -15,9 +15,9 @@ use super::positional::{alibi_slopes, sinusoid_table};
 use super::probe::{layer_probs, probs_len};
 use super::shards::{pass, Fixed, MicroBatch, Rows, Shards};
 use crate::error::{Error, Result};
-use crate::par;
 use crate::optim::adamw::{adamw_update, AdamWConfig, AdamWStep};
 use crate::optim::clip::{clip_grad_norm, global_grad_norm};
+use crate::par;
 
 /// Bytes of each part of a plan.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -128,7 +128,18 @@ impl Model {
         let sinusoid = (config.positional == Positional::Sinusoidal)
             .then(|| sinusoid_table(config.block_size, config.n_embd));
         let alibi = (config.positional == Positional::Alibi).then(|| alibi_slopes(config.n_head));
-        Ok(Self { config, specs, params, train: None, arena: Vec::new(), planned: None, shards: None, sinusoid, alibi, decoder: None })
+        Ok(Self {
+            config,
+            specs,
+            params,
+            train: None,
+            arena: Vec::new(),
+            planned: None,
+            shards: None,
+            sinusoid,
+            alibi,
+            decoder: None,
+        })
     }
 
     /// The configuration.
@@ -191,11 +202,17 @@ impl Model {
     /// The bytes a plan for `(b, t)` would take on the current thread count, without
     /// allocating. A training plan of a small model on several threads is data-parallel:
     /// one activation arena and one gradient buffer per thread (see `shards.rs`).
-    pub fn estimate(config: &ModelConfig, b: usize, t: usize, training: bool) -> Result<MemoryPlan> {
+    pub fn estimate(
+        config: &ModelConfig,
+        b: usize,
+        t: usize,
+        training: bool,
+    ) -> Result<MemoryPlan> {
         config.validate()?;
         let n = layout(config).1;
         let params = bytes(n);
-        let shards = if training { Shards::plan(config, n, b, t, par::num_threads()) } else { None };
+        let shards =
+            if training { Shards::plan(config, n, b, t, par::num_threads()) } else { None };
         let (grads, optimizer) = if training { (params, 2 * params) } else { (0, 0) };
         let (grads, activations) = match shards {
             // the main arena then only serves evaluation and sampling
@@ -205,15 +222,19 @@ impl Model {
             ),
             None => (grads, bytes(acts_len(config, b, t, training))),
         };
-        let total = params.saturating_add(grads).saturating_add(optimizer).saturating_add(activations);
+        let total =
+            params.saturating_add(grads).saturating_add(optimizer).saturating_add(activations);
         Ok(MemoryPlan { params, grads, optimizer, activations, total })
     }
 
     fn check_dims(&self, b: usize, t: usize) -> Result<()> {
         if b == 0 || t == 0 {
-            return Err(Error::InvalidArgument(format!("model: batch {b} × sequence {t} is empty")));
+            return Err(Error::InvalidArgument(format!(
+                "model: batch {b} × sequence {t} is empty"
+            )));
         }
-        let fixed_positions = matches!(self.config.positional, Positional::Learned | Positional::Sinusoidal);
+        let fixed_positions =
+            matches!(self.config.positional, Positional::Learned | Positional::Sinusoidal);
         if fixed_positions && t > self.config.block_size {
             return Err(Error::InvalidArgument(format!(
                 "model: sequence length {t} exceeds block_size {} (absolute positions)",
@@ -249,7 +270,11 @@ impl Model {
                 )));
             }
             let n_params = self.params.len();
-            let shard_plan = if training { Shards::plan(&self.config, n_params, b, t, par::num_threads()) } else { None };
+            let shard_plan = if training {
+                Shards::plan(&self.config, n_params, b, t, par::num_threads())
+            } else {
+                None
+            };
             let main_training = training && shard_plan.is_none();
             if training {
                 self.train_state()?;
@@ -302,18 +327,36 @@ impl Model {
 
     /// Runs forward (and, with `backward_scale`, backward adding `scale ·` the gradient of the
     /// losses) on the main arena, kernels split over threads.
-    fn run(&mut self, batch: Batch<'_>, b: usize, t: usize, backward_scale: Option<f32>, dropout_seed: Option<u64>) -> Result<Losses> {
+    fn run(
+        &mut self,
+        batch: Batch<'_>,
+        b: usize,
+        t: usize,
+        backward_scale: Option<f32>,
+        dropout_seed: Option<u64>,
+    ) -> Result<Losses> {
         self.run_rows(batch, b, t, backward_scale, dropout_seed, false)
     }
 
-    fn run_rows(&mut self, batch: Batch<'_>, b: usize, t: usize, backward_scale: Option<f32>, dropout_seed: Option<u64>, hidden_only: bool) -> Result<Losses> {
+    fn run_rows(
+        &mut self,
+        batch: Batch<'_>,
+        b: usize,
+        t: usize,
+        backward_scale: Option<f32>,
+        dropout_seed: Option<u64>,
+        hidden_only: bool,
+    ) -> Result<Losses> {
         let training = backward_scale.is_some();
         self.ensure(b, t, training)?;
         let fixed = Fixed { sinusoid: self.sinusoid.as_deref(), alibi: self.alibi.as_deref() };
         let rows = Rows { batch, b, t, row_offset: 0, hidden_only };
         let grads = match backward_scale {
             Some(scale) => {
-                let state = self.train.as_mut().ok_or_else(|| Error::InvalidArgument("model: no training state".into()))?;
+                let state = self
+                    .train
+                    .as_mut()
+                    .ok_or_else(|| Error::InvalidArgument("model: no training state".into()))?;
                 Some((state.grads.as_mut_slice(), LossScales::both(scale)))
             }
             None => None,
@@ -323,7 +366,13 @@ impl Model {
 
     /// Zeroes the gradients, then adds those of the mean loss over `ids, targets: [B, T]`;
     /// returns the loss. (Gradient checks, custom optimizers.)
-    pub fn loss_and_grads(&mut self, ids: &[u32], targets: &[i32], b: usize, t: usize) -> Result<f32> {
+    pub fn loss_and_grads(
+        &mut self,
+        ids: &[u32],
+        targets: &[i32],
+        b: usize,
+        t: usize,
+    ) -> Result<f32> {
         Ok(self.batch_loss_and_grads(Batch::tokens(ids, Some(targets)), b, t)?.total())
     }
 
@@ -350,7 +399,12 @@ impl Model {
     /// [`Model::batch_eval`] and the class logits `[B, K]` of the same forward (empty without a
     /// classifier): a loss and an accuracy from one pass. The logits are a view into the
     /// arena, valid until the next call.
-    pub fn batch_eval_with_class_logits(&mut self, batch: Batch<'_>, b: usize, t: usize) -> Result<(Losses, &[f32])> {
+    pub fn batch_eval_with_class_logits(
+        &mut self,
+        batch: Batch<'_>,
+        b: usize,
+        t: usize,
+    ) -> Result<(Losses, &[f32])> {
         let losses = self.batch_eval(batch, b, t)?;
         let a = acts_in(&self.config, b, t, false, &self.arena)?;
         Ok((losses, a.classifier.map_or(&[][..], |c| c.logits)))
@@ -363,7 +417,12 @@ impl Model {
 
     /// The LM logits `[B, T, V]` (empty without an LM head) and the class logits `[B, K]`
     /// (empty without a classifier) of a batch; its targets and labels are not used.
-    pub fn batch_logits(&mut self, batch: Batch<'_>, b: usize, t: usize) -> Result<(&[f32], &[f32])> {
+    pub fn batch_logits(
+        &mut self,
+        batch: Batch<'_>,
+        b: usize,
+        t: usize,
+    ) -> Result<(&[f32], &[f32])> {
         self.run(Batch { targets: None, labels: None, ..batch }, b, t, None, None)?;
         let cfg = &self.config;
         let a = acts_in(cfg, b, t, false, &self.arena)?;
@@ -408,7 +467,9 @@ impl Model {
     /// returns the logits `[S_fed, V]` of each fed slot's last new token (a view valid until
     /// the next call). See [`Decoder::feed`].
     pub fn decode_feed(&mut self, tokens: &[u32], counts: &[usize]) -> Result<&[f32]> {
-        let decoder = self.decoder.as_mut().ok_or_else(|| Error::InvalidArgument("decode: no KV cache is open (call decode_start first)".into()))?;
+        let decoder = self.decoder.as_mut().ok_or_else(|| {
+            Error::InvalidArgument("decode: no KV cache is open (call decode_start first)".into())
+        })?;
         let p = tensors(&self.config, &mut Carve { rest: &self.params });
         decoder.feed(&self.config, &p, self.alibi.as_deref(), tokens, counts)
     }
@@ -420,7 +481,10 @@ impl Model {
 
     /// Empties one slot of the open cache.
     pub fn decode_reset(&mut self, slot: usize) -> Result<()> {
-        self.decoder.as_mut().ok_or_else(|| Error::InvalidArgument("decode: no KV cache is open".into()))?.reset(slot)
+        self.decoder
+            .as_mut()
+            .ok_or_else(|| Error::InvalidArgument("decode: no KV cache is open".into()))?
+            .reset(slot)
     }
 
     /// Frees the KV cache.
@@ -432,27 +496,48 @@ impl Model {
     /// gradients, accumulates `1/accum ·` each micro-batch's gradient, clips the global norm,
     /// and applies AdamW (decay per parameter group). A non-finite loss or gradient leaves
     /// the parameters and optimizer state untouched and reports `applied: false`.
-    pub fn train_step(&mut self, ids: &[u32], targets: &[i32], accum: usize, b: usize, t: usize, options: &StepOptions) -> Result<StepReport> {
+    pub fn train_step(
+        &mut self,
+        ids: &[u32],
+        targets: &[i32],
+        accum: usize,
+        b: usize,
+        t: usize,
+        options: &StepOptions,
+    ) -> Result<StepReport> {
         self.train_step_batch(Batch::tokens(ids, Some(targets)), accum, b, t, options)
     }
 
     /// [`Model::train_step`] for any batch: `accum` micro-batches of `b` sequences back to
     /// back (`[accum·B, T]` buffers, `labels: [accum·B]`); the objective is the sum of the
     /// present losses.
-    pub fn train_step_batch(&mut self, batch: Batch<'_>, accum: usize, b: usize, t: usize, options: &StepOptions) -> Result<StepReport> {
+    pub fn train_step_batch(
+        &mut self,
+        batch: Batch<'_>,
+        accum: usize,
+        b: usize,
+        t: usize,
+        options: &StepOptions,
+    ) -> Result<StepReport> {
         options.adam.validate()?;
         if accum == 0 {
-            return Err(Error::InvalidArgument("model: gradient accumulation steps must be >= 1".into()));
+            return Err(Error::InvalidArgument(
+                "model: gradient accumulation steps must be >= 1".into(),
+            ));
         }
         batch.check(accum * b, t)?;
         batch.require_targets()?;
         if let Some(max) = options.max_grad_norm {
             if max.is_nan() || max <= 0.0 {
-                return Err(Error::InvalidArgument(format!("model: max_grad_norm must be > 0, got {max}")));
+                return Err(Error::InvalidArgument(format!(
+                    "model: max_grad_norm must be > 0, got {max}"
+                )));
             }
         }
         self.check_dims(b, t)?;
-        if !self.shards.as_ref().is_some_and(|s| s.fits(b, t)) && !self.planned.is_some_and(|p| p.0 >= b && p.1 >= t && p.2) {
+        if !self.shards.as_ref().is_some_and(|s| s.fits(b, t))
+            && !self.planned.is_some_and(|p| p.0 >= b && p.1 >= t && p.2)
+        {
             self.plan(b, t, true)?;
         }
         // One job for the pool: its threads run the whole step without waiting on the caller.
@@ -461,7 +546,14 @@ impl Model {
 
     /// The body of [`Model::train_step_batch`] once the inputs are checked and the buffers
     /// planned.
-    fn step_planned(&mut self, batch: Batch<'_>, accum: usize, b: usize, t: usize, options: &StepOptions) -> Result<StepReport> {
+    fn step_planned(
+        &mut self,
+        batch: Batch<'_>,
+        accum: usize,
+        b: usize,
+        t: usize,
+        options: &StepOptions,
+    ) -> Result<StepReport> {
         par::zero(&mut self.train_state()?.grads);
         let scale = 1.0 / accum as f32;
         let mut loss_sum = 0.0f64;
@@ -471,9 +563,16 @@ impl Model {
                 shards.zero_grads();
                 for micro in 0..accum {
                     let part = batch.sequences(micro * b..(micro + 1) * b, t);
-                    let seed = options.dropout_seed.wrapping_mul(0x9E37_79B9).wrapping_add(micro as u64);
+                    let seed =
+                        options.dropout_seed.wrapping_mul(0x9E37_79B9).wrapping_add(micro as u64);
                     let mb = MicroBatch { batch: part, b, t, scale, dropout_seed: seed };
-                    let loss = shards.micro_batch(&self.config, &self.params, &mut state.grads, fixed, mb)?;
+                    let loss = shards.micro_batch(
+                        &self.config,
+                        &self.params,
+                        &mut state.grads,
+                        fixed,
+                        mb,
+                    )?;
                     loss_sum += f64::from(loss);
                 }
                 shards.reduce_into(&mut state.grads);
@@ -481,7 +580,8 @@ impl Model {
             _ => {
                 for micro in 0..accum {
                     let part = batch.sequences(micro * b..(micro + 1) * b, t);
-                    let seed = options.dropout_seed.wrapping_mul(0x9E37_79B9).wrapping_add(micro as u64);
+                    let seed =
+                        options.dropout_seed.wrapping_mul(0x9E37_79B9).wrapping_add(micro as u64);
                     let loss = self.run(part, b, t, Some(scale), Some(seed))?;
                     loss_sum += f64::from(loss.total());
                 }
@@ -489,7 +589,10 @@ impl Model {
         }
         let loss = (loss_sum / accum as f64) as f32;
         let specs = &self.specs;
-        let state = self.train.as_mut().ok_or_else(|| Error::InvalidArgument("model: no training state".into()))?;
+        let state = self
+            .train
+            .as_mut()
+            .ok_or_else(|| Error::InvalidArgument("model: no training state".into()))?;
         let grad_norm = match options.max_grad_norm {
             Some(max) => clip_grad_norm(&mut [state.grads.as_mut_slice()], max)?,
             None => global_grad_norm(&[state.grads.as_slice()]),

@@ -8,15 +8,25 @@
 //! batches accumulate) and overwrites every activation gradient.
 
 use super::config::{Ffn, ModelConfig, NormPlacement, Positional};
-use super::ends::{embed_backward, embed_forward, heads_backward, heads_forward, HeadActs, HeadOut, HeadScratch, LossScales, Losses};
+use super::ends::{
+    embed_backward, embed_forward, heads_backward, heads_forward, HeadActs, HeadOut, HeadScratch,
+    LossScales, Losses,
+};
 use super::heads::{apply_mask, dropout_mask, heads_to_rows, rows_to_heads, HeadDims};
 use super::params::{LayerTensors, Linear, NormTensors, Tensors};
 use super::plan::{Acts, GradScratch, LayerActs, NormActs};
 use super::positional::{alibi_bias, relative_bias_backward, relative_bias_forward, RelativeDims};
 use crate::error::{Error, Result};
-use crate::kernels::attention::{attention_backward_lse, attention_forward_lse, AttnDims, AttnGrads, AttnOptions, AttnSaved, Qkv};
-use crate::kernels::glu::{activation_backward_from_derivative, activation_forward, activation_forward_saving_derivative, glu_backward, glu_forward};
-use crate::kernels::matmul::{matmul_backward_into, matmul_forward, InputGrad, MatmulDims, MatmulForm, MatmulGrads};
+use crate::kernels::attention::{
+    attention_backward_lse, attention_forward_lse, AttnDims, AttnGrads, AttnOptions, AttnSaved, Qkv,
+};
+use crate::kernels::glu::{
+    activation_backward_from_derivative, activation_forward, activation_forward_saving_derivative,
+    glu_backward, glu_forward,
+};
+use crate::kernels::matmul::{
+    matmul_backward_into, matmul_forward, InputGrad, MatmulDims, MatmulForm, MatmulGrads,
+};
 use crate::kernels::norm::{norm_backward, norm_forward, NormDims, NormGrads, NormParams, Stats};
 use crate::kernels::residual::residual_forward;
 use crate::kernels::rope::{RopeDims, RopeTable};
@@ -88,18 +98,39 @@ struct Layer<'a> {
 }
 
 /// `out = inp · Wᵀ + b`: `out: [m, n]`, `inp: [m, k]`, `W: [n, k]`, `b: [n]`.
-fn linear_fwd(out: &mut [f32], inp: &[f32], w: &Linear<&[f32]>, m: usize, k: usize, n: usize) -> Result<()> {
+fn linear_fwd(
+    out: &mut [f32],
+    inp: &[f32],
+    w: &Linear<&[f32]>,
+    m: usize,
+    k: usize,
+    n: usize,
+) -> Result<()> {
     matmul_forward(out, inp, w.weight, w.bias, MatmulDims::new(m, k, n), MatmulForm::ABt)
 }
 
 /// Gradients of [`linear_fwd`] (`out = inp · Wᵀ + b`, `dims = (m, k, n)`): `dinp: [m, k]`
 /// written as `mode` says, `dW: [n, k]` and `db: [n]` in `g` ADDED into.
-pub(super) fn linear_bwd(mode: InputGrad, dinp: &mut [f32], g: &mut Linear<&mut [f32]>, dout: &[f32], inp: &[f32], w: &Linear<&[f32]>, dims: MatmulDims) -> Result<()> {
+pub(super) fn linear_bwd(
+    mode: InputGrad,
+    dinp: &mut [f32],
+    g: &mut Linear<&mut [f32]>,
+    dout: &[f32],
+    inp: &[f32],
+    w: &Linear<&[f32]>,
+    dims: MatmulDims,
+) -> Result<()> {
     let grads = MatmulGrads { da: dinp, db: &mut *g.weight, dbias: g.bias.as_deref_mut() };
     matmul_backward_into(mode, grads, dout, inp, w.weight, dims, MatmulForm::ABt)
 }
 
-pub(super) fn norm_fwd(cfg: &ModelConfig, out: &mut [f32], stats: &mut NormActs<&mut [f32]>, inp: &[f32], w: &NormTensors<&[f32]>) -> Result<()> {
+pub(super) fn norm_fwd(
+    cfg: &ModelConfig,
+    out: &mut [f32],
+    stats: &mut NormActs<&mut [f32]>,
+    inp: &[f32],
+    w: &NormTensors<&[f32]>,
+) -> Result<()> {
     let dims = NormDims::new(inp.len() / cfg.n_embd, cfg.n_embd);
     let params = NormParams { weight: w.weight, bias: w.bias };
     norm_forward(out, stats.mean.as_deref_mut(), stats.rstd, inp, params, dims, cfg.norm_eps)
@@ -157,7 +188,12 @@ fn rope_dims(cfg: &ModelConfig, ctx: &Ctx<'_>) -> RopeDims {
 }
 
 /// `s.proj = attn(x) · W_projᵀ + b` and the saved q, k, v, lse, att.
-fn attn_forward(l: Layer<'_>, la: &mut LayerActs<&mut [f32]>, x: &[f32], s: &mut FwdScratch<'_>) -> Result<()> {
+fn attn_forward(
+    l: Layer<'_>,
+    la: &mut LayerActs<&mut [f32]>,
+    x: &[f32],
+    s: &mut FwdScratch<'_>,
+) -> Result<()> {
     let Layer { cfg, ctx, p, bias } = l;
     let (rows, c) = (ctx.rows(), cfg.n_embd);
     // qkv = x · W_attnᵀ + b_attn
@@ -177,7 +213,14 @@ fn attn_forward(l: Layer<'_>, la: &mut LayerActs<&mut [f32]>, x: &[f32], s: &mut
     let options = AttnOptions { causal: cfg.causal, key_padding: ctx.key_padding, bias };
     // att = softmax(q kᵀ / √D + bias + mask) v
     let qkv = Qkv { q: la.q, k: la.k, v: la.v };
-    attention_forward_lse(la.att, la.lse, la.att_probs.as_deref_mut(), qkv, attn_dims(cfg, ctx), options)?;
+    attention_forward_lse(
+        la.att,
+        la.lse,
+        la.att_probs.as_deref_mut(),
+        qkv,
+        attn_dims(cfg, ctx),
+        options,
+    )?;
     heads_to_rows(s.merged, la.att, 0, head_dims(cfg, ctx, c));
     // proj = merged · W_projᵀ + b_proj
     linear_fwd(s.proj, s.merged, &p.attn_proj, rows, c, c)
@@ -185,14 +228,21 @@ fn attn_forward(l: Layer<'_>, la: &mut LayerActs<&mut [f32]>, x: &[f32], s: &mut
 
 /// `proj = MLP(x)`, saving fc (, up) and act. With the GELU MLP in training, `fc` is left
 /// holding `gelu'(fc)` instead: all the backward needs of it.
-fn mlp_forward(l: Layer<'_>, la: &mut LayerActs<&mut [f32]>, x: &[f32], proj: &mut [f32]) -> Result<()> {
+fn mlp_forward(
+    l: Layer<'_>,
+    la: &mut LayerActs<&mut [f32]>,
+    x: &[f32],
+    proj: &mut [f32],
+) -> Result<()> {
     let Layer { cfg, ctx, p, .. } = l;
     let (rows, c, f) = (ctx.rows(), cfg.n_embd, cfg.ffn_hidden);
     // fc = x · W_fcᵀ + b_fc
     linear_fwd(la.fc, x, &p.c_fc, rows, c, f)?;
     match (cfg.ffn, &p.c_up, la.up.as_deref_mut()) {
         // act = gelu(fc)
-        (Ffn::Gelu, _, _) if ctx.training => activation_forward_saving_derivative(la.act, la.fc, cfg.gelu())?,
+        (Ffn::Gelu, _, _) if ctx.training => {
+            activation_forward_saving_derivative(la.act, la.fc, cfg.gelu())?
+        }
         (Ffn::Gelu, _, _) => activation_forward(la.act, la.fc, cfg.gelu())?,
         (Ffn::Glu(kind), Some(c_up), Some(up)) => {
             // up = x · W_upᵀ + b_up;  act = act(fc) ⊙ up
@@ -205,7 +255,13 @@ fn mlp_forward(l: Layer<'_>, la: &mut LayerActs<&mut [f32]>, x: &[f32], proj: &m
     linear_fwd(proj, la.act, &p.mlp_proj, rows, f, c)
 }
 
-fn maybe_dropout(x: &mut [f32], mask: Option<&mut [f32]>, cfg: &ModelConfig, ctx: &Ctx<'_>, site: u64) {
+fn maybe_dropout(
+    x: &mut [f32],
+    mask: Option<&mut [f32]>,
+    cfg: &ModelConfig,
+    ctx: &Ctx<'_>,
+    site: u64,
+) {
     if let (Some(mask), Some(seed)) = (mask, ctx.dropout_seed) {
         dropout_mask(mask, cfg.dropout, seed, site, ctx.row_offset * ctx.t * cfg.n_embd);
         apply_mask(x, mask);
@@ -214,7 +270,12 @@ fn maybe_dropout(x: &mut [f32], mask: Option<&mut [f32]>, cfg: &ModelConfig, ctx
 
 /// Runs the model; returns the mean losses of the given targets and labels. `a` must be
 /// planned for exactly `(ctx.b, ctx.t)` (with the masks when `ctx.dropout_seed` is set).
-pub fn forward(cfg: &ModelConfig, p: &Tensors<&[f32]>, a: &mut Acts<&mut [f32]>, ctx: &Ctx<'_>) -> Result<Losses> {
+pub fn forward(
+    cfg: &ModelConfig,
+    p: &Tensors<&[f32]>,
+    a: &mut Acts<&mut [f32]>,
+    ctx: &Ctx<'_>,
+) -> Result<Losses> {
     let t = ctx.t;
     let wpe = match cfg.positional {
         Positional::Learned => p.wpe,
@@ -225,17 +286,40 @@ pub fn forward(cfg: &ModelConfig, p: &Tensors<&[f32]>, a: &mut Acts<&mut [f32]>,
     let pass = Pass { cfg, p, ctx };
     embed_forward(pass, a, wpe)?;
     maybe_dropout(a.emb, a.emb_mask.as_deref_mut(), cfg, ctx, 0);
-    let rel = |num_buckets, max_distance| RelativeDims { t, h: cfg.n_head, causal: cfg.causal, num_buckets, max_distance };
+    let rel = |num_buckets, max_distance| RelativeDims {
+        t,
+        h: cfg.n_head,
+        causal: cfg.causal,
+        num_buckets,
+        max_distance,
+    };
     match (cfg.positional, a.bias.as_deref_mut()) {
         (Positional::Alibi, Some(bias)) => alibi_bias(bias, ctx.alibi_slopes.unwrap_or(&[]), t),
         (Positional::Relative { num_buckets, max_distance }, Some(bias)) => {
-            let table = p.rel_bias.ok_or_else(|| Error::InvalidArgument("model: rel_bias missing".into()))?;
+            let table = p
+                .rel_bias
+                .ok_or_else(|| Error::InvalidArgument("model: rel_bias missing".into()))?;
             // bias[h, i, j] = rel_bias[bucket(j − i), h]
             relative_bias_forward(bias, table, rel(num_buckets, max_distance));
         }
         _ => {}
     }
-    let Acts { emb, layers, norm_f, mlm, classifier, logits, probs, losses, bias, qkv, heads_tmp, merged, proj, .. } = a;
+    let Acts {
+        emb,
+        layers,
+        norm_f,
+        mlm,
+        classifier,
+        logits,
+        probs,
+        losses,
+        bias,
+        qkv,
+        heads_tmp,
+        merged,
+        proj,
+        ..
+    } = a;
     let bias = bias.as_deref();
     let mut s = FwdScratch { qkv, heads_tmp, merged, proj };
     let pre = cfg.norm_placement == NormPlacement::Pre;
@@ -320,28 +404,45 @@ struct MlpBwd<'s> {
 
 /// Gradients of [`mlp_forward`]: `dinp: [B·T, C]` ASSIGNED from `dproj: [B·T, C]`, the
 /// block's parameter gradients in `g` added into; `x` is the MLP's input.
-fn mlp_backward(l: Layer<'_>, la: &LayerActs<&mut [f32]>, g: &mut LayerTensors<&mut [f32]>, dinp: &mut [f32], dproj: &[f32], x: &[f32], bw: &mut MlpBwd<'_>) -> Result<()> {
+fn mlp_backward(
+    l: Layer<'_>,
+    la: &LayerActs<&mut [f32]>,
+    g: &mut LayerTensors<&mut [f32]>,
+    dinp: &mut [f32],
+    dproj: &[f32],
+    x: &[f32],
+    bw: &mut MlpBwd<'_>,
+) -> Result<()> {
     let Layer { cfg, ctx, p, .. } = l;
     let (rows, c, f) = (ctx.rows(), cfg.n_embd, cfg.ffn_hidden);
     // proj = act · W_projᵀ + b_proj
-    linear_bwd(InputGrad::Assign, bw.dact, &mut g.mlp_proj, dproj, la.act, &p.mlp_proj, MatmulDims::new(rows, f, c))?;
+    linear_bwd(
+        InputGrad::Assign,
+        bw.dact,
+        &mut g.mlp_proj,
+        dproj,
+        la.act,
+        &p.mlp_proj,
+        MatmulDims::new(rows, f, c),
+    )?;
     let d = MatmulDims::new(rows, c, f);
     // dinp is assigned by the first product into it, added to by the second (GLU).
-    let dinp_mode = match (cfg.ffn, bw.dup.as_deref_mut(), la.up.as_deref(), &p.c_up, g.c_up.as_mut()) {
-        // act = gelu(fc), la.fc = gelu'(fc) (saved by the training forward)
-        (Ffn::Gelu, ..) => {
-            activation_backward_from_derivative(bw.dfc, bw.dact, la.fc)?;
-            InputGrad::Assign
-        }
-        (Ffn::Glu(kind), Some(dup), Some(up), Some(pu), Some(gu)) => {
-            // act = act(fc) ⊙ up
-            glu_backward(bw.dfc, dup, bw.dact, la.fc, up, kind)?;
-            // up = x · W_upᵀ + b_up
-            linear_bwd(InputGrad::Assign, dinp, gu, dup, x, pu, d)?;
-            InputGrad::Add
-        }
-        _ => return Err(Error::InvalidArgument("model: GLU buffers missing".into())),
-    };
+    let dinp_mode =
+        match (cfg.ffn, bw.dup.as_deref_mut(), la.up.as_deref(), &p.c_up, g.c_up.as_mut()) {
+            // act = gelu(fc), la.fc = gelu'(fc) (saved by the training forward)
+            (Ffn::Gelu, ..) => {
+                activation_backward_from_derivative(bw.dfc, bw.dact, la.fc)?;
+                InputGrad::Assign
+            }
+            (Ffn::Glu(kind), Some(dup), Some(up), Some(pu), Some(gu)) => {
+                // act = act(fc) ⊙ up
+                glu_backward(bw.dfc, dup, bw.dact, la.fc, up, kind)?;
+                // up = x · W_upᵀ + b_up
+                linear_bwd(InputGrad::Assign, dinp, gu, dup, x, pu, d)?;
+                InputGrad::Add
+            }
+            _ => return Err(Error::InvalidArgument("model: GLU buffers missing".into())),
+        };
     // fc = x · W_fcᵀ + b_fc
     linear_bwd(dinp_mode, dinp, &mut g.c_fc, bw.dfc, x, &p.c_fc, d)
 }
@@ -349,16 +450,37 @@ fn mlp_backward(l: Layer<'_>, la: &LayerActs<&mut [f32]>, g: &mut LayerTensors<&
 /// Gradients of [`attn_forward`]: `dinp: [B·T, C]` (in `dtmp` or `dmid`, as the caller
 /// chooses) ASSIGNED from `dproj: [B·T, C]`, the block's parameter gradients in `g` and the
 /// bias gradient in `bw.dbias` added into; `x` is the attention's input.
-fn attn_backward(l: Layer<'_>, la: &LayerActs<&mut [f32]>, g: &mut LayerTensors<&mut [f32]>, dinp: &mut [f32], dproj: &[f32], x: &[f32], bw: &mut AttnBwd<'_, '_>) -> Result<()> {
+fn attn_backward(
+    l: Layer<'_>,
+    la: &LayerActs<&mut [f32]>,
+    g: &mut LayerTensors<&mut [f32]>,
+    dinp: &mut [f32],
+    dproj: &[f32],
+    x: &[f32],
+    bw: &mut AttnBwd<'_, '_>,
+) -> Result<()> {
     let Layer { cfg, ctx, p, bias } = l;
     let (rows, c) = (ctx.rows(), cfg.n_embd);
     heads_to_rows(bw.merged, la.att, 0, head_dims(cfg, ctx, c));
     // proj = merged · W_projᵀ + b_proj
-    linear_bwd(InputGrad::Assign, bw.dmerged, &mut g.attn_proj, dproj, bw.merged, &p.attn_proj, MatmulDims::new(rows, c, c))?;
+    linear_bwd(
+        InputGrad::Assign,
+        bw.dmerged,
+        &mut g.attn_proj,
+        dproj,
+        bw.merged,
+        &p.attn_proj,
+        MatmulDims::new(rows, c, c),
+    )?;
     rows_to_heads(bw.datt, bw.dmerged, 0, head_dims(cfg, ctx, c));
     let options = AttnOptions { causal: cfg.causal, key_padding: ctx.key_padding, bias };
     // att = softmax(q kᵀ / √D + bias + mask) v
-    let grads = AttnGrads { dq: &mut *bw.dq, dk: &mut *bw.dk, dv: &mut *bw.dv, dbias: bw.dbias.as_deref_mut() };
+    let grads = AttnGrads {
+        dq: &mut *bw.dq,
+        dk: &mut *bw.dk,
+        dv: &mut *bw.dv,
+        dbias: bw.dbias.as_deref_mut(),
+    };
     let saved = AttnSaved { out: la.att, lse: la.lse, probs: la.att_probs.as_deref() };
     let qkv = Qkv { q: la.q, k: la.k, v: la.v };
     attention_backward_lse(grads, bw.datt, saved, qkv, attn_dims(cfg, ctx), options)?;
@@ -375,7 +497,15 @@ fn attn_backward(l: Layer<'_>, la: &LayerActs<&mut [f32]>, g: &mut LayerTensors<
     }
     heads_to_rows(bw.dqkv, bw.dv, 2 * c, hd);
     // qkv = x · W_attnᵀ + b_attn
-    linear_bwd(InputGrad::Assign, dinp, &mut g.c_attn, bw.dqkv, x, &p.c_attn, MatmulDims::new(rows, c, 3 * c))
+    linear_bwd(
+        InputGrad::Assign,
+        dinp,
+        &mut g.c_attn,
+        bw.dqkv,
+        x,
+        &p.c_attn,
+        MatmulDims::new(rows, c, 3 * c),
+    )
 }
 
 struct AttnBwd<'a, 's> {
@@ -397,15 +527,56 @@ fn add_into(acc: &mut [f32], x: &[f32]) {
 
 /// Adds the gradients of `scale · loss` to `g`; `a` holds the forward of the same `ctx`
 /// (with targets). `g` accumulates; activation gradients are overwritten.
-pub fn backward(cfg: &ModelConfig, p: &Tensors<&[f32]>, g: &mut Tensors<&mut [f32]>, a: &mut Acts<&mut [f32]>, ctx: &Ctx<'_>, scales: LossScales) -> Result<()> {
+pub fn backward(
+    cfg: &ModelConfig,
+    p: &Tensors<&[f32]>,
+    g: &mut Tensors<&mut [f32]>,
+    a: &mut Acts<&mut [f32]>,
+    ctx: &Ctx<'_>,
+    scales: LossScales,
+) -> Result<()> {
     if ctx.targets.is_none() && ctx.labels.is_none() {
         return Err(Error::InvalidArgument("model: backward needs targets or labels".into()));
     }
-    let Acts { emb, emb_sum, emb_norm, emb_mask, layers, norm_f, mlm, classifier, logits, probs, bias, merged, grad, .. } = a;
-    let gs: &mut GradScratch<&mut [f32]> = grad.as_mut().ok_or_else(|| Error::InvalidArgument("model: not planned for training".into()))?;
-    let GradScratch { dres, dmid, dtmp, dq, dk, dv, datt, dqkv, dmerged, dfc, dup, dact, dbias, dpooled, dfirst } = gs;
+    let Acts {
+        emb,
+        emb_sum,
+        emb_norm,
+        emb_mask,
+        layers,
+        norm_f,
+        mlm,
+        classifier,
+        logits,
+        probs,
+        bias,
+        merged,
+        grad,
+        ..
+    } = a;
+    let gs: &mut GradScratch<&mut [f32]> = grad
+        .as_mut()
+        .ok_or_else(|| Error::InvalidArgument("model: not planned for training".into()))?;
+    let GradScratch {
+        dres,
+        dmid,
+        dtmp,
+        dq,
+        dk,
+        dv,
+        datt,
+        dqkv,
+        dmerged,
+        dfc,
+        dup,
+        dact,
+        dbias,
+        dpooled,
+        dfirst,
+    } = gs;
     let mlp = MlpBwd { dfc, dup: dup.as_deref_mut(), dact };
-    let mut bw = Bwd { dres, dmid, dtmp, dq, dk, dv, datt, dqkv, dmerged, mlp, dbias: dbias.as_deref_mut() };
+    let mut bw =
+        Bwd { dres, dmid, dtmp, dq, dk, dv, datt, dqkv, dmerged, mlp, dbias: dbias.as_deref_mut() };
     if let Some(db) = bw.dbias.as_deref_mut() {
         db.fill(0.0);
     }
@@ -418,7 +589,13 @@ pub fn backward(cfg: &ModelConfig, p: &Tensors<&[f32]>, g: &mut Tensors<&mut [f3
     let hidden: &[f32] = norm_f.as_ref().and_then(|nf| nf.out.as_deref()).unwrap_or(last);
     // loss = token CE of the LM head + class CE of the classifier
     let head_acts = HeadActs { logits, probs, mlm: mlm.as_ref(), classifier: classifier.as_mut() };
-    let scratch = HeadScratch { dn: bw.dtmp, dact: bw.dmid, dfc: bw.dmerged, dpooled: dpooled.as_deref_mut(), dfirst: dfirst.as_deref_mut() };
+    let scratch = HeadScratch {
+        dn: bw.dtmp,
+        dact: bw.dmid,
+        dfc: bw.dmerged,
+        dpooled: dpooled.as_deref_mut(),
+        dfirst: dfirst.as_deref_mut(),
+    };
     let pass = Pass { cfg, p, ctx };
     heads_backward(pass, g, head_acts, hidden, bw.dres, scratch, scales)?;
     if let (Some(nf), Some(w), Some(gw)) = (norm_f.as_ref(), &p.ln_f, g.ln_f.as_mut()) {
@@ -432,7 +609,16 @@ pub fn backward(cfg: &ModelConfig, p: &Tensors<&[f32]>, g: &mut Tensors<&mut [f3
         let la = &rest[0];
         let (lp, lg) = (&p.layers[l], &mut g.layers[l]);
         let layer = Layer { cfg, ctx, p: lp, bias };
-        let mut ab = AttnBwd { merged, dmerged: bw.dmerged, datt: bw.datt, dq: bw.dq, dk: bw.dk, dv: bw.dv, dqkv: bw.dqkv, dbias: &mut bw.dbias };
+        let mut ab = AttnBwd {
+            merged,
+            dmerged: bw.dmerged,
+            datt: bw.datt,
+            dq: bw.dq,
+            dk: bw.dk,
+            dv: bw.dv,
+            dqkv: bw.dqkv,
+            dbias: &mut bw.dbias,
+        };
         if pre {
             // out = mid + proj_mlp
             bw.dmid.copy_from_slice(bw.dres);
@@ -487,7 +673,8 @@ pub fn backward(cfg: &ModelConfig, p: &Tensors<&[f32]>, g: &mut Tensors<&mut [f3
     if let (Positional::Relative { num_buckets, max_distance }, Some(dtable), Some(db)) =
         (cfg.positional, g.rel_bias.as_deref_mut(), bw.dbias.as_deref())
     {
-        let dims = RelativeDims { t: ctx.t, h: cfg.n_head, causal: cfg.causal, num_buckets, max_distance };
+        let dims =
+            RelativeDims { t: ctx.t, h: cfg.n_head, causal: cfg.causal, num_buckets, max_distance };
         // bias[h, i, j] = rel_bias[bucket(j − i), h]
         relative_bias_backward(dtable, db, dims);
     }

@@ -251,8 +251,24 @@ mod tests {
             for step in 1..=5u64 {
                 let grads = random_vec(n, seed + step);
                 let (lr, wd) = (1e-2 * step as f32, if i % 2 == 0 { 0.1 } else { 0.0 });
-                adamw_update(&mut p, &mut m, &mut v, &grads, AdamWStep { lr, weight_decay: wd, step }, &config).unwrap();
-                adamw_update_ref(&mut pr, &mut mr, &mut vr, &grads, AdamWStep { lr, weight_decay: wd, step }, &config).unwrap();
+                adamw_update(
+                    &mut p,
+                    &mut m,
+                    &mut v,
+                    &grads,
+                    AdamWStep { lr, weight_decay: wd, step },
+                    &config,
+                )
+                .unwrap();
+                adamw_update_ref(
+                    &mut pr,
+                    &mut mr,
+                    &mut vr,
+                    &grads,
+                    AdamWStep { lr, weight_decay: wd, step },
+                    &config,
+                )
+                .unwrap();
                 let what = format!("n {n} step {step}");
                 assert_close(&p, &pr, 2e-6, 1e-5, &format!("{what} params"));
                 assert_close(&m, &mr, 1e-7, 1e-5, &format!("{what} m"));
@@ -273,7 +289,15 @@ mod tests {
         let config = AdamWConfig::default();
         let (mut p, mut m, mut v) = (vec![1.0f32, -2.0, 4.0], vec![0.0; 3], vec![0.0; 3]);
         let g = [0.5f32, -3.0, 0.0];
-        adamw_update(&mut p, &mut m, &mut v, &g, AdamWStep { lr: 0.1, weight_decay: 0.01, step: 1 }, &config).unwrap();
+        adamw_update(
+            &mut p,
+            &mut m,
+            &mut v,
+            &g,
+            AdamWStep { lr: 0.1, weight_decay: 0.01, step: 1 },
+            &config,
+        )
+        .unwrap();
         assert_close(&p, &[0.899, -1.898, 3.996], 1e-6, 1e-6, "params");
         assert_close(&m, &[0.05, -0.3, 0.0], 1e-8, 1e-6, "m");
         // β2 is an f32: 1 − 0.999f32 = 0.000_999_987, so v is off the decimal value by 1.3e-5.
@@ -283,7 +307,15 @@ mod tests {
         // m = 0.9·0.05 + 0.05 = 0.095, v = 0.999·0.00025 + 0.00025 = 0.00049975,
         // m̂ = 0.095 / 0.19 = 0.5, v̂ = 0.00049975 / 0.001999 = 0.25 → step 0.1 · 0.5 / 0.5.
         let (mut p1, mut m1, mut v1) = (vec![p[0]], vec![m[0]], vec![v[0]]);
-        adamw_update(&mut p1, &mut m1, &mut v1, &[0.5], AdamWStep { lr: 0.1, weight_decay: 0.0, step: 2 }, &config).unwrap();
+        adamw_update(
+            &mut p1,
+            &mut m1,
+            &mut v1,
+            &[0.5],
+            AdamWStep { lr: 0.1, weight_decay: 0.0, step: 2 },
+            &config,
+        )
+        .unwrap();
         assert_close(&p1, &[0.799], 1e-6, 1e-6, "params step 2");
         assert_close(&m1, &[0.095], 1e-8, 1e-6, "m step 2");
         assert_close(&v1, &[0.000_499_75], 1e-10, 2e-5, "v step 2");
@@ -300,7 +332,15 @@ mod tests {
         let (mut m64, mut v64) = (vec![0.0f64; n], vec![0.0f64; n]);
         for step in 1..=4u64 {
             let g = random_vec(n, 100 + step);
-            adamw_update(&mut p, &mut m, &mut v, &g, AdamWStep { lr: 0.05, weight_decay: 0.0, step }, &config).unwrap();
+            adamw_update(
+                &mut p,
+                &mut m,
+                &mut v,
+                &g,
+                AdamWStep { lr: 0.05, weight_decay: 0.0, step },
+                &config,
+            )
+            .unwrap();
             let t = step as i32;
             for i in 0..n {
                 let gi = f64::from(g[i]);
@@ -323,7 +363,15 @@ mod tests {
         let params0 = random_vec(n, 3);
         let (mut p, mut m, mut v) = (params0.clone(), vec![0.0; n], vec![0.0; n]);
         let (lr, wd) = (0.5f32, 0.1f32);
-        adamw_update(&mut p, &mut m, &mut v, &vec![0.0; n], AdamWStep { lr, weight_decay: wd, step: 1 }, &config).unwrap();
+        adamw_update(
+            &mut p,
+            &mut m,
+            &mut v,
+            &vec![0.0; n],
+            AdamWStep { lr, weight_decay: wd, step: 1 },
+            &config,
+        )
+        .unwrap();
         let want: Vec<f32> = params0.iter().map(|&x| x * (1.0 - lr * wd)).collect();
         assert_close(&p, &want, 0.0, 1e-7, "decayed params");
         assert!(m.iter().chain(&v).all(|&x| x == 0.0));
@@ -347,20 +395,69 @@ mod tests {
         let (mut p, mut m, mut v, g) = (vec![1.0f32; 4], vec![0.0; 4], vec![0.0; 4], vec![1.0; 4]);
         for config in bad {
             assert!(matches!(config.validate(), Err(Error::InvalidArgument(_))), "{config:?}");
-            let err = adamw_update(&mut p, &mut m, &mut v, &g, AdamWStep { lr: 0.1, weight_decay: 0.0, step: 1 }, &config);
+            let err = adamw_update(
+                &mut p,
+                &mut m,
+                &mut v,
+                &g,
+                AdamWStep { lr: 0.1, weight_decay: 0.0, step: 1 },
+                &config,
+            );
             assert!(matches!(err, Err(Error::InvalidArgument(_))), "{config:?}");
         }
-        let err = adamw_update(&mut p, &mut m, &mut v, &g, AdamWStep { lr: 0.1, weight_decay: 0.0, step: 0 }, &ok);
+        let err = adamw_update(
+            &mut p,
+            &mut m,
+            &mut v,
+            &g,
+            AdamWStep { lr: 0.1, weight_decay: 0.0, step: 0 },
+            &ok,
+        );
         assert!(matches!(err, Err(Error::InvalidArgument(ref s)) if s.contains("step")));
-        let err = adamw_update(&mut p, &mut m, &mut v, &g, AdamWStep { lr: -0.1, weight_decay: 0.0, step: 1 }, &ok);
+        let err = adamw_update(
+            &mut p,
+            &mut m,
+            &mut v,
+            &g,
+            AdamWStep { lr: -0.1, weight_decay: 0.0, step: 1 },
+            &ok,
+        );
         assert!(matches!(err, Err(Error::InvalidArgument(ref s)) if s.contains("lr")));
-        let err = adamw_update(&mut p, &mut m, &mut v, &g, AdamWStep { lr: 0.1, weight_decay: -1.0, step: 1 }, &ok);
+        let err = adamw_update(
+            &mut p,
+            &mut m,
+            &mut v,
+            &g,
+            AdamWStep { lr: 0.1, weight_decay: -1.0, step: 1 },
+            &ok,
+        );
         assert!(matches!(err, Err(Error::InvalidArgument(ref s)) if s.contains("weight_decay")));
-        let err = adamw_update(&mut p, &mut m[..3], &mut v, &g, AdamWStep { lr: 0.1, weight_decay: 0.0, step: 1 }, &ok);
+        let err = adamw_update(
+            &mut p,
+            &mut m[..3],
+            &mut v,
+            &g,
+            AdamWStep { lr: 0.1, weight_decay: 0.0, step: 1 },
+            &ok,
+        );
         assert_eq!(err, Err(Error::shape("adamw: m", 4, 3)));
-        let err = adamw_update(&mut p, &mut m, &mut v[..2], &g, AdamWStep { lr: 0.1, weight_decay: 0.0, step: 1 }, &ok);
+        let err = adamw_update(
+            &mut p,
+            &mut m,
+            &mut v[..2],
+            &g,
+            AdamWStep { lr: 0.1, weight_decay: 0.0, step: 1 },
+            &ok,
+        );
         assert_eq!(err, Err(Error::shape("adamw: v", 4, 2)));
-        let err = adamw_update(&mut p, &mut m, &mut v, &g[..1], AdamWStep { lr: 0.1, weight_decay: 0.0, step: 1 }, &ok);
+        let err = adamw_update(
+            &mut p,
+            &mut m,
+            &mut v,
+            &g[..1],
+            AdamWStep { lr: 0.1, weight_decay: 0.0, step: 1 },
+            &ok,
+        );
         assert_eq!(err, Err(Error::shape("adamw: grads", 4, 1)));
         assert!(p.iter().all(|&x| x == 1.0) && m.iter().chain(&v).all(|&x| x == 0.0));
     }

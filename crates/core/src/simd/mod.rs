@@ -63,7 +63,15 @@ mod tests {
         assert_eq!((a / b).to_array(), [2.0, -2.0, 1.5, 16.0]);
         let rows = [0.0, 4.0, 8.0, 12.0].map(|r| F32x4::load(&[r, r + 1.0, r + 2.0, r + 3.0]));
         let columns = F32x4::transpose4(rows).map(F32x4::to_array);
-        assert_eq!(columns, [[0.0, 4.0, 8.0, 12.0], [1.0, 5.0, 9.0, 13.0], [2.0, 6.0, 10.0, 14.0], [3.0, 7.0, 11.0, 15.0]]);
+        assert_eq!(
+            columns,
+            [
+                [0.0, 4.0, 8.0, 12.0],
+                [1.0, 5.0, 9.0, 13.0],
+                [2.0, 6.0, 10.0, 14.0],
+                [3.0, 7.0, 11.0, 15.0]
+            ]
+        );
         let c = F32x4::load(&[-1.5, 2.5, f32::NAN, 0.0]);
         assert_eq!(c.floor().to_array()[..2], [-2.0, 2.0]);
         let clamped = c.clamp(-1.0, 2.0).to_array();
@@ -73,7 +81,11 @@ mod tests {
         assert_eq!(a.max_ignoring_nan(c).to_array()[2..], [3.0, 4.0]);
         for n in -126..=124 {
             let lanes = [n, n + 1, n + 2, n + 3].map(|n| n as f32);
-            assert_eq!(F32x4::load(&lanes).exp2_int().to_array(), lanes.map(|n| 2f32.powi(n as i32)), "2^{n}..");
+            assert_eq!(
+                F32x4::load(&lanes).exp2_int().to_array(),
+                lanes.map(|n| 2f32.powi(n as i32)),
+                "2^{n}.."
+            );
         }
         let kept = a.zero_where_below(c, 0.0).to_array();
         assert_eq!(kept, [0.0, 2.0, 3.0, 4.0]);

@@ -94,7 +94,11 @@ impl F32x4 {
     pub fn clamp(self, lo: f32, hi: f32) -> Self {
         Self(self.0.map(|x| {
             let x = if x < lo { lo } else { x };
-            if hi < x { hi } else { x }
+            if hi < x {
+                hi
+            } else {
+                x
+            }
         }))
     }
 

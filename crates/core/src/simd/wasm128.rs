@@ -7,8 +7,8 @@
 use core::ops::{Add, Div, Mul, Sub};
 
 use core::arch::wasm32::{
-    f32x4_add, f32x4_div, f32x4_extract_lane, f32x4_floor, f32x4_lt, f32x4_mul, f32x4_pmax, f32x4_pmin,
-    f32x4_splat, f32x4_sub, i32x4_add, i32x4_shl, i32x4_shuffle, i32x4_splat,
+    f32x4_add, f32x4_div, f32x4_extract_lane, f32x4_floor, f32x4_lt, f32x4_mul, f32x4_pmax,
+    f32x4_pmin, f32x4_splat, f32x4_sub, i32x4_add, i32x4_shl, i32x4_shuffle, i32x4_splat,
     i32x4_trunc_sat_f32x4, v128, v128_andnot, v128_load, v128_store,
 };
 
