@@ -1,5 +1,6 @@
-// Builds the npm package into dist/: ESM + CJS + .d.ts for Node, ESM for browsers, the two
-// pool-worker entries, and the .wasm builds copied to dist/wasm/<variant>.wasm.
+// Builds the npm package into dist/: ESM + CJS + .d.ts for Node, ESM for browsers, each with
+// its "wasmformer/internals" entry, the two pool-worker entries, and the .wasm builds copied
+// to dist/wasm/<variant>.wasm.
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { defineConfig, type Options } from 'tsup';
 // The one list of builds, shared with scripts/build-wasm.mjs.
@@ -25,8 +26,12 @@ const common: Options = {
 export default defineConfig([
   {
     ...common,
-    entry: { 'index.node': 'ts/src/index.node.ts' },
+    // The main entry and internals share one chunk of modules (one WebAssembly instance, one
+    // set of error classes), in CJS too: esbuild's code splitting, which tsup turns on for CJS
+    // when asked.
+    entry: { 'index.node': 'ts/src/index.node.ts', 'internals.node': 'ts/src/internals.ts' },
     format: ['esm', 'cjs'],
+    splitting: true,
     platform: 'node',
     dts: true,
     clean: true,
@@ -35,10 +40,10 @@ export default defineConfig([
   },
   {
     ...common,
-    entry: { 'index.browser': 'ts/src/index.browser.ts', 'worker.browser': 'ts/src/wasm/worker.browser.ts' },
+    entry: { 'index.browser': 'ts/src/index.browser.ts', 'internals.browser': 'ts/src/internals.ts', 'worker.browser': 'ts/src/wasm/worker.browser.ts' },
     format: ['esm'],
     platform: 'browser',
-    dts: { entry: { 'index.browser': 'ts/src/index.browser.ts' } },
+    dts: { entry: { 'index.browser': 'ts/src/index.browser.ts', 'internals.browser': 'ts/src/internals.ts' } },
   },
   {
     ...common,

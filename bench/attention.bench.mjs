@@ -4,7 +4,8 @@
 // Usage: node bench/attention.bench.mjs <variant> <threads,…> [suite]
 // Prints one JSON line per (shape, pass, threads): median GFLOP/s after warm-up, flops counted
 // over the full T×T matrix (see attentionFlops in bench/common.mjs).
-import { attentionTrainingPass, init, kernels, setThreadLimit } from '../dist/index.node.js';
+import { init, kernels, setThreadLimit } from '../dist/index.node.js';
+import { attentionTrainingPass } from '../dist/internals.node.js';
 import { attentionRow, loadAttentionShapes, random, skipNote, timeWithin } from './common.mjs';
 
 const [variant, threadList = '1', suite = 'quick'] = process.argv.slice(2);

@@ -4,7 +4,7 @@
 // configuration (onnxruntime-web, 1 and 2 threads) and its Node default (onnxruntime-node,
 // native), there on 2 threads (ONNX Runtime's default, one per physical core, made explicit so
 // the results say it). Also the cost of one decoding step at position ~1024 against position ~64.
-// `node --experimental-wasm-relaxed-simd bench/gpt-decode.bench.mjs [--new 128] [--no-peers]`
+// `node [--experimental-wasm-relaxed-simd on Node 20] bench/gpt-decode.bench.mjs [--new 128] [--no-peers]`
 // Writes bench/results/gpt-decode.jsonl.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -45,7 +45,7 @@ const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2
 
 /** Median ms of one decoding step with `len` tokens already in the cache. */
 function stepMs(len, steps = 12) {
-  handle.decodeStart(1, len + steps);
+  handle.decodeStart({ slots: 1, capacity: len + steps });
   handle.decodeFeed(Uint32Array.from({ length: len }, (_, i) => (i * 31) % 50257), Uint32Array.of(len));
   const times = [];
   for (let s = 0; s < steps; s++) {

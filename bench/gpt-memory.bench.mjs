@@ -1,7 +1,7 @@
 // GPT-2 small (124M parameters) planned and trained at B=4, T=256 inside wasm32's 4 GiB:
 // reports the planned bytes against the wasm memory actually used, and the step time: the
-// fastest of --steps steps (default 3; these machines slow down for stretches: one run here
-// gave 25.0 s as the fastest of two steps, the next two runs 14.0 and 11.3 s).
+// fastest of --steps steps (default 3: the VMs slow down for stretches; see
+// docs/design/benchmark-notes.md).
 // `node bench/gpt-memory.bench.mjs [--steps N]`
 import { GPT, init, runtimeInfo, wasmMemoryBytes } from '../dist/index.node.js';
 import { measurements, wasmformerImpl, writeResults } from './results.mjs';
@@ -16,12 +16,12 @@ console.error(`[gpt-memory] ${gpt.numParams} parameters; planned ${gib(plan.tota
 const n = 4 * 256;
 const ids = new Uint32Array(n).map((_, i) => (i * 7919) % 50257);
 const targets = new Int32Array(n).map((_, i) => (i * 104729) % 50257);
-const handle = gpt._wasm();
 const times = [];
 let loss = NaN;
 for (let s = 0; s < steps; s++) {
   const t0 = performance.now();
-  [loss] = handle.trainStep(ids, targets, 1, 4, 256, 6e-4, 0.1, false, 0.9, 0.95, 1e-8, 1, s);
+  ({ loss } = gpt._trainStepBatch({ ids, targets, batchSize: 4 },
+    { accum: 1, seqLen: 256, lr: 6e-4, weightDecay: 0.1, decayEmbeddings: false, beta1: 0.9, beta2: 0.95, eps: 1e-8, gradClip: 1, dropoutSeed: s }));
   times.push(performance.now() - t0);
 }
 const used = wasmMemoryBytes();

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `wasmformer` command line (Node): `train` a character-level GPT on a text file (or on the
+ * `wasmformer` command line (Node): `train` a GPT (character-level or BPE) on a text file (or on the
  * built-in grammar corpus), `eval` a checkpoint, `generate` from one (streamed). Flags use node's own
  * `util.parseArgs`; the progress bar is `cli-progress`.
  */
@@ -33,7 +33,7 @@ import {
 const HELP = `wasmformer — train and run transformers in WebAssembly
 
 Usage:
-  wasmformer train  [--data file.txt] [--out dir] [options]   train a character-level GPT
+  wasmformer train  [--data file.txt] [--out dir] [options]   train a GPT (char-level or BPE)
   wasmformer eval   --checkpoint dir --data file.txt          validation loss of a checkpoint
   wasmformer generate --checkpoint dir [--prompt text]        stream a continuation (alias: sample);
                                                               dir: a checkpoint or a Hugging Face GPT-2/Llama directory

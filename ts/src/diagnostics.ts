@@ -38,9 +38,13 @@ export function poolSmoke(nItems: number): PoolSmokeReport {
 
 /** Dimensions and upstream gradient of {@link attentionTrainingPass}. */
 export interface AttentionTrainingPassOptions {
+  /** B: batch size. */
   b: number;
+  /** H: heads. */
   h: number;
+  /** T: sequence length. */
   t: number;
+  /** D: head size. */
   d: number;
   /** Query i sees only keys j ≤ i (GPT). Default false. */
   causal?: boolean;
@@ -50,9 +54,13 @@ export interface AttentionTrainingPassOptions {
 
 /** The result of {@link attentionTrainingPass}: float32 `[B, H, T, D]` each. */
 export interface AttentionTrainingPassResult {
+  /** The attention output. */
   out: Float32Array;
+  /** Gradient with respect to the queries. */
   dq: Float32Array;
+  /** Gradient with respect to the keys. */
   dk: Float32Array;
+  /** Gradient with respect to the values. */
   dv: Float32Array;
 }
 
@@ -89,6 +97,6 @@ export function attentionTrainingPass(q: Float32Array, k: Float32Array, v: Float
   const dq = new Float32Array(n);
   const dk = new Float32Array(n);
   const dv = new Float32Array(n);
-  callWasm(() => wasm().attentionTrainStep(out, dq, dk, dv, q, k, v, dout, b, h, t, d, causal));
+  callWasm(() => wasm().attentionTrainStep(out, dq, dk, dv, q, k, v, dout, { b, h, t, d, causal }));
   return { out, dq, dk, dv };
 }

@@ -6,11 +6,13 @@
 
 /** Base class of every error wasmformer throws. */
 export class WasmformerError extends Error {
+  /** `'WasmformerError'`: the class name, which survives minification and errors raised inside WebAssembly carry. */
   override name = 'WasmformerError';
 }
 
 /** A buffer's length or a dimension does not match what the operation needs. */
 export class ShapeError extends WasmformerError {
+  /** `'ShapeError'`: the class name, which survives minification and errors raised inside WebAssembly carry. */
   override name = 'ShapeError';
   /** What was expected, e.g. `"a: 12 elements ([M, K] = [3, 4])"`. */
   readonly expected: string;
@@ -26,26 +28,31 @@ export class ShapeError extends WasmformerError {
 
 /** An argument is outside its allowed values. */
 export class InvalidArgumentError extends WasmformerError {
+  /** `'InvalidArgumentError'`: the class name, which survives minification and errors raised inside WebAssembly carry. */
   override name = 'InvalidArgumentError';
 }
 
 /** The requested WebAssembly build cannot run in this engine. */
 export class UnsupportedError extends WasmformerError {
+  /** `'UnsupportedError'`: the class name, which survives minification and errors raised inside WebAssembly carry. */
   override name = 'UnsupportedError';
 }
 
 /** A kernel was called before {@link init} finished. */
 export class NotInitializedError extends WasmformerError {
+  /** `'NotInitializedError'`: the class name, which survives minification and errors raised inside WebAssembly carry. */
   override name = 'NotInitializedError';
 }
 
 /** Starting or using the worker thread pool failed. */
 export class ThreadPoolError extends WasmformerError {
+  /** `'ThreadPoolError'`: the class name, which survives minification and errors raised inside WebAssembly carry. */
   override name = 'ThreadPoolError';
 }
 
 /** A checkpoint or weights file is missing, truncated, corrupted or of the wrong kind. */
 export class CheckpointError extends WasmformerError {
+  /** `'CheckpointError'`: the class name, which survives minification and errors raised inside WebAssembly carry. */
   override name = 'CheckpointError';
 }
 
@@ -54,6 +61,7 @@ export class CheckpointError extends WasmformerError {
  * does not implement, or a wasmformer config the Hugging Face architecture has no field for.
  */
 export class UnsupportedConfigError extends CheckpointError {
+  /** `'UnsupportedConfigError'`: the class name, which survives minification and errors raised inside WebAssembly carry. */
   override name = 'UnsupportedConfigError';
   /** The offending field, in the naming of the side that has it (`num_key_value_heads`, `positional`). */
   readonly field: string;
@@ -69,16 +77,19 @@ export class UnsupportedConfigError extends CheckpointError {
 
 /** A model, trainer or tokenizer was used after `dispose()`. */
 export class DisposedError extends WasmformerError {
+  /** `'DisposedError'`: the class name, which survives minification and errors raised inside WebAssembly carry. */
   override name = 'DisposedError';
 }
 
 /** A model or batch needs more memory than WebAssembly can address (4 GiB) or allocate. */
 export class OutOfMemoryError extends WasmformerError {
+  /** `'OutOfMemoryError'`: the class name, which survives minification and errors raised inside WebAssembly carry. */
   override name = 'OutOfMemoryError';
 }
 
 /** Training produced a non-finite loss or gradient (the parameters were left unchanged). */
 export class NumericalError extends WasmformerError {
+  /** `'NumericalError'`: the class name, which survives minification and errors raised inside WebAssembly carry. */
   override name = 'NumericalError';
 }
 
@@ -104,8 +115,24 @@ export function fromWasmError(error: unknown): Error {
   return new WasmformerError(String(error));
 }
 
+let pendingError: WasmformerError | undefined;
+
+/**
+ * Makes the next {@link callWasm} throw `error` instead of running its call: how the loader
+ * reports a failure that happened between calls (a thread-pool worker that stopped).
+ * @internal
+ */
+export function failNextCall(error: WasmformerError): void {
+  pendingError = error;
+}
+
 /** Calls into the WebAssembly module, rethrowing its errors as typed classes. */
 export function callWasm<T>(call: () => T): T {
+  if (pendingError) {
+    const error = pendingError;
+    pendingError = undefined;
+    throw error;
+  }
   try {
     return call();
   } catch (error) {

@@ -1,57 +1,86 @@
 /**
  * wasmformer: transformers that train and run anywhere JavaScript runs.
- * Import from "wasmformer"; the package's exports map picks the Node or browser entry.
+ * Import from "wasmformer"; the package's exports map picks the Node or browser entry. This
+ * file is the API both share, grouped as the documentation is: runtime, models, training,
+ * tokenizers, I/O, kernels, data, errors. Building blocks that are not user API (the Hugging
+ * Face name table, config resolution, diagnostics) are in "wasmformer/internals".
  */
+
+// Runtime: load the WebAssembly build, threads, memory.
 export { init, runtimeInfo, setThreadLimit, wasmMemoryBytes } from './wasm/load.js';
-export type { InitOptions, RuntimeInfo } from './wasm/load.js';
+export type { InitOptions, RuntimeInfo, SkippedVariant } from './wasm/load.js';
 export type { EngineFeatures, Variant } from './wasm/variants.js';
-export * as kernels from './kernels/index.js';
-export { matmul } from './kernels/matmul.js';
-export type { MatmulForm, MatmulOperand, MatmulOptions } from './kernels/matmul.js';
-export { WasmArray } from './kernels/wasm-array.js';
-export { attentionTrainingPass, poolSmoke } from './diagnostics.js';
+
+// Models: GPT (decoder) and BERT (encoder) over one transformer core, and their configuration.
 export { GPT } from './models/gpt.js';
-export type { SamplingOptions } from './models/sampling.js';
 export type { GPTConfigInput, GenerateOptions, StreamOptions, TextTokenizer } from './models/gpt.js';
-export { TransformerModel } from './models/transformer.js';
+export type { SamplingOptions } from './models/sampling.js';
 export { BERT } from './models/bert.js';
-export type { BERTConfigInput, BertTokenizerLike, EmbedOptions, FillMaskCandidate, Prediction } from './models/bert.js';
+export type { BERTConfigInput, BertEncoding, BertTokenizerLike, EmbedOptions, EncodedBatch, FillMaskCandidate, Prediction } from './models/bert.js';
+export { TransformerModel } from './models/transformer.js';
+export type { BatchEvaluation, BatchGradients, BatchLosses, Gradients, MemoryPlan, NamedTensor, ParamSpec } from './models/transformer.js';
+export type { AttentionWeights, AttentionWeightsOptions } from './models/attention.js';
+export type { FfnKind, LmHeadKind, NormKind, NormPlacement, Positional, RopeScaling, TransformerConfig, TransformerConfigInput } from './models/config.js';
+
+// Training: the trainer, batch sources, schedule, loss curves.
+export { Trainer } from './train/trainer.js';
+export type { EarlyStopping, EvalEvent, EvalMetrics, FitResult, LossRecord, ResolvedTrainerOptions, StepEvent, TrainerOptions, TrainerState, TrainingHistory } from './train/trainer.js';
+export type { BatchSource, ModelBatch } from './train/batches.js';
+export { TokenDataset } from './train/dataset.js';
+export type { TokenBatch, TokenDatasetOptions, TokenSplit } from './train/dataset.js';
 export { MaskedLMDataset } from './train/mlm.js';
 export type { MaskedLMOptions, MaskedLMSpecials } from './train/mlm.js';
 export { ClassificationDataset } from './train/classification.js';
 export type { ClassificationBatchOptions, ClassificationExample, ClassificationTokenizer } from './train/classification.js';
-export type { BatchSource, ModelBatch } from './train/batches.js';
-export type { BatchLosses, MemoryPlan, NamedTensor, ParamSpec } from './models/transformer.js';
-export type { AttentionWeights, AttentionWeightsOptions } from './models/attention.js';
-export { gluHidden, resolveConfig } from './models/config.js';
-export type { FfnKind, LmHeadKind, NormKind, NormPlacement, Positional, RopeScaling, TransformerConfig, TransformerConfigInput } from './models/config.js';
-export { Trainer } from './train/trainer.js';
-export type { EvalEvent, EvalMetrics, FitResult, StepEvent, TrainerOptions, TrainerState } from './train/trainer.js';
-export { TokenDataset } from './train/dataset.js';
-export type { TokenBatch, TokenSplit } from './train/dataset.js';
 export { Rng } from './train/rng.js';
 export { learningRateAt } from './train/schedule.js';
 export type { LrScheduleKind, LrScheduleOptions } from './train/schedule.js';
 export { lossCurveSvg } from './train/loss-curve.js';
-export type { LossPoint, LossSeries } from './train/loss-curve.js';
+export type { LossCurveOptions, LossPoint, LossSeries } from './train/loss-curve.js';
+
+// Tokenizers: characters, byte-level and SentencePiece-style BPE, WordPiece.
 export { CharTokenizer } from './tokenizers/char.js';
+export type { CharTokenizerJSON } from './tokenizers/char.js';
 export { BpeTokenizer } from './tokenizers/bpe.js';
-export type { BpeDecodeOptions, BpeEncodeOptions, BpeFamily, BpePipeline, BpePipelineJSON, BpeSpecialToken, BpeTokenizerJSON, BpeTrainOptions, BpeVocabMerges, BpeVocabMergesOptions, HuggingFaceAddedToken, HuggingFaceByteLevel, HuggingFaceTokenizerJSON } from './tokenizers/bpe.js';
+export type {
+  BpeDecodeOptions, BpeDecoderStep, BpeEncodeOptions, BpeFamily, BpeNormalizerStep, BpePipeline, BpePipelineJSON, BpePreTokenizer,
+  BpeSpecialToken, BpeTemplate, BpeTemplatePiece, BpeTokenizerJSON, BpeTrainOptions, BpeVocabMerges, BpeVocabMergesOptions,
+  HuggingFaceAddedToken, HuggingFaceByteLevel, HuggingFaceTokenizerJSON, MetaspacePrependScheme,
+} from './tokenizers/bpe.js';
+export type {
+  HuggingFaceTemplatePiece, HuggingFaceTemplateProcessing, HuggingFaceTemplateSequence, HuggingFaceTemplateSpecial, HuggingFaceTemplateToken,
+} from './tokenizers/huggingface-json.js';
 export { WordPieceTokenizer } from './tokenizers/wordpiece.js';
 export type { WordPieceDecodeOptions, WordPieceEncodeOptions, WordPieceEncoding, WordPieceHFAddedToken, WordPieceHFTemplatePiece, WordPieceHFTokenizerJSON, WordPieceSpecialTokenNames, WordPieceTokenizerJSON, WordPieceTrainOptions, WordPieceTruncation, WordPieceVocabOptions } from './tokenizers/wordpiece.js';
-export { GRAMMAR_WORDS, grammarCorpus, grammarVocabulary } from './data/grammar.js';
+
+// I/O without a file system: safetensors bytes, Hugging Face configs and weights.
 export { readSafetensors, writeSafetensors } from './io/safetensors.js';
-export type { ReadSafetensorsOptions, SafetensorsFile, SafetensorsTensor } from './io/safetensors.js';
-export { BERT_CLASSES, HF_TABLE, bertHeadsOf, configFromHuggingFace, configToHuggingFace, huggingFaceArch, huggingFaceArchFor, weightsFromHuggingFace, weightsToHuggingFace } from './io/huggingface.js';
-export type { BertHead, HuggingFaceArch, HuggingFaceConfig } from './io/huggingface.js';
-export type { AttentionTrainingPassOptions, AttentionTrainingPassResult, PoolSmokeReport } from './diagnostics.js';
+export type { ReadSafetensorsOptions, SafetensorsDtype, SafetensorsFile, SafetensorsTensor, SafetensorsTensorInput } from './io/safetensors.js';
+export { configFromHuggingFace, configToHuggingFace, weightsFromHuggingFace, weightsToHuggingFace } from './io/huggingface.js';
+export type { BertHead, HuggingFaceConfig } from './io/huggingface.js';
+
+// Kernels: single ops over typed arrays, and arrays that stay in WebAssembly memory.
+/**
+ * Single ops over typed arrays (matmul, attention, RoPE, GLU, norms, softmax, cross-entropy):
+ * shapes checked before WebAssembly runs, results returned as new JS-owned arrays.
+ */
+export * as kernels from './kernels/index.js';
+export { matmul } from './kernels/matmul.js';
+export type { MatmulForm, MatmulOperand, MatmulOptions } from './kernels/matmul.js';
+export { WasmArray } from './kernels/wasm-array.js';
+
+// Data: a tiny synthetic corpus for demos and tests.
+export { GRAMMAR_WORDS, grammarCorpus, grammarVocabulary } from './data/grammar.js';
+export type { GrammarCorpusOptions, GrammarNounClass, GrammarWords } from './data/grammar.js';
+
+// Errors: every error wasmformer throws is a WasmformerError.
 export {
   CheckpointError,
   DisposedError,
-  NumericalError,
-  OutOfMemoryError,
   InvalidArgumentError,
   NotInitializedError,
+  NumericalError,
+  OutOfMemoryError,
   ShapeError,
   ThreadPoolError,
   UnsupportedConfigError,

@@ -1,7 +1,8 @@
 // The kernels beyond matmul through the public `kernels` API, against plain TS references,
 // on ragged shapes; plus the argument checks that run before any WebAssembly.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { InvalidArgumentError, ShapeError, attentionTrainingPass, init, kernels } from '../../dist/index.node.js';
+import { InvalidArgumentError, ShapeError, init, kernels } from '../../dist/index.node.js';
+import { attentionTrainingPass } from '../../dist/internals.node.js';
 import { attentionRef, maxRelativeError, normRef, randomArray, ropeRef, softmaxRef } from './helpers/reference.js';
 
 beforeAll(async () => {

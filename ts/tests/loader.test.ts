@@ -1,9 +1,15 @@
 // The loader: which build it picks where, forcing one, typed errors, threads in Node.
 import { describe, expect, it } from 'vitest';
 import {
-  InvalidArgumentError, NotInitializedError, ShapeError, init, matmul, poolSmoke, runtimeInfo,
+  InvalidArgumentError, NotInitializedError, ShapeError, init, matmul, runtimeInfo,
 } from '../../dist/index.node.js';
-import { DIST_ESM, runNode } from './helpers/node.js';
+import { poolSmoke } from '../../dist/internals.node.js';
+import { DIST_ESM, DIST_INTERNALS_ESM, runNode } from './helpers/node.js';
+
+const NODE_MAJOR = Number(process.versions.node.split('.')[0]);
+// Node 20 runs relaxed SIMD only behind --experimental-wasm-relaxed-simd; Node 22 and later run
+// it by default (and refuse the flag), so there the loader picks the relaxed builds.
+const RELAXED_BY_DEFAULT = NODE_MAJOR >= 22;
 
 describe('before init', () => {
   it('kernels throw NotInitializedError', () => {
@@ -20,7 +26,7 @@ describe('before init', () => {
   });
 });
 
-describe('Node 20 without flags', () => {
+describe(`Node ${NODE_MAJOR} without flags`, () => {
   it('picks the threads build and two pool threads both do real work', async () => {
     const info = await init({ threads: 2 });
     expect(info.platform).toBe('node');
@@ -32,7 +38,8 @@ describe('Node 20 without flags', () => {
     expect(report.itemsPerThread.reduce((s, x) => s + x, 0) + report.callerItems).toBe(4000);
     const serial = runNode(
       `const w = await import(${JSON.stringify(DIST_ESM)}); await w.init({ threads: 1 });
-       console.log(JSON.stringify(w.poolSmoke(4000)));`,
+       const internals = await import(${JSON.stringify(DIST_INTERNALS_ESM)});
+       console.log(JSON.stringify(internals.poolSmoke(4000)));`,
     ) as { checksum: number; callerItems: number };
     expect(serial.callerItems).toBe(4000);
     expect(report.checksum).toBeCloseTo(serial.checksum, 6);
@@ -62,21 +69,30 @@ const pick = (options: string, nodeArgs: string[] = []): Picked =>
   ) as Picked;
 
 describe('build selection in other processes', () => {
-  it('threads: 1 picks the single-threaded simd build', () => {
+  it.runIf(!RELAXED_BY_DEFAULT)('threads: 1 picks the single-threaded simd build', () => {
     const info = pick('{ threads: 1 }');
     expect(info.variant).toBe('simd');
     expect(info.simd).toBe('simd128');
   });
 
-  it('under --experimental-wasm-relaxed-simd the relaxed builds are picked', () => {
+  it.runIf(!RELAXED_BY_DEFAULT)('under --experimental-wasm-relaxed-simd the relaxed builds are picked', () => {
     const flag = ['--experimental-wasm-relaxed-simd'];
     expect(pick('{ threads: 1 }', flag)).toMatchObject({ variant: 'relaxed', simd: 'relaxed-simd' });
     expect(pick('{ threads: 2 }', flag)).toMatchObject({ variant: 'threads-relaxed', simd: 'relaxed-simd', threads: 2 });
   });
 
+  it.runIf(RELAXED_BY_DEFAULT)(`Node ${NODE_MAJOR} picks the relaxed builds without a flag`, () => {
+    expect(pick('{ threads: 1 }')).toMatchObject({ variant: 'relaxed', simd: 'relaxed-simd' });
+    expect(pick('{ threads: 2 }')).toMatchObject({ variant: 'threads-relaxed', simd: 'relaxed-simd', threads: 2 });
+  });
+
   it('a forced build is used, or refused with UnsupportedError where the engine cannot run it', () => {
     expect(pick("{ variant: 'simd' }")).toMatchObject({ variant: 'simd', threads: 1 });
     expect(pick("{ variant: 'threads', threads: 2 }")).toMatchObject({ variant: 'threads', threads: 2 });
+    if (RELAXED_BY_DEFAULT) {
+      expect(pick("{ variant: 'relaxed' }")).toMatchObject({ variant: 'relaxed', threads: 1 });
+      return;
+    }
     const refused = runNode(
       `const w = await import(${JSON.stringify(DIST_ESM)});
        try { await w.init({ variant: 'relaxed' }); console.log('{"name":"none"}'); }

@@ -15,8 +15,43 @@
 import { InvalidArgumentError } from '../errors.js';
 import { Rng } from '../train/rng.js';
 
+/** The noun classes of the grammar (what a verb accepts as its object). */
+export type GrammarNounClass = 'animates' | 'people' | 'things' | 'places';
+
+/** The grammar's word classes ({@link GRAMMAR_WORDS}). */
+export interface GrammarWords {
+  /** Animals and people; the subjects of every clause. */
+  readonly animates: readonly string[];
+  /** The people among `animates`; the subjects of ditransitive verbs. */
+  readonly people: readonly string[];
+  /** Objects that can be given, carried or found. */
+  readonly things: readonly string[];
+  /** Places; the objects of prepositions. */
+  readonly places: readonly string[];
+  /** Transitive verbs (past tense), each with the noun classes it accepts as object. */
+  readonly transitive: Readonly<Record<string, readonly GrammarNounClass[]>>;
+  /** Ditransitive verbs: subject (person) verb recipient (animate) theme (thing). */
+  readonly ditransitive: readonly string[];
+  /** Intransitive verbs. */
+  readonly intransitive: readonly string[];
+  /** Adjectives usable with any noun class. */
+  readonly adjectives: readonly string[];
+  /** Adjectives only for animates. */
+  readonly animateAdjectives: readonly string[];
+  /** Adjectives only for things and places. */
+  readonly thingAdjectives: readonly string[];
+  /** Prepositions, each followed by a place. */
+  readonly prepositions: readonly string[];
+  /** Determiners (`a` or `an` by the next word). */
+  readonly determiners: readonly string[];
+  /** Conjunctions joining two clauses. */
+  readonly conjunctions: readonly string[];
+  /** The sentence terminator, a separate word. */
+  readonly punctuation: readonly string[];
+}
+
 /** The grammar's word classes. Every word is lower-case ASCII. */
-export const GRAMMAR_WORDS = {
+export const GRAMMAR_WORDS: GrammarWords = {
   /** Animals and people; the subjects of every clause. */
   animates: ['dog', 'cat', 'bird', 'fox', 'horse', 'mouse', 'girl', 'boy', 'man', 'woman', 'teacher', 'farmer'],
   /** The people among `animates`; the subjects of ditransitive verbs. */
@@ -53,9 +88,9 @@ export const GRAMMAR_WORDS = {
   conjunctions: ['and', 'but', 'then'],
   /** The sentence terminator, a separate word. */
   punctuation: ['.'],
-} as const;
+};
 
-type NounClass = 'animates' | 'people' | 'things' | 'places';
+type NounClass = GrammarNounClass;
 type Pick = <T>(items: readonly T[]) => T;
 
 /** Options of {@link grammarCorpus}. */
@@ -89,9 +124,9 @@ function clause(pick: Pick, chance: (p: number) => boolean): string {
   }
   const subject = nounPhrase(pick, chance, 'animates');
   if (kind === 'intransitive') return `${subject} ${pick(GRAMMAR_WORDS.intransitive)}${pp()}`;
-  const verbs = Object.keys(GRAMMAR_WORDS.transitive) as Array<keyof typeof GRAMMAR_WORDS.transitive>;
+  const verbs = Object.keys(GRAMMAR_WORDS.transitive);
   const verb = pick(verbs);
-  const objectClass = pick<NounClass>(GRAMMAR_WORDS.transitive[verb]);
+  const objectClass = pick<NounClass>(GRAMMAR_WORDS.transitive[verb] as readonly NounClass[]);
   return `${subject} ${verb} ${nounPhrase(pick, chance, objectClass)}${pp()}`;
 }
 

@@ -39,7 +39,9 @@ interface CheckpointJson {
 
 /** What {@link loadCheckpoint} (a GPT) and {@link loadBertCheckpoint} (a BERT) return. */
 export interface LoadedCheckpoint<M extends TransformerModel = GPT> {
+  /** The model, with the saved configuration and weights. */
   model: M;
+  /** The tokenizer saved with it, if any. */
   tokenizer: CheckpointTokenizer | undefined;
   /** The trainer options saved with the checkpoint (to build an identical Trainer). */
   trainerOptions: TrainerOptions | undefined;
@@ -78,15 +80,13 @@ export async function saveCheckpoint(
   parts: { model: TransformerModel; trainer?: Trainer; tokenizer?: CheckpointTokenizer },
 ): Promise<void> {
   const { model, trainer, tokenizer } = parts;
-  const handle = model._wasm();
   const weights: Array<[string, { dtype: 'F32'; shape: number[]; data: Float32Array }]> = [];
   for (const [name, t] of model.getWeights()) weights.push([name, { dtype: 'F32', ...t }]);
   const files: Record<string, Uint8Array> = { 'model.safetensors': writeSafetensors(weights, { format: 'pt' }) };
   let optimizerStep = 0;
   if (trainer) {
-    const m = handle.getOptimizerM();
-    const v = handle.getOptimizerV();
-    optimizerStep = handle.optimizerStep();
+    const { m, v, step } = model._optimizerState();
+    optimizerStep = step;
     if (m.length > 0) {
       files['optimizer.safetensors'] = writeSafetensors([
         ['adamw.m', { dtype: 'F32', shape: [m.length], data: m }],
@@ -159,6 +159,16 @@ async function load<M extends TransformerModel>(dir: string, modelType: 'gpt' | 
   if (saved !== modelType) {
     throw new CheckpointError(`${where} holds a ${saved === 'bert' ? 'BERT' : 'GPT'}; load it with ${saved === 'bert' ? 'loadBertCheckpoint' : 'loadCheckpoint'}`);
   }
+  // The weights file's recorded size bounds the model: a config edited to describe a larger
+  // one is refused before anything is allocated.
+  const weightBytes = json.files?.['model.safetensors']?.bytes;
+  if (typeof weightBytes !== 'number' || !Number.isFinite(weightBytes)) {
+    throw new CheckpointError(`${join(where, 'checkpoint.json')}: no size recorded for model.safetensors`);
+  }
+  const estimate = modelType === 'bert' ? BERT.estimate : GPT.estimate;
+  if (estimate(json.config, 1, 1).params > weightBytes) {
+    throw new CheckpointError(`${join(where, 'checkpoint.json')}: its config describes a larger model than model.safetensors (${weightBytes} bytes) holds`);
+  }
   const model = create(json.config);
   try {
     const weights = readSafetensors(await readVerified(where, 'model.safetensors', json), 'model.safetensors');
@@ -180,7 +190,7 @@ async function load<M extends TransformerModel>(dir: string, modelType: 'gpt' | 
         const m = opt.get('adamw.m');
         const v = opt.get('adamw.v');
         if (!m || !v) throw new CheckpointError(`${where}: optimizer.safetensors lacks adamw.m / adamw.v`);
-        model._wasm().setOptimizer(m.data, v.data, json.optimizerStep);
+        model._setOptimizerState({ m: m.data, v: v.data, step: json.optimizerStep });
       }
       trainer.setState(json.trainer.state);
     },

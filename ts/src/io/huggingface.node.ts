@@ -107,6 +107,13 @@ export async function loadHuggingFace(dir: string, options: LoadHuggingFaceOptio
   const floats = [...tensors].filter(([, t]) => t !== null).map(([name]) => name);
   const config = arch === 'bert' ? configFromHuggingFace(hf, bertHeadsOf(floats), options.nClasses) : configFromHuggingFace(hf);
   const input = { ...config, dropout: options.dropout ?? 0 };
+  // A config.json that describes a far larger model than its weights hold is refused before
+  // the model is allocated (heads a checkpoint lacks, such as a bare BertModel's MLM head, are small).
+  const planned = (arch === 'bert' ? BERT.estimate(input, 1, 1) : GPT.estimate(input, 1, 1)).params / 4;
+  const held = [...tensors.values()].reduce((n, t) => n + (t ? t.data.length : 0), 0);
+  if (planned > 2 * held + 2 ** 20) {
+    throw new CheckpointError(`${dir}: config.json describes a model of ${planned} parameters but the weights hold ${held}; the files do not belong together`);
+  }
   const model = arch === 'bert' ? BERT.create(input, { seed: options.seed ?? 0 }) : GPT.create(input, { seed: options.seed ?? 0 });
   try {
     // Heads the checkpoint lacks keep their initial values.

@@ -39,15 +39,20 @@ export const BERT_CLASSES: Readonly<Record<string, readonly BertHead[]>> = {
 export type HuggingFaceConfig = Record<string, unknown>;
 
 /** One config field: our name, HF's name, HF's class default (used when config.json omits it). */
-interface ConfigField {
+export interface ConfigField {
+  /** Our field. */
   ours: 'vocabSize' | 'blockSize' | 'nLayer' | 'nHead' | 'nEmbd' | 'ffnHidden' | 'normEps' | 'ropeBase' | 'tieEmbeddings' | 'typeVocabSize';
+  /** Its name in config.json. */
   hf: string;
+  /** The value transformers assumes when config.json omits it (null: required). */
   default: number | boolean | null;
 }
 
 /** One parameter: our name, HF's name(s) (stacked along dim 0), `{l}` = layer index. */
-interface ParamField {
+export interface ParamField {
+  /** Our name (nanoGPT style), `{l}` = layer index. */
   ours: string;
+  /** HF's name(s); several are stacked along dim 0 into ours. */
   hf: readonly string[];
   /** HF stores the transpose (`Conv1D`, `[in, out]`). */
   transpose?: boolean;
@@ -62,24 +67,30 @@ interface ParamField {
  * not written), or (`written`) a parameter transformers has but does not use in this
  * configuration (written as a copy so that it loads without a missing key, ignored on load).
  */
-interface CopyField {
+export interface CopyField {
+  /** The HF tensor name. */
   hf: string;
   /** Our tensor it repeats. */
   ours: string;
   /** Only when `tieEmbeddings` is this. */
   tied: boolean;
+  /** BERT: the head this tensor belongs to (absent: the encoder). */
   head?: BertHead;
+  /** Written on save (a parameter transformers has but does not use here), ignored on load. */
   written?: true;
 }
 
-interface ArchTable {
+/** How one Hugging Face architecture names its config fields and tensors. */
+export interface ArchTable {
   /** `architectures[0]` written to config.json. */
   className: string;
   /** Prefix of every HF name except the heads' (absent in base-model checkpoints). */
   prefix: string;
   /** HF names that never take the prefix. */
   unprefixed: RegExp;
+  /** The config fields it maps. */
   config: readonly ConfigField[];
+  /** Every parameter, ours and theirs. */
   params: readonly ParamField[];
   /** HF non-parameter buffers some checkpoints contain; ignored on load. */
   buffers: RegExp;
@@ -249,6 +260,9 @@ function expect(hf: HuggingFaceConfig, field: string, fallback: unknown, allowed
 
 /** The architecture of a config.json, from `model_type`. */
 export function huggingFaceArch(hf: HuggingFaceConfig): HuggingFaceArch {
+  if (typeof hf !== 'object' || hf === null || Array.isArray(hf)) {
+    throw new CheckpointError(`config.json must be a JSON object, got ${hf === null ? 'null' : Array.isArray(hf) ? 'an array' : typeof hf}`);
+  }
   const type = hf.model_type;
   if (type === 'gpt2' || type === 'llama' || type === 'bert') return type;
   return unsupported('model_type', type, "wasmformer reads 'gpt2', 'llama' and 'bert' checkpoints");

@@ -23,6 +23,7 @@ export type SafetensorsDtype = 'F32' | 'F16' | 'BF16';
 
 /** A tensor to write: F32 data, row-major, `data.length === product(shape)`. */
 export interface SafetensorsTensorInput {
+  /** The element type written: float32 only. */
   dtype: 'F32';
   /** Dimensions, each an integer ≥ 0; `[]` is a scalar (1 element). */
   shape: number[];

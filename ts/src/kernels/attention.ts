@@ -1,13 +1,17 @@
 /** Multi-head scaled dot-product attention (inference path: no T×T buffer is kept). */
 import { callWasm } from '../errors.js';
 import { wasm } from '../wasm/load.js';
-import { checkArray, checkDim } from './validate.js';
+import { checkArray, checkDim, checkFinite } from './validate.js';
 
 /** Dimensions and masks of {@link attention}. */
 export interface AttentionOptions {
+  /** B: batch size. */
   b: number;
+  /** H: heads. */
   h: number;
+  /** T: sequence length. */
   t: number;
+  /** D: head size. */
   d: number;
   /** Query i sees only keys j ≤ i (GPT). Default false (bidirectional, BERT). */
   causal?: boolean;
@@ -19,11 +23,15 @@ export interface AttentionOptions {
 
 /**
  * `softmax(q·kᵀ/√D + bias + mask) · v` per head. A query with no allowed key gets zeros.
+ * A non-finite value in `v` propagates to the outputs that use it; in `q` or `k` (or a NaN or
+ * +∞ in `bias`) it is refused, because the kernel's fast exponential would hide it.
  *
  * @param q - float32 `[B, H, T, D]`
  * @param k - float32 `[B, H, T, D]`
  * @param v - float32 `[B, H, T, D]`
  * @returns float32 `[B, H, T, D]`
+ * @throws InvalidArgumentError for a bad dimension or a non-finite `q`, `k` or `bias`;
+ *   ShapeError for a wrong length
  *
  * @example
  * ```ts
@@ -39,7 +47,12 @@ export function attention(q: Float32Array, k: Float32Array, v: Float32Array, opt
   checkArray('attention', 'v', v, b * h * t * d, shape);
   if (keyPadding !== undefined) checkArray('attention', 'keyPadding', keyPadding, b * t, `[B, T] = [${b}, ${t}]`, Uint8Array);
   if (bias !== undefined) checkArray('attention', 'bias', bias, h * t * t, `[H, T, T] = [${h}, ${t}, ${t}]`);
+  // The kernel's fast exponential clamps its argument, which would turn a non-finite score
+  // into a finite weight: non-finite queries and keys, and a NaN or +∞ bias, are refused.
+  checkFinite('attention', 'q', q);
+  checkFinite('attention', 'k', k);
+  if (bias !== undefined) checkFinite('attention', 'bias', bias, true);
   const out = new Float32Array(b * h * t * d);
-  callWasm(() => wasm().attention(out, q, k, v, keyPadding, bias, b, h, t, d, causal));
+  callWasm(() => wasm().attention(out, q, k, v, keyPadding, bias, { b, h, t, d, causal }));
   return out;
 }

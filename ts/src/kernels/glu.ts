@@ -26,7 +26,7 @@ export function activation(x: Float32Array, kind: ActivationKind): Float32Array 
   checkChoice('activation', 'kind', kind, ACTIVATIONS);
   checkArray('activation', 'x', x, (x as { length?: number })?.length ?? 0, '[any]');
   const out = new Float32Array(x.length);
-  callWasm(() => wasm().activation(out, x, kind));
+  callWasm(() => wasm().activation(out, x, { kind }));
   return out;
 }
 
@@ -47,6 +47,6 @@ export function glu(gate: Float32Array, up: Float32Array, kind: GluKind): Float3
   checkArray('glu', 'gate', gate, (gate as { length?: number })?.length ?? 0, '[N, F]');
   checkArray('glu', 'up', up, gate.length, `[N, F], as gate (${gate.length} elements)`);
   const out = new Float32Array(gate.length);
-  callWasm(() => wasm().glu(out, gate, up, kind));
+  callWasm(() => wasm().glu(out, gate, up, { kind }));
   return out;
 }

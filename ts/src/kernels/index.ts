@@ -9,7 +9,7 @@ export { WasmArray } from './wasm-array.js';
 export { attention } from './attention.js';
 export type { AttentionOptions } from './attention.js';
 export { rope } from './rope.js';
-export type { RopeOptions, RopeScaling } from './rope.js';
+export type { RopeOptions } from './rope.js';
 export { activation, glu } from './glu.js';
 export type { ActivationKind, GluKind } from './glu.js';
 export { layerNorm, rmsNorm } from './norm.js';

@@ -16,8 +16,11 @@ export type MatmulOperand = Float32Array | WasmArray;
 
 /** Dimensions and extras of {@link matmul}. */
 export interface MatmulOptions {
+  /** M: rows of the result (and of `a`). */
   m: number;
+  /** K: the shared dimension (columns of `a`, rows of `b`). */
   k: number;
+  /** N: columns of the result (and of `b`). */
   n: number;
   /** Storage of a and b; default `'ab'`. */
   form?: MatmulForm;
@@ -68,7 +71,7 @@ export function matmul(a: MatmulOperand, b: MatmulOperand, options: MatmulOption
   }
   if (a instanceof Float32Array && b instanceof Float32Array && out === undefined) {
     const result = new Float32Array(m * n);
-    callWasm(() => wasm().matmul(result, a, b, bias, m, k, n, form));
+    callWasm(() => wasm().matmul(result, a, b, bias, { m, k, n, form }));
     return result;
   }
   // At least one operand lives in the module: the others are copied in, and the call reads
@@ -84,7 +87,7 @@ export function matmul(a: MatmulOperand, b: MatmulOperand, options: MatmulOption
     const buffers: [F32Buffer, F32Buffer, F32Buffer] = [
       bufferOf(outArray, 'matmul', 'out'), bufferOf(inModule(a), 'matmul', 'a'), bufferOf(inModule(b), 'matmul', 'b'),
     ];
-    callWasm(() => wasm().matmulBuffers(...buffers, bias, m, k, n, form));
+    callWasm(() => wasm().matmulBuffers(...buffers, bias, { m, k, n, form }));
     return out ?? outArray.toArray();
   } finally {
     for (const array of temporaries) array.dispose();

@@ -5,7 +5,9 @@ import { checkArray, checkDim, checkNumber } from './validate.js';
 
 /** Dimensions of a norm: `rows` independent rows of `channels` values. */
 export interface NormOptions {
+  /** Rows normalised independently (e.g. B·T). */
   rows: number;
+  /** C: values per row (the normalised dimension). */
   channels: number;
   /** Added to the variance. Default 1e-5 (PyTorch's default). */
   eps?: number;
@@ -38,7 +40,7 @@ export function layerNorm(x: Float32Array, weight: Float32Array, bias: Float32Ar
   const eps = checkNorm('layerNorm', x, weight, options);
   if (bias !== undefined) checkArray('layerNorm', 'bias', bias, options.channels, `[C] = [${options.channels}]`);
   const out = new Float32Array(x.length);
-  callWasm(() => wasm().layerNorm(out, x, weight, bias, options.rows, options.channels, eps));
+  callWasm(() => wasm().layerNorm(out, x, weight, bias, { rows: options.rows, channels: options.channels, eps }));
   return out;
 }
 
@@ -57,6 +59,6 @@ export function layerNorm(x: Float32Array, weight: Float32Array, bias: Float32Ar
 export function rmsNorm(x: Float32Array, weight: Float32Array, options: NormOptions): Float32Array {
   const eps = checkNorm('rmsNorm', x, weight, options);
   const out = new Float32Array(x.length);
-  callWasm(() => wasm().rmsNorm(out, x, weight, options.rows, options.channels, eps));
+  callWasm(() => wasm().rmsNorm(out, x, weight, { rows: options.rows, channels: options.channels, eps }));
   return out;
 }

@@ -1,16 +1,18 @@
 /** Rotary position embedding (Hugging Face Llama "rotate_half" layout). */
 import { InvalidArgumentError, callWasm } from '../errors.js';
 import { wasm } from '../wasm/load.js';
+import type { RopeScaling } from '../models/config.js';
 import { checkArray, checkChoice, checkDim, checkNumber } from './validate.js';
-
-/** How positions are stretched to run past the trained context. */
-export type RopeScaling = { type: 'none' } | { type: 'linear'; factor: number } | { type: 'ntk'; factor: number };
 
 /** Dimensions and settings of {@link rope}. */
 export interface RopeOptions {
+  /** B: batch size. */
   b: number;
+  /** T: sequence length (positions `positionOffset … positionOffset + T - 1`). */
   t: number;
+  /** H: heads. */
   h: number;
+  /** D: head size. */
   d: number;
   /** Rotated leading dims of each head (even, ≤ D); the rest pass through. Default D. */
   rotaryDim?: number;
@@ -18,8 +20,8 @@ export interface RopeOptions {
   base?: number;
   /** Position of the first row (for a KV cache). Default 0. */
   positionOffset?: number;
-  /** Default `{ type: 'none' }`. */
-  scaling?: RopeScaling;
+  /** How positions are stretched past the trained context (the model config's `ropeScaling`); default `null`: none. */
+  scaling?: RopeScaling | null;
 }
 
 /**
@@ -34,7 +36,7 @@ export interface RopeOptions {
  * ```
  */
 export function rope(x: Float32Array, options: RopeOptions): Float32Array {
-  const { b, t, h, d, rotaryDim = d, base = 10000, positionOffset = 0, scaling = { type: 'none' } } = options;
+  const { b, t, h, d, rotaryDim = d, base = 10000, positionOffset = 0, scaling = null } = options;
   for (const [name, value] of [['b', b], ['t', t], ['h', h], ['d', d], ['rotaryDim', rotaryDim]] as const) {
     checkDim('rope', name, value);
   }
@@ -42,11 +44,15 @@ export function rope(x: Float32Array, options: RopeOptions): Float32Array {
   if (!Number.isInteger(positionOffset) || positionOffset < 0) {
     throw new InvalidArgumentError(`rope: positionOffset must be an integer ≥ 0, got ${positionOffset}`);
   }
-  checkChoice('rope', 'scaling.type', scaling.type, ['none', 'linear', 'ntk']);
-  const factor = scaling.type === 'none' ? 1 : scaling.factor;
-  checkNumber('rope', 'scaling.factor', factor, true);
+  if (scaling !== null) {
+    if (typeof scaling !== 'object') throw new InvalidArgumentError(`rope: scaling must be null or { type: 'linear' | 'ntk', factor }, got ${JSON.stringify(scaling)}`);
+    checkChoice('rope', 'scaling.type', scaling.type, ['linear', 'ntk']);
+    checkNumber('rope', 'scaling.factor', scaling.factor, true);
+  }
+  const type = scaling?.type ?? 'none';
+  const factor = scaling?.factor ?? 1;
   checkArray('rope', 'x', x, b * t * h * d, `[B, T, H, D] = [${b}, ${t}, ${h}, ${d}]`);
   const out = new Float32Array(x.length);
-  callWasm(() => wasm().rope(out, x, b, t, h, d, rotaryDim, base, positionOffset, scaling.type, factor));
+  callWasm(() => wasm().rope(out, x, { b, t, h, d, rotaryDim, base, positionOffset, scaling: type, factor }));
   return out;
 }

@@ -5,7 +5,9 @@ import { checkArray, checkDim } from './validate.js';
 
 /** Dimensions of {@link softmax} and {@link crossEntropy}: `rows` rows of `vocab` logits. */
 export interface SoftmaxOptions {
+  /** Rows, each a distribution (e.g. B·T). */
   rows: number;
+  /** V: classes per row (the softmax dimension). */
   vocab: number;
 }
 
@@ -40,7 +42,7 @@ export function softmax(logits: Float32Array, options: SoftmaxOptions): Float32A
   checkDim('softmax', 'vocab', vocab);
   checkArray('softmax', 'logits', logits, rows * vocab, `[N, V] = [${rows}, ${vocab}]`);
   const probs = new Float32Array(logits.length);
-  callWasm(() => wasm().softmax(probs, logits, rows, vocab));
+  callWasm(() => wasm().softmax(probs, logits, { rows, vocab }));
   return probs;
 }
 
@@ -70,6 +72,6 @@ export function crossEntropy(logits: Float32Array, targets: Int32Array, options:
     }
   });
   const losses = new Float32Array(rows);
-  const loss = callWasm(() => wasm().crossEntropy(losses, logits, targets, ignoreIndex, rows, vocab));
+  const loss = callWasm(() => wasm().crossEntropy(losses, logits, targets, { rows, vocab, ignoreIndex }));
   return { loss, losses };
 }

@@ -52,3 +52,16 @@ export function describe(value: unknown): string {
   if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
   return typeof value;
 }
+
+/**
+ * Throws InvalidArgumentError naming the first non-finite element of `array` (−∞ passes when
+ * `allowNegativeInfinity`: a mask value).
+ */
+export function checkFinite(op: string, name: string, array: Float32Array, allowNegativeInfinity = false): void {
+  for (let i = 0; i < array.length; i++) {
+    const x = array[i] as number;
+    if (!Number.isFinite(x) && !(allowNegativeInfinity && x === Number.NEGATIVE_INFINITY)) {
+      throw new InvalidArgumentError(`${op}: ${name}[${i}] is ${x}; ${op} needs finite values${allowNegativeInfinity ? ' (or −Infinity to mask)' : ''}`);
+    }
+  }
+}

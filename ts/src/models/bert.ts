@@ -24,18 +24,42 @@ export interface BertTokenizerLike {
     text: string,
     pair?: string,
     options?: { maxLength?: number; truncation?: 'longest_first' | false; padding?: false; addSpecialTokens?: boolean },
-  ): { inputIds: ArrayLike<number>; tokenTypeIds: ArrayLike<number>; attentionMask: ArrayLike<number> };
+  ): BertEncoding;
   /** The token string of an id. */
   idToToken(id: number): string | undefined;
+  /** Id of `[CLS]`, the first token, whose state the pooler reads. */
   readonly clsId: number;
+  /** Id of `[SEP]`, which ends each segment. */
   readonly sepId: number;
+  /** Id of `[PAD]`, which fills short sequences of a batch. */
   readonly padId: number;
+  /** Id of `[MASK]`, the position {@link BERT.fillMask} predicts. */
   readonly maskId: number;
+}
+
+/** One encoded text (or pair), as {@link BertTokenizerLike.encode} returns it: `[T]` each. */
+export interface BertEncoding {
+  /** `[T]` token ids, [CLS] and [SEP] included. */
+  inputIds: ArrayLike<number>;
+  /** `[T]` segment ids: 0 for the first text, 1 for the pair. */
+  tokenTypeIds: ArrayLike<number>;
+  /** `[T]` 1 for real tokens (0 for padding). */
+  attentionMask: ArrayLike<number>;
+}
+
+/** A tokenized batch and its sequence length ({@link BERT.encodeBatch}). */
+export interface EncodedBatch {
+  /** `ids`, `typeIds` (when the model has segments), `attentionMask`: `[B, T]`, padded with `padId`. */
+  batch: ModelBatch;
+  /** T: the longest sequence of the batch. */
+  seqLen: number;
 }
 
 /** One candidate of {@link BERT.fillMask}. */
 export interface FillMaskCandidate {
+  /** The token id. */
   id: number;
+  /** The token string (`[id]` when the tokenizer has none). */
   token: string;
   /** Softmax probability at the masked position. */
   score: number;
@@ -135,7 +159,7 @@ export class BERT extends TransformerModel {
    * Tokenizes texts (or pairs) and pads them to the longest, as one batch.
    * @returns the batch and its sequence length
    */
-  encodeBatch(tokenizer: BertTokenizerLike, inputs: readonly (string | readonly [string, string])[], maxLength = this.config.blockSize): { batch: ModelBatch; seqLen: number } {
+  encodeBatch(tokenizer: BertTokenizerLike, inputs: readonly (string | readonly [string, string])[], maxLength = this.config.blockSize): EncodedBatch {
     if (!Array.isArray(inputs) || inputs.length === 0) throw new InvalidArgumentError('expected a non-empty array of texts or [text, pair] tuples');
     if (!Number.isInteger(maxLength) || maxLength < 2 || maxLength > this.config.blockSize) {
       throw new InvalidArgumentError(`maxLength must be an integer in [2, blockSize ${this.config.blockSize}], got ${maxLength}`);

@@ -1,6 +1,7 @@
 /**
  * The transformer's configuration in TypeScript: GPT-2 / nanoGPT names in camelCase, the
  * field's options, defaults, and validation with typed errors before anything reaches Rust.
+ * Each field's default, validation and core name are written once, in `FIELDS`.
  */
 import { InvalidArgumentError } from '../errors.js';
 
@@ -23,6 +24,7 @@ export type LmHeadKind = 'plain' | 'mlm' | 'none';
  * `'ntk'` stretches the frequency base by `factor^(D/(D-2))` ("NTK-aware" scaling).
  */
 export interface RopeScaling {
+  /** `'linear'`: positions / factor; `'ntk'`: base × factor^(D/(D-2)). */
   type: 'linear' | 'ntk';
   /** > 0; typically the ratio of the target context to the trained one. */
   factor: number;
@@ -42,9 +44,13 @@ export interface TransformerConfig {
   nEmbd: number;
   /** F: feed-forward hidden width (default 4C for GELU, 8C/3 rounded up to a multiple of 8 for GLUs). */
   ffnHidden: number;
+  /** How positions enter the model. */
   positional: Positional;
+  /** Normalisation layer. */
   norm: NormKind;
+  /** Norm before the sublayer (pre) or after the residual add (post). */
   normPlacement: NormPlacement;
+  /** Feed-forward block. */
   ffn: FfnKind;
   /** Dropout on embeddings and residual branches (attention probabilities are not dropped). */
   dropout: number;
@@ -80,122 +86,170 @@ export interface TransformerConfig {
 export type TransformerConfigInput = Pick<TransformerConfig, 'vocabSize' | 'blockSize'> &
   Partial<Omit<TransformerConfig, 'vocabSize' | 'blockSize'>>;
 
-const CHOICES = {
-  positional: ['learned', 'sinusoidal', 'none', 'relative', 'rope', 'alibi'],
-  norm: ['layernorm', 'rmsnorm'],
-  normPlacement: ['pre', 'post'],
-  ffn: ['gelu', 'swiglu', 'geglu', 'reglu'],
-  lmHead: ['plain', 'mlm', 'none'],
-} as const;
-
 /** GLU hidden width that keeps the parameter count of a 4C GELU MLP: 8C/3, rounded up to 8. */
 export function gluHidden(nEmbd: number): number {
   return Math.ceil((8 * nEmbd) / 3 / 8) * 8;
 }
 
-function integer(name: string, value: unknown, min: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new InvalidArgumentError(`config.${name} must be an integer >= ${min}, got ${String(value)}`);
-  }
-  return value;
+/** Reads another field of the configuration being resolved (validated, defaults filled). */
+type Resolve = <K extends keyof TransformerConfig>(key: K) => TransformerConfig[K];
+
+/** One configuration field: its default, its validation and how the core reads it. */
+interface Field<K extends keyof TransformerConfig> {
+  /** The default, or how to derive it from other fields; absent: the field is required. */
+  default?: TransformerConfig[K] | ((get: Resolve) => TransformerConfig[K]);
+  /** Validates the given (or default) value; may read other fields through `get`. */
+  check(value: unknown, name: K, get: Resolve): TransformerConfig[K];
+  /** The core's entries for this field; default `{ snake_case_name: value }`. */
+  core?(value: TransformerConfig[K]): Record<string, number | string | boolean>;
 }
 
-function choice<T extends string>(name: string, value: unknown, options: readonly T[]): T {
-  if (typeof value !== 'string' || !(options as readonly string[]).includes(value)) {
-    throw new InvalidArgumentError(
-      `config.${name} must be one of ${options.map((o) => `'${o}'`).join(', ')}, got ${JSON.stringify(value)}`,
-    );
-  }
-  return value as T;
+/**
+ * Every field of {@link TransformerConfig}, in its order, written once: the default (nanoGPT's
+ * GPT-2: 12 layers, 12 heads, 768 wide, learned positions, pre-LayerNorm, GELU, biases, tied
+ * embeddings, no dropout), the validation and the core's name. The known keys, the defaults
+ * and {@link toCoreConfig} derive from it.
+ */
+const FIELDS: { readonly [K in keyof TransformerConfig]: Field<K> } = {
+  vocabSize: { check: integer(1) },
+  blockSize: { check: integer(1) },
+  nLayer: { default: 12, check: integer(1) },
+  nHead: { default: 12, check: integer(1) },
+  nEmbd: {
+    default: 768,
+    check(value, name, get) {
+      const nEmbd = integer(1)(value, name);
+      const nHead = get('nHead');
+      if (nEmbd % nHead !== 0) throw new InvalidArgumentError(`config.nEmbd (${nEmbd}) must be divisible by config.nHead (${nHead})`);
+      return nEmbd;
+    },
+  },
+  ffnHidden: { default: (get) => (get('ffn') === 'gelu' ? 4 * get('nEmbd') : gluHidden(get('nEmbd'))), check: integer(1) },
+  positional: {
+    default: 'learned',
+    check(value, name, get) {
+      const positional = choice<Positional>({ learned: true, sinusoidal: true, none: true, relative: true, rope: true, alibi: true })(value, name);
+      const headDim = get('nEmbd') / get('nHead');
+      if (positional === 'rope' && headDim % 2 !== 0) {
+        throw new InvalidArgumentError(`config.positional 'rope' needs an even head size; nEmbd / nHead = ${headDim}`);
+      }
+      return positional;
+    },
+  },
+  norm: { default: 'layernorm', check: choice<NormKind>({ layernorm: true, rmsnorm: true }) },
+  normPlacement: { default: 'pre', check: choice<NormPlacement>({ pre: true, post: true }) },
+  ffn: { default: 'gelu', check: choice<FfnKind>({ gelu: true, swiglu: true, geglu: true, reglu: true }) },
+  dropout: {
+    default: 0,
+    check(value, name) {
+      if (typeof value !== 'number' || !(value >= 0 && value < 1)) throw new InvalidArgumentError(`config.${name} must be in [0, 1), got ${String(value)}`);
+      return value;
+    },
+  },
+  bias: { default: true, check: bool },
+  tieEmbeddings: { default: true, check: bool },
+  ropeBase: { default: 10000, check: finiteAbove(1) },
+  ropeScaling: {
+    default: null,
+    check: (value, _name, get) => ropeScalingOf(value, get('nEmbd') / get('nHead')),
+    core: (s) => ({ rope_scaling: s?.type ?? 'none', rope_scaling_factor: s?.factor ?? 1 }),
+  },
+  relativeBuckets: { default: 32, check: (value, name, get) => integer(get('causal') ? 2 : 4)(value, name) },
+  relativeMaxDistance: {
+    default: 128,
+    check(value, name, get) {
+      const distance = integer(1)(value, name);
+      const buckets = get('relativeBuckets');
+      const exact = Math.floor(get('causal') ? buckets / 2 : buckets / 4);
+      if (get('positional') === 'relative' && distance <= exact) {
+        throw new InvalidArgumentError(`config.relativeMaxDistance must exceed ${exact}, got ${distance}`);
+      }
+      return distance;
+    },
+  },
+  normEps: { default: 1e-5, check: finiteAbove(0) },
+  causal: { default: true, check: bool },
+  typeVocabSize: { default: 0, check: integer(0) },
+  embeddingNorm: { default: false, check: bool },
+  geluExact: { default: false, check: bool },
+  lmHead: { default: 'plain', check: choice<LmHeadKind>({ plain: true, mlm: true, none: true }) },
+  nClasses: {
+    default: 0,
+    check(value, name, get) {
+      const nClasses = integer(0)(value, name);
+      if (get('lmHead') === 'none' && nClasses === 0) {
+        throw new InvalidArgumentError("config: the model needs an output: lmHead 'plain' or 'mlm', or nClasses > 0");
+      }
+      return nClasses;
+    },
+  },
+};
+
+const KEYS = Object.keys(FIELDS) as (keyof TransformerConfig)[];
+
+function integer(min: number) {
+  return (value: unknown, name: string): number => {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+      throw new InvalidArgumentError(`config.${name} must be an integer >= ${min}, got ${String(value)}`);
+    }
+    return value;
+  };
 }
 
-function bool(name: string, value: unknown): boolean {
+function finiteAbove(min: number) {
+  return (value: unknown, name: string): number => {
+    if (typeof value !== 'number' || !(value > min) || !Number.isFinite(value)) {
+      throw new InvalidArgumentError(`config.${name} must be a finite number > ${min}, got ${String(value)}`);
+    }
+    return value;
+  };
+}
+
+/** A check for one of the strings of `T` (given as the keys of a record, so none is missing). */
+function choice<T extends string>(members: Record<T, true>) {
+  const options = Object.keys(members);
+  return (value: unknown, name: string): T => {
+    if (typeof value !== 'string' || !options.includes(value)) {
+      throw new InvalidArgumentError(
+        `config.${name} must be one of ${options.map((o) => `'${o}'`).join(', ')}, got ${JSON.stringify(value)}`,
+      );
+    }
+    return value as T;
+  };
+}
+
+function bool(value: unknown, name: string): boolean {
   if (typeof value !== 'boolean') throw new InvalidArgumentError(`config.${name} must be a boolean, got ${String(value)}`);
   return value;
 }
 
 /**
- * Fills defaults (nanoGPT's GPT-2: 12 layers, 12 heads, 768 wide, learned positions,
- * pre-LayerNorm, GELU, biases, tied embeddings, no dropout) and validates every field.
+ * Fills defaults (`defaults` over nanoGPT's GPT-2: 12 layers, 12 heads, 768 wide, learned
+ * positions, pre-LayerNorm, GELU, biases, tied embeddings, no dropout) and validates every
+ * field. `GPT.create` and `BERT.create` call it with their own defaults.
  *
- * @throws InvalidArgumentError naming the field, what was given and what is allowed.
+ * @param input - the user's fields (`vocabSize` and `blockSize` required; `undefined` = default)
+ * @param defaults - model-family defaults that replace the GPT-2 ones
+ * @returns the complete configuration
+ * @throws InvalidArgumentError naming the field, what was given and what is allowed (also for
+ * an unknown key).
  */
 export function resolveConfig(input: TransformerConfigInput, defaults: Partial<TransformerConfig> = {}): TransformerConfig {
   if (typeof input !== 'object' || input === null) throw new InvalidArgumentError('config must be an object');
-  const known = new Set<string>([
-    'vocabSize', 'blockSize', 'nLayer', 'nHead', 'nEmbd', 'ffnHidden', 'positional', 'norm', 'normPlacement',
-    'ffn', 'dropout', 'bias', 'tieEmbeddings', 'ropeBase', 'ropeScaling', 'relativeBuckets', 'relativeMaxDistance', 'normEps', 'causal',
-    'typeVocabSize', 'embeddingNorm', 'geluExact', 'lmHead', 'nClasses',
-  ]);
   for (const key of Object.keys(input)) {
-    if (!known.has(key)) throw new InvalidArgumentError(`config: unknown option '${key}'`);
+    if (!Object.hasOwn(FIELDS, key)) throw new InvalidArgumentError(`config: unknown option '${key}'`);
   }
-  const merged = { nLayer: 12, nHead: 12, nEmbd: 768, positional: 'learned', norm: 'layernorm', normPlacement: 'pre',
-    ffn: 'gelu', dropout: 0, bias: true, tieEmbeddings: true, ropeBase: 10000, ropeScaling: null, relativeBuckets: 32,
-    relativeMaxDistance: 128, normEps: 1e-5, causal: true,
-    typeVocabSize: 0, embeddingNorm: false, geluExact: false, lmHead: 'plain', nClasses: 0, ...defaults, ...stripUndefined(input) };
-  const nEmbd = integer('nEmbd', merged.nEmbd, 1);
-  const nHead = integer('nHead', merged.nHead, 1);
-  if (nEmbd % nHead !== 0) {
-    throw new InvalidArgumentError(`config.nEmbd (${nEmbd}) must be divisible by config.nHead (${nHead})`);
-  }
-  const ffn = choice('ffn', merged.ffn, CHOICES.ffn);
-  const positional = choice('positional', merged.positional, CHOICES.positional);
-  if (positional === 'rope' && (nEmbd / nHead) % 2 !== 0) {
-    throw new InvalidArgumentError(`config.positional 'rope' needs an even head size; nEmbd / nHead = ${nEmbd / nHead}`);
-  }
-  const dropout = merged.dropout;
-  if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1)) {
-    throw new InvalidArgumentError(`config.dropout must be in [0, 1), got ${String(dropout)}`);
-  }
-  const ropeBase = merged.ropeBase;
-  if (typeof ropeBase !== 'number' || !(ropeBase > 1) || !Number.isFinite(ropeBase)) {
-    throw new InvalidArgumentError(`config.ropeBase must be a finite number > 1, got ${String(ropeBase)}`);
-  }
-  const ropeScaling = ropeScalingOf(merged.ropeScaling, nEmbd / nHead);
-  const normEps = merged.normEps;
-  if (typeof normEps !== 'number' || !(normEps > 0) || !Number.isFinite(normEps)) {
-    throw new InvalidArgumentError(`config.normEps must be a finite number > 0, got ${String(normEps)}`);
-  }
-  const causal = bool('causal', merged.causal);
-  const relativeBuckets = integer('relativeBuckets', merged.relativeBuckets, causal ? 2 : 4);
-  const relativeMaxDistance = integer('relativeMaxDistance', merged.relativeMaxDistance, 1);
-  const exact = causal ? relativeBuckets / 2 : relativeBuckets / 4;
-  if (positional === 'relative' && relativeMaxDistance <= Math.floor(exact)) {
-    throw new InvalidArgumentError(`config.relativeMaxDistance must exceed ${Math.floor(exact)}, got ${relativeMaxDistance}`);
-  }
-  const lmHead = choice('lmHead', merged.lmHead, CHOICES.lmHead);
-  const nClasses = integer('nClasses', merged.nClasses, 0);
-  if (lmHead === 'none' && nClasses === 0) {
-    throw new InvalidArgumentError("config: the model needs an output: lmHead 'plain' or 'mlm', or nClasses > 0");
-  }
-  const ffnHidden = merged.ffnHidden === undefined ? (ffn === 'gelu' ? 4 * nEmbd : gluHidden(nEmbd)) : merged.ffnHidden;
-  return {
-    vocabSize: integer('vocabSize', merged.vocabSize, 1),
-    blockSize: integer('blockSize', merged.blockSize, 1),
-    nLayer: integer('nLayer', merged.nLayer, 1),
-    nHead,
-    nEmbd,
-    ffnHidden: integer('ffnHidden', ffnHidden, 1),
-    positional,
-    norm: choice('norm', merged.norm, CHOICES.norm),
-    normPlacement: choice('normPlacement', merged.normPlacement, CHOICES.normPlacement),
-    ffn,
-    dropout,
-    bias: bool('bias', merged.bias),
-    tieEmbeddings: bool('tieEmbeddings', merged.tieEmbeddings),
-    ropeBase,
-    ropeScaling,
-    relativeBuckets,
-    relativeMaxDistance,
-    normEps,
-    causal,
-    typeVocabSize: integer('typeVocabSize', merged.typeVocabSize, 0),
-    embeddingNorm: bool('embeddingNorm', merged.embeddingNorm),
-    geluExact: bool('geluExact', merged.geluExact),
-    lmHead,
-    nClasses,
+  const given: Record<string, unknown> = { ...stripUndefined(defaults), ...stripUndefined(input) };
+  const resolved = new Map<keyof TransformerConfig, unknown>();
+  const get: Resolve = (key) => {
+    if (!resolved.has(key)) {
+      const field = FIELDS[key] as Field<typeof key>;
+      const fallback = typeof field.default === 'function' ? field.default(get) : field.default;
+      resolved.set(key, field.check(Object.hasOwn(given, key) ? given[key] : fallback, key, get));
+    }
+    return resolved.get(key) as TransformerConfig[typeof key];
   };
+  return Object.fromEntries(KEYS.map((key) => [key, get(key)])) as unknown as TransformerConfig;
 }
 
 function ropeScalingOf(value: unknown, headDim: number): RopeScaling | null {
@@ -216,33 +270,22 @@ function stripUndefined<T extends object>(input: T): Partial<T> {
   return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-/** The snake_case object crates/wasm/src/model.rs reads. */
+/** `nLayer` → `n_layer`. */
+function snakeCase(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+/**
+ * The snake_case object crates/wasm/src/model.rs reads (derived from the field table).
+ * @param c - a configuration from {@link resolveConfig}
+ */
 export function toCoreConfig(c: TransformerConfig): Record<string, number | string | boolean> {
-  return {
-    vocab_size: c.vocabSize,
-    block_size: c.blockSize,
-    n_layer: c.nLayer,
-    n_head: c.nHead,
-    n_embd: c.nEmbd,
-    ffn_hidden: c.ffnHidden,
-    positional: c.positional,
-    relative_buckets: c.relativeBuckets,
-    relative_max_distance: c.relativeMaxDistance,
-    norm: c.norm,
-    norm_placement: c.normPlacement,
-    ffn: c.ffn,
-    bias: c.bias,
-    tie_embeddings: c.tieEmbeddings,
-    causal: c.causal,
-    dropout: c.dropout,
-    rope_base: c.ropeBase,
-    rope_scaling: c.ropeScaling?.type ?? 'none',
-    rope_scaling_factor: c.ropeScaling?.factor ?? 1,
-    norm_eps: c.normEps,
-    type_vocab_size: c.typeVocabSize,
-    embedding_norm: c.embeddingNorm,
-    gelu_exact: c.geluExact,
-    lm_head: c.lmHead,
-    n_classes: c.nClasses,
-  };
+  const out: Record<string, number | string | boolean> = {};
+  for (const key of KEYS) {
+    const field = FIELDS[key] as Field<typeof key>;
+    const value = c[key];
+    if (field.core) Object.assign(out, field.core(value));
+    else out[snakeCase(key)] = value as number | string | boolean;
+  }
+  return out;
 }

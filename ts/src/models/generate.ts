@@ -22,9 +22,9 @@ export interface GenerateOptions extends SamplingOptions {
   /** Seed of the sampler (default 0); the same seed gives the same tokens. */
   seed?: number;
   /** Token ids that end a sequence (an end-of-text id); the stop token is kept in the output. */
-  stopTokens?: readonly number[];
-  /** Token sequences that end a sequence when generated; they are kept in the output. */
-  stopSequences?: readonly (readonly number[])[];
+  stopTokens?: ArrayLike<number>;
+  /** Token sequences (arrays or the `Int32Array`s tokenizers return) that end a sequence when generated; kept in the output. */
+  stopSequences?: readonly ArrayLike<number>[];
   /**
    * What to do when a sequence would pass `blockSize` with learned absolute positions:
    * `'error'` (default) throws before generating; `'slide'` drops the older half of the
@@ -61,13 +61,15 @@ interface Settings {
 }
 
 function tokenList(value: unknown, what: string, vocabSize: number): number[] {
-  if (!Array.isArray(value)) throw new InvalidArgumentError(`generate: ${what} must be an array of token ids`);
-  for (const id of value) {
+  const isArrayLike = Array.isArray(value) || (ArrayBuffer.isView(value) && !(value instanceof DataView));
+  if (!isArrayLike) throw new InvalidArgumentError(`generate: ${what} must be an array of token ids`);
+  const ids = Array.from(value as ArrayLike<number>);
+  for (const id of ids) {
     if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= vocabSize) {
       throw new InvalidArgumentError(`generate: ${what} holds ${String(id)}, expected token ids in [0, ${vocabSize})`);
     }
   }
-  return value as number[];
+  return ids;
 }
 
 /** Validates the options against the model's config. */

@@ -96,6 +96,9 @@ export class GPT extends TransformerModel {
     if (!Array.isArray(stop) || stop.some((s) => typeof s !== 'string' || s.length === 0)) {
       throw new InvalidArgumentError('stream: stop must be an array of non-empty strings');
     }
+    if (options.signal !== undefined && typeof options.signal?.aborted !== 'boolean') {
+      throw new InvalidArgumentError('stream: signal must be an AbortSignal');
+    }
     const ids = this.checkPrompts([tokenizer.encode(prompt)]);
     const settings = generationSettings(options, this.config);
     const text = new StopText(stop);
@@ -103,12 +106,13 @@ export class GPT extends TransformerModel {
     const steps = decodeSteps(this.decodeHandle(), this.config, ids, settings);
     try {
       for (const [generated] of steps) {
-        if (generated === undefined) break;
+        if (generated === undefined || options.signal?.aborted) break;
         produced.push(generated.token);
         const piece = text.update(tokenizer.decode(produced), generated.done);
         if (piece.length > 0) yield piece;
         if (text.stopped) break;
         await nextTask();
+        if (options.signal?.aborted) break;
       }
       const rest = text.update(tokenizer.decode(produced), true);
       if (rest.length > 0) yield rest;
@@ -138,7 +142,7 @@ export class GPT extends TransformerModel {
   private decodeHandle(): DecodeHandle {
     const h = this.handle;
     return {
-      decodeStart: (slots, capacity) => callWasm(() => h.decodeStart(slots, capacity)),
+      decodeStart: (slots, capacity) => callWasm(() => h.decodeStart({ slots, capacity })),
       decodeFeed: (tokens, counts) => callWasm(() => h.decodeFeed(tokens, counts)),
       decodeReset: (slot) => callWasm(() => h.decodeReset(slot)),
       decodeEnd: () => h.decodeEnd(),
@@ -148,7 +152,9 @@ export class GPT extends TransformerModel {
 
 /** What {@link GPT.stream} needs of a tokenizer. */
 export interface TextTokenizer {
+  /** Text to `[T]` token ids. */
   encode(text: string): ArrayLike<number>;
+  /** Token ids back to text. */
   decode(ids: ArrayLike<number>): string;
 }
 
@@ -156,6 +162,11 @@ export interface TextTokenizer {
 export interface StreamOptions extends GenerateOptions {
   /** Strings that end generation; the text is cut before the first one found. */
   stop?: readonly string[];
+  /**
+   * Ends the stream before the next token once aborted (checked between tokens); the text
+   * generated so far has been yielded and the model stays usable.
+   */
+  signal?: AbortSignal;
 }
 
 /**

@@ -1,20 +1,30 @@
 /**
  * The TS handle of a transformer living in WebAssembly memory: configuration, parameter
- * layout, weights in and out, memory planning, batch validation and `dispose()`. GPT (and
- * later BERT) build on it. Rust owns every large buffer; TS only holds copies it asks for.
+ * layout, weights in and out, memory planning, batch validation and `dispose()`. GPT and BERT
+ * build on it. Rust owns every large buffer; TS only holds copies it asks for.
+ *
+ * Every forward goes through one batch path (`evaluateBatch`, `batchGradients`,
+ * `batchOutputs`, `_trainStepBatch`); the token-array methods (`loss`, `gradients`, `logits`)
+ * build a {@link ModelBatch} and call it.
  */
 import { DisposedError, InvalidArgumentError, ShapeError, callWasm } from '../errors.js';
 import { wasm } from '../wasm/load.js';
 import type { ModelBatch } from '../train/batches.js';
 import { type AttentionWeights, type AttentionWeightsOptions, attentionWeightsOf } from './attention.js';
+import { type BatchArrays, type CheckedBatch, checkBatch, checkDims, checkTargets, checkTokens, seqLenOf, tokenShape } from './batch-check.js';
 import { type TransformerConfig, type TransformerConfigInput, resolveConfig, toCoreConfig } from './config.js';
 
-/** Bytes of a planned model state. */
+/** Bytes of a planned model state ({@link TransformerModel.plan}). */
 export interface MemoryPlan {
+  /** The parameters (float32). */
   params: number;
+  /** Their gradients (training plans only, else 0). */
   grads: number;
+  /** AdamW's two moments (training plans only, else 0). */
   optimizer: number;
+  /** Activations and scratch for one `B × T` forward (and backward, when training). */
   activations: number;
+  /** The sum: the WebAssembly memory the model needs. */
   total: number;
 }
 
@@ -32,8 +42,34 @@ export interface ParamSpec {
 
 /** A named float32 tensor (a JS-owned copy). */
 export interface NamedTensor {
+  /** Row-major shape, e.g. `[V, C]`. */
   shape: number[];
+  /** `shape.reduce((a, b) => a * b)` values, row-major. */
   data: Float32Array;
+}
+
+/** What {@link TransformerModel.gradients} returns. */
+export interface Gradients {
+  /** The mean loss. */
+  loss: number;
+  /** One gradient per parameter, named and shaped as {@link TransformerModel.paramSpecs}. */
+  grads: Map<string, NamedTensor>;
+}
+
+/** What {@link TransformerModel.batchGradients} returns. */
+export interface BatchGradients {
+  /** The batch's losses; the gradient is that of their sum. */
+  losses: BatchLosses;
+  /** One gradient per parameter, named and shaped as {@link TransformerModel.paramSpecs}. */
+  grads: Map<string, NamedTensor>;
+}
+
+/** What {@link TransformerModel.evaluateBatchWithClassLogits} returns. */
+export interface BatchEvaluation {
+  /** The batch's losses. */
+  losses: BatchLosses;
+  /** `[B, K]` float32 class logits of the same forward. */
+  classLogits: Float32Array;
 }
 
 type WasmModelHandle = InstanceType<ReturnType<typeof wasm>['WasmModel']>;
@@ -64,7 +100,11 @@ export class TransformerModel {
     return this.#handle;
   }
 
-  /** @internal The wasm handle, for the trainer. */
+  /**
+   * The wasm object itself, for benchmarks that time one core call (bench/); the library,
+   * the Trainer and checkpoints go through the model's methods.
+   * @internal
+   */
   _wasm(): WasmModelHandle {
     return this.handle;
   }
@@ -87,13 +127,13 @@ export class TransformerModel {
    */
   plan(batchSize: number, seqLen: number, training = true): MemoryPlan {
     this.checkDims(batchSize, seqLen);
-    return callWasm(() => this.handle.plan(batchSize, seqLen, training)) as MemoryPlan;
+    return callWasm(() => this.handle.plan({ batchSize, seqLen, training })) as MemoryPlan;
   }
 
   /** The bytes {@link TransformerModel.plan} would take, without creating a model. */
   static estimateMemory(config: TransformerConfig, batchSize: number, seqLen: number, training = true): MemoryPlan {
     const glue = wasm();
-    return callWasm(() => glue.WasmModel.estimate(toCoreConfig(config), batchSize, seqLen, training)) as MemoryPlan;
+    return callWasm(() => glue.WasmModel.estimate(toCoreConfig(config), { batchSize, seqLen, training })) as MemoryPlan;
   }
 
   /** The flat parameter vector (a copy), laid out by {@link paramSpecs}. */
@@ -109,15 +149,9 @@ export class TransformerModel {
     callWasm(() => this.handle.setParams(data));
   }
 
-  /** Every parameter as a named tensor (copies). */
+  /** Every parameter as a named tensor (copies), named and shaped as {@link paramSpecs}. */
   getWeights(): Map<string, NamedTensor> {
-    const flat = this.getFlatParams();
-    const out = new Map<string, NamedTensor>();
-    for (const s of this.#specs) {
-      const n = s.shape.reduce((a, b) => a * b, 1);
-      out.set(s.name, { shape: [...s.shape], data: flat.slice(s.offset, s.offset + n) });
-    }
-    return out;
+    return this.#byParam(this.getFlatParams());
   }
 
   /**
@@ -138,74 +172,75 @@ export class TransformerModel {
     this.setFlatParams(flat);
   }
 
-  /** Checks `B, T` against the config. */
+  /** Checks `B, T` against the config (integers >= 1, `T <= blockSize` for absolute positions). */
   protected checkDims(batchSize: number, seqLen: number): void {
-    for (const [name, v] of [['batchSize', batchSize], ['seqLen', seqLen]] as const) {
-      if (!Number.isInteger(v) || v < 1) throw new InvalidArgumentError(`${name} must be an integer >= 1, got ${v}`);
-    }
-    const absolute = this.config.positional === 'learned' || this.config.positional === 'sinusoidal';
-    if (absolute && seqLen > this.config.blockSize) {
-      throw new InvalidArgumentError(
-        `sequence length ${seqLen} exceeds blockSize ${this.config.blockSize} (positional '${this.config.positional}' has no positions beyond it)`,
-      );
-    }
+    checkDims(this.config, batchSize, seqLen);
   }
 
-  /**
-   * Validates `ids: [count]` int32 token ids (and `targets`, where `-100` means ignore) and
-   * returns the Uint32Array the core takes.
-   */
+  /** Validates `ids: [count]` token ids into the Uint32Array the core takes. */
   protected checkTokens(ids: ArrayLike<number>, count: number, what = 'ids'): Uint32Array {
-    if (ids.length !== count) throw new ShapeError(`${what}: expected ${count} token ids, got ${ids.length}`, `${count}`, `${ids.length}`);
-    const out = new Uint32Array(count);
-    const v = this.config.vocabSize;
-    for (let i = 0; i < count; i++) {
-      const id = ids[i] as number;
-      if (!Number.isInteger(id) || id < 0 || id >= v) {
-        throw new InvalidArgumentError(`${what}[${i}] = ${id} is not a token id in [0, ${v})`);
-      }
-      out[i] = id;
-    }
-    return out;
+    return checkTokens(this.config, ids, count, what);
   }
 
-  /** Validates targets (`-100` = ignored) into an Int32Array. */
+  /** Validates `targets: [count]` (`-100` = ignored) into an Int32Array. */
   protected checkTargets(targets: ArrayLike<number>, count: number): Int32Array {
-    if (targets.length !== count) throw new ShapeError(`targets: expected ${count}, got ${targets.length}`, `${count}`, `${targets.length}`);
-    const out = new Int32Array(count);
-    const v = this.config.vocabSize;
-    for (let i = 0; i < count; i++) {
-      const t = targets[i] as number;
-      if (!Number.isInteger(t) || (t !== -100 && (t < 0 || t >= v))) {
-        throw new InvalidArgumentError(`targets[${i}] = ${t} is not a token id in [0, ${v}) or -100 (ignored)`);
-      }
-      out[i] = t;
-    }
-    return out;
+    return checkTargets(this.config, targets, count);
+  }
+
+  /** Validates a batch of `batch.batchSize × seqLen` into the arrays the core takes (empty = not given). */
+  protected checkBatch(batch: BatchArrays, seqLen: number): CheckedBatch {
+    return checkBatch(this.config, batch, seqLen);
+  }
+
+  /** A validated {@link ModelBatch} of token arrays (the token-array methods' input). */
+  private tokenBatch(what: string, ids: ArrayLike<number>, targets: ArrayLike<number> | undefined, batchSize?: number, seqLen?: number): { batch: ModelBatch; seqLen: number } {
+    const [b, t] = tokenShape(this.config, what, ids, batchSize, seqLen);
+    const batch: ModelBatch = { ids: this.checkTokens(ids, b * t), batchSize: b };
+    if (targets !== undefined) batch.targets = this.checkTargets(targets, b * t);
+    return { batch, seqLen: t };
   }
 
   /**
-   * Mean cross-entropy of `targets` given `ids` (`[B, T]` each), no gradients.
-   * @param ids - `[B, T]` int token ids
-   * @param targets - `[B, T]` next tokens, `-100` ignored
+   * Mean cross-entropy of `targets` given `ids`, no gradients (dropout off). Without
+   * `batchSize` and `seqLen`, `ids` is one sequence.
+   *
+   * @example
+   * ```ts
+   * gpt.loss(ids, targets);          // one sequence: ids, targets: [T]
+   * gpt.loss(ids, targets, 4, 64);   // a batch: ids, targets: [4, 64] row-major
+   * ```
+   * @param ids - `[T]` or `[B, T]` int token ids in `[0, vocabSize)`
+   * @param targets - same shape as `ids`: the next tokens, `-100` ignored (the mean is over the others)
+   * @param batchSize - B (with `seqLen`; omit both for one sequence)
+   * @param seqLen - T (with `batchSize`)
+   * @returns the mean loss
+   * @throws ShapeError when `ids` or `targets` is not `B·T` long; InvalidArgumentError for a bad
+   * id, target or dimension, or a sequence longer than `blockSize` with learned or sinusoidal positions
    */
-  loss(ids: ArrayLike<number>, targets: ArrayLike<number>, batchSize: number, seqLen: number): number {
-    this.checkDims(batchSize, seqLen);
-    const n = batchSize * seqLen;
-    const i = this.checkTokens(ids, n);
-    const t = this.checkTargets(targets, n);
-    return callWasm(() => this.handle.evalLoss(i, t, batchSize, seqLen));
+  loss(ids: ArrayLike<number>, targets: ArrayLike<number>, batchSize?: number, seqLen?: number): number {
+    const { batch, seqLen: t } = this.tokenBatch('loss', ids, targets, batchSize, seqLen);
+    return this.evaluateBatch(batch, t).total;
   }
 
   /**
-   * Logits for every position.
-   * @param ids - `[B, T]` token ids
-   * @returns `[B, T, V]` float32
+   * The language-model logits at every position. Without `batchSize` and `seqLen`, `ids` is
+   * one sequence.
+   *
+   * @example
+   * ```ts
+   * const logits = gpt.logits(ids);   // ids: [T] → logits: [T, V]
+   * const batch = gpt.logits(ids, 2, 8); // ids: [2, 8] → logits: [2, 8, V]
+   * ```
+   * @param ids - `[T]` or `[B, T]` int token ids in `[0, vocabSize)`
+   * @param batchSize - B (with `seqLen`; omit both for one sequence)
+   * @param seqLen - T (with `batchSize`)
+   * @returns `[T, V]` (one sequence) or `[B, T, V]` float32, row-major (a JS-owned copy)
+   * @throws ShapeError when `ids` is not `B·T` long; InvalidArgumentError for a bad id or
+   * dimension, or a model without an LM head
    */
-  logits(ids: ArrayLike<number>, batchSize: number, seqLen: number): Float32Array {
-    this.checkDims(batchSize, seqLen);
-    const i = this.checkTokens(ids, batchSize * seqLen);
-    return callWasm(() => this.handle.logits(i, batchSize, seqLen));
+  logits(ids: ArrayLike<number>, batchSize?: number, seqLen?: number): Float32Array {
+    const { batch, seqLen: t } = this.tokenBatch('logits', ids, undefined, batchSize, seqLen);
+    return this.batchOutputs(batch, t, 'logits');
   }
 
   /**
@@ -232,8 +267,8 @@ export class TransformerModel {
     const t = ids.length;
     if (t < 1) throw new InvalidArgumentError('attentionWeights: ids is empty; it needs at least one token');
     const { typeIds, attentionMask } = options;
-    const c = this.checkBatch({ batchSize: 1, ids, typeIds, attentionMask } as unknown as ModelBatch, t);
-    const weights = callWasm(() => this.handle.attentionProbs(c.ids, c.typeIds, c.attentionMask, t));
+    const c = this.checkBatch({ batchSize: 1, ids, typeIds, attentionMask }, t);
+    const weights = callWasm(() => this.handle.attentionProbs(c.ids, c.typeIds, c.attentionMask, { seqLen: t }));
     return attentionWeightsOf(weights, this.config.nLayer, this.config.nHead, t);
   }
 
@@ -251,81 +286,91 @@ export class TransformerModel {
   /**
    * The mean cross-entropy of `targets` given `ids` and its gradient with respect to every
    * parameter (dropout off), without changing the parameters or the optimizer. Plans the
-   * training buffers for `batchSize × seqLen` if needed.
-   * @param ids - `[B, T]` int token ids
-   * @param targets - `[B, T]` next tokens, `-100` ignored (the mean is over the others)
+   * training buffers for `B × T` if needed. Without `batchSize` and `seqLen`, `ids` is one
+   * sequence.
+   *
+   * @example
+   * ```ts
+   * const { loss, grads } = gpt.gradients(ids, targets);   // one sequence [T]
+   * grads.get('lm_head.weight'); // { shape: [V, C], data }
+   * ```
+   * @param ids - `[T]` or `[B, T]` int token ids in `[0, vocabSize)`
+   * @param targets - same shape as `ids`: the next tokens, `-100` ignored (the mean is over the others)
+   * @param batchSize - B (with `seqLen`; omit both for one sequence)
+   * @param seqLen - T (with `batchSize`)
    * @returns the loss and one gradient tensor per parameter, named and shaped as {@link paramSpecs}
+   * @throws ShapeError when `ids` or `targets` is not `B·T` long; InvalidArgumentError for a bad
+   * id, target or dimension
    */
-  gradients(ids: ArrayLike<number>, targets: ArrayLike<number>, batchSize: number, seqLen: number): { loss: number; grads: Map<string, NamedTensor> } {
-    this.checkDims(batchSize, seqLen);
-    const n = batchSize * seqLen;
-    const i = this.checkTokens(ids, n);
-    const t = this.checkTargets(targets, n);
-    const loss = callWasm(() => this.handle.lossAndGrads(i, t, batchSize, seqLen));
-    const flat = this.handle.getGrads();
-    const grads = new Map<string, NamedTensor>();
-    for (const s of this.#specs) {
-      const size = s.shape.reduce((a, b) => a * b, 1);
-      grads.set(s.name, { shape: [...s.shape], data: flat.slice(s.offset, s.offset + size) });
-    }
-    return { loss, grads };
+  gradients(ids: ArrayLike<number>, targets: ArrayLike<number>, batchSize?: number, seqLen?: number): Gradients {
+    const { batch, seqLen: t } = this.tokenBatch('gradients', ids, targets, batchSize, seqLen);
+    const { losses, grads } = this.batchGradients(batch, t);
+    return { loss: losses.total, grads };
   }
 
   /**
-   * Validates a {@link ModelBatch} of `batch.batchSize × seqLen` against the config (ids and
-   * targets as in {@link TransformerModel.loss}, segment ids below `typeVocabSize`, a 0/1
-   * mask, labels in `[0, nClasses)` or -100) and returns the arrays the core takes (empty =
-   * not given).
-   * @throws ShapeError on a wrong length, InvalidArgumentError on a bad value
+   * {@link TransformerModel.checkBatch} for a loss: the batch must have targets or labels.
+   * `seqLen` defaults to `batch.seqLen`, else `ids.length / batchSize`.
    */
-  protected checkBatch(batch: ModelBatch, seqLen: number): CheckedBatch {
-    const b = batch.batchSize;
-    this.checkDims(b, seqLen);
-    const n = b * seqLen;
-    const out: CheckedBatch = {
-      ids: this.checkTokens(batch.ids, n),
-      targets: batch.targets ? this.checkTargets(batch.targets, n) : new Int32Array(0),
-      typeIds: new Uint32Array(0),
-      attentionMask: new Uint8Array(0),
-      labels: new Int32Array(0),
-    };
-    const { typeVocabSize, nClasses } = this.config;
-    if (batch.typeIds) {
-      if (typeVocabSize === 0) throw new InvalidArgumentError('typeIds given but the model has no segment embeddings (typeVocabSize 0)');
-      out.typeIds = checkInts(batch.typeIds, n, 'typeIds', (x) => x >= 0 && x < typeVocabSize, `a segment id in [0, ${typeVocabSize})`) as Uint32Array;
-    }
-    if (batch.attentionMask) {
-      out.attentionMask = Uint8Array.from(checkInts(batch.attentionMask, n, 'attentionMask', (x) => x === 0 || x === 1, '0 or 1'));
-    }
-    if (batch.labels) {
-      if (nClasses === 0) throw new InvalidArgumentError('labels given but the model has no classifier (nClasses 0)');
-      out.labels = Int32Array.from(checkInts(batch.labels, b, 'labels', (x) => x === -100 || (x >= 0 && x < nClasses), `a class in [0, ${nClasses}) or -100`));
-    }
-    if (batch.targets && this.config.lmHead === 'none') throw new InvalidArgumentError("targets given but the model has no LM head (lmHead 'none')");
-    return out;
+  private checkLossBatch(what: string, batch: ModelBatch, seqLen: number | undefined): { c: CheckedBatch; t: number } {
+    const t = seqLenOf(what, batch, seqLen);
+    const c = this.checkBatch(batch, t);
+    if (c.targets.length === 0 && c.labels.length === 0) throw new InvalidArgumentError(`${what}: the batch has neither targets nor labels`);
+    return { c, t };
   }
 
   /**
-   * One optimizer step over a validated batch of `accum` micro-batches (the trainer's call):
-   * returns `[loss, gradNorm, applied]`. `hyper` is `[lr, weightDecay, decayEmbeddings,
-   * beta1, beta2, eps, gradClip, dropoutSeed]`.
+   * One optimizer step over a batch of `accum` micro-batches of `batch.batchSize / accum`
+   * sequences each (forward, loss, backward, clipping, AdamW: one WebAssembly call). The
+   * Trainer's step; use {@link Trainer} instead.
+   *
+   * `batch`: `ids`, `targets`, `typeIds`, `attentionMask`: `[accum·B, T]`, `labels: [accum·B]`.
+   * @returns the mean loss over the micro-batches, the gradient norm before clipping, and
+   * whether the update was applied (false: a non-finite loss or gradient, parameters unchanged)
    * @internal
    */
-  _trainStepBatch(batch: ModelBatch, accum: number, seqLen: number, hyper: readonly [number, number, boolean, number, number, number, number, number]): Float64Array {
+  _trainStepBatch(batch: ModelBatch, options: TrainStepOptions): TrainStepResult {
+    const { accum, seqLen, lr, weightDecay, decayEmbeddings, beta1, beta2, eps, gradClip, dropoutSeed } = options;
+    if (!Number.isInteger(accum) || accum < 1 || batch.batchSize % accum !== 0) {
+      throw new InvalidArgumentError(`train step: accum must be an integer >= 1 dividing batchSize ${batch.batchSize}, got ${accum}`);
+    }
     const b = batch.batchSize / accum;
-    const c = this.checkBatch(batch, seqLen);
-    if (c.targets.length === 0 && c.labels.length === 0) throw new InvalidArgumentError('train step: the batch has neither targets nor labels');
-    return callWasm(() => this.handle.trainStepBatch(c.ids, c.targets, c.typeIds, c.attentionMask, c.labels, accum, b, seqLen, ...hyper));
+    const { c } = this.checkLossBatch('train step', batch, seqLen);
+    const [loss = NaN, gradNorm = NaN, applied = 0] = callWasm(() => this.handle.trainStepBatch(c.ids, c.targets, c.typeIds, c.attentionMask, c.labels, { accum, batchSize: b, seqLen, lr, weightDecay, decayEmbeddings, beta1, beta2, eps, gradClip, dropoutSeed }));
+    return { loss, gradNorm, applied: applied === 1 };
   }
 
   /**
-   * The losses of a batch without gradients: the token loss (when it has targets), the class
-   * loss (when it has labels) and their sum.
+   * The AdamW moments (`m`, `v`: `[numParams]` float32 copies, empty before the first
+   * training plan) and step count, for checkpoints.
+   * @internal
    */
-  evaluateBatch(batch: ModelBatch, seqLen: number): BatchLosses {
-    const c = this.checkBatch(batch, seqLen);
-    if (c.targets.length === 0 && c.labels.length === 0) throw new InvalidArgumentError('evaluateBatch: the batch has neither targets nor labels');
-    const [token = NaN, cls = NaN] = callWasm(() => this.handle.evalBatch(c.ids, c.targets, c.typeIds, c.attentionMask, c.labels, batch.batchSize, seqLen));
+  _optimizerState(): OptimizerState {
+    const h = this.handle;
+    return { m: h.getOptimizerM(), v: h.getOptimizerV(), step: h.optimizerStep() };
+  }
+
+  /**
+   * Restores AdamW moments (`[numParams]` each) and the step count saved by
+   * {@link TransformerModel._optimizerState}.
+   * @internal
+   */
+  _setOptimizerState(state: OptimizerState): void {
+    callWasm(() => this.handle.setOptimizer(state.m, state.v, { step: state.step }));
+  }
+
+  /**
+   * The losses of a batch without gradients (dropout off): the token loss (when it has
+   * targets), the class loss (when it has labels) and their sum.
+   *
+   * @param batch - `ids`, `targets`, `typeIds`, `attentionMask`: `[B, T]`; `labels: [B]`
+   * @param seqLen - T; default `batch.seqLen`, else `ids.length / batchSize`
+   * @throws ShapeError on a wrong length; InvalidArgumentError on a bad value, or a batch with
+   * neither targets nor labels
+   */
+  evaluateBatch(batch: ModelBatch, seqLen?: number): BatchLosses {
+    const { c, t } = this.checkLossBatch('evaluateBatch', batch, seqLen);
+    const [token = NaN, cls = NaN] = callWasm(() => this.handle.evalBatch(c.ids, c.targets, c.typeIds, c.attentionMask, c.labels, { batchSize: batch.batchSize, seqLen: t }));
     return lossesOf(token, cls);
   }
 
@@ -333,55 +378,116 @@ export class TransformerModel {
    * {@link TransformerModel.evaluateBatch} and the class logits `[B, K]` of the same forward
    * (one pass where `evaluateBatch` and then `batchOutputs(…, 'classLogits')` would take two):
    * what evaluating a classifier's loss and accuracy needs.
+   *
+   * @param batch - `ids`, `targets`, `typeIds`, `attentionMask`: `[B, T]`; `labels: [B]`
+   * @param seqLen - T; default `batch.seqLen`, else `ids.length / batchSize`
+   * @returns the losses and `classLogits: [B, K]` float32
    * @throws InvalidArgumentError if the model has no classifier, or the batch neither targets nor labels
    */
-  evaluateBatchWithClassLogits(batch: ModelBatch, seqLen: number): { losses: BatchLosses; classLogits: Float32Array } {
-    const c = this.checkBatch(batch, seqLen);
+  evaluateBatchWithClassLogits(batch: ModelBatch, seqLen?: number): BatchEvaluation {
     if (this.config.nClasses === 0) throw new InvalidArgumentError('evaluateBatchWithClassLogits: the model has no classifier (nClasses 0)');
-    if (c.targets.length === 0 && c.labels.length === 0) throw new InvalidArgumentError('evaluateBatchWithClassLogits: the batch has neither targets nor labels');
-    const out = callWasm(() => this.handle.evalBatchWithClassLogits(c.ids, c.targets, c.typeIds, c.attentionMask, c.labels, batch.batchSize, seqLen));
+    const { c, t } = this.checkLossBatch('evaluateBatchWithClassLogits', batch, seqLen);
+    const out = callWasm(() => this.handle.evalBatchWithClassLogits(c.ids, c.targets, c.typeIds, c.attentionMask, c.labels, { batchSize: batch.batchSize, seqLen: t }));
     const [token = NaN, cls = NaN] = out;
     return { losses: lossesOf(token, cls), classLogits: Float32Array.from(out.subarray(2)) };
   }
 
   /**
    * {@link TransformerModel.gradients} for any batch: the losses and the gradient of their
-   * sum with respect to every parameter (dropout off), parameters unchanged.
+   * sum with respect to every parameter (dropout off), parameters and optimizer unchanged.
+   *
+   * @param batch - `ids`, `targets`, `typeIds`, `attentionMask`: `[B, T]`; `labels: [B]`
+   * @param seqLen - T; default `batch.seqLen`, else `ids.length / batchSize`
+   * @returns the losses and one gradient tensor per parameter, named and shaped as {@link paramSpecs}
+   * @throws ShapeError on a wrong length; InvalidArgumentError on a bad value, or a batch with
+   * neither targets nor labels
    */
-  batchGradients(batch: ModelBatch, seqLen: number): { losses: BatchLosses; grads: Map<string, NamedTensor> } {
-    const c = this.checkBatch(batch, seqLen);
-    if (c.targets.length === 0 && c.labels.length === 0) throw new InvalidArgumentError('batchGradients: the batch has neither targets nor labels');
-    const [token = NaN, cls = NaN] = callWasm(() => this.handle.lossAndGradsBatch(c.ids, c.targets, c.typeIds, c.attentionMask, c.labels, batch.batchSize, seqLen));
-    const flat = this.handle.getGrads();
-    const grads = new Map<string, NamedTensor>();
+  batchGradients(batch: ModelBatch, seqLen?: number): BatchGradients {
+    const { c, t } = this.checkLossBatch('batchGradients', batch, seqLen);
+    const [token = NaN, cls = NaN] = callWasm(() => this.handle.lossAndGradsBatch(c.ids, c.targets, c.typeIds, c.attentionMask, c.labels, { batchSize: batch.batchSize, seqLen: t }));
+    return { losses: lossesOf(token, cls), grads: this.#byParam(this.handle.getGrads()) };
+  }
+
+  /** A flat `[numParams]` vector cut into named tensors laid out by {@link paramSpecs}. */
+  #byParam(flat: Float32Array): Map<string, NamedTensor> {
+    const out = new Map<string, NamedTensor>();
     for (const s of this.#specs) {
       const size = s.shape.reduce((a, b) => a * b, 1);
-      grads.set(s.name, { shape: [...s.shape], data: flat.slice(s.offset, s.offset + size) });
+      out.set(s.name, { shape: [...s.shape], data: flat.slice(s.offset, s.offset + size) });
     }
-    return { losses: lossesOf(token, cls), grads };
+    return out;
   }
 
   /**
-   * The model's outputs for a batch (its targets and labels are not used): `'logits'` LM
-   * logits `[B, T, V]`, `'classLogits'` `[B, K]`, `'hidden'` the final hidden states
-   * `[B, T, C]` (no head runs).
+   * The model's outputs for a batch (its targets and labels are not used).
+   *
+   * @param batch - `ids`, `typeIds`, `attentionMask`: `[B, T]`
+   * @param seqLen - T
+   * @param what - `'logits'`: LM logits `[B, T, V]`; `'classLogits'`: `[B, K]`; `'hidden'`:
+   * the final hidden states `[B, T, C]` (no head runs)
+   * @returns float32, row-major (a JS-owned copy)
+   * @throws InvalidArgumentError when the model lacks the head asked for, or for a bad value;
+   * ShapeError on a wrong length
    */
   batchOutputs(batch: ModelBatch, seqLen: number, what: 'logits' | 'classLogits' | 'hidden'): Float32Array {
-    const c = this.checkBatch({ ...batch, targets: undefined, labels: undefined } as ModelBatch, seqLen);
+    const c = this.checkBatch({ ...batch, targets: undefined, labels: undefined }, seqLen);
     if (what === 'logits' && this.config.lmHead === 'none') throw new InvalidArgumentError("logits: the model has no LM head (lmHead 'none')");
     if (what === 'classLogits' && this.config.nClasses === 0) throw new InvalidArgumentError('classLogits: the model has no classifier (nClasses 0)');
-    const which = what === 'logits' ? 0 : what === 'classLogits' ? 1 : 2;
-    return callWasm(() => this.handle.outputsBatch(c.ids, c.typeIds, c.attentionMask, which, batch.batchSize, seqLen));
+    return callWasm(() => this.handle.outputsBatch(c.ids, c.typeIds, c.attentionMask, { batchSize: batch.batchSize, seqLen, output: what }));
   }
 }
 
-/** Arrays of a validated batch (empty = not given). */
-interface CheckedBatch {
-  ids: Uint32Array;
-  targets: Int32Array;
-  typeIds: Uint32Array;
-  attentionMask: Uint8Array;
-  labels: Int32Array;
+/**
+ * Hyper-parameters of one optimizer step ({@link TransformerModel._trainStepBatch}).
+ * @internal
+ */
+export interface TrainStepOptions {
+  /** Micro-batches in the batch (gradient accumulation). */
+  accum: number;
+  /** T of every sequence. */
+  seqLen: number;
+  /** Learning rate of this step. */
+  lr: number;
+  /** Decoupled weight decay of linear weights. */
+  weightDecay: number;
+  /** Also decay embeddings. */
+  decayEmbeddings: boolean;
+  /** AdamW β1. */
+  beta1: number;
+  /** AdamW β2. */
+  beta2: number;
+  /** AdamW ε. */
+  eps: number;
+  /** Global gradient-norm clip; 0 = none. */
+  gradClip: number;
+  /** Seed of this step's dropout masks. */
+  dropoutSeed: number;
+}
+
+/**
+ * What one optimizer step reports.
+ * @internal
+ */
+export interface TrainStepResult {
+  /** Mean loss over the micro-batches. */
+  loss: number;
+  /** Global gradient norm before clipping. */
+  gradNorm: number;
+  /** False when the loss or gradient was not finite (parameters unchanged). */
+  applied: boolean;
+}
+
+/**
+ * AdamW state, for checkpoints.
+ * @internal
+ */
+export interface OptimizerState {
+  /** `[numParams]` first moments. */
+  m: Float32Array;
+  /** `[numParams]` second moments. */
+  v: Float32Array;
+  /** Steps taken (bias correction). */
+  step: number;
 }
 
 /** The losses of one batch. */
@@ -398,15 +504,4 @@ function lossesOf(token: number, cls: number): BatchLosses {
   const t = Number.isNaN(token) ? undefined : token;
   const c = Number.isNaN(cls) ? undefined : cls;
   return { token: t, class: c, total: (t ?? 0) + (c ?? 0) };
-}
-
-function checkInts(values: ArrayLike<number>, count: number, what: string, ok: (x: number) => boolean, expected: string): Uint32Array | Int32Array {
-  if (values.length !== count) throw new ShapeError(`${what}: expected ${count} values, got ${values.length}`, `${count}`, `${values.length}`);
-  const out = new Int32Array(count);
-  for (let i = 0; i < count; i++) {
-    const x = values[i] as number;
-    if (!Number.isInteger(x) || !ok(x)) throw new InvalidArgumentError(`${what}[${i}] = ${x} is not ${expected}`);
-    out[i] = x;
-  }
-  return what === 'typeIds' ? new Uint32Array(out.buffer) : out;
 }

@@ -32,7 +32,19 @@ export const browserPlatform: Platform = {
       worker.onerror = (event) => reject(new Error(`pool worker failed to start: ${event.message}`));
       worker.onmessage = (event: MessageEvent<PoolWorkerMessage>) => {
         if (event.data.type === 'ready') {
-          resolve({ terminate: () => worker.terminate() });
+          let stopListener: ((reason: string) => void) | undefined;
+          resolve({
+            terminate: () => worker.terminate(),
+            // A browser reports a worker's uncaught error; a worker the page terminates sends nothing.
+            onUnexpectedStop: (listener) => {
+              worker.onerror = (error) => listener(`it threw ${error.message}`);
+              stopListener = listener;
+            },
+            stopAsFailure: () => {
+              worker.terminate();
+              stopListener?.('it was terminated');
+            },
+          });
         } else {
           worker.terminate();
           reject(new Error(event.data.message));

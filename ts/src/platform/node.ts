@@ -33,7 +33,24 @@ export const nodePlatform: Platform = {
           // Pool workers block inside WebAssembly for the life of the pool; unref so they do
           // not keep the process alive once the script is done.
           worker.unref();
-          resolve({ terminate: () => void worker.terminate() });
+          let stopping = false;
+          resolve({
+            terminate: () => {
+              stopping = true;
+              void worker.terminate();
+            },
+            onUnexpectedStop: (listener) => {
+              let reported = false;
+              const report = (reason: string): void => {
+                if (stopping || reported) return;
+                reported = true;
+                listener(reason);
+              };
+              worker.once('error', (error) => report(`it threw ${String(error)}`));
+              worker.once('exit', (code) => report(`it exited with code ${code}`));
+            },
+            stopAsFailure: () => void worker.terminate(),
+          });
         } else {
           void worker.terminate();
           reject(new Error(message.message));

@@ -7,23 +7,19 @@
  */
 import { CheckpointError, UnsupportedConfigError } from '../errors.js';
 import { checkPipeline, PipelineReader, pipelineJson, type BpePipeline } from './bpe-pipeline.js';
+import type { HuggingFaceAddedToken } from './huggingface-json.js';
 
-/** One entry of `added_tokens` in a Hugging Face `tokenizer.json`. */
-export interface HuggingFaceAddedToken {
-  id: number;
-  content: string;
-  single_word: boolean;
-  lstrip: boolean;
-  rstrip: boolean;
-  normalized: boolean;
-  special: boolean;
-}
+export type { HuggingFaceAddedToken } from './huggingface-json.js';
 
 /** The ByteLevel pre-tokenizer / post-processor / decoder entry of a `tokenizer.json`. */
 export interface HuggingFaceByteLevel {
+  /** Always `'ByteLevel'`. */
   type: 'ByteLevel';
+  /** Puts a space before the text (GPT-2: false). */
   add_prefix_space: boolean;
+  /** Offsets leave out the spaces a token starts with. */
   trim_offsets: boolean;
+  /** Splits with GPT-2's regex before mapping bytes (false after a Split pre-tokenizer). */
   use_regex: boolean;
 }
 
@@ -33,22 +29,39 @@ export interface HuggingFaceByteLevel {
  * other pipelines they are the `tokenizers` objects read (Metaspace, Sequence, …).
  */
 export interface HuggingFaceTokenizerJSON {
+  /** The format version, `'1.0'`. */
   version: '1.0';
+  /** Not stored (truncation is an option of `encode`). */
   truncation: null;
+  /** Not stored. */
   padding: null;
+  /** Tokens matched whole before pre-tokenization (the special tokens among them). */
   added_tokens: HuggingFaceAddedToken[];
+  /** The normalizer (null for GPT-2 and Llama-3; Prepend / Replace for older SentencePiece models). */
   normalizer: Record<string, unknown> | null;
+  /** How text is cut into pre-tokens (ByteLevel for GPT-2). */
   pre_tokenizer: HuggingFaceByteLevel | Record<string, unknown> | null;
+  /** Special tokens added around an encoded text (ByteLevel: none, offsets only). */
   post_processor: HuggingFaceByteLevel | Record<string, unknown> | null;
+  /** How token strings become text again. */
   decoder: HuggingFaceByteLevel | Record<string, unknown>;
+  /** The BPE model. */
   model: {
+    /** Always `'BPE'`. */
     type: 'BPE';
+    /** BPE-dropout is not implemented: null. */
     dropout: null;
+    /** The token for unknown characters (null: byte-level models have none). */
     unk_token: string | null;
+    /** Not used: null. */
     continuing_subword_prefix: null;
+    /** Not used: null. */
     end_of_word_suffix: null;
+    /** Consecutive unknown tokens become one. */
     fuse_unk: boolean;
+    /** An unknown character becomes its UTF-8 bytes' `<0xNN>` tokens. */
     byte_fallback: boolean;
+    /** A pre-token that is in the vocabulary is one token, without merging. */
     ignore_merges: boolean;
     /** token → id. */
     vocab: Record<string, number>;
@@ -59,7 +72,9 @@ export interface HuggingFaceTokenizerJSON {
 
 /** A token matched in the text before pre-tokenization (HF's added tokens). */
 export interface BpeSpecialToken {
+  /** Its id. */
   id: number;
+  /** Its text, matched whole before BPE runs. */
   content: string;
   /** HF's `special` flag: whether `decode(ids, { skipSpecialTokens: true })` drops it. */
   special: boolean;

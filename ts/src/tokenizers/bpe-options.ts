@@ -52,6 +52,7 @@ export interface BpeVocabMergesOptions {
 
 /** The serialised form of a {@link BpeTokenizer}, as written by `toJSON()`. */
 export interface BpeTokenizerJSON {
+  /** Tells the tokenizers of a checkpoint apart. */
   type: 'bpe';
   /** The model vocabulary: byte-level token string → id. */
   vocab: Record<string, number>;
@@ -73,17 +74,25 @@ export interface BpeTokenizerJSON {
 
 /** {@link BpeTokenizerJSON.pipeline}: the tokenizer.json fields that define a non-GPT-2 pipeline. */
 export interface BpePipelineJSON {
+  /** tokenizer.json's `normalizer` (null or a supported Prepend / Replace sequence). */
   normalizer: unknown;
+  /** tokenizer.json's `pre_tokenizer`. */
   pre_tokenizer: unknown;
+  /** tokenizer.json's `post_processor` (null or TemplateProcessing). */
   post_processor: unknown;
+  /** tokenizer.json's `decoder`. */
   decoder: unknown;
+  /** `model.byte_fallback`: unknown characters become `<0xNN>` byte tokens. */
   byte_fallback: boolean;
+  /** `model.ignore_merges`: a pre-token in the vocabulary is one token. */
   ignore_merges: boolean;
 }
 
 /** GPT-2's `vocab.json` (token → id) and `merges.txt` (text), as {@link BpeTokenizer.toVocabMerges} returns them. */
 export interface BpeVocabMerges {
+  /** vocab.json: token string → id. */
   vocab: Record<string, number>;
+  /** merges.txt: a `#version` line, then one `left right` pair per line, by rank. */
   merges: string;
 }
 

@@ -17,13 +17,26 @@
  */
 import { CheckpointError, UnsupportedConfigError } from '../errors.js';
 import { KNOWN_SPLIT_PATTERNS, knownSplitPattern } from './bpe-split-regex.js';
+import type { HuggingFaceTemplatePiece, HuggingFaceTemplateProcessing } from './huggingface-json.js';
 
 /** One normalizer step; applied in order to each piece of text between added tokens. */
 export type BpeNormalizerStep =
   /** Puts `prepend` before a non-empty text (HF `Prepend`). */
-  | { type: 'Prepend'; prepend: string }
+  | {
+    /** The step. */
+    type: 'Prepend';
+    /** What is put first, e.g. `'▁'`. */
+    prepend: string;
+  }
   /** Replaces every occurrence of the string `pattern` by `content` (HF `Replace` with a String pattern). */
-  | { type: 'Replace'; pattern: string; content: string };
+  | {
+    /** The step. */
+    type: 'Replace';
+    /** The string replaced. */
+    pattern: string;
+    /** Its replacement. */
+    content: string;
+  };
 
 /** When the Metaspace pre-tokenizer puts its replacement character before a text. */
 export type MetaspacePrependScheme = 'first' | 'always' | 'never';
@@ -31,38 +44,94 @@ export type MetaspacePrependScheme = 'first' | 'always' | 'never';
 /** How text is cut into pre-tokens before BPE. */
 export type BpePreTokenizer =
   /** GPT-2: GPT-2's regex, then each piece's UTF-8 bytes as byte-level characters. */
-  | { type: 'ByteLevel' }
+  | {
+    /** The pre-tokenizer. */
+    type: 'ByteLevel';
+  }
   /** Split by a known regex (Oniguruma `pattern`, Isolated), then bytes as byte-level characters. */
-  | { type: 'SplitByteLevel'; pattern: string }
+  | {
+    /** The pre-tokenizer. */
+    type: 'SplitByteLevel';
+    /** The regex, one of the known patterns (Llama-3's, …). */
+    pattern: string;
+  }
   /** Spaces become `replacement`, which is prepended by `prependScheme`; `split` cuts before each replacement character. */
-  | { type: 'Metaspace'; replacement: string; prependScheme: MetaspacePrependScheme; split: boolean }
+  | {
+    /** The pre-tokenizer. */
+    type: 'Metaspace';
+    /** What spaces become, usually `'▁'`. */
+    replacement: string;
+    /** When the replacement goes before a text. */
+    prependScheme: MetaspacePrependScheme;
+    /** Cut a pre-token before each replacement character. */
+    split: boolean;
+  }
   /** No pre-tokenizer: each (normalized) text between added tokens is one pre-token. */
-  | { type: 'None' };
+  | {
+    /** The pre-tokenizer. */
+    type: 'None';
+  };
 
 /** One decoder step, applied in order to the list of token strings (HF `decode_chain`). */
 export type BpeDecoderStep =
-  | { type: 'ByteLevel' }
-  | { type: 'Replace'; pattern: string; content: string }
-  | { type: 'ByteFallback' }
-  | { type: 'Fuse' }
-  | { type: 'Strip'; content: string; start: number; stop: number }
-  | { type: 'Metaspace'; replacement: string; prependScheme: MetaspacePrependScheme };
+  /** Byte-level characters back to bytes, then UTF-8 text. */
+  | {
+    /** The step. */
+    type: 'ByteLevel';
+  }
+  /** Replaces every `pattern` by `content` in each token string. */
+  | {
+    /** The step. */
+    type: 'Replace';
+    /** The string replaced. */
+    pattern: string;
+    /** Its replacement. */
+    content: string;
+  }
+  /** `<0xNN>` tokens back to their bytes (invalid UTF-8 becomes U+FFFD). */
+  | {
+    /** The step. */
+    type: 'ByteFallback';
+  }
+  /** Joins all token strings into one. */
+  | {
+    /** The step. */
+    type: 'Fuse';
+  }
+  /** Removes up to `start` leading and `stop` trailing `content` characters from each string. */
+  | {
+    /** The step. */
+    type: 'Strip';
+    /** The character removed. */
+    content: string;
+    /** How many at most from the start. */
+    start: number;
+    /** How many at most from the end. */
+    stop: number;
+  }
+  /** The Metaspace pre-tokenizer undone: `replacement` back to spaces. */
+  | {
+    /** The step. */
+    type: 'Metaspace';
+    /** The character that stands for a space. */
+    replacement: string;
+    /** Where a leading replacement was added (and is now removed). */
+    prependScheme: MetaspacePrependScheme;
+  };
 
 /** One piece of a TemplateProcessing template, in tokenizer.json form. */
-export type BpeTemplatePiece = { SpecialToken: { id: string; type_id: number } } | { Sequence: { id: 'A' | 'B'; type_id: number } };
+export type BpeTemplatePiece = HuggingFaceTemplatePiece;
 
 /** A TemplateProcessing post-processor, in tokenizer.json form (written back as read). */
-export interface BpeTemplate {
-  type: 'TemplateProcessing';
-  single: BpeTemplatePiece[];
-  pair: BpeTemplatePiece[];
-  special_tokens: Record<string, { id: string; ids: number[]; tokens: string[] }>;
-}
+export type BpeTemplate = HuggingFaceTemplateProcessing;
 
 /** Everything around the BPE model (see the module comment). */
 export interface BpePipeline {
+  /** Normalizer steps, in order (empty: none). */
   normalizer: BpeNormalizerStep[];
+  /** How text is cut into pre-tokens. */
   preTokenizer: BpePreTokenizer;
+  /** Decoder steps, in order. */
   decoder: BpeDecoderStep[];
   /** Adds special tokens around an encoded text (when asked to); null for none. */
   postProcessor: BpeTemplate | null;

@@ -42,7 +42,7 @@ import { IdBuffer } from './id-buffer.js';
 import { forEachPreToken, toByteLevel, tokenBytes, utf8Text } from './byte-level.js';
 
 export type { BpeSpecialToken, HuggingFaceAddedToken, HuggingFaceByteLevel, HuggingFaceTokenizerJSON } from './bpe-huggingface.js';
-export type { BpeDecoderStep, BpeNormalizerStep, BpePipeline, BpePreTokenizer, BpeTemplate, MetaspacePrependScheme } from './bpe-pipeline.js';
+export type { BpeDecoderStep, BpeNormalizerStep, BpePipeline, BpePreTokenizer, BpeTemplate, BpeTemplatePiece, MetaspacePrependScheme } from './bpe-pipeline.js';
 export type {
   BpeDecodeOptions, BpeEncodeOptions, BpeFamily, BpePipelineJSON, BpeTokenizerJSON, BpeTrainOptions, BpeVocabMerges, BpeVocabMergesOptions,
 } from './bpe-options.js';

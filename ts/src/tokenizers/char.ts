@@ -7,6 +7,7 @@ import { CheckpointError, InvalidArgumentError } from '../errors.js';
 
 /** The serialised form of a {@link CharTokenizer}, as written by `toJSON()`. */
 export interface CharTokenizerJSON {
+  /** Tells the tokenizers of a checkpoint apart. */
   type: 'char';
   /** `vocab[id]` is the character of token `id`; each entry is exactly one code point. */
   vocab: string[];

@@ -7,41 +7,63 @@
  * `padding` are accepted and ignored: they are per-call options of `encode` here.
  */
 import { CheckpointError, UnsupportedConfigError } from '../errors.js';
+import type { HuggingFaceAddedToken, HuggingFaceTemplatePiece, HuggingFaceTemplateProcessing } from './huggingface-json.js';
 import type { AddedTokenSpec, BertNormalizerOptions } from './wordpiece-text.js';
 
 /** One entry of `added_tokens` in a `tokenizer.json`. */
-export interface WordPieceHFAddedToken {
-  id: number;
-  content: string;
-  single_word: boolean;
-  lstrip: boolean;
-  rstrip: boolean;
-  normalized: boolean;
-  special: boolean;
-}
+export type WordPieceHFAddedToken = HuggingFaceAddedToken;
 
 /** One piece of a TemplateProcessing template. */
-export type WordPieceHFTemplatePiece = { SpecialToken: { id: string; type_id: number } } | { Sequence: { id: 'A' | 'B'; type_id: number } };
+export type WordPieceHFTemplatePiece = HuggingFaceTemplatePiece;
 
 /** A Hugging Face `tokenizer.json` of a BERT WordPiece tokenizer, as {@link WordPieceTokenizer.toHuggingFace} writes it. */
 export interface WordPieceHFTokenizerJSON {
+  /** The format version, `'1.0'`. */
   version: '1.0';
+  /** Not stored (truncation is an option of `encode`). */
   truncation: null;
+  /** Not stored (padding is an option of `encode`). */
   padding: null;
+  /** Tokens matched whole before pre-tokenization (the special tokens among them). */
   added_tokens: WordPieceHFAddedToken[];
-  normalizer: { type: 'BertNormalizer'; clean_text: boolean; handle_chinese_chars: boolean; strip_accents: boolean | null; lowercase: boolean } | null;
-  pre_tokenizer: { type: 'BertPreTokenizer' };
-  post_processor: {
-    type: 'TemplateProcessing';
-    single: WordPieceHFTemplatePiece[];
-    pair: WordPieceHFTemplatePiece[];
-    special_tokens: Record<string, { id: string; ids: number[]; tokens: string[] }>;
+  /** BERT's text clean-up, or null for none. */
+  normalizer: {
+    /** Always `'BertNormalizer'`. */
+    type: 'BertNormalizer';
+    /** Drops control characters and turns whitespace into spaces. */
+    clean_text: boolean;
+    /** Puts spaces around CJK characters. */
+    handle_chinese_chars: boolean;
+    /** Strips accents (null: as `lowercase`). */
+    strip_accents: boolean | null;
+    /** Lower-cases the text (uncased models). */
+    lowercase: boolean;
   } | null;
-  decoder: { type: 'WordPiece'; prefix: string; cleanup: boolean } | null;
-  model: {
+  /** BERT's split on whitespace and punctuation. */
+  pre_tokenizer: {
+    /** Always `'BertPreTokenizer'`. */
+    type: 'BertPreTokenizer';
+  };
+  /** Where [CLS] and [SEP] go, or null for none. */
+  post_processor: HuggingFaceTemplateProcessing | null;
+  /** Joins `##` continuation pieces back into words, or null for none. */
+  decoder: {
+    /** Always `'WordPiece'`. */
     type: 'WordPiece';
+    /** The continuation prefix, `'##'`. */
+    prefix: string;
+    /** Removes the spaces decoding puts before punctuation and in contractions. */
+    cleanup: boolean;
+  } | null;
+  /** The WordPiece model. */
+  model: {
+    /** Always `'WordPiece'`. */
+    type: 'WordPiece';
+    /** The token for a word that cannot be split into vocabulary pieces. */
     unk_token: string;
+    /** Prefix of a piece that continues a word, `'##'`. */
     continuing_subword_prefix: string;
+    /** A longer word becomes `unk_token` without splitting. */
     max_input_chars_per_word: number;
     /** token → id. */
     vocab: Record<string, number>;

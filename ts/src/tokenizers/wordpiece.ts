@@ -34,10 +34,15 @@ export type { WordPieceHFAddedToken, WordPieceHFTemplatePiece, WordPieceHFTokeni
 
 /** The names of the special tokens (defaults: `[UNK]`, `[CLS]`, `[SEP]`, `[PAD]`, `[MASK]`). */
 export interface WordPieceSpecialTokenNames {
+  /** Stands for a word not in the vocabulary. Default `'[UNK]'`. */
   unkToken?: string;
+  /** Starts every sequence. Default `'[CLS]'`. */
   clsToken?: string;
+  /** Ends each segment. Default `'[SEP]'`. */
   sepToken?: string;
+  /** Fills short sequences of a batch. Default `'[PAD]'`. */
   padToken?: string;
+  /** The masked-LM placeholder. Default `'[MASK]'`. */
   maskToken?: string;
 }
 
@@ -97,6 +102,7 @@ export interface WordPieceEncoding {
 
 /** The serialised form of a {@link WordPieceTokenizer}, as written by `toJSON()`. */
 export interface WordPieceTokenizerJSON {
+  /** Tells the tokenizers of a checkpoint apart. */
   type: 'wordpiece';
   /** The tokenizer as a Hugging Face `tokenizer.json`. */
   tokenizer: WordPieceHFTokenizerJSON;

@@ -6,6 +6,7 @@
  * sentences do not pay for padding.
  */
 import { InvalidArgumentError } from '../errors.js';
+import type { BertEncoding } from '../models/bert.js';
 import type { BatchSource, ModelBatch } from './batches.js';
 import { drawLengthGroup, sortByLength } from './length-groups.js';
 import type { Rng } from './rng.js';
@@ -22,8 +23,14 @@ export interface ClassificationExample {
 
 /** What {@link ClassificationDataset.fromTexts} needs of a tokenizer. */
 export interface ClassificationTokenizer {
-  encode(text: string, pair?: string, options?: { maxLength?: number; truncation?: 'longest_first' | false }): { inputIds: ArrayLike<number>; tokenTypeIds: ArrayLike<number> };
+  /**
+   * Encodes a text or a pair with the special tokens: `inputIds` and `tokenTypeIds`, `[T]`
+   * each (the WordPiece tokenizer's `encode`).
+   */
+  encode(text: string, pair?: string, options?: { maxLength?: number; truncation?: 'longest_first' | false }): Pick<BertEncoding, 'inputIds' | 'tokenTypeIds'>;
+  /** Id of the padding token. */
   readonly padId: number;
+  /** Id of the separator token (kept last when a sequence is cut). */
   readonly sepId: number;
 }
 

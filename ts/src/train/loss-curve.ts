@@ -16,6 +16,7 @@ export interface LossPoint {
 export interface LossSeries {
   /** Legend label (XML-escaped in the output). */
   name: string;
+  /** The curve's points, in any order (drawn sorted by step). */
   points: LossPoint[];
 }
 

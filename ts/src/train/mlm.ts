@@ -13,9 +13,13 @@ import { Rng } from './rng.js';
 
 /** The special token ids and vocabulary a {@link MaskedLMDataset} needs. */
 export interface MaskedLMSpecials {
+  /** Id of `[CLS]`, put first. */
   clsId: number;
+  /** Id of `[SEP]`, put after each segment. */
   sepId: number;
+  /** Id of `[PAD]`, which fills short sequences. */
   padId: number;
+  /** Id of `[MASK]`, which replaces 80% of the chosen tokens. */
   maskId: number;
   /** Size of the vocabulary (random replacements are drawn below it). */
   vocabSize: number;

@@ -1,10 +1,11 @@
 /**
  * The trainer: nanoGPT's loop around a model whose whole step (forward, loss, backward,
- * clipping, AdamW) is one WebAssembly call. Random windows from a token array, warm-up +
- * cosine learning rate, gradient accumulation, weight-decay groups, periodic evaluation,
- * early stopping, step/eval callbacks, and a state that checkpoints restore exactly.
+ * clipping, AdamW) is one WebAssembly call. Batches from any {@link BatchSource} (random
+ * windows of a token array, masked or labelled sentences), warm-up + cosine learning rate,
+ * gradient accumulation, weight-decay groups, periodic evaluation, early stopping, step/eval
+ * callbacks, and a state that checkpoints restore exactly. It only calls the model's methods.
  */
-import { InvalidArgumentError, NumericalError, callWasm } from '../errors.js';
+import { InvalidArgumentError, NumericalError } from '../errors.js';
 import type { TransformerModel, MemoryPlan } from '../models/transformer.js';
 import { type BatchSource, batchSeqLen, concatBatches, type ModelBatch } from './batches.js';
 import { TokenDataset } from './dataset.js';
@@ -50,15 +51,26 @@ export interface TrainerOptions {
   /** Seed of data sampling and dropout (default 1337). */
   seed?: number;
   /** Stop when the validation loss has not improved by `minDelta` for `patience` evaluations. */
-  earlyStopping?: { patience: number; minDelta?: number };
+  earlyStopping?: EarlyStopping;
+}
+
+/** {@link TrainerOptions.earlyStopping}: when to stop on a validation loss that stopped improving. */
+export interface EarlyStopping {
+  /** Evaluations without an improvement before stopping (an integer >= 1). */
+  patience: number;
+  /** How much lower than the best so far a loss must be to count as an improvement (default 0). */
+  minDelta?: number;
 }
 
 /** Emitted after every step. */
 export interface StepEvent {
   /** 1-based count of steps done. */
   step: number;
+  /** Training loss of this step (mean over its micro-batches). */
   loss: number;
+  /** Learning rate this step used. */
   lr: number;
+  /** Global gradient norm before clipping. */
   gradNorm: number;
   /** Tokens per second of this step. */
   tokensPerSec: number;
@@ -68,9 +80,13 @@ export interface StepEvent {
 
 /** Emitted after every evaluation. */
 export interface EvalEvent {
+  /** Steps done when the evaluation ran. */
   step: number;
+  /** Mean loss on `evalBatches` random training batches. */
   trainLoss: number;
+  /** Mean loss on the validation data (undefined without validation data). */
   valLoss: number | undefined;
+  /** Lowest validation loss so far (early stopping compares with it). */
   bestValLoss: number | undefined;
   /** Classification accuracy on the validation data (models with a classifier, labelled data). */
   valAccuracy?: number;
@@ -97,28 +113,57 @@ function tokenSource(tokens: Int32Array, seqLen: number, batchSize: number): Bat
 
 /** What `fit` returns. */
 export interface FitResult {
+  /** Steps done in total (also those before this call). */
   steps: number;
+  /** Whether early stopping ended training before `maxSteps`. */
   stoppedEarly: boolean;
+  /** Training loss of the last step (NaN if this call ran none). */
   finalLoss: number;
+  /** Lowest validation loss seen (undefined without evaluations on validation data). */
   bestValLoss: number | undefined;
   /** Mean milliseconds per training step (evaluation excluded). */
   msPerStep: number;
 }
 
-/** Everything needed to resume exactly (JSON-safe). */
-export interface TrainerState {
+/** One recorded loss. */
+export interface LossRecord {
+  /** Steps done when it was measured. */
   step: number;
-  dataRng: number[];
-  bestValLoss: number | null;
-  evalsWithoutImprovement: number;
-  history: { train: { step: number; loss: number }[]; val: { step: number; loss: number }[] };
+  /** The loss. */
+  loss: number;
 }
 
-type Resolved = Required<Omit<TrainerOptions, 'earlyStopping'>> & { earlyStopping?: { patience: number; minDelta: number } };
+/** The losses a trainer recorded. */
+export interface TrainingHistory {
+  /** The training loss of every step. */
+  train: LossRecord[];
+  /** The validation loss of every evaluation. */
+  val: LossRecord[];
+}
 
-function resolve(options: TrainerOptions, blockSize: number): Resolved {
+/** Everything needed to resume exactly (JSON-safe). */
+export interface TrainerState {
+  /** Steps done. */
+  step: number;
+  /** State of the data-sampling random stream ({@link Rng.getState}). */
+  dataRng: number[];
+  /** Lowest validation loss so far (null before the first evaluation). */
+  bestValLoss: number | null;
+  /** Evaluations since the validation loss last improved (early stopping). */
+  evalsWithoutImprovement: number;
+  /** Losses recorded so far. */
+  history: TrainingHistory;
+}
+
+/** {@link TrainerOptions} with every default filled in ({@link Trainer.options}). */
+export type ResolvedTrainerOptions = Required<Omit<TrainerOptions, 'earlyStopping'>> & {
+  /** As given, with `minDelta` filled in; absent: no early stopping. */
+  earlyStopping?: Required<EarlyStopping>;
+};
+
+function resolve(options: TrainerOptions, blockSize: number): ResolvedTrainerOptions {
   const lr = options.lr ?? 6e-4;
-  const r: Resolved = {
+  const r: ResolvedTrainerOptions = {
     batchSize: options.batchSize,
     seqLen: options.seqLen ?? blockSize,
     maxSteps: options.maxSteps,
@@ -159,17 +204,15 @@ function resolve(options: TrainerOptions, blockSize: number): Resolved {
   return r;
 }
 
-/** Trains a model on token arrays. */
+/** Trains a GPT or BERT on a token array or any {@link BatchSource}. */
 export class Trainer {
-  /** Resolved options. */
-  readonly options: Readonly<Resolved>;
+  /** The options, with every default filled in. */
+  readonly options: Readonly<ResolvedTrainerOptions>;
   /** Bytes planned for training (parameters, gradients, AdamW, activations). */
   readonly memory: MemoryPlan;
   readonly #model: TransformerModel;
   readonly #train: BatchSource;
   readonly #val: BatchSource | undefined;
-  /** True when the data are token arrays (next-token windows): the GPT fast path. */
-  readonly #tokens: boolean;
   #state: TrainerState;
   #rng: Rng;
   readonly #listeners = { step: new Set<(e: StepEvent) => void>(), eval: new Set<(e: EvalEvent) => void>() };
@@ -193,7 +236,6 @@ export class Trainer {
     if (!(data.train instanceof Int32Array) && typeof data.train?.sample !== 'function') {
       throw new InvalidArgumentError('trainer: data.train must be an Int32Array of token ids or a BatchSource');
     }
-    this.#tokens = data.train instanceof Int32Array;
     this.#train = source(data.train);
     this.#val = data.val ? source(data.val) : undefined;
     this.#rng = new Rng(this.options.seed);
@@ -235,14 +277,13 @@ export class Trainer {
     const batchLen = batch.seqLen ?? seqLen;
     const lr = this.lrAt(this.#state.step);
     const dropoutSeed = (seed * 1_000_003 + this.#state.step) % 2 ** 52;
-    const hyper = [lr, weightDecay, decayEmbeddings, beta1, beta2, eps, gradClip, dropoutSeed] as const;
     const start = performance.now();
-    const [loss = NaN, gradNorm = NaN, applied = 0] = this.#tokens
-      ? callWasm(() => this.#model._wasm().trainStep(batch.ids, batch.targets ?? new Int32Array(0), gradAccumSteps, batchSize, seqLen, ...hyper))
-      : this.#model._trainStepBatch(batch, gradAccumSteps, batchLen, hyper);
+    const { loss, gradNorm, applied } = this.#model._trainStepBatch(batch, {
+      accum: gradAccumSteps, seqLen: batchLen, lr, weightDecay, decayEmbeddings, beta1, beta2, eps, gradClip, dropoutSeed,
+    });
     const n = batchSize * batchLen;
     const stepMs = performance.now() - start;
-    if (applied !== 1) {
+    if (!applied) {
       throw new NumericalError(
         `training step ${this.#state.step + 1}: loss ${loss} / gradient norm ${gradNorm} is not finite; ` +
           'the parameters were left unchanged (lower the learning rate or enable gradClip)',
@@ -283,9 +324,7 @@ export class Trainer {
       const batchLen = batchSeqLen(b, seqLen);
       // A labelled batch gives its loss and its class logits from one forward.
       let logits: Float32Array | undefined;
-      if (this.#tokens && b.targets) {
-        loss += this.#model.loss(b.ids, b.targets, b.batchSize, batchLen) * b.batchSize;
-      } else if (classify && b.labels) {
+      if (classify && b.labels) {
         const evaluated = this.#model.evaluateBatchWithClassLogits(b, batchLen);
         loss += evaluated.losses.total * b.batchSize;
         logits = evaluated.classLogits;
@@ -376,7 +415,7 @@ export class Trainer {
   }
 
   /** Losses recorded so far. */
-  get history(): TrainerState['history'] {
+  get history(): TrainingHistory {
     return this.#state.history;
   }
 }

@@ -2,7 +2,7 @@
  * The loader: picks the fastest WebAssembly build this engine runs (or the one the caller
  * forces), instantiates it, and on the threaded builds starts the worker thread pool.
  */
-import { InvalidArgumentError, NotInitializedError, UnsupportedError, callWasm } from '../errors.js';
+import { InvalidArgumentError, NotInitializedError, ThreadPoolError, UnsupportedError, callWasm, failNextCall } from '../errors.js';
 import { type Glue, glueFor, threadsGlueFor } from './glue.js';
 import { type PoolWorker, platform } from './platform.js';
 import {
@@ -37,13 +37,22 @@ export interface RuntimeInfo {
   simd: 'simd128' | 'relaxed-simd';
   /** Threads kernels split their work over (1 = the calling thread only). */
   threads: number;
+  /** The host the package entry installed (`'node'` or `'browser'`). */
   platform: 'node' | 'browser';
   /** What the engine supports. */
   engine: EngineFeatures;
   /** Faster builds that were passed over, and why. */
-  skipped: { variant: Variant; reason: string }[];
+  skipped: SkippedVariant[];
   /** Anything else worth knowing (e.g. why the pool was not started). */
   notes: string[];
+}
+
+/** A build {@link init} did not pick ({@link RuntimeInfo.skipped}). */
+export interface SkippedVariant {
+  /** The build. */
+  variant: Variant;
+  /** Why it was passed over (the engine lacks a feature, `threads: 1` was asked, …). */
+  reason: string;
 }
 
 interface Loaded {
@@ -51,6 +60,8 @@ interface Loaded {
   glue: Glue;
   info: RuntimeInfo;
   workers: PoolWorker[];
+  /** Set once a pool worker stopped by itself: kernels then run on the calling thread. */
+  poolFailure?: string;
 }
 
 const MAX_DEFAULT_THREADS = 8;
@@ -99,7 +110,11 @@ export function setThreadLimit(threads: number): void {
   if (!Number.isInteger(threads) || threads < 0) {
     throw new InvalidArgumentError(`setThreadLimit: threads must be an integer ≥ 0, got ${threads}`);
   }
-  loadedOrThrow().glue.setMaxThreads(threads);
+  const state = loadedOrThrow();
+  if (state.poolFailure !== undefined && threads !== 1) {
+    throw new ThreadPoolError(`setThreadLimit: ${state.poolFailure}; only 1 thread is left to compute on`);
+  }
+  state.glue.setMaxThreads(threads);
 }
 
 /**
@@ -211,5 +226,33 @@ async function instantiate(
       }
     }
   }
-  return { memory: exports.memory, glue, info, workers };
+  const state: Loaded = { memory: exports.memory, glue, info, workers };
+  for (const worker of workers) worker.onUnexpectedStop((reason) => poolWorkerStopped(state, reason));
+  return state;
+}
+
+/**
+ * A pool worker stopped by itself (an uncaught error, out of memory, terminated by the host):
+ * every kernel runs on the calling thread from now on, so nothing waits for the lost thread,
+ * and the next call reports it once with a {@link ThreadPoolError} (that call does not run).
+ */
+function poolWorkerStopped(state: Loaded, reason: string): void {
+  if (state.poolFailure !== undefined) return;
+  state.poolFailure = `a worker of the thread pool stopped: ${reason}`;
+  state.glue.setMaxThreads(1);
+  state.info.threads = 1;
+  state.info.notes.push(`${state.poolFailure}; kernels run on the calling thread from then on`);
+  failNextCall(new ThreadPoolError(`${state.poolFailure}. wasmformer goes on on one thread; this call did not run, call it again`));
+}
+
+/**
+ * Terminates one worker of the thread pool from outside, as the host or a crash would
+ * (diagnostics: to check that the runtime reports it and goes on on one thread).
+ * @returns false when no pool is running
+ */
+export function stopPoolWorker(): boolean {
+  const worker = loadedOrThrow().workers[0];
+  if (!worker) return false;
+  worker.stopAsFailure();
+  return true;
 }

@@ -14,7 +14,15 @@ export interface PoolWorkerInit {
 
 /** A started pool worker. */
 export interface PoolWorker {
+  /** Stops the worker (the loader's own shutdown; not reported as a failure). */
   terminate(): void;
+  /**
+   * Calls `listener` once if the worker stops by itself (an uncaught error, out of memory, or
+   * terminated from outside), with the reason.
+   */
+  onUnexpectedStop(listener: (reason: string) => void): void;
+  /** Terminates the worker as the host or a crash would: reported to `onUnexpectedStop` (diagnostics). */
+  stopAsFailure(): void;
 }
 
 /** Host services for the loader. */

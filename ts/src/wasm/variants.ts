@@ -20,7 +20,9 @@ export const VARIANT_NEEDS: Readonly<Record<Variant, { relaxedSimd: boolean; thr
 
 /** What the engine supports, probed once with tiny modules (`WebAssembly.validate`). */
 export interface EngineFeatures {
+  /** WebAssembly 128-bit SIMD (simd128). */
   simd: boolean;
+  /** Relaxed SIMD (fused multiply-add lanes), which the `relaxed` builds use. */
   relaxedSimd: boolean;
   /** Shared memory + atomics in WebAssembly. */
   atomics: boolean;

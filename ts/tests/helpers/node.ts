@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const DIST_ESM = join(ROOT, 'dist/index.node.js');
+export const DIST_INTERNALS_ESM = join(ROOT, 'dist/internals.node.js');
 
 /** Runs `code` (an ES module body that prints one JSON line) with `node ...nodeArgs`. */
 export function runNode(code: string, nodeArgs: string[] = [], ext: 'mjs' | 'cjs' = 'mjs'): unknown {
