@@ -3,7 +3,7 @@
 // on 1 and 2 threads, against transformers.js on the same model and texts in the same run
 // (bench/peers/transformersjs-embed.mjs: its wasm configuration on 1 and 2 threads and its Node
 // default, onnxruntime-node, on 2 threads), when that peer's exported model exists.
-// `node --experimental-wasm-relaxed-simd bench/bert-embed.bench.mjs [--texts 64] [--batch 16] [--no-peers]`
+// `node [--experimental-wasm-relaxed-simd on Node 20] bench/bert-embed.bench.mjs [--texts 64] [--batch 16] [--no-peers]`
 // Writes bench/results/bert-embed.jsonl.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';

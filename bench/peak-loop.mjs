@@ -1,6 +1,6 @@
 // The "physical limit" of one core in wasm: a hand-assembled module whose loop runs 12 independent
 // accumulator chains of f32x4.mul + f32x4.add (or one f32x4.relaxed_madd, with `relaxed` under
-// node --experimental-wasm-relaxed-simd), no memory traffic. Each chain step is 4 lanes × (1 mul + 1 add)
+// node --experimental-wasm-relaxed-simd on Node 20), no memory traffic. Each chain step is 4 lanes × (1 mul + 1 add)
 // = 8 flops. Used by bench/peers/peak.bench.mjs (its own process) and bench/matmul.bench.mjs
 // (alternating with each product, so both are timed in the same moments of the machine).
 // Also the tile loop: the loop of wasmformer's gemm microkernel, hand-assembled the same way, on
@@ -102,8 +102,8 @@ export async function tileLoop(variant) {
   body.push(GET, LEFT, ...i32(1), 0x6b, TEE, LEFT, 0x0d, 0, 0x0b); // steps left -= 1; br_if; end step loop
   body.push(GET, 0, ...i32(1), 0x6b, TEE, 0, 0x0d, 0, 0x0b); // passes left -= 1; br_if; end pass loop
   const { run, memory } = await instantiate(body, [[11, 0x7b], [3, 0x7f]], 1, 8, true);
-  // Operands like the products' (bench/common.mjs `random`): on zeros this loop ran faster here in
-  // 9 of 13 paired rounds (median 0.89 of the relaxed peak against 0.84), probably less power drawn.
+  // Operands like the products' (bench/common.mjs `random`), not zeros, which run faster
+  // (docs/design/benchmark-notes.md).
   new Float32Array(memory.buffer).set(random((A_BYTES + STEPS * 32) / 4, 3));
   const PASSES = 1536;
   return { flopsPerCall: PASSES * STEPS * 8 * 4 * 2, run: caller(run, PASSES, 'tile loop') };
