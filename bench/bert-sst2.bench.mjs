@@ -1,33 +1,29 @@
-// The worked BERT example on GLUE SST-2 (../shared/data/sst2: train.tsv 67,349 sentences,
-// dev.tsv 872): (a) from scratch — train a WordPiece vocabulary and pretrain a small BERT
-// with masked-LM on the training sentences, then fine-tune it as a classifier; (b) from the
-// pretrained all-MiniLM-L6-v2 (fetched by scripts/fetch-minilm.mjs), fine-tuned. Reports dev
-// accuracy and wall time of each and writes bench/results/bert-sst2.jsonl.
+// The worked BERT example on GLUE SST-2 (--data <dir>, default data/sst2/: train.tsv 67,349
+// sentences, dev.tsv 872; not shipped, bench/data.mjs says where to get it): (a) from
+// scratch — train a WordPiece vocabulary and pretrain a small BERT with masked-LM on the
+// training sentences, then fine-tune it as a classifier; (b) from the pretrained
+// all-MiniLM-L6-v2 (fetched by scripts/fetch-minilm.mjs), fine-tuned. Reports dev accuracy
+// and wall time of each and writes bench/results/bert-sst2.jsonl.
 //
-// node --experimental-wasm-relaxed-simd bench/bert-sst2.bench.mjs [--case scratch|pretrained|both]
+// node bench/bert-sst2.bench.mjs [--data dir] [--case scratch|pretrained|both]
 //   [--pretrain-steps 5000] [--finetune-steps 800] [--pretrained-steps <one epoch>] [--pretrained-examples <all>]
 //   [--pretrained-lr 1e-4] [--evals 1]
+// (Node 20 runs the faster relaxed-SIMD builds with node --experimental-wasm-relaxed-simd.)
 import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { BERT, ClassificationDataset, MaskedLMDataset, Trainer, WordPieceTokenizer, init, loadHuggingFace, runtimeInfo } from '../dist/index.node.js';
 import { fetchMiniLM } from '../scripts/fetch-minilm.mjs';
+import { SST2_DIR, readSst2 } from './data.mjs';
 import { measurements, wasmformerImpl, writeResults } from './results.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const data = resolve(root, '..', 'shared', 'data', 'sst2');
 const arg = (name, fallback) => {
   const at = process.argv.indexOf(`--${name}`);
   return at >= 0 ? process.argv[at + 1] : fallback;
 };
 const which = arg('case', 'both');
-const readTsv = (file) =>
-  readFileSync(join(data, file), 'utf8').split('\n').slice(1).filter(Boolean).map((line) => {
-    const [label, sentence] = line.split('\t');
-    return { label: Number(label), sentence };
-  });
-const train = readTsv('train.tsv');
-const dev = readTsv('dev.tsv');
+const data = arg('data') === undefined ? SST2_DIR : resolve(arg('data'));
+const train = readSst2(data, 'train');
+const dev = readSst2(data, 'dev');
 await init();
 const info = runtimeInfo();
 console.error(`[bert-sst2] ${train.length} train / ${dev.length} dev sentences; ${info.variant}, ${info.threads} threads`);

@@ -16,18 +16,19 @@
 // PyTorch peer (bench/peers/torch-gpt.py): the same recipe in PyTorch on the CPU, 2 threads, run
 // when the Python given by --python (default python3) imports torch; skipped otherwise (nothing
 // is installed for it). It gives "laptop-PyTorch speed" and nanoGPT's loss on this machine.
-// `node bench/gpt-shakespeare.bench.mjs [--steps N] [--tfjs-steps N] [--threads N] [--seed N] [--gelu exact|tanh] [--eval-batches N] [--python PATH]`
+// `node bench/gpt-shakespeare.bench.mjs [--data file.txt] [--steps N] [--tfjs-steps N] [--threads N] [--seed N] [--gelu exact|tanh] [--eval-batches N] [--python PATH]`
+// --data defaults to data/tinyshakespeare.txt, which ships with the repository.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CharTokenizer, GPT, Rng, TokenDataset, Trainer, init, runtimeInfo, wasmMemoryBytes } from '../dist/index.node.js';
+import { SHAKESPEARE, readCorpus } from './data.mjs';
 import { runTfjsGpt } from './peers/tfjs-gpt.mjs';
 import { measurements, wasmformerImpl, writeResults } from './results.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const { values } = parseArgs({ options: { steps: { type: 'string' }, 'tfjs-steps': { type: 'string' }, threads: { type: 'string' }, seed: { type: 'string' }, gelu: { type: 'string' }, 'eval-batches': { type: 'string' }, python: { type: 'string' } } });
+const { values } = parseArgs({ options: { data: { type: 'string' }, steps: { type: 'string' }, 'tfjs-steps': { type: 'string' }, threads: { type: 'string' }, seed: { type: 'string' }, gelu: { type: 'string' }, 'eval-batches': { type: 'string' }, python: { type: 'string' } } });
 const steps = Number(values.steps ?? 2000);
 const tfjsSteps = Number(values['tfjs-steps'] ?? 10);
 const seed = Number(values.seed ?? 1337);
@@ -35,8 +36,9 @@ const gelu = values.gelu ?? 'tanh';
 const evalBatches = Number(values['eval-batches'] ?? 2000);
 if (!Number.isInteger(evalBatches) || evalBatches < 2) throw new Error(`--eval-batches must be an integer >= 2, got ${values['eval-batches']}`);
 if (gelu !== 'exact' && gelu !== 'tanh') throw new Error(`--gelu must be exact or tanh, got ${gelu}`);
-const dataPath = resolve(root, '..', 'shared', 'data', 'tinyshakespeare.txt');
-const text = readFileSync(dataPath, 'utf8');
+// Relative to where `npm run bench:gpt` was typed (npm's INIT_CWD), else to the current folder.
+const dataPath = values.data === undefined ? SHAKESPEARE : resolve(process.env.INIT_CWD ?? '.', values.data);
+const text = readCorpus(dataPath);
 const python = values.python ?? 'python3';
 
 await init(values.threads ? { threads: Number(values.threads) } : {});
@@ -67,7 +69,7 @@ gpt.dispose();
 console.error(`[gpt] TF.js wasm peer, ${tfjsSteps} timed steps`);
 const peer = await runTfjsGpt({ text, steps: tfjsSteps, warmup: 2, seed: 1337, threads: 1 });
 // The same model with tfjs-core's own MatMul gradient (transposed forms, off XNNPACK's fast
-// path): TF.js as written without knowing that, likely what the issue's 1439 ms/step measured.
+// path): TF.js as usually written (docs/design/benchmark-notes.md).
 console.error(`[gpt] TF.js wasm peer with tfjs-core's MatMul gradients, ${tfjsSteps} timed steps`);
 const peerCoreGrads = await runTfjsGpt({ text, steps: tfjsSteps, warmup: 2, seed: 1337, threads: 1, fastMatMul: false });
 

@@ -3,18 +3,20 @@
 // tokenizer (empty pre-token cache: what a first call costs), "warm" re-encodes with the same
 // tokenizer (cache filled). Medians of 5 runs after a warm-up; not a test.
 // `node bench/tokenizer.bench.mjs [--data file.txt] [--vocab-size 4096] [--tokenizer tokenizer.json]`
-// Default data: /work/shared/data/tinyshakespeare.txt (1.1 MB), read at run time. With
+// Default data: data/tinyshakespeare.txt (1.1 MB, shipped), read at run time. With
 // --tokenizer, also times a Hugging Face tokenizer.json (e.g. GPT-2's, 50,257 tokens).
 // Prints one JSON line per measurement.
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BpeTokenizer } from '../dist/index.node.js';
+import { SHAKESPEARE, readCorpus } from './data.mjs';
 
 const { values } = parseArgs({
   options: { data: { type: 'string' }, 'vocab-size': { type: 'string' }, tokenizer: { type: 'string' } },
 });
-const dataPath = values.data ?? '/work/shared/data/tinyshakespeare.txt';
-const text = readFileSync(dataPath, 'utf8');
+const dataPath = values.data === undefined ? SHAKESPEARE : resolve(values.data);
+const text = readCorpus(dataPath);
 const mb = Buffer.byteLength(text, 'utf8') / 1e6;
 const vocabSize = Number(values['vocab-size'] ?? 4096);
 

@@ -10,7 +10,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, run, setupToolchain } from './toolchain.mjs';
+import { ROOT, relaxedSimdFlags, run, setupToolchain } from './toolchain.mjs';
 import { kernelMeasurements, writeResults } from '../bench/results.mjs';
 
 const suite = process.argv[2] ?? 'quick';
@@ -18,7 +18,7 @@ setupToolchain({ numpy: true });
 run('node', ['scripts/build-wasm.mjs']);
 run('npx', ['tsup', '--silent']);
 
-const RELAXED_FLAG = ['--experimental-wasm-relaxed-simd'];
+const RELAXED_FLAG = relaxedSimdFlags(); // Node 20 needs a flag for the relaxed builds
 const runs = [
   { variant: 'simd', threads: '1', nodeArgs: [] },
   { variant: 'relaxed', threads: '1', nodeArgs: RELAXED_FLAG },

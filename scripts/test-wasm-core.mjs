@@ -4,13 +4,13 @@
 // Each path has its own target/wasm-test/<path>, where its std build is cached.
 // Usage: node scripts/test-wasm-core.mjs [simd|relaxed]…
 import { join } from 'node:path';
-import { ROOT, run, setupToolchain, wasmCargoEnv } from './toolchain.mjs';
+import { ROOT, relaxedSimdFlags, run, setupToolchain, wasmCargoEnv } from './toolchain.mjs';
 import { rustflags } from './wasm-variants.mjs';
 
 const PATHS = {
   simd: { nodeArgs: '' },
-  // Node 20 runs relaxed-simd opcodes only behind this V8 flag (Node 22+ and Chromium 114+ by default).
-  relaxed: { nodeArgs: '--experimental-wasm-relaxed-simd' },
+  // Node 20 runs relaxed-simd opcodes only behind a V8 flag (Node 22+ and Chromium 114+ by default).
+  relaxed: { nodeArgs: relaxedSimdFlags().join(' ') },
 };
 
 const requested = process.argv.slice(2);

@@ -10,7 +10,7 @@
 // global-norm gradient clip 1.0, batches of random windows of the first 90% of the text.
 //
 // Usage: node bench/peers/tfjs-gpt.mjs [--steps N] [--warmup N] [--threads N] [--seed N] [--fast-matmul 0|1]
-//   trains on ../shared/data/tinyshakespeare.txt and prints one JSON line (see runTfjsGpt).
+//   trains on data/tinyshakespeare.txt (shipped) and prints one JSON line (see runTfjsGpt).
 //
 // Notes on TF.js (tfjs-core 4.22, tfjs-backend-wasm 4.22, no tfjs-layers / union package):
 // - In Node, '@tensorflow/tfjs-core' resolves to its CommonJS bundle, which registers NO gradient
@@ -28,11 +28,11 @@
 // - tfjs-core has no AdamW (tf.train.adam has no decoupled weight decay), so AdamW is written from
 //   ops below, as PyTorch does it: p ← p·(1 − lr·wd) − lr·m̂/(√v̂ + ε).
 import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { setThreadsCount, setWasmPaths, getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { readCorpus } from '../data.mjs';
 import { registerGradients } from './tfjs-gradients.mjs';
 
 const require = createRequire(import.meta.url);
@@ -104,7 +104,7 @@ const oneHot = (ids, V) => tf.cast(tf.oneHot(ids, V), 'float32');
 // the plain form (see bench/results/kernels.jsonl, forms abt / atb), and tfjs-core's MatMul
 // gradient uses exactly those forms. With fastMatMul (the default) every product is a plain
 // a·b: operands are transposed explicitly and the gradient dA = dy·Bᵀ, dB = Aᵀ·dy likewise.
-// (Batched 4-D products, i.e. attention, stay slow either way: about 1 GFLOP/s measured here.)
+// Batched 4-D products (attention) stay slow either way (docs/design/benchmark-notes.md).
 function swapLast(t) {
   const perm = t.shape.map((_, i) => i);
   [perm[t.rank - 2], perm[t.rank - 1]] = [t.rank - 1, t.rank - 2];
@@ -235,8 +235,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     const i = process.argv.indexOf(`--${name}`);
     return i > 0 ? Number(process.argv[i + 1]) : fallback;
   };
-  const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-  const text = readFileSync(resolve(repoRoot, '..', 'shared', 'data', 'tinyshakespeare.txt'), 'utf8');
+  const text = readCorpus();
   const result = await runTfjsGpt({
     text, steps: arg('steps', 10), warmup: arg('warmup', 2), seed: arg('seed', 1337), threads: arg('threads', 1),
     fastMatMul: arg('fast-matmul', 1) !== 0,
