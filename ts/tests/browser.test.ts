@@ -22,7 +22,8 @@ interface PageResult {
   c: number[];
   gpt?: { first: number; last: number; steps: number; sample: string };
   worker?: { error?: string; info: { variant: string; threads: number }; c: number[];
-    resident: { c: number[]; shared: boolean }; pool: { itemsPerThread: number[] } };
+    resident: { c: number[]; shared: boolean }; pool: { itemsPerThread: number[] };
+    abort: { fitSteps: number; pieces: number; after: number } };
 }
 
 let browser: Browser;
@@ -83,6 +84,8 @@ describe('in Chromium', () => {
     expect(worker.resident).toEqual({ c: [19, 22, 43, 50], shared: false });
     expect(worker.pool.itemsPerThread).toHaveLength(2);
     expect(worker.pool.itemsPerThread.every((items) => items > 0)).toBe(true);
+    // AbortSignal stops training after the current step and a stream before its next token.
+    expect(worker.abort).toEqual({ fitSteps: 2, pieces: 2, after: 5 });
   });
 
   it('the example training page trains a GPT in a worker on 2 threads', async () => {
