@@ -40,7 +40,11 @@ export default defineConfig([
   },
   {
     ...common,
-    entry: { 'index.browser': 'ts/src/index.browser.ts', 'internals.browser': 'ts/src/internals.ts', 'worker.browser': 'ts/src/wasm/worker.browser.ts' },
+    entry: {
+      'index.browser': 'ts/src/index.browser.ts',
+      'internals.browser': 'ts/src/internals.ts',
+      'worker.browser': 'ts/src/wasm/worker.browser.ts',
+    },
     format: ['esm'],
     platform: 'browser',
     dts: { entry: { 'index.browser': 'ts/src/index.browser.ts', 'internals.browser': 'ts/src/internals.ts' } },

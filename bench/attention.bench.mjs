@@ -30,9 +30,17 @@ for (const threads of threadCounts) {
         skipNote(`wasmformer ${info.variant} ${threads}t`, `attention T=${t} ${pass}`, timed.skipped);
         continue;
       }
-      console.log(attentionRow({
-        impl: 'wasmformer', variant: info.variant, simd: info.simd, threads, shape, pass, seconds: timed.seconds,
-      }));
+      console.log(
+        attentionRow({
+          impl: 'wasmformer',
+          variant: info.variant,
+          simd: info.simd,
+          threads,
+          shape,
+          pass,
+          seconds: timed.seconds,
+        }),
+      );
     }
   }
 }

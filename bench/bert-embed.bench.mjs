@@ -25,11 +25,17 @@ const TOKENS = 128;
 const rows = [];
 const record = (row) => rows.push(row);
 /** A row in the shared results format (bench/results.mjs). */
-const toMeasurements = (r) => measurements('bert-embed', {
-  case: `all-MiniLM-L6-v2-${r.texts}x${r.tokens}-batch${r.batch}`,
-  impl: r.impl === 'wasmformer' ? wasmformerImpl(r.variant) : transformersJsImpl(r.device),
-  threads: r.threads, variant: r.variant,
-}, { embeddings_per_s: r.embeddingsPerSec, seconds: r.seconds });
+const toMeasurements = (r) =>
+  measurements(
+    'bert-embed',
+    {
+      case: `all-MiniLM-L6-v2-${r.texts}x${r.tokens}-batch${r.batch}`,
+      impl: r.impl === 'wasmformer' ? wasmformerImpl(r.variant) : transformersJsImpl(r.device),
+      threads: r.threads,
+      variant: r.variant,
+    },
+    { embeddings_per_s: r.embeddingsPerSec, seconds: r.seconds },
+  );
 
 // Texts of at least 128 tokens (cut to exactly 128 with [CLS] and [SEP]); the same for the peer.
 const texts = embedTexts(N);
@@ -48,7 +54,17 @@ for (const threads of [1, 2].filter((t) => t <= info.threads)) {
   const t0 = performance.now();
   const vectors = bert.embed(tokenizer, texts, { normalize: true, maxLength: TOKENS, batchSize: BATCH });
   const seconds = (performance.now() - t0) / 1000;
-  record({ impl: 'wasmformer', variant: info.variant, threads, texts: N, tokens: TOKENS, batch: BATCH, seconds, embeddingsPerSec: N / seconds, first: Array.from(vectors[0].subarray(0, 4)) });
+  record({
+    impl: 'wasmformer',
+    variant: info.variant,
+    threads,
+    texts: N,
+    tokens: TOKENS,
+    batch: BATCH,
+    seconds,
+    embeddingsPerSec: N / seconds,
+    first: Array.from(vectors[0].subarray(0, 4)),
+  });
   console.error(`[bert-embed] wasmformer ${info.variant} ${threads}t: ${(N / seconds).toFixed(1)} embeddings/s`);
 }
 setThreadLimit(info.threads);
@@ -60,9 +76,28 @@ if (process.argv.includes('--no-peers')) {
 } else if (!existsSync(join(peerModel, 'config.json'))) {
   console.error(`[bert-embed] transformers.js skipped: no exported model in ${peerModel} (see scripts/fixtures/README.md)`);
 } else {
-  for (const [device, threads] of [['wasm', 1], ['wasm', 2], ['cpu', 2]]) {
-    const peer = spawnSync('node', [join(root, 'bench', 'peers', 'transformersjs-embed.mjs'), '--device', device, '--threads', String(threads),
-      '--texts', String(N), '--batch', String(BATCH), '--model', peerModel], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 30 * 60 * 1000 });
+  for (const [device, threads] of [
+    ['wasm', 1],
+    ['wasm', 2],
+    ['cpu', 2],
+  ]) {
+    const peer = spawnSync(
+      'node',
+      [
+        join(root, 'bench', 'peers', 'transformersjs-embed.mjs'),
+        '--device',
+        device,
+        '--threads',
+        String(threads),
+        '--texts',
+        String(N),
+        '--batch',
+        String(BATCH),
+        '--model',
+        peerModel,
+      ],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 30 * 60 * 1000 },
+    );
     const line = peer.stdout.trim().split('\n').at(-1) ?? '';
     if (peer.status !== 0 || !line.startsWith('{')) {
       console.error(`[bert-embed] transformers.js ${device}/${threads}t failed (exit ${peer.status})`);
@@ -76,7 +111,12 @@ const peers = rows.filter((r) => r.impl !== 'wasmformer');
 console.log(`\nall-MiniLM-L6-v2, ${N} texts × ${TOKENS} tokens, batch ${BATCH}, mean pooling + normalisation. Embeddings/s:`);
 for (const r of rows) {
   const label = `${r.impl} ${r.variant}${r.threads ? ` ${r.threads}t` : ''}`.padEnd(40);
-  const ratios = r.impl === 'wasmformer' ? peers.map((p) => `${(r.embeddingsPerSec / p.embeddingsPerSec).toFixed(2)}× ${p.variant}${p.threads ? ` ${p.threads}t` : ''}`).join(', ') : '';
+  const ratios =
+    r.impl === 'wasmformer'
+      ? peers
+          .map((p) => `${(r.embeddingsPerSec / p.embeddingsPerSec).toFixed(2)}× ${p.variant}${p.threads ? ` ${p.threads}t` : ''}`)
+          .join(', ')
+      : '';
   console.log(`  ${label} ${r.embeddingsPerSec.toFixed(1).padStart(7)}  ${ratios}`);
 }
 writeResults('bert-embed', rows.flatMap(toMeasurements));

@@ -11,7 +11,16 @@
 // (Node 20 runs the faster relaxed-SIMD builds with node --experimental-wasm-relaxed-simd.)
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { BERT, ClassificationDataset, MaskedLMDataset, Trainer, WordPieceTokenizer, init, loadHuggingFace, runtimeInfo } from '../dist/index.node.js';
+import {
+  BERT,
+  ClassificationDataset,
+  MaskedLMDataset,
+  Trainer,
+  WordPieceTokenizer,
+  init,
+  loadHuggingFace,
+  runtimeInfo,
+} from '../dist/index.node.js';
 import { fetchMiniLM } from '../scripts/fetch-minilm.mjs';
 import { SST2_DIR, readSst2 } from './data.mjs';
 import { measurements, wasmformerImpl, writeResults } from './results.mjs';
@@ -33,8 +42,16 @@ const record = (row) => {
   console.log(JSON.stringify(row));
   const { case: name, devAccuracy, totalSeconds, msPerFinetuneStep, msPerPretrainStep, mlmLoss, ...details } = row;
   const what = { impl: wasmformerImpl(info.variant), threads: info.threads, ...details };
-  results.push(...measurements('bert-sst2', { case: `sst2-${name}`, ...what }, { accuracy: devAccuracy, seconds: totalSeconds, ms_per_step: msPerFinetuneStep }));
-  results.push(...measurements('bert-sst2', { case: `sst2-${name}-mlm-pretraining`, ...what }, { ms_per_step: msPerPretrainStep, loss: mlmLoss }));
+  results.push(
+    ...measurements(
+      'bert-sst2',
+      { case: `sst2-${name}`, ...what },
+      { accuracy: devAccuracy, seconds: totalSeconds, ms_per_step: msPerFinetuneStep },
+    ),
+  );
+  results.push(
+    ...measurements('bert-sst2', { case: `sst2-${name}-mlm-pretraining`, ...what }, { ms_per_step: msPerPretrainStep, loss: mlmLoss }),
+  );
 };
 
 /** Fine-tunes `classifier` and returns the dev accuracy of the last evaluation. */
@@ -42,20 +59,47 @@ async function finetune(classifier, tokenizer, examples, steps, options) {
   const seqLen = options.seqLen;
   // Batches are padded to their longest sentence and drawn from sentences of similar length
   // (most SST-2 training phrases are a few words long).
-  const trainSet = ClassificationDataset.fromTexts(tokenizer, examples.map((e) => e.sentence), examples.map((e) => e.label), { maxLength: seqLen, groupByLength: true });
-  const devSet = ClassificationDataset.fromTexts(tokenizer, dev.map((e) => e.sentence), dev.map((e) => e.label), { maxLength: seqLen });
-  const trainer = new Trainer(classifier, { train: trainSet, val: devSet }, {
-    batchSize: options.batchSize, seqLen, maxSteps: steps, lr: options.lr, minLr: options.lr / 10, warmupSteps: Math.round(steps / 10),
-    weightDecay: 0.01, evalInterval: Math.max(1, Math.round(steps / (options.evals ?? 2))), evalBatches: 4, seed: 1,
-  });
+  const trainSet = ClassificationDataset.fromTexts(
+    tokenizer,
+    examples.map((e) => e.sentence),
+    examples.map((e) => e.label),
+    { maxLength: seqLen, groupByLength: true },
+  );
+  const devSet = ClassificationDataset.fromTexts(
+    tokenizer,
+    dev.map((e) => e.sentence),
+    dev.map((e) => e.label),
+    { maxLength: seqLen },
+  );
+  const trainer = new Trainer(
+    classifier,
+    { train: trainSet, val: devSet },
+    {
+      batchSize: options.batchSize,
+      seqLen,
+      maxSteps: steps,
+      lr: options.lr,
+      minLr: options.lr / 10,
+      warmupSteps: Math.round(steps / 10),
+      weightDecay: 0.01,
+      evalInterval: Math.max(1, Math.round(steps / (options.evals ?? 2))),
+      evalBatches: 4,
+      seed: 1,
+    },
+  );
   let accuracy = NaN;
   const t0 = performance.now();
   trainer.on('step', (e) => {
-    if (e.step % 100 === 0) console.error(`[bert-sst2]   fine-tune step ${e.step}: loss ${e.loss.toFixed(3)} (${e.stepMs.toFixed(0)} ms/step, ${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+    if (e.step % 100 === 0)
+      console.error(
+        `[bert-sst2]   fine-tune step ${e.step}: loss ${e.loss.toFixed(3)} (${e.stepMs.toFixed(0)} ms/step, ${((performance.now() - t0) / 1000).toFixed(0)} s)`,
+      );
   });
   trainer.on('eval', (e) => {
     accuracy = e.valAccuracy;
-    console.error(`[bert-sst2]   step ${e.step}: train loss ${e.trainLoss.toFixed(3)}, dev loss ${e.valLoss.toFixed(3)}, dev accuracy ${(100 * e.valAccuracy).toFixed(1)}%`);
+    console.error(
+      `[bert-sst2]   step ${e.step}: train loss ${e.trainLoss.toFixed(3)}, dev loss ${e.valLoss.toFixed(3)}, dev accuracy ${(100 * e.valAccuracy).toFixed(1)}%`,
+    );
   });
   const result = await trainer.fit();
   return { accuracy, msPerStep: result.msPerStep };
@@ -67,15 +111,38 @@ if (which === 'scratch' || which === 'both') {
   const tokenizer = WordPieceTokenizer.train(sentences, { vocabSize: Number(arg('vocab-size', 8000)), lowercase: true });
   const tokenizerSeconds = (performance.now() - started) / 1000;
   const seqLen = 48;
-  const bert = BERT.create({ vocabSize: tokenizer.vocabSize, blockSize: seqLen, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0.1 }, { seed: 1 });
+  const bert = BERT.create(
+    { vocabSize: tokenizer.vocabSize, blockSize: seqLen, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0.1 },
+    { seed: 1 },
+  );
   const docs = sentences.map((s) => tokenizer.encode(s, undefined, { addSpecialTokens: false }).inputIds);
-  const specials = { clsId: tokenizer.clsId, sepId: tokenizer.sepId, padId: tokenizer.padId, maskId: tokenizer.maskId, vocabSize: tokenizer.vocabSize };
+  const specials = {
+    clsId: tokenizer.clsId,
+    sepId: tokenizer.sepId,
+    padId: tokenizer.padId,
+    maskId: tokenizer.maskId,
+    vocabSize: tokenizer.vocabSize,
+  };
   // Masked-LM batches drawn from sentences of similar length (most are a few words long).
   const mlm = new MaskedLMDataset(docs, specials, { groupByLength: true });
   const pretrainSteps = Number(arg('pretrain-steps', 5000));
-  const pretrainer = new Trainer(bert, { train: mlm }, { batchSize: 64, seqLen, maxSteps: pretrainSteps, lr: 1e-3, minLr: 1e-4, warmupSteps: Math.min(100, Math.round(pretrainSteps / 10)), weightDecay: 0.01, seed: 1 });
+  const pretrainer = new Trainer(
+    bert,
+    { train: mlm },
+    {
+      batchSize: 64,
+      seqLen,
+      maxSteps: pretrainSteps,
+      lr: 1e-3,
+      minLr: 1e-4,
+      warmupSteps: Math.min(100, Math.round(pretrainSteps / 10)),
+      weightDecay: 0.01,
+      seed: 1,
+    },
+  );
   pretrainer.on('step', (e) => {
-    if (e.step % 250 === 0) console.error(`[bert-sst2] scratch MLM step ${e.step}: loss ${e.loss.toFixed(3)} (${e.stepMs.toFixed(0)} ms/step)`);
+    if (e.step % 250 === 0)
+      console.error(`[bert-sst2] scratch MLM step ${e.step}: loss ${e.loss.toFixed(3)} (${e.stepMs.toFixed(0)} ms/step)`);
   });
   const pre = await pretrainer.fit();
   const pretrainSeconds = (performance.now() - started) / 1000 - tokenizerSeconds;
@@ -83,8 +150,20 @@ if (which === 'scratch' || which === 'both') {
   const finetuneSteps = Number(arg('finetune-steps', 800));
   const ft = await finetune(classifier, tokenizer, train, finetuneSteps, { seqLen, batchSize: 64, lr: 5e-4 });
   const totalSeconds = (performance.now() - started) / 1000;
-  record({ case: 'scratch', devAccuracy: ft.accuracy, totalSeconds, tokenizerSeconds, pretrainSeconds, pretrainSteps, mlmLoss: pre.finalLoss,
-    finetuneSteps, msPerPretrainStep: pre.msPerStep, msPerFinetuneStep: ft.msPerStep, params: bert.numParams, vocabSize: tokenizer.vocabSize });
+  record({
+    case: 'scratch',
+    devAccuracy: ft.accuracy,
+    totalSeconds,
+    tokenizerSeconds,
+    pretrainSeconds,
+    pretrainSteps,
+    mlmLoss: pre.finalLoss,
+    finetuneSteps,
+    msPerPretrainStep: pre.msPerStep,
+    msPerFinetuneStep: ft.msPerStep,
+    params: bert.numParams,
+    vocabSize: tokenizer.vocabSize,
+  });
   bert.dispose();
   classifier.dispose();
 }
@@ -100,8 +179,17 @@ if (which === 'pretrained' || which === 'both') {
   const steps = Number(arg('pretrained-steps', Math.ceil(examples.length / 32)));
   const lr = Number(arg('pretrained-lr', 1e-4));
   const ft = await finetune(classifier, tokenizer, examples, steps, { seqLen: 64, batchSize: 32, lr, evals: Number(arg('evals', 1)) });
-  record({ case: 'pretrained', model: 'all-MiniLM-L6-v2', devAccuracy: ft.accuracy, totalSeconds: (performance.now() - started) / 1000,
-    finetuneSteps: steps, examples: examples.length, lr, msPerFinetuneStep: ft.msPerStep, params: classifier.numParams });
+  record({
+    case: 'pretrained',
+    model: 'all-MiniLM-L6-v2',
+    devAccuracy: ft.accuracy,
+    totalSeconds: (performance.now() - started) / 1000,
+    finetuneSteps: steps,
+    examples: examples.length,
+    lr,
+    msPerFinetuneStep: ft.msPerStep,
+    params: classifier.numParams,
+  });
   classifier.dispose();
 }
 writeResults('bert-sst2', results);

@@ -141,8 +141,17 @@ export function operandShapes({ m, k, n, form }) {
 /** One JSON line in the format of bench/matmul.bench.mjs. */
 export function row({ impl, variant, simd = true, threads, m, k, n, form, seconds, extra = {} }) {
   return JSON.stringify({
-    suite: 'kernels', op: 'matmul', impl, variant, simd, threads,
-    shape: { m, k, n }, form, seconds, gflops: (2 * m * k * n) / seconds / 1e9, ...extra,
+    suite: 'kernels',
+    op: 'matmul',
+    impl,
+    variant,
+    simd,
+    threads,
+    shape: { m, k, n },
+    form,
+    seconds,
+    gflops: (2 * m * k * n) / seconds / 1e9,
+    ...extra,
   });
 }
 
@@ -160,14 +169,26 @@ export function attentionFlops({ b, h, t, d }, pass) {
 export function attentionRow({ impl, variant, simd = true, threads, shape, pass, seconds, extra = {} }) {
   const { b, h, t, d, causal = false } = shape;
   return JSON.stringify({
-    suite: 'kernels', op: 'attention', pass, impl, variant, simd, threads,
-    shape: { b, h, t, d }, causal, seconds, flops: attentionFlops(shape, pass),
-    gflops: attentionFlops(shape, pass) / seconds / 1e9, ...extra,
+    suite: 'kernels',
+    op: 'attention',
+    pass,
+    impl,
+    variant,
+    simd,
+    threads,
+    shape: { b, h, t, d },
+    causal,
+    seconds,
+    flops: attentionFlops(shape, pass),
+    gflops: attentionFlops(shape, pass) / seconds / 1e9,
+    ...extra,
   });
 }
 
 /** A case skipped for time, in one stderr line that scripts/bench.mjs passes on. */
 export function skipNote(who, what, firstCallSeconds, budget = CASE_BUDGET_SECONDS) {
-  console.error(`[${who}] ${what}: skipped, one call took ${firstCallSeconds.toFixed(1)} s ` +
-    `(the warm-up and 3 timed calls would exceed ${budget} s)`);
+  console.error(
+    `[${who}] ${what}: skipped, one call took ${firstCallSeconds.toFixed(1)} s ` +
+      `(the warm-up and 3 timed calls would exceed ${budget} s)`,
+  );
 }

@@ -40,9 +40,10 @@ export function readDataFile(path, { what, help }) {
 
 /** Reads a text corpus: the shipped Tiny Shakespeare unless `path` names another file. */
 export function readCorpus(path = SHAKESPEARE) {
-  const help = path === SHAKESPEARE
-    ? 'data/tinyshakespeare.txt ships with the repository: restore it with `git checkout -- data/tinyshakespeare.txt`.'
-    : 'Pass a UTF-8 text file with --data <file>.';
+  const help =
+    path === SHAKESPEARE
+      ? 'data/tinyshakespeare.txt ships with the repository: restore it with `git checkout -- data/tinyshakespeare.txt`.'
+      : 'Pass a UTF-8 text file with --data <file>.';
   return readDataFile(path, { what: 'the text corpus', help });
 }
 
@@ -53,12 +54,15 @@ export function readCorpus(path = SHAKESPEARE) {
  */
 export function readSst2(dir, split) {
   const lines = readDataFile(join(dir, `${split}.tsv`), { what: `SST-2 ${split}.tsv`, help: SST2_HELP })
-    .split(/\r?\n/).filter((line) => line !== '');
+    .split(/\r?\n/)
+    .filter((line) => line !== '');
   const header = (lines[0] ?? '').split('\t');
   const labelAt = header.indexOf('label');
   const textAt = header.findIndex((name, i) => i !== labelAt && ['sentence', 'content', 'text'].includes(name));
   if (labelAt < 0 || textAt < 0) {
-    console.error(`error: ${join(dir, `${split}.tsv`)} has header "${header.join('\\t')}"; expected a "label" and a "sentence" column\n${SST2_HELP}`);
+    console.error(
+      `error: ${join(dir, `${split}.tsv`)} has header "${header.join('\\t')}"; expected a "label" and a "sentence" column\n${SST2_HELP}`,
+    );
     process.exit(2);
   }
   return lines.slice(1).map((line) => {

@@ -28,8 +28,11 @@ const toMeasurements = (r) => {
   const impl = r.impl === 'wasmformer' ? wasmformerImpl(r.variant) : transformersJsImpl(r.device);
   const what = { impl, threads: r.threads, variant: r.variant, model: 'gpt2-small-random' };
   return [
-    ...measurements('gpt-decode', { case: `decode-prompt${r.prompt}-new${r.newTokens}`, ...what },
-      { tokens_per_s: r.decodeTokensPerSec, prefill_ms: r.prefillMs, total_ms: r.totalMs }),
+    ...measurements(
+      'gpt-decode',
+      { case: `decode-prompt${r.prompt}-new${r.newTokens}`, ...what },
+      { tokens_per_s: r.decodeTokensPerSec, prefill_ms: r.prefillMs, total_ms: r.totalMs },
+    ),
     ...measurements('gpt-decode', { case: 'step-at-64', ...what }, { ms_per_token: r.stepMsAt64 }),
     ...measurements('gpt-decode', { case: 'step-at-1024', ...what }, { ms_per_token: r.stepMsAt1024 }),
   ];
@@ -46,7 +49,10 @@ const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2
 /** Median ms of one decoding step with `len` tokens already in the cache. */
 function stepMs(len, steps = 12) {
   handle.decodeStart({ slots: 1, capacity: len + steps });
-  handle.decodeFeed(Uint32Array.from({ length: len }, (_, i) => (i * 31) % 50257), Uint32Array.of(len));
+  handle.decodeFeed(
+    Uint32Array.from({ length: len }, (_, i) => (i * 31) % 50257),
+    Uint32Array.of(len),
+  );
   const times = [];
   for (let s = 0; s < steps; s++) {
     const t0 = performance.now();
@@ -69,10 +75,23 @@ for (const threads of [1, 2].filter((t) => t <= info.threads)) {
   const decodeTokensPerSec = (NEW - 1) / ((totalMs - prefillMs) / 1000);
   const at64 = stepMs(63);
   const at1024 = stepMs(1023 - 12);
-  record({ impl: 'wasmformer', variant: info.variant, threads, prompt: PROMPT, newTokens: NEW, prefillMs, totalMs,
-    decodeTokensPerSec, stepMsAt64: at64, stepMsAt1024: at1024, tokens: Array.from(out.subarray(PROMPT, PROMPT + 16)) });
-  console.error(`[gpt-decode] wasmformer ${info.variant} ${threads}t: prefill ${prefillMs.toFixed(0)} ms, ` +
-    `decode ${decodeTokensPerSec.toFixed(1)} tok/s; step at 64: ${at64.toFixed(1)} ms, at ~1024: ${at1024.toFixed(1)} ms (×${(at1024 / at64).toFixed(2)})`);
+  record({
+    impl: 'wasmformer',
+    variant: info.variant,
+    threads,
+    prompt: PROMPT,
+    newTokens: NEW,
+    prefillMs,
+    totalMs,
+    decodeTokensPerSec,
+    stepMsAt64: at64,
+    stepMsAt1024: at1024,
+    tokens: Array.from(out.subarray(PROMPT, PROMPT + 16)),
+  });
+  console.error(
+    `[gpt-decode] wasmformer ${info.variant} ${threads}t: prefill ${prefillMs.toFixed(0)} ms, ` +
+      `decode ${decodeTokensPerSec.toFixed(1)} tok/s; step at 64: ${at64.toFixed(1)} ms, at ~1024: ${at1024.toFixed(1)} ms (×${(at1024 / at64).toFixed(2)})`,
+  );
 }
 setThreadLimit(info.threads);
 gpt.dispose();
@@ -80,13 +99,33 @@ gpt.dispose();
 if (process.argv.includes('--no-peers')) {
   console.error('[gpt-decode] peers skipped (--no-peers)');
 } else if (!existsSync(join(peerModel, 'config.json'))) {
-  console.error(`[gpt-decode] transformers.js skipped: no exported model in ${peerModel} ` +
-    '(make it with scripts/fixtures/export_gpt2_onnx.py, see scripts/fixtures/README.md)');
+  console.error(
+    `[gpt-decode] transformers.js skipped: no exported model in ${peerModel} ` +
+      '(make it with scripts/fixtures/export_gpt2_onnx.py, see scripts/fixtures/README.md)',
+  );
 } else {
-  for (const [device, threads] of [['wasm', 1], ['wasm', 2], ['cpu', 2]]) {
-    const peer = spawnSync('node', [join(root, 'bench', 'peers', 'transformersjs-decode.mjs'), '--device', device,
-      '--threads', String(threads), '--prompt', String(PROMPT), '--new', String(NEW), '--model', peerModel],
-      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 30 * 60 * 1000 });
+  for (const [device, threads] of [
+    ['wasm', 1],
+    ['wasm', 2],
+    ['cpu', 2],
+  ]) {
+    const peer = spawnSync(
+      'node',
+      [
+        join(root, 'bench', 'peers', 'transformersjs-decode.mjs'),
+        '--device',
+        device,
+        '--threads',
+        String(threads),
+        '--prompt',
+        String(PROMPT),
+        '--new',
+        String(NEW),
+        '--model',
+        peerModel,
+      ],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 30 * 60 * 1000 },
+    );
     const line = peer.stdout.trim().split('\n').at(-1) ?? '';
     if (peer.status !== 0 || !line.startsWith('{')) {
       console.error(`[gpt-decode] transformers.js ${device}/${threads}t failed (exit ${peer.status})`);
@@ -102,10 +141,17 @@ const peers = rows.filter((r) => r.impl !== 'wasmformer');
 console.log(`\nGPT-2 small (124M, random weights), prompt ${PROMPT} → ${NEW} new tokens, greedy. Decode tokens/s (prefill ms):`);
 for (const r of rows) {
   const label = `${r.impl} ${r.variant}${r.threads ? ` ${r.threads}t` : ''}`.padEnd(40);
-  const ratios = r.impl === 'wasmformer' ? peers.map((p) => `${(r.decodeTokensPerSec / p.decodeTokensPerSec).toFixed(2)}× ${p.variant}${p.threads ? ` ${p.threads}t` : ''}`).join(', ') : '';
+  const ratios =
+    r.impl === 'wasmformer'
+      ? peers
+          .map((p) => `${(r.decodeTokensPerSec / p.decodeTokensPerSec).toFixed(2)}× ${p.variant}${p.threads ? ` ${p.threads}t` : ''}`)
+          .join(', ')
+      : '';
   console.log(`  ${label} ${r.decodeTokensPerSec.toFixed(1).padStart(7)} tok/s  (${r.prefillMs.toFixed(0)} ms)  ${ratios}`);
 }
 for (const r of ours) {
-  console.log(`  wasmformer ${r.threads}t one step: ${r.stepMsAt64.toFixed(1)} ms at position 64, ${r.stepMsAt1024.toFixed(1)} ms at ~1024 (×${(r.stepMsAt1024 / r.stepMsAt64).toFixed(2)}; target < 2)`);
+  console.log(
+    `  wasmformer ${r.threads}t one step: ${r.stepMsAt64.toFixed(1)} ms at position 64, ${r.stepMsAt1024.toFixed(1)} ms at ~1024 (×${(r.stepMsAt1024 / r.stepMsAt64).toFixed(2)}; target < 2)`,
+  );
 }
 writeResults('gpt-decode', rows.flatMap(toMeasurements));

@@ -28,13 +28,25 @@ import { runTfjsGpt } from './peers/tfjs-gpt.mjs';
 import { measurements, wasmformerImpl, writeResults } from './results.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const { values } = parseArgs({ options: { data: { type: 'string' }, steps: { type: 'string' }, 'tfjs-steps': { type: 'string' }, threads: { type: 'string' }, seed: { type: 'string' }, gelu: { type: 'string' }, 'eval-batches': { type: 'string' }, python: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    data: { type: 'string' },
+    steps: { type: 'string' },
+    'tfjs-steps': { type: 'string' },
+    threads: { type: 'string' },
+    seed: { type: 'string' },
+    gelu: { type: 'string' },
+    'eval-batches': { type: 'string' },
+    python: { type: 'string' },
+  },
+});
 const steps = Number(values.steps ?? 2000);
 const tfjsSteps = Number(values['tfjs-steps'] ?? 10);
 const seed = Number(values.seed ?? 1337);
 const gelu = values.gelu ?? 'tanh';
 const evalBatches = Number(values['eval-batches'] ?? 2000);
-if (!Number.isInteger(evalBatches) || evalBatches < 2) throw new Error(`--eval-batches must be an integer >= 2, got ${values['eval-batches']}`);
+if (!Number.isInteger(evalBatches) || evalBatches < 2)
+  throw new Error(`--eval-batches must be an integer >= 2, got ${values['eval-batches']}`);
 if (gelu !== 'exact' && gelu !== 'tanh') throw new Error(`--gelu must be exact or tanh, got ${gelu}`);
 // Relative to where `npm run bench:gpt` was typed (npm's INIT_CWD), else to the current folder.
 const dataPath = values.data === undefined ? SHAKESPEARE : resolve(process.env.INIT_CWD ?? '.', values.data);
@@ -45,13 +57,35 @@ await init(values.threads ? { threads: Number(values.threads) } : {});
 const info = runtimeInfo();
 const tokenizer = CharTokenizer.fromText(text);
 const { train, val } = TokenDataset.split(tokenizer.encode(text), 0.1);
-const gpt = GPT.create({ vocabSize: tokenizer.vocabSize, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, bias: false, geluExact: gelu === 'exact' }, { seed });
-const trainer = new Trainer(gpt, { train, val }, {
-  batchSize: 12, maxSteps: steps, lr: 1e-3, minLr: 1e-4, warmupSteps: 100, decaySteps: steps,
-  beta1: 0.9, beta2: 0.99, weightDecay: 0.1, decayEmbeddings: true, gradClip: 1, evalBatches: 200, seed,
+const gpt = GPT.create(
+  { vocabSize: tokenizer.vocabSize, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, bias: false, geluExact: gelu === 'exact' },
+  { seed },
+);
+const trainer = new Trainer(
+  gpt,
+  { train, val },
+  {
+    batchSize: 12,
+    maxSteps: steps,
+    lr: 1e-3,
+    minLr: 1e-4,
+    warmupSteps: 100,
+    decaySteps: steps,
+    beta1: 0.9,
+    beta2: 0.99,
+    weightDecay: 0.1,
+    decayEmbeddings: true,
+    gradClip: 1,
+    evalBatches: 200,
+    seed,
+  },
+);
+console.error(
+  `[gpt] wasmformer ${info.variant} build, ${info.threads} thread(s), ${gpt.numParams} parameters, planned ${(trainer.memory.total / 2 ** 20).toFixed(1)} MiB`,
+);
+trainer.on('step', (e) => {
+  if (e.step % 250 === 0) console.error(`[gpt] step ${e.step} loss ${e.loss.toFixed(4)} ${e.stepMs.toFixed(1)} ms`);
 });
-console.error(`[gpt] wasmformer ${info.variant} build, ${info.threads} thread(s), ${gpt.numParams} parameters, planned ${(trainer.memory.total / 2 ** 20).toFixed(1)} MiB`);
-trainer.on('step', (e) => { if (e.step % 250 === 0) console.error(`[gpt] step ${e.step} loss ${e.loss.toFixed(4)} ${e.stepMs.toFixed(1)} ms`); });
 const fit = await trainer.fit();
 // Per-batch losses (not Trainer.evaluate's mean) so that the estimate's standard error is known.
 const valWindows = new TokenDataset(val, { blockSize: 64, batchSize: 12 });
@@ -63,7 +97,13 @@ const batchLosses = Array.from({ length: evalBatches }, () => {
 const { mean: valLoss, standardError: valLossSe } = meanAndStandardError(batchLosses);
 const wasmBytes = wasmMemoryBytes();
 const tokensPerStep = 12 * 64;
-const ours = { msPerStep: fit.msPerStep, tokensPerSec: tokensPerStep / (fit.msPerStep / 1000), valLoss, valLossSe, totalSeconds: (fit.msPerStep * steps) / 1000 };
+const ours = {
+  msPerStep: fit.msPerStep,
+  tokensPerSec: tokensPerStep / (fit.msPerStep / 1000),
+  valLoss,
+  valLossSe,
+  totalSeconds: (fit.msPerStep * steps) / 1000,
+};
 gpt.dispose();
 
 console.error(`[gpt] TF.js wasm peer, ${tfjsSteps} timed steps`);
@@ -77,8 +117,24 @@ let torch = null;
 if (spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0) {
   console.error(`[gpt] PyTorch peer (${python}), ${steps} steps, 2 threads`);
   const script = join(root, 'bench', 'peers', 'torch-gpt.py');
-  const result = spawnSync(python, [script, dataPath, '--steps', String(steps), '--threads', '2', '--seed', String(seed), '--gelu', gelu, '--eval-batches', String(evalBatches)],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const result = spawnSync(
+    python,
+    [
+      script,
+      dataPath,
+      '--steps',
+      String(steps),
+      '--threads',
+      '2',
+      '--seed',
+      String(seed),
+      '--gelu',
+      gelu,
+      '--eval-batches',
+      String(evalBatches),
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   if (result.status !== 0) throw new Error(`torch-gpt.py exited with ${result.status ?? result.signal}`);
   torch = JSON.parse(result.stdout.trim().split('\n').pop());
 } else {
@@ -87,16 +143,43 @@ if (spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0)
 
 const task = 'shakespeare-char';
 const rows = [
-  ...measurements('gpt-shakespeare', { case: task, impl: wasmformerImpl(info.variant), threads: info.threads, steps, seed, gelu },
-    { ms_per_step: ours.msPerStep, tokens_per_s: ours.tokensPerSec, val_loss: ours.valLoss, val_loss_se: ours.valLossSe, seconds: ours.totalSeconds,
-      planned_bytes: trainer.memory.total, memory_bytes: wasmBytes }),
-  ...[[peer, 'plain-forms'], [peerCoreGrads, 'tfjs-core-gradients']].flatMap(([run, matmul]) =>
-    measurements('gpt-shakespeare', { case: task, impl: 'tfjs-wasm', threads: run.threads, steps: tfjsSteps, backend: run.backend, matmul },
-      { ms_per_step: run.msPerStep, tokens_per_s: run.tokensPerSec })),
+  ...measurements(
+    'gpt-shakespeare',
+    { case: task, impl: wasmformerImpl(info.variant), threads: info.threads, steps, seed, gelu },
+    {
+      ms_per_step: ours.msPerStep,
+      tokens_per_s: ours.tokensPerSec,
+      val_loss: ours.valLoss,
+      val_loss_se: ours.valLossSe,
+      seconds: ours.totalSeconds,
+      planned_bytes: trainer.memory.total,
+      memory_bytes: wasmBytes,
+    },
+  ),
+  ...[
+    [peer, 'plain-forms'],
+    [peerCoreGrads, 'tfjs-core-gradients'],
+  ].flatMap(([run, matmul]) =>
+    measurements(
+      'gpt-shakespeare',
+      { case: task, impl: 'tfjs-wasm', threads: run.threads, steps: tfjsSteps, backend: run.backend, matmul },
+      { ms_per_step: run.msPerStep, tokens_per_s: run.tokensPerSec },
+    ),
+  ),
 ];
 if (torch) {
-  rows.push(...measurements('gpt-shakespeare', { case: task, impl: 'pytorch-cpu', threads: torch.threads, steps, seed, gelu, torch: torch.torch },
-    { ms_per_step: torch.msPerStep, tokens_per_s: tokensPerStep / (torch.msPerStep / 1000), val_loss: torch.valLoss, val_loss_se: torch.valLossSe }));
+  rows.push(
+    ...measurements(
+      'gpt-shakespeare',
+      { case: task, impl: 'pytorch-cpu', threads: torch.threads, steps, seed, gelu, torch: torch.torch },
+      {
+        ms_per_step: torch.msPerStep,
+        tokens_per_s: tokensPerStep / (torch.msPerStep / 1000),
+        val_loss: torch.valLoss,
+        val_loss_se: torch.valLossSe,
+      },
+    ),
+  );
 }
 const speedup = peer.msPerStep / ours.msPerStep;
 const torchLines = torch

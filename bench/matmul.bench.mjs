@@ -45,20 +45,38 @@ for (const threads of threadCounts) {
       const timed = timePaired(product, () => peak.run());
       seconds = timed.secondsA;
       // (flops / a) / (peak flops / b) per round, then the median
-      Object.assign(paired, { peakVariant, peakGflops: peak.flopsPerCall / timed.secondsB / 1e9, fractionOfPeak: (flops / peak.flopsPerCall) / timed.ratio });
+      Object.assign(paired, {
+        peakVariant,
+        peakGflops: peak.flopsPerCall / timed.secondsB / 1e9,
+        fractionOfPeak: flops / peak.flopsPerCall / timed.ratio,
+      });
       if (form !== 'ab') {
         // The same operands read as a plain product: only the speed matters, not the values.
         paired.ratioToPlain = 1 / timePaired(product, () => matmul(a, b, { m, k, n, form: 'ab' })).ratio;
       }
     } else {
-      const timed = timePaired(product, onThreads(1, () => matmul(a, b, { m, k, n, form })));
+      const timed = timePaired(
+        product,
+        onThreads(1, () => matmul(a, b, { m, k, n, form })),
+      );
       seconds = timed.secondsA;
       paired.speedupOverOneThread = 1 / timed.ratio;
     }
-    console.log(JSON.stringify({
-      suite: 'kernels', op: 'matmul', impl: 'wasmformer', variant: info.variant, simd: info.simd,
-      threads, shape: { m, k, n }, form, seconds, gflops: flops / seconds / 1e9, ...paired,
-    }));
+    console.log(
+      JSON.stringify({
+        suite: 'kernels',
+        op: 'matmul',
+        impl: 'wasmformer',
+        variant: info.variant,
+        simd: info.simd,
+        threads,
+        shape: { m, k, n },
+        form,
+        seconds,
+        gflops: flops / seconds / 1e9,
+        ...paired,
+      }),
+    );
     a.dispose();
     b.dispose();
   }
@@ -66,10 +84,25 @@ for (const threads of threadCounts) {
 
 if (threadCounts.includes(1)) {
   const tile = await tileLoop(peakVariant);
-  const timed = timePaired(() => tile.run(), () => peak.run());
-  console.log(JSON.stringify({
-    suite: 'kernels', op: 'tile', impl: 'tile', variant: peakVariant, build: info.variant, threads: 1, shape: null, form: 'tile',
-    seconds: timed.secondsA, gflops: tile.flopsPerCall / timed.secondsA / 1e9, peakVariant,
-    peakGflops: peak.flopsPerCall / timed.secondsB / 1e9, fractionOfPeak: (tile.flopsPerCall / peak.flopsPerCall) / timed.ratio,
-  }));
+  const timed = timePaired(
+    () => tile.run(),
+    () => peak.run(),
+  );
+  console.log(
+    JSON.stringify({
+      suite: 'kernels',
+      op: 'tile',
+      impl: 'tile',
+      variant: peakVariant,
+      build: info.variant,
+      threads: 1,
+      shape: null,
+      form: 'tile',
+      seconds: timed.secondsA,
+      gflops: tile.flopsPerCall / timed.secondsA / 1e9,
+      peakVariant,
+      peakGflops: peak.flopsPerCall / timed.secondsB / 1e9,
+      fractionOfPeak: tile.flopsPerCall / peak.flopsPerCall / timed.ratio,
+    }),
+  );
 }

@@ -7,21 +7,40 @@
 // data that stays in L1 — what V8 makes of that loop shape, without packing or cache misses.
 import { random } from './common.mjs';
 
-const uleb = (v) => { const o = []; do { let b = v & 0x7f; v >>>= 7; if (v) b |= 0x80; o.push(b); } while (v); return o; };
+const uleb = (v) => {
+  const o = [];
+  do {
+    let b = v & 0x7f;
+    v >>>= 7;
+    if (v) b |= 0x80;
+    o.push(b);
+  } while (v);
+  return o;
+};
 const f32 = (x) => [...new Uint8Array(new Float32Array([x]).buffer)];
 const simd = (op) => [0xfd, ...uleb(op)];
-const SPLAT = simd(0x13), MUL = simd(0xe6), ADD = simd(0xe4), MADD = simd(0x105), EXTRACT0 = [...simd(0x1f), 0];
+const SPLAT = simd(0x13),
+  MUL = simd(0xe6),
+  ADD = simd(0xe4),
+  MADD = simd(0x105),
+  EXTRACT0 = [...simd(0x1f), 0];
 const LOAD = (offset) => [...simd(0x00), 0, ...uleb(offset)]; // v128.load, alignment hint 1 byte
 const LOAD32_SPLAT = (offset) => [...simd(0x09), 0, ...uleb(offset)];
 const [GET, SET, TEE] = [0x20, 0x21, 0x22];
 const section = (id, bytes) => [id, ...uleb(bytes.length), ...bytes];
 /** `i32.const v` for 0 <= v < 2^31 (signed LEB128: a last byte with bit 6 set would read as negative, so one 0 byte follows it). */
-const i32 = (v) => { const o = uleb(v); if (o[o.length - 1] & 0x40) { o[o.length - 1] |= 0x80; o.push(0); } return [0x41, ...o]; };
+const i32 = (v) => {
+  const o = uleb(v);
+  if (o[o.length - 1] & 0x40) {
+    o[o.length - 1] |= 0x80;
+    o.push(0);
+  }
+  return [0x41, ...o];
+};
 
 /** `into = a · b + c` on v128 locals (relaxed: one madd; simd: mul, then add). */
-const multiplyAdd = (variant, a, b, c, into = c) => (variant === 'relaxed'
-  ? [GET, a, GET, b, GET, c, ...MADD, SET, into]
-  : [GET, a, GET, b, ...MUL, GET, c, ...ADD, SET, into]);
+const multiplyAdd = (variant, a, b, c, into = c) =>
+  variant === 'relaxed' ? [GET, a, GET, b, GET, c, ...MADD, SET, into] : [GET, a, GET, b, ...MUL, GET, c, ...ADD, SET, into];
 
 /** Ends `body` by summing lane 0 of v128 locals `first..last` (so nothing is dead) and instantiates
  * a module exporting `run(iterations: i32) -> f32` with `locals` (the function's local groups),
@@ -32,7 +51,14 @@ async function instantiate(body, locals, first, last, withMemory) {
   body.push(0x0b);
   const func = [...uleb(locals.length), ...locals.flatMap(([count, type]) => [...uleb(count), type]), ...body];
   const bytes = new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
     ...section(1, [1, 0x60, 1, 0x7f, 1, 0x7d]), // type: (i32) -> f32
     ...section(3, [1, 0]),
     ...(withMemory ? section(5, [1, 0x00, 1]) : []), // one 64 KiB page, zeros
@@ -43,7 +69,10 @@ async function instantiate(body, locals, first, last, withMemory) {
 }
 
 /** An export section entry: `name`, kind (0x00 function, 0x02 memory), index 0. */
-const exportEntry = (name, kind) => { const bytes = new TextEncoder().encode(name); return [...uleb(bytes.length), ...bytes, kind, 0]; };
+const exportEntry = (name, kind) => {
+  const bytes = new TextEncoder().encode(name);
+  return [...uleb(bytes.length), ...bytes, kind, 0];
+};
 
 /** `run()` with a finiteness check on what the loop returns. */
 function caller(run, iterations, name) {
@@ -101,7 +130,16 @@ export async function tileLoop(variant) {
   body.push(GET, A_PTR, ...i32(16), 0x6a, SET, A_PTR, GET, B_PTR, ...i32(32), 0x6a, SET, B_PTR); // pointers on
   body.push(GET, LEFT, ...i32(1), 0x6b, TEE, LEFT, 0x0d, 0, 0x0b); // steps left -= 1; br_if; end step loop
   body.push(GET, 0, ...i32(1), 0x6b, TEE, 0, 0x0d, 0, 0x0b); // passes left -= 1; br_if; end pass loop
-  const { run, memory } = await instantiate(body, [[11, 0x7b], [3, 0x7f]], 1, 8, true);
+  const { run, memory } = await instantiate(
+    body,
+    [
+      [11, 0x7b],
+      [3, 0x7f],
+    ],
+    1,
+    8,
+    true,
+  );
   // Operands like the products' (bench/common.mjs `random`), not zeros, which run faster
   // (docs/design/benchmark-notes.md).
   new Float32Array(memory.buffer).set(random((A_BYTES + STEPS * 32) / 4, 3));

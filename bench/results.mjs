@@ -64,7 +64,8 @@ export function measurements(suite, what, metrics) {
  * `kernels` suite; `shapes` is the shape set (quick, full).
  */
 export function kernelMeasurements(r, shapes) {
-  const impl = r.impl === 'wasmformer' ? wasmformerImpl(r.variant) : r.impl === 'peak' || r.impl === 'tile' ? `${r.impl}-${r.variant}` : r.impl;
+  const impl =
+    r.impl === 'wasmformer' ? wasmformerImpl(r.variant) : r.impl === 'peak' || r.impl === 'tile' ? `${r.impl}-${r.variant}` : r.impl;
   const details = { op: r.op, variant: r.variant, seconds: r.seconds, shapes };
   let name;
   if (r.op === 'peak') {
@@ -82,9 +83,16 @@ export function kernelMeasurements(r, shapes) {
     details.pass = r.pass;
   }
   if (r.peakVariant) details.peakVariant = r.peakVariant;
-  return measurements('kernels', { case: name, impl, threads: r.threads, ...details }, {
-    gflops: r.gflops, fraction_of_peak: r.fractionOfPeak, ratio_to_plain: r.ratioToPlain, speedup_over_1t: r.speedupOverOneThread,
-  });
+  return measurements(
+    'kernels',
+    { case: name, impl, threads: r.threads, ...details },
+    {
+      gflops: r.gflops,
+      fraction_of_peak: r.fractionOfPeak,
+      ratio_to_plain: r.ratioToPlain,
+      speedup_over_1t: r.speedupOverOneThread,
+    },
+  );
 }
 
 function versions(extra) {
@@ -96,8 +104,11 @@ function versions(extra) {
       return undefined;
     }
   };
-  const peers = Object.fromEntries(['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', 'onnxruntime-web', '@huggingface/transformers']
-    .map((name) => [name, dependency(name)]).filter(([, version]) => version));
+  const peers = Object.fromEntries(
+    ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', 'onnxruntime-web', '@huggingface/transformers']
+      .map((name) => [name, dependency(name)])
+      .filter(([, version]) => version),
+  );
   return { wasmformer: pkg.version, node: process.versions.node, v8: process.versions.v8, ...peers, ...extra };
 }
 
@@ -110,11 +121,16 @@ export function writeResults(suite, rows, extraVersions = {}) {
   const header = {
     suite,
     run: new Date().toISOString(),
-    machine: { cpu: cpu[0]?.model ?? 'unknown', cores: cpu.length, memoryGiB: Math.round(totalmem() / 2 ** 30), os: `${platform()} ${release()} ${arch()}` },
+    machine: {
+      cpu: cpu[0]?.model ?? 'unknown',
+      cores: cpu.length,
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      os: `${platform()} ${release()} ${arch()}`,
+    },
     versions: versions(extraVersions),
   };
   const file = join(ROOT, 'bench', 'results', `${suite}.jsonl`);
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, [header, ...rows].map((r) => JSON.stringify(r)).join('\n') + '\n');
+  writeFileSync(file, `${[header, ...rows].map((r) => JSON.stringify(r)).join('\n')}\n`);
   return file;
 }

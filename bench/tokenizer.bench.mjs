@@ -59,7 +59,14 @@ function benchEncodeDecode(name, tokenizer) {
   if (back !== text) throw new Error(`${name}: decode(encode(text)) differs from the text`);
   const row = (pass, samples) => {
     const s = median(samples);
-    report({ tokenizer: name, vocab: tokenizer.vocabSize, pass, seconds: Number(s.toFixed(4)), mb_per_s: Number((mb / s).toFixed(2)), tokens: ids.length });
+    report({
+      tokenizer: name,
+      vocab: tokenizer.vocabSize,
+      pass,
+      seconds: Number(s.toFixed(4)),
+      mb_per_s: Number((mb / s).toFixed(2)),
+      tokens: ids.length,
+    });
   };
   row('encode-cold', cold);
   row('encode-warm', warm);

@@ -11,7 +11,11 @@ const { clsId, sepId, padId, maskId, vocabSize } = tokenizer;
 const train = new MaskedLMDataset(ids, { clsId, sepId, padId, maskId, vocabSize }); // 15% of tokens chosen
 
 const bert = BERT.create({ vocabSize, blockSize: 32, nLayer: 2, nHead: 4, nEmbd: 64 });
-const trainer = new Trainer(bert, { train }, { batchSize: 32, maxSteps: Number(process.env.STEPS ?? 400), lr: 2e-3, warmupSteps: 20, weightDecay: 0.01 });
+const trainer = new Trainer(
+  bert,
+  { train },
+  { batchSize: 32, maxSteps: Number(process.env.STEPS ?? 400), lr: 2e-3, warmupSteps: 20, weightDecay: 0.01 },
+);
 await trainer.fit();
 
 for (const { token, score } of bert.fillMask(tokenizer, 'the [MASK] chased the cat .')[0]) console.log(token, score.toFixed(3));

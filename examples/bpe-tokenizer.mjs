@@ -11,4 +11,6 @@ console.log(tok.decode(ids)); // 'To be, or not to be<|endoftext|>'
 
 await saveBpeTokenizer('runs/tok', tok); // tokenizer.json + vocab.json + merges.txt (Node only)
 const again = await loadBpeTokenizer('runs/tok'); // also reads GPT-2's, Llama-3's or Mistral's tokenizer.json
-console.log(again.encode('To be, or not to be').join() === tok.encode('To be, or not to be').join() ? 'reloaded: same ids' : 'reloaded: ids differ');
+console.log(
+  again.encode('To be, or not to be').join() === tok.encode('To be, or not to be').join() ? 'reloaded: same ids' : 'reloaded: ids differ',
+);

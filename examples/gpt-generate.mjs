@@ -7,7 +7,12 @@ const { model: gpt, tokenizer } = await loadCheckpoint(process.argv[2] ?? 'runs/
 
 // Token ids in, token ids out (prompt + new tokens), over a KV cache.
 const ids = gpt.generate(tokenizer.encode('the cat '), {
-  maxNewTokens: 50, temperature: 0.8, topK: 20, topP: 0.95, repetitionPenalty: 1.1, seed: 1,
+  maxNewTokens: 50,
+  temperature: 0.8,
+  topK: 20,
+  topP: 0.95,
+  repetitionPenalty: 1.1,
+  seed: 1,
   stopTokens: Array.from(tokenizer.encode('.')), // end at a full stop (kept in the output)
 });
 console.log(tokenizer.decode(ids));

@@ -7,7 +7,11 @@ const text = grammarCorpus({ sentences: 20_000, seed: 1 }); // or readFileSync('
 const tokenizer = CharTokenizer.fromText(text);
 const { train, val } = TokenDataset.split(tokenizer.encode(text), 0.1); // 90% train, 10% validation
 const gpt = GPT.create({ vocabSize: tokenizer.vocabSize, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128 });
-const trainer = new Trainer(gpt, { train, val }, { batchSize: 12, maxSteps: Number(process.env.STEPS ?? 600), lr: 2e-3, warmupSteps: 50, evalInterval: 100 });
+const trainer = new Trainer(
+  gpt,
+  { train, val },
+  { batchSize: 12, maxSteps: Number(process.env.STEPS ?? 600), lr: 2e-3, warmupSteps: 50, evalInterval: 100 },
+);
 trainer.on('eval', (e) => console.log(`step ${e.step}: train loss ${e.trainLoss.toFixed(3)}, val loss ${e.valLoss?.toFixed(3)}`));
 await trainer.fit();
 console.log(tokenizer.decode(gpt.generate(tokenizer.encode('the dog '), { maxNewTokens: 50, temperature: 0.8, seed: 1 })));

@@ -13,23 +13,49 @@ const tokenizer = CharTokenizer.fromText(text);
 const { train, val } = TokenDataset.split(tokenizer.encode(text), 0.1); // first 90% / last 10%
 
 const gpt = GPT.create({ vocabSize: tokenizer.vocabSize, blockSize: 64, nLayer: 4, nHead: 4, nEmbd: 128, dropout: 0 });
-const trainer = new Trainer(gpt, { train, val }, {
-  batchSize: 12, maxSteps: Number(process.env.STEPS ?? 2000), lr: 1e-3, minLr: 1e-4, warmupSteps: 100,
-  beta2: 0.99, weightDecay: 0.1, gradClip: 1, evalInterval: 250, evalBatches: 20, seed: 1337,
-});
+const trainer = new Trainer(
+  gpt,
+  { train, val },
+  {
+    batchSize: 12,
+    maxSteps: Number(process.env.STEPS ?? 2000),
+    lr: 1e-3,
+    minLr: 1e-4,
+    warmupSteps: 100,
+    beta2: 0.99,
+    weightDecay: 0.1,
+    gradClip: 1,
+    evalInterval: 250,
+    evalBatches: 20,
+    seed: 1337,
+  },
+);
 const mib = (bytes) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 console.log(`${gpt.numParams} parameters; planned memory ${mib(trainer.memory.total)}`);
 trainer.on('step', (e) => {
-  if (e.step % 100 === 0) console.log(`step ${e.step}: loss ${e.loss.toFixed(4)}, lr ${e.lr.toExponential(2)}, ${Math.round(e.tokensPerSec)} tokens/s`);
+  if (e.step % 100 === 0)
+    console.log(`step ${e.step}: loss ${e.loss.toFixed(4)}, lr ${e.lr.toExponential(2)}, ${Math.round(e.tokensPerSec)} tokens/s`);
 });
 trainer.on('eval', (e) => console.log(`step ${e.step}: val loss ${e.valLoss?.toFixed(4)}`));
 const result = await trainer.fit(); // or trainer.trainStep(), one step at a time
 console.log(`${result.steps} steps, ${result.msPerStep.toFixed(1)} ms/step, best val loss ${result.bestValLoss?.toFixed(4)}`);
 
-writeFileSync('loss.svg', lossCurveSvg([
-  { name: 'train', points: trainer.history.train },
-  { name: 'val', points: trainer.history.val },
-], { title: 'tinyshakespeare, char-level GPT (0.8M parameters)' }));
-const sample = await gpt.generateText(tokenizer, 'ROMEO:', { maxNewTokens: 200, temperature: 0.8, topK: 40, seed: 1, contextOverflow: 'slide' });
+writeFileSync(
+  'loss.svg',
+  lossCurveSvg(
+    [
+      { name: 'train', points: trainer.history.train },
+      { name: 'val', points: trainer.history.val },
+    ],
+    { title: 'tinyshakespeare, char-level GPT (0.8M parameters)' },
+  ),
+);
+const sample = await gpt.generateText(tokenizer, 'ROMEO:', {
+  maxNewTokens: 200,
+  temperature: 0.8,
+  topK: 40,
+  seed: 1,
+  contextOverflow: 'slide',
+});
 console.log(`ROMEO:${sample}`);
 await saveCheckpoint('runs/shakespeare', { model: gpt, trainer, tokenizer });

@@ -22,20 +22,23 @@ for (const variant of variants) {
   const started = Date.now();
   const targetDir = join(ROOT, 'target/wasm', variant);
   const cargoArgs = [
-    'build', '-p', 'wasmformer-wasm', '--lib', '--release',
-    '--target', 'wasm32-unknown-unknown',
+    'build',
+    '-p',
+    'wasmformer-wasm',
+    '--lib',
+    '--release',
+    '--target',
+    'wasm32-unknown-unknown',
     // std must be compiled with the same target features (atomics above all) as our code.
     '-Zbuild-std=std,panic_abort',
-    '--target-dir', targetDir,
+    '--target-dir',
+    targetDir,
   ];
   if (VARIANTS[variant].threads) cargoArgs.push('--features', 'threads');
   run('cargo', cargoArgs, { env: wasmCargoEnv(rustflags(variant)) });
 
   const wasm = join(targetDir, 'wasm32-unknown-unknown/release/wasmformer_wasm.wasm');
   if (!existsSync(wasm)) throw new Error(`cargo did not produce ${wasm}`);
-  run('wasm-bindgen', [
-    '--target', 'web', '--out-dir', join(ROOT, 'ts/src/wasm/gen', variant),
-    '--out-name', 'wasmformer', wasm,
-  ]);
+  run('wasm-bindgen', ['--target', 'web', '--out-dir', join(ROOT, 'ts/src/wasm/gen', variant), '--out-name', 'wasmformer', wasm]);
   console.error(`[build-wasm] ${variant}: ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }

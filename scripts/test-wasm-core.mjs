@@ -22,19 +22,32 @@ for (const path of paths) {
     process.exit(2);
   }
   console.error(`[test-wasm-core] core tests on wasm32 (${path})`);
-  run('cargo', [
-    'test', '-p', 'wasmformer-core', '--lib', '--tests', '--release', '--no-default-features',
-    '--target', 'wasm32-unknown-unknown', '-Zbuild-std=std,panic_abort',
-    // Tests too are built panic=abort (wasm32 cannot unwind); otherwise cargo builds std twice.
-    '-Zpanic-abort-tests',
-    // Its own target dir: sharing build-std artefacts with the release build of the same flags
-    // makes rustc see two copies of core ("duplicate lang item").
-    '--target-dir', join(ROOT, 'target/wasm-test', path),
-  ], {
-    env: {
-      ...wasmCargoEnv(rustflags(path)),
-      CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER: 'wasm-bindgen-test-runner',
-      NODE_ARGS: PATHS[path].nodeArgs,
+  run(
+    'cargo',
+    [
+      'test',
+      '-p',
+      'wasmformer-core',
+      '--lib',
+      '--tests',
+      '--release',
+      '--no-default-features',
+      '--target',
+      'wasm32-unknown-unknown',
+      '-Zbuild-std=std,panic_abort',
+      // Tests too are built panic=abort (wasm32 cannot unwind); otherwise cargo builds std twice.
+      '-Zpanic-abort-tests',
+      // Its own target dir: sharing build-std artefacts with the release build of the same flags
+      // makes rustc see two copies of core ("duplicate lang item").
+      '--target-dir',
+      join(ROOT, 'target/wasm-test', path),
+    ],
+    {
+      env: {
+        ...wasmCargoEnv(rustflags(path)),
+        CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER: 'wasm-bindgen-test-runner',
+        NODE_ARGS: PATHS[path].nodeArgs,
+      },
     },
-  });
+  );
 }

@@ -1,6 +1,7 @@
 // `npm test`: sets up what is missing (toolchain, wasm-bindgen CLI, node_modules, Chromium,
 // the all-MiniLM-L6-v2 weights in bench/.cache/minilm/),
-// checks the Rust sources' formatting (rustfmt.toml) and lints (clippy, warnings as errors),
+// checks the Rust sources' formatting (rustfmt.toml) and lints (clippy, warnings as errors) and
+// the TypeScript / JavaScript ones (Biome, biome.jsonc),
 // builds the four wasm builds and the package, then runs every test suite:
 //   1. native `cargo test` of the workspace (scalar lanes, rayon threads)
 //   2. the core's tests compiled to wasm32 and run in Node (simd128, then relaxed-simd)
@@ -19,7 +20,12 @@ const steps = [
   ['fetch all-MiniLM-L6-v2', () => fetchMiniLM()],
   // Rust lint gates, first because they are quick: `cargo fmt --all` fixes the first.
   ['rustfmt --check', () => run('cargo', [...lintToolchain(), 'fmt', '--all', '--', '--check'])],
-  ['cargo clippy -D warnings', () => run('cargo', [...lintToolchain(), 'clippy', '--workspace', '--all-targets', '--quiet', '--', '-D', 'warnings'])],
+  [
+    'cargo clippy -D warnings',
+    () => run('cargo', [...lintToolchain(), 'clippy', '--workspace', '--all-targets', '--quiet', '--', '-D', 'warnings']),
+  ],
+  // TypeScript / JavaScript formatting and lints (biome.jsonc): `npx biome check --write` fixes most.
+  ['biome ci (format + lint)', () => run('npx', ['biome', 'ci', '.'])],
   ['build wasm', () => run('node', ['scripts/build-wasm.mjs'])],
   ['build package', () => run('npx', ['tsup', '--silent'])],
   ['typecheck', () => run('npx', ['tsc', '--noEmit', '-p', 'tsconfig.json'])],

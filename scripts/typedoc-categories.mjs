@@ -23,9 +23,10 @@ export function load(app) {
       if (!reflection.isDeclaration() || !reflection.parent?.kindOf(ReflectionKind.Module | ReflectionKind.Project)) continue;
       const file = context.getSymbolFromReflection(reflection)?.declarations?.[0]?.getSourceFile().fileName;
       // `export * as kernels from …` is declared in index.ts; its members come from kernels/.
-      const category = reflection.kindOf(ReflectionKind.Namespace) && reflection.name === 'kernels'
-        ? 'Kernels'
-        : file && CATEGORIES.find(([pattern]) => pattern.test(file))?.[1];
+      const category =
+        reflection.kindOf(ReflectionKind.Namespace) && reflection.name === 'kernels'
+          ? 'Kernels'
+          : file && CATEGORIES.find(([pattern]) => pattern.test(file))?.[1];
       const comment = reflection.comment ?? reflection.signatures?.find((s) => s.comment)?.comment;
       if (!category || !comment || comment.blockTags.some((t) => t.tag === '@category')) continue;
       comment.blockTags.push(new CommentTag('@category', [{ kind: 'text', text: category }]));

@@ -21,7 +21,12 @@ function attentionModel({ b, h, t, d }) {
       node(['S'], ['P'], 'softmax', 'Softmax'), // opset 13: axis −1
       node(['P', 'V'], ['O'], 'pv', 'MatMul'),
     ],
-    inputs: [['Q', qkv], ['K', qkv], ['V', qkv], ['M', [t, t]]],
+    inputs: [
+      ['Q', qkv],
+      ['K', qkv],
+      ['V', qkv],
+      ['M', [t, t]],
+    ],
     outputs: [['O', qkv]],
     initializers: [floatTensor('scale', [], [1 / Math.sqrt(d)])],
   });
@@ -37,14 +42,20 @@ for (const shape of loadAttentionShapes(suite)) {
   const mask = new Float32Array(t * t);
   if (causal) for (let i = 0; i < t; i++) mask.fill(-1e9, i * t + i + 1, (i + 1) * t);
   const session = await ort.InferenceSession.create(attentionModel(shape), {
-    executionProviders: ['wasm'], graphOptimizationLevel: 'all',
+    executionProviders: ['wasm'],
+    graphOptimizationLevel: 'all',
   });
   const dims = [b, h, t, d];
   const feeds = {
-    Q: new ort.Tensor('float32', random(n, 1), dims), K: new ort.Tensor('float32', random(n, 2), dims),
-    V: new ort.Tensor('float32', random(n, 3), dims), M: new ort.Tensor('float32', mask, [t, t]),
+    Q: new ort.Tensor('float32', random(n, 1), dims),
+    K: new ort.Tensor('float32', random(n, 2), dims),
+    V: new ort.Tensor('float32', random(n, 3), dims),
+    M: new ort.Tensor('float32', mask, [t, t]),
   };
-  const timed = await timeWithinAsync(async () => { const out = await session.run(feeds); out.O.dispose?.(); });
+  const timed = await timeWithinAsync(async () => {
+    const out = await session.run(feeds);
+    out.O.dispose?.();
+  });
   await session.release();
   if (timed.skipped !== undefined) {
     skipNote(`ort-web ${threads}t`, `attention T=${t} forward`, timed.skipped);

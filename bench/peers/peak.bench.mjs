@@ -16,10 +16,20 @@ if (isMainThread) {
   const variant = process.argv[2] ?? 'simd';
   const threadCounts = (process.argv[3] ?? '1').split(',').map(Number);
   const peak = await peakLoop(variant);
-  const row = (threads, gflops, seconds, extra = {}) => JSON.stringify({
-    suite: 'kernels', op: 'peak', impl: 'peak', variant, simd: true, threads, shape: null, form: 'peak',
-    seconds, gflops, ...extra,
-  });
+  const row = (threads, gflops, seconds, extra = {}) =>
+    JSON.stringify({
+      suite: 'kernels',
+      op: 'peak',
+      impl: 'peak',
+      variant,
+      simd: true,
+      threads,
+      shape: null,
+      form: 'peak',
+      seconds,
+      gflops,
+      ...extra,
+    });
   for (const threads of threadCounts) {
     if (threads === 1) {
       const seconds = time(() => peak.run());
@@ -50,11 +60,13 @@ async function onWorkers(variant, threads, flopsPerCall) {
   const reply = (worker) => Promise.race([new Promise((resolve) => worker.once('message', resolve)), failed]);
   await Promise.all(workers.map(reply));
   const run = async (active) => {
-    const seconds = await Promise.all(active.map((worker) => {
-      const done = reply(worker);
-      worker.postMessage(CALLS_PER_ROUND);
-      return done;
-    }));
+    const seconds = await Promise.all(
+      active.map((worker) => {
+        const done = reply(worker);
+        worker.postMessage(CALLS_PER_ROUND);
+        return done;
+      }),
+    );
     return (active.length * CALLS_PER_ROUND * flopsPerCall) / Math.max(...seconds) / 1e9;
   };
   const rounds = [];

@@ -14,7 +14,7 @@ import { registerGradients } from './tfjs-gradients.mjs';
 
 const [suite = 'quick'] = process.argv.slice(2);
 const require = createRequire(import.meta.url);
-setWasmPaths(join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/');
+setWasmPaths(`${join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist')}/`);
 setThreadsCount(1);
 await registerGradients();
 await tf.setBackend('wasm');
@@ -29,8 +29,7 @@ for (const shape of loadAttentionShapes(suite)) {
   const maskData = new Float32Array(t * t);
   if (causal) for (let i = 0; i < t; i++) maskData.fill(-1e9, i * t + i + 1, (i + 1) * t);
   const mask = tf.tensor2d(maskData, [t, t]);
-  const attend = (q, k, v) =>
-    tf.matMul(tf.softmax(tf.add(tf.mul(tf.matMul(q, tf.transpose(k, [0, 2, 1])), 1 / Math.sqrt(d)), mask)), v);
+  const attend = (q, k, v) => tf.matMul(tf.softmax(tf.add(tf.mul(tf.matMul(q, tf.transpose(k, [0, 2, 1])), 1 / Math.sqrt(d)), mask)), v);
   const gradsOf = tf.grads(attend);
   let forwardTimed = false;
   const passes = {

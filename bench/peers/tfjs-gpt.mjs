@@ -44,7 +44,7 @@ let ready = null;
 function setup(threads) {
   ready ??= (async () => {
     await registerGradients();
-    setWasmPaths(join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/');
+    setWasmPaths(`${join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist')}/`);
     setThreadsCount(threads);
     if (!(await tf.setBackend('wasm'))) throw new Error('tfjs-gpt: the wasm backend did not start');
     await tf.ready();
@@ -82,14 +82,21 @@ function initParams(V, seed) {
   normal('wte', [V, C], 0.02);
   normal('wpe', [T, C], 0.02);
   for (let l = 0; l < nLayer; l++) {
-    fill(`h${l}.ln1.g`, [C], 1); fill(`h${l}.ln1.b`, [C], 0);
-    normal(`h${l}.attn.w`, [C, 3 * C], 0.02); fill(`h${l}.attn.b`, [3 * C], 0);
-    normal(`h${l}.attnProj.w`, [C, C], projStd); fill(`h${l}.attnProj.b`, [C], 0);
-    fill(`h${l}.ln2.g`, [C], 1); fill(`h${l}.ln2.b`, [C], 0);
-    normal(`h${l}.fc.w`, [C, 4 * C], 0.02); fill(`h${l}.fc.b`, [4 * C], 0);
-    normal(`h${l}.mlpProj.w`, [4 * C, C], projStd); fill(`h${l}.mlpProj.b`, [C], 0);
+    fill(`h${l}.ln1.g`, [C], 1);
+    fill(`h${l}.ln1.b`, [C], 0);
+    normal(`h${l}.attn.w`, [C, 3 * C], 0.02);
+    fill(`h${l}.attn.b`, [3 * C], 0);
+    normal(`h${l}.attnProj.w`, [C, C], projStd);
+    fill(`h${l}.attnProj.b`, [C], 0);
+    fill(`h${l}.ln2.g`, [C], 1);
+    fill(`h${l}.ln2.b`, [C], 0);
+    normal(`h${l}.fc.w`, [C, 4 * C], 0.02);
+    fill(`h${l}.fc.b`, [4 * C], 0);
+    normal(`h${l}.mlpProj.w`, [4 * C, C], projStd);
+    fill(`h${l}.mlpProj.b`, [C], 0);
   }
-  fill('lnf.g', [C], 1); fill('lnf.b', [C], 0);
+  fill('lnf.g', [C], 1);
+  fill('lnf.b', [C], 0);
   return params;
 }
 
@@ -115,8 +122,7 @@ const plainMatMul = tf.customGrad((a, b, save) => {
   return { value: tf.matMul(a, b), gradFunc: (dy, [a, b]) => [tf.matMul(dy, swapLast(b)), tf.matMul(swapLast(a), dy)] };
 });
 let fast = true;
-const mm = (a, b, ta = false, tb = false) =>
-  fast ? plainMatMul(ta ? swapLast(a) : a, tb ? swapLast(b) : b) : tf.matMul(a, b, ta, tb);
+const mm = (a, b, ta = false, tb = false) => (fast ? plainMatMul(ta ? swapLast(a) : a, tb ? swapLast(b) : b) : tf.matMul(a, b, ta, tb));
 const linear = (x, w, b) => tf.add(mm(x, w), b);
 const gelu = (x) => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
 
@@ -204,7 +210,10 @@ export async function runTfjsGpt({ text, steps, warmup = 2, seed = 1337, threads
     }
     const x = tf.tensor1d(xs, 'int32');
     const y = tf.tensor1d(ys, 'int32');
-    const { value, grads } = tf.variableGrads(() => lossOf(params, x, y, mask, V), list.map((p) => p.v));
+    const { value, grads } = tf.variableGrads(
+      () => lossOf(params, x, y, mask, V),
+      list.map((p) => p.v),
+    );
     adamwStep(list, grads, m, v, step);
     losses.push(value.dataSync()[0]);
     tf.dispose([x, y, value, grads]);
@@ -237,7 +246,11 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   };
   const text = readCorpus();
   const result = await runTfjsGpt({
-    text, steps: arg('steps', 10), warmup: arg('warmup', 2), seed: arg('seed', 1337), threads: arg('threads', 1),
+    text,
+    steps: arg('steps', 10),
+    warmup: arg('warmup', 2),
+    seed: arg('seed', 1337),
+    threads: arg('threads', 1),
     fastMatMul: arg('fast-matmul', 1) !== 0,
   });
   const { losses } = result;

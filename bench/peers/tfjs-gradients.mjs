@@ -22,7 +22,7 @@ let registered = null;
 /** Registers every tfjs-core gradient function (once per process). */
 export function registerGradients() {
   registered ??= (async () => {
-    register('data:text/javascript,' + encodeURIComponent(HOOK));
+    register(`data:text/javascript,${encodeURIComponent(HOOK)}`);
     const core = dirname(require.resolve('@tensorflow/tfjs-core/package.json'));
     await import(pathToFileURL(join(core, 'dist', 'register_all_gradients.js')).href);
   })();

@@ -8,7 +8,7 @@ import { loadShapes, operandShapes, random, row, time } from '../common.mjs';
 
 const [threadList = '1', suite = 'quick'] = process.argv.slice(2);
 const require = createRequire(import.meta.url);
-const dist = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/';
+const dist = `${join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist')}/`;
 setWasmPaths(dist);
 
 const threadCounts = threadList.split(',').map(Number);
@@ -19,8 +19,10 @@ await tf.ready();
 const threadedBuild = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT');
 for (const threads of threadCounts) {
   if (getThreadsCount() !== threads) {
-    console.error(`[tfjs] ${threads} threads not available: the backend runs ${getThreadsCount()} thread(s) ` +
-      `(WASM_HAS_MULTITHREAD_SUPPORT=${threadedBuild}, build ${threadedBuild ? 'threaded-simd' : 'simd'}); skipped`);
+    console.error(
+      `[tfjs] ${threads} threads not available: the backend runs ${getThreadsCount()} thread(s) ` +
+        `(WASM_HAS_MULTITHREAD_SUPPORT=${threadedBuild}, build ${threadedBuild ? 'threaded-simd' : 'simd'}); skipped`,
+    );
     continue;
   }
   for (const { m, k, n, form } of loadShapes(suite)) {

@@ -34,8 +34,10 @@ import { loadTransformersJs } from './transformersjs-setup.mjs';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { values } = parseArgs({
   options: {
-    device: { type: 'string', default: 'wasm' }, threads: { type: 'string', default: '1' },
-    prompt: { type: 'string', default: '128' }, new: { type: 'string', default: '128' },
+    device: { type: 'string', default: 'wasm' },
+    threads: { type: 'string', default: '1' },
+    prompt: { type: 'string', default: '128' },
+    new: { type: 'string', default: '128' },
     repeats: { type: 'string', default: '3' },
     model: { type: 'string', default: join(root, 'bench', '.cache', 'gpt2-random-onnx') },
   },
@@ -53,8 +55,10 @@ if (!(Number.isInteger(threads) && threads >= 0)) throw new Error('--threads mus
 if (device === 'wasm' && threads < 1) throw new Error('--threads must be ≥ 1 for device wasm');
 if (!(promptLen >= 1 && newTokens >= 2 && repeats >= 1)) throw new Error('need --prompt ≥ 1, --new ≥ 2, --repeats ≥ 1');
 if (!existsSync(join(modelDir, 'onnx', 'model.onnx')) || !existsSync(join(modelDir, 'config.json'))) {
-  console.error(`[transformers.js] no exported model in ${modelDir} (onnx/model.onnx, config.json); make it with ` +
-    '`python scripts/fixtures/export_gpt2_onnx.py` (requirements: scripts/fixtures/requirements-onnx.txt)');
+  console.error(
+    `[transformers.js] no exported model in ${modelDir} (onnx/model.onnx, config.json); make it with ` +
+      '`python scripts/fixtures/export_gpt2_onnx.py` (requirements: scripts/fixtures/requirements-onnx.txt)',
+  );
   process.exit(2);
 }
 
@@ -82,7 +86,12 @@ async function generate(n) {
   const streamer = { put: () => stamps.push(performance.now() - start), end: () => {} };
   start = performance.now();
   const out = await model.generate({
-    ...inputs, do_sample: false, max_new_tokens: n, min_new_tokens: n, pad_token_id: model.config.eos_token_id, streamer,
+    ...inputs,
+    do_sample: false,
+    max_new_tokens: n,
+    min_new_tokens: n,
+    pad_token_id: model.config.eos_token_id,
+    streamer,
   });
   const ms = performance.now() - start;
   const all = Array.from(out.data, Number);
@@ -107,8 +116,10 @@ for (let r = 0; r < repeats; r++) {
   inRun.push([first, (newTokens - 1) / ((run.stamps[newTokens - 1] - first) / 1000)]);
   if (r > 0 && run.tokens.join() !== tokens.join()) throw new Error('greedy generation differed between runs');
   tokens = run.tokens;
-  log(`run ${r + 1}/${repeats}: prefill ${prefill.at(-1).toFixed(0)} ms, ${newTokens} tokens ${run.ms.toFixed(0)} ms ` +
-    `(in that run: first token at ${first.toFixed(0)} ms, then ${inRun.at(-1)[1].toFixed(2)} tok/s)`);
+  log(
+    `run ${r + 1}/${repeats}: prefill ${prefill.at(-1).toFixed(0)} ms, ${newTokens} tokens ${run.ms.toFixed(0)} ms ` +
+      `(in that run: first token at ${first.toFixed(0)} ms, then ${inRun.at(-1)[1].toFixed(2)} tok/s)`,
+  );
 }
 await model.dispose();
 
@@ -128,9 +139,23 @@ if (existsSync(referencePath) && promptLen === 128) {
   referenceMatch = reference.slice(0, first16.length).join() === first16.join();
   if (!referenceMatch) log(`tokens differ from PyTorch's (reference.json): ${reference.join(',')}`);
 }
-console.log(JSON.stringify({
-  impl: 'transformers.js', device, threads, prompt: promptLen, newTokens, prefillMs,
-  decodeTokensPerSec, totalMs, tokens: first16,
-  firstTokenMsInRun: median(inRun.map((x) => x[0])), decodeTokensPerSecInRun: median(inRun.map((x) => x[1])),
-  dtype: 'fp32', repeats, transformersJs: tjsVersion, ort: ortVersion, referenceMatch,
-}));
+console.log(
+  JSON.stringify({
+    impl: 'transformers.js',
+    device,
+    threads,
+    prompt: promptLen,
+    newTokens,
+    prefillMs,
+    decodeTokensPerSec,
+    totalMs,
+    tokens: first16,
+    firstTokenMsInRun: median(inRun.map((x) => x[0])),
+    decodeTokensPerSecInRun: median(inRun.map((x) => x[1])),
+    dtype: 'fp32',
+    repeats,
+    transformersJs: tjsVersion,
+    ort: ortVersion,
+    referenceMatch,
+  }),
+);

@@ -39,8 +39,10 @@ import { embedTexts } from '../embed-texts.mjs';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { values } = parseArgs({
   options: {
-    device: { type: 'string', default: 'wasm' }, threads: { type: 'string', default: '1' },
-    texts: { type: 'string', default: '64' }, batch: { type: 'string', default: '16' },
+    device: { type: 'string', default: 'wasm' },
+    threads: { type: 'string', default: '1' },
+    texts: { type: 'string', default: '64' },
+    batch: { type: 'string', default: '16' },
     model: { type: 'string', default: join(root, 'bench', '.cache', 'minilm-onnx') },
     'keep-truncation': { type: 'boolean', default: false },
   },
@@ -57,10 +59,15 @@ if (device !== 'wasm' && device !== 'cpu') throw new Error(`--device must be was
 if (!(Number.isInteger(threads) && threads >= 0)) throw new Error('--threads must be an integer ≥ 0');
 if (device === 'wasm' && threads < 1) throw new Error('--threads must be ≥ 1 for device wasm');
 if (!(Number.isInteger(n) && n >= 2 && Number.isInteger(batch) && batch >= 1)) throw new Error('need --texts ≥ 2, --batch ≥ 1');
-if (!existsSync(join(modelDir, 'onnx', 'model.onnx')) || !existsSync(join(modelDir, 'config.json'))
-  || !existsSync(join(modelDir, 'tokenizer.json'))) {
-  console.error(`[transformers.js] no exported model in ${modelDir} (onnx/model.onnx, config.json, tokenizer.json); make it with ` +
-    '`node scripts/fetch-minilm.mjs && python scripts/fixtures/export_minilm_onnx.py` (requirements: scripts/fixtures/requirements-onnx.txt)');
+if (
+  !existsSync(join(modelDir, 'onnx', 'model.onnx')) ||
+  !existsSync(join(modelDir, 'config.json')) ||
+  !existsSync(join(modelDir, 'tokenizer.json'))
+) {
+  console.error(
+    `[transformers.js] no exported model in ${modelDir} (onnx/model.onnx, config.json, tokenizer.json); make it with ` +
+      '`node scripts/fetch-minilm.mjs && python scripts/fixtures/export_minilm_onnx.py` (requirements: scripts/fixtures/requirements-onnx.txt)',
+  );
   process.exit(2);
 }
 
@@ -121,16 +128,36 @@ let referenceCosine = null;
 const referencePath = join(modelDir, 'reference.json');
 if (existsSync(referencePath)) {
   const reference = JSON.parse(readFileSync(referencePath, 'utf8'));
-  if (reference.texts && reference.texts.some((t, i) => t !== texts[i])) throw new Error('reference.json was computed on other texts');
+  if (reference.texts?.some((t, i) => t !== texts[i])) throw new Error('reference.json was computed on other texts');
   const cosine = (a, b) => {
-    let dot = 0, na = 0, nb = 0;
-    for (let i = 0; i < a.length; i++) { dot += a[i] * b[i]; na += a[i] * a[i]; nb += b[i] * b[i]; }
+    let dot = 0,
+      na = 0,
+      nb = 0;
+    for (let i = 0; i < a.length; i++) {
+      dot += a[i] * b[i];
+      na += a[i] * a[i];
+      nb += b[i] * b[i];
+    }
     return dot / Math.sqrt(na * nb);
   };
   referenceCosine = reference.embeddings.map((ref, i) => cosine(vectors[i], ref));
   log(`cosine with PyTorch's embeddings (reference.json): ${referenceCosine.map((c) => c.toFixed(7)).join(', ')}`);
 }
-console.log(JSON.stringify({
-  impl: 'transformers.js', device, threads, texts: n, tokens: TOKENS, batch, seconds, embeddingsPerSec: n / seconds,
-  first: Array.from(vectors[0].subarray(0, 4)), referenceCosine, restoredSep: restoreSep, dtype: 'fp32', transformersJs: tjsVersion, ort: ortVersion,
-}));
+console.log(
+  JSON.stringify({
+    impl: 'transformers.js',
+    device,
+    threads,
+    texts: n,
+    tokens: TOKENS,
+    batch,
+    seconds,
+    embeddingsPerSec: n / seconds,
+    first: Array.from(vectors[0].subarray(0, 4)),
+    referenceCosine,
+    restoredSep: restoreSep,
+    dtype: 'fp32',
+    transformersJs: tjsVersion,
+    ort: ortVersion,
+  }),
+);

@@ -28,10 +28,11 @@ export async function loadTransformersJs(device, threads, modelDir) {
   }
   const tjs = await import('@huggingface/transformers');
   const { env } = tjs;
-  if (device === 'cpu') ortVersion = `onnxruntime-node ${env.backends.onnx.versions?.node ?? require('onnxruntime-node/package.json').version}`;
+  if (device === 'cpu')
+    ortVersion = `onnxruntime-node ${env.backends.onnx.versions?.node ?? require('onnxruntime-node/package.json').version}`;
   env.allowRemoteModels = false;
   env.allowLocalModels = true;
-  env.localModelPath = dirname(modelDir) + '/';
+  env.localModelPath = `${dirname(modelDir)}/`;
   env.useBrowserCache = false;
   env.useFSCache = false;
   let loadOptions;

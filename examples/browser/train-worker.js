@@ -2,7 +2,7 @@
 // isolated the threaded build runs here on a pool of nested workers.
 import { init, runtimeInfo, GPT, Trainer, CharTokenizer, TokenDataset, wasmMemoryBytes } from '/dist/index.browser.js';
 
-onmessage = async ({ data }) => {
+self.onmessage = async ({ data }) => {
   try {
     const info = await init({ threads: Math.min(navigator.hardwareConcurrency || 1, 8) });
     const tokenizer = CharTokenizer.fromText(data.text);
@@ -13,7 +13,9 @@ onmessage = async ({ data }) => {
     trainer.on('step', (e) => postMessage({ type: 'step', ...e }));
     trainer.on('eval', (e) => postMessage({ type: 'eval', ...e }));
     const result = await trainer.fit();
-    const prompt = tokenizer.encode(data.prompt && [...data.prompt].every((c) => tokenizer.vocab.includes(c)) ? data.prompt : data.text.slice(0, 1));
+    const prompt = tokenizer.encode(
+      data.prompt && [...data.prompt].every((c) => tokenizer.vocab.includes(c)) ? data.prompt : data.text.slice(0, 1),
+    );
     const sample = tokenizer.decode(gpt.generate(prompt, { maxNewTokens: 300, temperature: 0.8, seed: 1, contextOverflow: 'slide' }));
     postMessage({ type: 'done', result, sample, history: trainer.history, wasmMemory: wasmMemoryBytes(), threads: info.threads });
     gpt.dispose();

@@ -15,7 +15,11 @@ import { BpeTokenizer, GPT, Trainer, init, saveBpeTokenizer, saveHuggingFace } f
 import { heldOutLoss, readText, splitIds } from './heldout.mjs';
 
 const { values: args } = parseArgs({
-  options: { out: { type: 'string', default: 'runs/scale-out/exported' }, data: { type: 'string', default: 'data/tinyshakespeare.txt' }, tiny: { type: 'boolean', default: false } },
+  options: {
+    out: { type: 'string', default: 'runs/scale-out/exported' },
+    data: { type: 'string', default: 'data/tinyshakespeare.txt' },
+    tiny: { type: 'boolean', default: false },
+  },
 });
 const setup = args.tiny
   ? { data: args.data, lines: 4000, blockSize: 32, windows: 16 }
@@ -31,11 +35,27 @@ const { train, heldOut } = splitIds(tokenizer.encode(text), setup);
 
 // GPT's defaults are GPT-2's architecture (learned positions, pre-LayerNorm, GELU, biases, tied
 // embeddings), so the model saves as a Hugging Face GPT2LMHeadModel.
-const gpt = GPT.create({ vocabSize: tokenizer.vocabSize, blockSize: setup.blockSize, nLayer: size.nLayer, nHead: size.nHead, nEmbd: size.nEmbd }, { seed: 1 });
-const trainer = new Trainer(gpt, { train }, {
-  batchSize: 12, maxSteps: size.steps, lr: 2e-3, warmupSteps: Math.min(50, size.steps), beta2: 0.99, weightDecay: 0.1, gradClip: 1, seed: 1,
+const gpt = GPT.create(
+  { vocabSize: tokenizer.vocabSize, blockSize: setup.blockSize, nLayer: size.nLayer, nHead: size.nHead, nEmbd: size.nEmbd },
+  { seed: 1 },
+);
+const trainer = new Trainer(
+  gpt,
+  { train },
+  {
+    batchSize: 12,
+    maxSteps: size.steps,
+    lr: 2e-3,
+    warmupSteps: Math.min(50, size.steps),
+    beta2: 0.99,
+    weightDecay: 0.1,
+    gradClip: 1,
+    seed: 1,
+  },
+);
+trainer.on('step', (e) => {
+  if (e.step % 100 === 0) console.log(`step ${e.step}: loss ${e.loss.toFixed(4)}`);
 });
-trainer.on('step', (e) => { if (e.step % 100 === 0) console.log(`step ${e.step}: loss ${e.loss.toFixed(4)}`); });
 const fit = await trainer.fit();
 console.log(`trained in wasmformer: ${fit.steps} steps, ${gpt.numParams} parameters, vocabulary ${tokenizer.vocabSize}`);
 

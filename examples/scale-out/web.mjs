@@ -14,7 +14,9 @@ export async function loadFromUrl(baseUrl) {
   };
   const hf = await (await get('config.json')).json(); // model_type 'gpt2' or 'llama'
   const gpt = GPT.create(configFromHuggingFace(hf));
-  const file = readSafetensors(new Uint8Array(await (await get('model.safetensors')).arrayBuffer()), 'model.safetensors', { skipNonFloat: true });
+  const file = readSafetensors(new Uint8Array(await (await get('model.safetensors')).arrayBuffer()), 'model.safetensors', {
+    skipNonFloat: true,
+  });
   const tensors = new Map([...file.tensors, ...(file.skipped ?? []).map((name) => [name, null])]); // null: an integer buffer
   gpt.setWeights(weightsFromHuggingFace(hf.model_type, gpt.config, gpt.paramSpecs, tensors));
   const tokenizer = BpeTokenizer.fromHuggingFace(await (await get('tokenizer.json')).json());

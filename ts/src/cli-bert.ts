@@ -5,7 +5,18 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type Flags, MODEL_FLAGS, TRAINER_FLAGS, UsageError, modelConfigFromFlags, num, readFlagFile, showProgress, str, trainerOptionsFromFlags } from './cli-common.js';
+import {
+  type Flags,
+  MODEL_FLAGS,
+  TRAINER_FLAGS,
+  UsageError,
+  modelConfigFromFlags,
+  num,
+  readFlagFile,
+  showProgress,
+  str,
+  trainerOptionsFromFlags,
+} from './cli-common.js';
 import {
   BERT,
   ClassificationDataset,
@@ -45,13 +56,30 @@ Training:  --steps (pretrain 2000; finetune one epoch, or --epochs N) --batch-si
 `;
 
 const OPTIONS = {
-  data: { type: 'string' }, out: { type: 'string' }, checkpoint: { type: 'string' }, text: { type: 'string', multiple: true },
-  train: { type: 'string' }, dev: { type: 'string' }, 'label-column': { type: 'string' }, 'text-column': { type: 'string' },
-  'pair-column': { type: 'string' }, 'max-length': { type: 'string' }, epochs: { type: 'string' }, 'top-k': { type: 'string' },
-  'vocab-size': { type: 'string' }, vocab: { type: 'string' }, 'tokenizer-file': { type: 'string' }, cased: { type: 'boolean' },
-  'mask-probability': { type: 'string' }, nsp: { type: 'boolean' }, 'val-fraction': { type: 'string' }, resume: { type: 'boolean' },
-  threads: { type: 'string' }, help: { type: 'boolean', short: 'h' },
-  ...MODEL_FLAGS, ...TRAINER_FLAGS,
+  data: { type: 'string' },
+  out: { type: 'string' },
+  checkpoint: { type: 'string' },
+  text: { type: 'string', multiple: true },
+  train: { type: 'string' },
+  dev: { type: 'string' },
+  'label-column': { type: 'string' },
+  'text-column': { type: 'string' },
+  'pair-column': { type: 'string' },
+  'max-length': { type: 'string' },
+  epochs: { type: 'string' },
+  'top-k': { type: 'string' },
+  'vocab-size': { type: 'string' },
+  vocab: { type: 'string' },
+  'tokenizer-file': { type: 'string' },
+  cased: { type: 'boolean' },
+  'mask-probability': { type: 'string' },
+  nsp: { type: 'boolean' },
+  'val-fraction': { type: 'string' },
+  resume: { type: 'boolean' },
+  threads: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  ...MODEL_FLAGS,
+  ...TRAINER_FLAGS,
 } as const;
 
 const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
@@ -65,7 +93,9 @@ function pretrainTokenizer(flags: Flags, sentences: readonly string[]): WordPiec
   if (vocab) return WordPieceTokenizer.fromVocabTxt(readFlagFile(vocab, 'vocab'), { lowercase });
   const started = performance.now();
   const tokenizer = WordPieceTokenizer.train(sentences, { vocabSize: num(flags, 'vocab-size', 8000), lowercase });
-  console.log(`WordPiece: ${tokenizer.vocabSize.toLocaleString()} tokens trained in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  console.log(
+    `WordPiece: ${tokenizer.vocabSize.toLocaleString()} tokens trained in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
   return tokenizer;
 }
 
@@ -79,7 +109,15 @@ function parseJson(text: string, path: string): unknown {
 
 /** Documents of sentences: one sentence per line, blank lines between documents. */
 function documentsOf(text: string): string[][] {
-  return text.split(/\r?\n\s*\r?\n/).map((doc) => doc.split(/\r?\n/).map((line) => line.trim()).filter(Boolean)).filter((doc) => doc.length > 0);
+  return text
+    .split(/\r?\n\s*\r?\n/)
+    .map((doc) =>
+      doc
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter(Boolean),
+    )
+    .filter((doc) => doc.length > 0);
 }
 
 async function pretrain(flags: Flags): Promise<void> {
@@ -89,9 +127,11 @@ async function pretrain(flags: Flags): Promise<void> {
   const source = path ?? 'built-in grammar corpus (20,000 sentences)';
   const documents = documentsOf(text);
   const sentences = documents.flat();
-  if (sentences.length < 2) throw new UsageError(`${source} has ${sentences.length} sentence(s); pretraining needs at least 2 (one per line)`);
+  if (sentences.length < 2)
+    throw new UsageError(`${source} has ${sentences.length} sentence(s); pretraining needs at least 2 (one per line)`);
   const resumed = flags.resume ? await loadBertCheckpoint(out) : undefined;
-  if (resumed && !(resumed.tokenizer instanceof WordPieceTokenizer)) throw new UsageError(`${out} has no WordPiece tokenizer to resume with`);
+  if (resumed && !(resumed.tokenizer instanceof WordPieceTokenizer))
+    throw new UsageError(`${out} has no WordPiece tokenizer to resume with`);
   const tokenizer = resumed?.tokenizer instanceof WordPieceTokenizer ? resumed.tokenizer : pretrainTokenizer(flags, sentences);
   const nsp = flags.nsp === true;
   const encode = (s: string): number[] => Array.from(tokenizer.encode(s, undefined, { addSpecialTokens: false }).inputIds);
@@ -110,31 +150,73 @@ async function pretrain(flags: Flags): Promise<void> {
     return [first, rest];
   };
   const [trainDocs, valDocs] = split(documents, sentences.length - valCount);
-  const specials = { clsId: tokenizer.clsId, sepId: tokenizer.sepId, padId: tokenizer.padId, maskId: tokenizer.maskId, vocabSize: tokenizer.vocabSize };
+  const specials = {
+    clsId: tokenizer.clsId,
+    sepId: tokenizer.sepId,
+    padId: tokenizer.padId,
+    maskId: tokenizer.maskId,
+    vocabSize: tokenizer.vocabSize,
+  };
   const dataOptions = { nsp, maskProbability: num(flags, 'mask-probability', 0.15) };
   // Without NSP each sequence is one sentence: batches of similar lengths waste little padding.
-  const train = new MaskedLMDataset(trainDocs.map((d) => d.map(encode)), specials, { ...dataOptions, groupByLength: !nsp });
-  const val = new MaskedLMDataset(valDocs.map((d) => d.map(encode)), specials, dataOptions);
-  const config = { ...modelConfigFromFlags(flags, tokenizer.vocabSize), dropout: num(flags, 'dropout', 0.1), ...(nsp ? { nClasses: 2 } : {}) };
+  const train = new MaskedLMDataset(
+    trainDocs.map((d) => d.map(encode)),
+    specials,
+    { ...dataOptions, groupByLength: !nsp },
+  );
+  const val = new MaskedLMDataset(
+    valDocs.map((d) => d.map(encode)),
+    specials,
+    dataOptions,
+  );
+  const config = {
+    ...modelConfigFromFlags(flags, tokenizer.vocabSize),
+    dropout: num(flags, 'dropout', 0.1),
+    ...(nsp ? { nClasses: 2 } : {}),
+  };
   const model = resumed?.model ?? BERT.create(config, { seed: num(flags, 'seed', 1) });
-  const trainer = new Trainer(model, { train, val }, trainerOptionsFromFlags(flags, {
-    steps: 2000, batchSize: 32, lr: 1e-3, warmup: 100, weightDecay: 0.01, beta2: 0.999, evalInterval: 200, evalBatches: 20, seed: 1,
-  }));
+  const trainer = new Trainer(
+    model,
+    { train, val },
+    trainerOptionsFromFlags(flags, {
+      steps: 2000,
+      batchSize: 32,
+      lr: 1e-3,
+      warmup: 100,
+      weightDecay: 0.01,
+      beta2: 0.999,
+      evalInterval: 200,
+      evalBatches: 20,
+      seed: 1,
+    }),
+  );
   if (resumed) resumed.restore(trainer);
   const info = runtimeInfo();
-  console.log(`data: ${source} — ${sentences.length.toLocaleString()} sentences in ${documents.length.toLocaleString()} document(s), ${valCount.toLocaleString()} held out`);
-  console.log(`model: BERT, ${model.numParams.toLocaleString()} parameters (${model.config.nLayer} layers, ${model.config.nHead} heads, ${model.config.nEmbd} wide, ${model.config.positional} positions); masked-LM${nsp ? ' + NSP' : ''}`);
+  console.log(
+    `data: ${source} — ${sentences.length.toLocaleString()} sentences in ${documents.length.toLocaleString()} document(s), ${valCount.toLocaleString()} held out`,
+  );
+  console.log(
+    `model: BERT, ${model.numParams.toLocaleString()} parameters (${model.config.nLayer} layers, ${model.config.nHead} heads, ${model.config.nEmbd} wide, ${model.config.positional} positions); masked-LM${nsp ? ' + NSP' : ''}`,
+  );
   console.log(`wasm: ${info.variant} build, ${info.threads} thread(s); planned memory ${mib(trainer.memory.total)}`);
   const stopProgress = showProgress(trainer, 'pretrain');
   const result = await trainer.fit();
   stopProgress();
-  console.log(`done: ${result.steps} steps, ${result.msPerStep.toFixed(1)} ms/step, best val loss ${result.bestValLoss?.toFixed(4) ?? '-'}`);
+  console.log(
+    `done: ${result.steps} steps, ${result.msPerStep.toFixed(1)} ms/step, best val loss ${result.bestValLoss?.toFixed(4) ?? '-'}`,
+  );
   mkdirSync(out, { recursive: true });
   await saveCheckpoint(out, { model, trainer, tokenizer });
-  writeFileSync(join(out, 'loss.svg'), lossCurveSvg([
-    { name: 'train', points: trainer.history.train },
-    { name: 'val', points: trainer.history.val },
-  ], { title: `${source}: masked-LM loss` }));
+  writeFileSync(
+    join(out, 'loss.svg'),
+    lossCurveSvg(
+      [
+        { name: 'train', points: trainer.history.train },
+        { name: 'val', points: trainer.history.val },
+      ],
+      { title: `${source}: masked-LM loss` },
+    ),
+  );
   console.log(`saved: ${out}/ (model.safetensors, optimizer.safetensors, checkpoint.json, loss.svg)`);
   // A masked sentence from the held-out data shows what the model learned.
   const words = (valDocs[0]?.[0] ?? sentences[0] ?? '').split(' ');
@@ -178,11 +260,14 @@ function huggingFaceTokenizer(dir: string): WordPieceTokenizer {
 
 /** Rows of a TSV file with a header: the text (and pair) and the integer label. */
 function readLabelled(path: string, flags: Flags): { inputs: (string | [string, string])[]; labels: number[] } {
-  const lines = readFlagFile(path, path === str(flags, 'dev') ? 'dev' : 'train').split(/\r?\n/).filter((line) => line.trim() !== '');
+  const lines = readFlagFile(path, path === str(flags, 'dev') ? 'dev' : 'train')
+    .split(/\r?\n/)
+    .filter((line) => line.trim() !== '');
   const header = (lines[0] ?? '').split('\t');
   const column = (name: string | undefined, what: string): number => {
     const at = name === undefined ? -1 : header.indexOf(name);
-    if (name !== undefined && at < 0) throw new UsageError(`${path}: no column '${name}' for ${what} (the header has: ${header.join(', ')})`);
+    if (name !== undefined && at < 0)
+      throw new UsageError(`${path}: no column '${name}' for ${what} (the header has: ${header.join(', ')})`);
     return at;
   };
   const labelAt = column(str(flags, 'label-column') ?? 'label', 'the labels');
@@ -195,7 +280,8 @@ function readLabelled(path: string, flags: Flags): { inputs: (string | [string, 
   lines.slice(1).forEach((line, i) => {
     const cells = line.split('\t');
     const label = Number(cells[labelAt]);
-    if (!Number.isInteger(label) || label < 0) throw new UsageError(`${path} line ${i + 2}: label '${cells[labelAt] ?? ''}' is not an integer >= 0`);
+    if (!Number.isInteger(label) || label < 0)
+      throw new UsageError(`${path} line ${i + 2}: label '${cells[labelAt] ?? ''}' is not an integer >= 0`);
     const textCell = cells[textAt] ?? '';
     inputs.push(pairAt >= 0 ? [textCell, cells[pairAt] ?? ''] : textCell);
     labels.push(label);
@@ -228,19 +314,39 @@ async function finetune(flags: Flags): Promise<void> {
   const batchSize = num(flags, 'batch-size', 32);
   const epochSteps = Math.ceil(train.size / batchSize);
   const steps = num(flags, 'steps', Math.round(num(flags, 'epochs', 1) * epochSteps));
-  const trainer = new Trainer(model, { train, ...(dev ? { val: dev } : {}) }, trainerOptionsFromFlags({ ...flags, 'seq-len': flags['seq-len'] ?? String(maxLength) }, {
-    steps, batchSize, lr: 5e-5, warmup: Math.round(steps / 10), weightDecay: 0.01, beta2: 0.999,
-    evalInterval: dev ? Math.max(1, Math.round(steps / 4)) : 0, evalBatches: 20, seed: 1,
-  }));
+  const trainer = new Trainer(
+    model,
+    { train, ...(dev ? { val: dev } : {}) },
+    trainerOptionsFromFlags(
+      { ...flags, 'seq-len': flags['seq-len'] ?? String(maxLength) },
+      {
+        steps,
+        batchSize,
+        lr: 5e-5,
+        warmup: Math.round(steps / 10),
+        weightDecay: 0.01,
+        beta2: 0.999,
+        evalInterval: dev ? Math.max(1, Math.round(steps / 4)) : 0,
+        evalBatches: 20,
+        seed: 1,
+      },
+    ),
+  );
   const info = runtimeInfo();
-  console.log(`data: ${trainPath} — ${train.size.toLocaleString()} examples, ${nClasses} classes${dev ? `; dev ${devPath} — ${dev.size.toLocaleString()}` : ''}`);
-  console.log(`model: ${dir} — ${model.numParams.toLocaleString()} parameters; ${steps} steps of ${batchSize} (${(steps / epochSteps).toFixed(2)} epochs), sequences up to ${maxLength} tokens`);
+  console.log(
+    `data: ${trainPath} — ${train.size.toLocaleString()} examples, ${nClasses} classes${dev ? `; dev ${devPath} — ${dev.size.toLocaleString()}` : ''}`,
+  );
+  console.log(
+    `model: ${dir} — ${model.numParams.toLocaleString()} parameters; ${steps} steps of ${batchSize} (${(steps / epochSteps).toFixed(2)} epochs), sequences up to ${maxLength} tokens`,
+  );
   console.log(`wasm: ${info.variant} build, ${info.threads} thread(s); planned memory ${mib(trainer.memory.total)}`);
   const stopProgress = showProgress(trainer, 'finetune', 'acc');
   const result = await trainer.fit();
   stopProgress();
   const final = dev ? trainer.evaluateMetrics('val') : undefined;
-  console.log(`done: ${result.steps} steps, ${result.msPerStep.toFixed(1)} ms/step${final ? `; dev loss ${final.loss.toFixed(4)}, dev accuracy ${(100 * (final.accuracy ?? NaN)).toFixed(2)}%` : ''}`);
+  console.log(
+    `done: ${result.steps} steps, ${result.msPerStep.toFixed(1)} ms/step${final ? `; dev loss ${final.loss.toFixed(4)}, dev accuracy ${(100 * (final.accuracy ?? NaN)).toFixed(2)}%` : ''}`,
+  );
   mkdirSync(out, { recursive: true });
   await saveCheckpoint(out, { model, trainer, tokenizer });
   console.log(`saved: ${out}/`);
@@ -252,7 +358,10 @@ function textsOf(flags: Flags): string[] {
   const given = flags.text;
   if (Array.isArray(given) && given.length > 0) return given;
   const path = str(flags, 'data');
-  if (path) return readFlagFile(path, 'data').split(/\r?\n/).filter((line) => line.trim() !== '');
+  if (path)
+    return readFlagFile(path, 'data')
+      .split(/\r?\n/)
+      .filter((line) => line.trim() !== '');
   throw new UsageError('give the input with --text "…" (repeatable) or --data file.txt (one text per line)');
 }
 

@@ -14,19 +14,44 @@ export class UsageError extends Error {}
 
 /** Flags of the model options, for `util.parseArgs`. */
 export const MODEL_FLAGS = {
-  'n-layer': { type: 'string' }, 'n-head': { type: 'string' }, 'n-embd': { type: 'string' }, 'block-size': { type: 'string' },
-  positional: { type: 'string' }, norm: { type: 'string' }, 'norm-placement': { type: 'string' }, ffn: { type: 'string' },
-  'norm-eps': { type: 'string' }, 'relative-buckets': { type: 'string' }, 'relative-max-distance': { type: 'string' },
-  dropout: { type: 'string' }, 'no-bias': { type: 'boolean' }, 'no-tie': { type: 'boolean' }, 'rope-base': { type: 'string' },
+  'n-layer': { type: 'string' },
+  'n-head': { type: 'string' },
+  'n-embd': { type: 'string' },
+  'block-size': { type: 'string' },
+  positional: { type: 'string' },
+  norm: { type: 'string' },
+  'norm-placement': { type: 'string' },
+  ffn: { type: 'string' },
+  'norm-eps': { type: 'string' },
+  'relative-buckets': { type: 'string' },
+  'relative-max-distance': { type: 'string' },
+  dropout: { type: 'string' },
+  'no-bias': { type: 'boolean' },
+  'no-tie': { type: 'boolean' },
+  'rope-base': { type: 'string' },
 } as const;
 
 /** Flags of the trainer options, for `util.parseArgs`. */
 export const TRAINER_FLAGS = {
-  'seq-len': { type: 'string' }, schedule: { type: 'string' }, eps: { type: 'string' }, 'decay-embeddings': { type: 'boolean' },
-  steps: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' }, 'min-lr': { type: 'string' },
-  warmup: { type: 'string' }, 'decay-steps': { type: 'string' }, 'weight-decay': { type: 'string' }, beta1: { type: 'string' },
-  beta2: { type: 'string' }, 'grad-clip': { type: 'string' }, 'grad-accum': { type: 'string' }, 'eval-interval': { type: 'string' },
-  'eval-batches': { type: 'string' }, patience: { type: 'string' }, seed: { type: 'string' },
+  'seq-len': { type: 'string' },
+  schedule: { type: 'string' },
+  eps: { type: 'string' },
+  'decay-embeddings': { type: 'boolean' },
+  steps: { type: 'string' },
+  'batch-size': { type: 'string' },
+  lr: { type: 'string' },
+  'min-lr': { type: 'string' },
+  warmup: { type: 'string' },
+  'decay-steps': { type: 'string' },
+  'weight-decay': { type: 'string' },
+  beta1: { type: 'string' },
+  beta2: { type: 'string' },
+  'grad-clip': { type: 'string' },
+  'grad-accum': { type: 'string' },
+  'eval-interval': { type: 'string' },
+  'eval-batches': { type: 'string' },
+  patience: { type: 'string' },
+  seed: { type: 'string' },
 } as const;
 
 /** The number in `--name` (or `fallback`). */
@@ -36,7 +61,8 @@ export function num(flags: Flags, name: string, fallback?: number): number | und
   const raw = flags[name];
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(value)) throw new UsageError(`--${name} must be a number, got '${String(raw)}'`);
+  if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(value))
+    throw new UsageError(`--${name} must be a number, got '${String(raw)}'`);
   return value;
 }
 
@@ -124,16 +150,22 @@ export function trainerOptionsFromFlags(flags: Flags, defaults: TrainerDefaults)
  * @param valLabel - what the validation column shows: the loss or the accuracy.
  */
 export function showProgress(trainer: Trainer, label: string, valLabel: 'val' | 'acc' = 'val'): () => void {
-  const bar = new cliProgress.SingleBar({
-    format: `${label} |{bar}| {value}/{total} steps | loss {loss} | ${valLabel} {val} | {tps} tok/s | ETA {eta_formatted}`,
-    hideCursor: true,
-    noTTYOutput: !process.stdout.isTTY,
-    notTTYSchedule: 10_000,
-  }, cliProgress.Presets.shades_classic);
+  const bar = new cliProgress.SingleBar(
+    {
+      format: `${label} |{bar}| {value}/{total} steps | loss {loss} | ${valLabel} {val} | {tps} tok/s | ETA {eta_formatted}`,
+      hideCursor: true,
+      noTTYOutput: !process.stdout.isTTY,
+      notTTYSchedule: 10_000,
+    },
+    cliProgress.Presets.shades_classic,
+  );
   bar.start(trainer.options.maxSteps, trainer.step, { loss: '-', val: '-', tps: '-' });
-  const offStep = trainer.on('step', (e) => bar.update(e.step, { loss: e.loss.toFixed(4), tps: Math.round(e.tokensPerSec).toLocaleString() }));
+  const offStep = trainer.on('step', (e) =>
+    bar.update(e.step, { loss: e.loss.toFixed(4), tps: Math.round(e.tokensPerSec).toLocaleString() }),
+  );
   const offEval = trainer.on('eval', (e) => {
-    const shown = valLabel === 'acc' ? (e.valAccuracy !== undefined ? `${(100 * e.valAccuracy).toFixed(1)}%` : '-') : (e.valLoss?.toFixed(4) ?? '-');
+    const shown =
+      valLabel === 'acc' ? (e.valAccuracy !== undefined ? `${(100 * e.valAccuracy).toFixed(1)}%` : '-') : (e.valLoss?.toFixed(4) ?? '-');
     bar.update({ val: shown });
   });
   return () => {

@@ -40,8 +40,12 @@ export async function tokenizerCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     options: {
-      data: { type: 'string' }, 'vocab-size': { type: 'string' }, out: { type: 'string' },
-      special: { type: 'string', multiple: true }, 'min-frequency': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      data: { type: 'string' },
+      'vocab-size': { type: 'string' },
+      out: { type: 'string' },
+      special: { type: 'string', multiple: true },
+      'min-frequency': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
     allowPositionals: true,
     strict: true,

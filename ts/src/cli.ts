@@ -8,7 +8,18 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { bertCommand } from './cli-bert.js';
-import { type Flags, MODEL_FLAGS, TRAINER_FLAGS, UsageError, modelConfigFromFlags, num, readFlagFile, showProgress, str, trainerOptionsFromFlags } from './cli-common.js';
+import {
+  type Flags,
+  MODEL_FLAGS,
+  TRAINER_FLAGS,
+  UsageError,
+  modelConfigFromFlags,
+  num,
+  readFlagFile,
+  showProgress,
+  str,
+  trainerOptionsFromFlags,
+} from './cli-common.js';
 import { tokenizerCommand } from './cli-tokenizer.js';
 import {
   BpeTokenizer,
@@ -56,10 +67,26 @@ Without --data, trains on a corpus of sentences from a small built-in grammar.
 `;
 
 const OPTIONS = {
-  data: { type: 'string' }, out: { type: 'string' }, checkpoint: { type: 'string' }, prompt: { type: 'string' },
-  ...MODEL_FLAGS, ...TRAINER_FLAGS, 'val-fraction': { type: 'string' }, resume: { type: 'boolean' }, tokenizer: { type: 'string' }, 'vocab-size': { type: 'string' }, 'tokenizer-file': { type: 'string' }, threads: { type: 'string' }, 'sample-tokens': { type: 'string' }, 'max-tokens': { type: 'string' },
-  temperature: { type: 'string' }, 'top-k': { type: 'string' }, 'top-p': { type: 'string' },
-  'repetition-penalty': { type: 'string' }, stop: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' },
+  data: { type: 'string' },
+  out: { type: 'string' },
+  checkpoint: { type: 'string' },
+  prompt: { type: 'string' },
+  ...MODEL_FLAGS,
+  ...TRAINER_FLAGS,
+  'val-fraction': { type: 'string' },
+  resume: { type: 'boolean' },
+  tokenizer: { type: 'string' },
+  'vocab-size': { type: 'string' },
+  'tokenizer-file': { type: 'string' },
+  threads: { type: 'string' },
+  'sample-tokens': { type: 'string' },
+  'max-tokens': { type: 'string' },
+  temperature: { type: 'string' },
+  'top-k': { type: 'string' },
+  'top-p': { type: 'string' },
+  'repetition-penalty': { type: 'string' },
+  stop: { type: 'string', multiple: true },
+  help: { type: 'boolean', short: 'h' },
 } as const;
 
 function loadText(flags: Flags): { text: string; source: string } {
@@ -77,25 +104,46 @@ async function train(flags: Flags): Promise<void> {
   const { train: trainTokens, val } = TokenDataset.split(tokens, num(flags, 'val-fraction', 0.1));
   const config = modelConfigFromFlags(flags, tokenizer.vocabSize);
   const model = resumed?.model ?? GPT.create(config, { seed: num(flags, 'seed', 1337) });
-  const trainer = new Trainer(model, { train: trainTokens, val }, trainerOptionsFromFlags(flags, {
-    steps: 2000, batchSize: 12, lr: 1e-3, warmup: 100, weightDecay: 0.1, beta2: 0.99, evalInterval: 250, evalBatches: 20, seed: 1337,
-  }));
+  const trainer = new Trainer(
+    model,
+    { train: trainTokens, val },
+    trainerOptionsFromFlags(flags, {
+      steps: 2000,
+      batchSize: 12,
+      lr: 1e-3,
+      warmup: 100,
+      weightDecay: 0.1,
+      beta2: 0.99,
+      evalInterval: 250,
+      evalBatches: 20,
+      seed: 1337,
+    }),
+  );
   if (resumed) resumed.restore(trainer);
   const info = runtimeInfo();
   const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
   console.log(`data: ${source} — ${tokens.length.toLocaleString()} tokens, vocabulary ${tokenizer.vocabSize}`);
-  console.log(`model: ${model.numParams.toLocaleString()} parameters (${model.config.nLayer} layers, ${model.config.nHead} heads, ${model.config.nEmbd} wide, ${model.config.positional} positions, ${model.config.normPlacement}-${model.config.norm}, ${model.config.ffn})`);
-  console.log(`wasm: ${info.variant} build, ${info.threads} thread(s); planned memory ${mib(trainer.memory.total)} (activations ${mib(trainer.memory.activations)})`);
+  console.log(
+    `model: ${model.numParams.toLocaleString()} parameters (${model.config.nLayer} layers, ${model.config.nHead} heads, ${model.config.nEmbd} wide, ${model.config.positional} positions, ${model.config.normPlacement}-${model.config.norm}, ${model.config.ffn})`,
+  );
+  console.log(
+    `wasm: ${info.variant} build, ${info.threads} thread(s); planned memory ${mib(trainer.memory.total)} (activations ${mib(trainer.memory.activations)})`,
+  );
   const stopProgress = showProgress(trainer, 'train');
   const result = await trainer.fit();
   stopProgress();
-  console.log(`done: ${result.steps} steps, ${result.msPerStep.toFixed(1)} ms/step, best val loss ${result.bestValLoss?.toFixed(4) ?? '-'}${result.stoppedEarly ? ' (stopped early)' : ''}; WebAssembly memory ${mib(wasmMemoryBytes())}`);
+  console.log(
+    `done: ${result.steps} steps, ${result.msPerStep.toFixed(1)} ms/step, best val loss ${result.bestValLoss?.toFixed(4) ?? '-'}${result.stoppedEarly ? ' (stopped early)' : ''}; WebAssembly memory ${mib(wasmMemoryBytes())}`,
+  );
   mkdirSync(out, { recursive: true });
   await saveCheckpoint(out, { model, trainer, tokenizer });
-  const svg = lossCurveSvg([
-    { name: 'train', points: trainer.history.train },
-    { name: 'val', points: trainer.history.val },
-  ], { title: `${source}: loss` });
+  const svg = lossCurveSvg(
+    [
+      { name: 'train', points: trainer.history.train },
+      { name: 'val', points: trainer.history.val },
+    ],
+    { title: `${source}: loss` },
+  );
   writeFileSync(join(out, 'loss.svg'), svg);
   console.log(`saved: ${out}/ (model.safetensors, optimizer.safetensors, checkpoint.json, loss.svg)`);
   const sampleTokens = num(flags, 'sample-tokens', 200);
@@ -109,7 +157,8 @@ async function train(flags: Flags): Promise<void> {
 
 /** A checkpoint's tokenizer if a GPT can use it (a WordPiece tokenizer belongs to a BERT). */
 function gptTokenizer(tokenizer: CheckpointTokenizer | undefined, dir: string): CharTokenizer | BpeTokenizer | undefined {
-  if (tokenizer instanceof WordPieceTokenizer) throw new UsageError(`${dir} holds a WordPiece (BERT) tokenizer; the GPT commands need a char or BPE one`);
+  if (tokenizer instanceof WordPieceTokenizer)
+    throw new UsageError(`${dir} holds a WordPiece (BERT) tokenizer; the GPT commands need a char or BPE one`);
   return tokenizer;
 }
 
@@ -135,9 +184,15 @@ async function evaluate(flags: Flags): Promise<void> {
   if (!tokenizer) throw new UsageError(`${dir} has no tokenizer`);
   const { text, source } = loadText(flags);
   const { val } = TokenDataset.split(tokenizer.encode(text), num(flags, 'val-fraction', 0.1));
-  const trainer = new Trainer(loaded.model, { train: val, val }, {
-    batchSize: num(flags, 'batch-size', 12), maxSteps: 1, evalBatches: num(flags, 'eval-batches', 50),
-  });
+  const trainer = new Trainer(
+    loaded.model,
+    { train: val, val },
+    {
+      batchSize: num(flags, 'batch-size', 12),
+      maxSteps: 1,
+      evalBatches: num(flags, 'eval-batches', 50),
+    },
+  );
   console.log(`${source}: validation loss ${trainer.evaluate('val').toFixed(4)}`);
   loaded.model.dispose();
 }
@@ -153,7 +208,8 @@ async function loadGenerator(dir: string): Promise<{ model: GPT; tokenizer: Char
       model.dispose();
       throw new UsageError(`${dir} holds an encoder (BERT); generate needs a GPT-2 or Llama checkpoint`);
     }
-    if (!existsSync(join(dir, 'tokenizer.json'))) throw new UsageError(`${dir} has no tokenizer.json (a BPE tokenizer: GPT-2, Llama-3 or SentencePiece-style)`);
+    if (!existsSync(join(dir, 'tokenizer.json')))
+      throw new UsageError(`${dir} has no tokenizer.json (a BPE tokenizer: GPT-2, Llama-3 or SentencePiece-style)`);
     return { model, tokenizer: await loadBpeTokenizer(join(dir, 'tokenizer.json')) };
   }
   const loaded = await loadCheckpoint(dir);
@@ -175,9 +231,14 @@ async function generate(flags: Flags): Promise<void> {
   const prompt = str(flags, 'prompt') ?? '\n';
   process.stdout.write(prompt);
   const pieces = loaded.model.stream(tokenizer, prompt, {
-    maxNewTokens: num(flags, 'max-tokens', 300), temperature: num(flags, 'temperature', 0.8), seed: num(flags, 'seed', 0),
-    contextOverflow: 'slide', ...optional('top-k', 'topK'), ...optional('top-p', 'topP'),
-    ...optional('repetition-penalty', 'repetitionPenalty'), ...(Array.isArray(stop) ? { stop } : {}),
+    maxNewTokens: num(flags, 'max-tokens', 300),
+    temperature: num(flags, 'temperature', 0.8),
+    seed: num(flags, 'seed', 0),
+    contextOverflow: 'slide',
+    ...optional('top-k', 'topK'),
+    ...optional('top-p', 'topP'),
+    ...optional('repetition-penalty', 'repetitionPenalty'),
+    ...(Array.isArray(stop) ? { stop } : {}),
   });
   for await (const piece of pieces) process.stdout.write(piece);
   process.stdout.write('\n');
@@ -205,8 +266,9 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    const known = error instanceof UsageError || error instanceof WasmformerError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-    console.error(`wasmformer: ${known ? (error as Error).message : (error as Error).stack ?? String(error)}`);
+    const known =
+      error instanceof UsageError || error instanceof WasmformerError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    console.error(`wasmformer: ${known ? (error as Error).message : ((error as Error).stack ?? String(error))}`);
     if (error instanceof UsageError) console.error(`run \`wasmformer ${process.argv[2] === 'bert' ? 'bert ' : ''}--help\` for the options`);
     process.exit(known ? 2 : 1);
   },

@@ -82,11 +82,21 @@ export interface AttentionTrainingPassResult {
  * const { out, dq } = attentionTrainingPass(q, k, v, { b: 1, h: 8, t: 128, d: 64, causal: true });
  * ```
  */
-export function attentionTrainingPass(q: Float32Array, k: Float32Array, v: Float32Array,
-  options: AttentionTrainingPassOptions): AttentionTrainingPassResult {
+export function attentionTrainingPass(
+  q: Float32Array,
+  k: Float32Array,
+  v: Float32Array,
+  options: AttentionTrainingPassOptions,
+): AttentionTrainingPassResult {
   const op = 'attentionTrainingPass';
   const { b, h, t, d, causal = false, dout } = options;
-  for (const [name, value] of [['b', b], ['h', h], ['t', t], ['d', d]] as const) checkDim(op, name, value);
+  for (const [name, value] of [
+    ['b', b],
+    ['h', h],
+    ['t', t],
+    ['d', d],
+  ] as const)
+    checkDim(op, name, value);
   const shape = `[B, H, T, D] = [${b}, ${h}, ${t}, ${d}]`;
   const n = b * h * t * d;
   checkArray(op, 'q', q, n, shape);

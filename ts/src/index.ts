@@ -16,15 +16,43 @@ export { GPT } from './models/gpt.js';
 export type { GPTConfigInput, GenerateOptions, StreamOptions, TextTokenizer } from './models/gpt.js';
 export type { SamplingOptions } from './models/sampling.js';
 export { BERT } from './models/bert.js';
-export type { BERTConfigInput, BertEncoding, BertTokenizerLike, EmbedOptions, EncodedBatch, FillMaskCandidate, Prediction } from './models/bert.js';
+export type {
+  BERTConfigInput,
+  BertEncoding,
+  BertTokenizerLike,
+  EmbedOptions,
+  EncodedBatch,
+  FillMaskCandidate,
+  Prediction,
+} from './models/bert.js';
 export { TransformerModel } from './models/transformer.js';
 export type { BatchEvaluation, BatchGradients, BatchLosses, Gradients, MemoryPlan, NamedTensor, ParamSpec } from './models/transformer.js';
 export type { AttentionWeights, AttentionWeightsOptions } from './models/attention.js';
-export type { FfnKind, LmHeadKind, NormKind, NormPlacement, Positional, RopeScaling, TransformerConfig, TransformerConfigInput } from './models/config.js';
+export type {
+  FfnKind,
+  LmHeadKind,
+  NormKind,
+  NormPlacement,
+  Positional,
+  RopeScaling,
+  TransformerConfig,
+  TransformerConfigInput,
+} from './models/config.js';
 
 // Training: the trainer, batch sources, schedule, loss curves.
 export { Trainer } from './train/trainer.js';
-export type { EarlyStopping, EvalEvent, EvalMetrics, FitResult, LossRecord, ResolvedTrainerOptions, StepEvent, TrainerOptions, TrainerState, TrainingHistory } from './train/trainer.js';
+export type {
+  EarlyStopping,
+  EvalEvent,
+  EvalMetrics,
+  FitResult,
+  LossRecord,
+  ResolvedTrainerOptions,
+  StepEvent,
+  TrainerOptions,
+  TrainerState,
+  TrainingHistory,
+} from './train/trainer.js';
 export type { BatchSource, ModelBatch } from './train/batches.js';
 export { TokenDataset } from './train/dataset.js';
 export type { TokenBatch, TokenDatasetOptions, TokenSplit } from './train/dataset.js';
@@ -43,19 +71,57 @@ export { CharTokenizer } from './tokenizers/char.js';
 export type { CharTokenizerJSON } from './tokenizers/char.js';
 export { BpeTokenizer } from './tokenizers/bpe.js';
 export type {
-  BpeDecodeOptions, BpeDecoderStep, BpeEncodeOptions, BpeFamily, BpeNormalizerStep, BpePipeline, BpePipelineJSON, BpePreTokenizer,
-  BpeSpecialToken, BpeTemplate, BpeTemplatePiece, BpeTokenizerJSON, BpeTrainOptions, BpeVocabMerges, BpeVocabMergesOptions,
-  HuggingFaceAddedToken, HuggingFaceByteLevel, HuggingFaceTokenizerJSON, MetaspacePrependScheme,
+  BpeDecodeOptions,
+  BpeDecoderStep,
+  BpeEncodeOptions,
+  BpeFamily,
+  BpeNormalizerStep,
+  BpePipeline,
+  BpePipelineJSON,
+  BpePreTokenizer,
+  BpeSpecialToken,
+  BpeTemplate,
+  BpeTemplatePiece,
+  BpeTokenizerJSON,
+  BpeTrainOptions,
+  BpeVocabMerges,
+  BpeVocabMergesOptions,
+  HuggingFaceAddedToken,
+  HuggingFaceByteLevel,
+  HuggingFaceTokenizerJSON,
+  MetaspacePrependScheme,
 } from './tokenizers/bpe.js';
 export type {
-  HuggingFaceTemplatePiece, HuggingFaceTemplateProcessing, HuggingFaceTemplateSequence, HuggingFaceTemplateSpecial, HuggingFaceTemplateToken,
+  HuggingFaceTemplatePiece,
+  HuggingFaceTemplateProcessing,
+  HuggingFaceTemplateSequence,
+  HuggingFaceTemplateSpecial,
+  HuggingFaceTemplateToken,
 } from './tokenizers/huggingface-json.js';
 export { WordPieceTokenizer } from './tokenizers/wordpiece.js';
-export type { WordPieceDecodeOptions, WordPieceEncodeOptions, WordPieceEncoding, WordPieceHFAddedToken, WordPieceHFTemplatePiece, WordPieceHFTokenizerJSON, WordPieceSpecialTokenNames, WordPieceTokenizerJSON, WordPieceTrainOptions, WordPieceTruncation, WordPieceVocabOptions } from './tokenizers/wordpiece.js';
+export type {
+  WordPieceDecodeOptions,
+  WordPieceEncodeOptions,
+  WordPieceEncoding,
+  WordPieceHFAddedToken,
+  WordPieceHFTemplatePiece,
+  WordPieceHFTokenizerJSON,
+  WordPieceSpecialTokenNames,
+  WordPieceTokenizerJSON,
+  WordPieceTrainOptions,
+  WordPieceTruncation,
+  WordPieceVocabOptions,
+} from './tokenizers/wordpiece.js';
 
 // I/O without a file system: safetensors bytes, Hugging Face configs and weights.
 export { readSafetensors, writeSafetensors } from './io/safetensors.js';
-export type { ReadSafetensorsOptions, SafetensorsDtype, SafetensorsFile, SafetensorsTensor, SafetensorsTensorInput } from './io/safetensors.js';
+export type {
+  ReadSafetensorsOptions,
+  SafetensorsDtype,
+  SafetensorsFile,
+  SafetensorsTensor,
+  SafetensorsTensorInput,
+} from './io/safetensors.js';
 export { configFromHuggingFace, configToHuggingFace, weightsFromHuggingFace, weightsToHuggingFace } from './io/huggingface.js';
 export type { BertHead, HuggingFaceConfig } from './io/huggingface.js';
 

@@ -21,9 +21,14 @@ interface PageResult {
   info: { variant: string; threads: number; simd: string; notes: string[] };
   c: number[];
   gpt?: { first: number; last: number; steps: number; sample: string };
-  worker?: { error?: string; info: { variant: string; threads: number }; c: number[];
-    resident: { c: number[]; shared: boolean }; pool: { itemsPerThread: number[] };
-    abort: { fitSteps: number; pieces: number; after: number } };
+  worker?: {
+    error?: string;
+    info: { variant: string; threads: number };
+    c: number[];
+    resident: { c: number[]; shared: boolean };
+    pool: { itemsPerThread: number[] };
+    abort: { fitSteps: number; pieces: number; after: number };
+  };
 }
 
 let browser: Browser;
@@ -32,8 +37,15 @@ const servers: Server[] = [];
 beforeAll(async () => {
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run', '--disable-quic'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
   });
 });
 
@@ -90,7 +102,9 @@ describe('in Chromium', () => {
 
   it('the example training page trains a GPT in a worker on 2 threads', async () => {
     const result = await openPage<{ error?: string; threads: number; first: number; last: number; sample: string }>(
-      true, '/examples/browser/index.html?autostart&steps=30&nLayer=2&nEmbd=64&blockSize=32&batchSize=8');
+      true,
+      '/examples/browser/index.html?autostart&steps=30&nLayer=2&nEmbd=64&blockSize=32&batchSize=8',
+    );
     expect(result.error).toBeUndefined();
     expect(result.threads).toBe(2);
     expect(result.last).toBeLessThan(result.first * 0.8);

@@ -34,13 +34,28 @@ describe('wasmformer bert', () => {
   it('pretrains, fine-tunes, predicts and fills masks from the command line', async () => {
     const pretrained = join(root, 'bert');
     const tiny = ['--n-layer', '1', '--n-head', '2', '--n-embd', '32', '--block-size', '24', '--threads', '1'];
-    const pre = await cli('bert', 'pretrain', '--out', pretrained, '--steps', '30', '--batch-size', '16', '--eval-interval', '15', '--vocab-size', '120', ...tiny);
+    const pre = await cli(
+      'bert',
+      'pretrain',
+      '--out',
+      pretrained,
+      '--steps',
+      '30',
+      '--batch-size',
+      '16',
+      '--eval-interval',
+      '15',
+      '--vocab-size',
+      '120',
+      ...tiny,
+    );
     expect(pre.stderr).not.toMatch(/wasmformer:/);
     expect(pre.code).toBe(0);
     // The progress bar goes to stderr.
     expect(pre.stderr).toMatch(/30\/30 steps \| loss \d/);
     expect(pre.stdout).toMatch(/fill-mask: .*\[MASK\]/);
-    for (const file of ['model.safetensors', 'optimizer.safetensors', 'checkpoint.json', 'loss.svg']) expect(existsSync(join(pretrained, file))).toBe(true);
+    for (const file of ['model.safetensors', 'optimizer.safetensors', 'checkpoint.json', 'loss.svg'])
+      expect(existsSync(join(pretrained, file))).toBe(true);
 
     // A task the grammar makes easy: does the sentence mention a dog?
     const sentences = grammarCorpus({ sentences: 600, seed: 4 }).split('\n').filter(Boolean);
@@ -48,8 +63,26 @@ describe('wasmformer bert', () => {
     await writeFile(join(root, 'train.tsv'), tsv(sentences.slice(0, 500)));
     await writeFile(join(root, 'dev.tsv'), tsv(sentences.slice(500)));
     const classifier = join(root, 'classifier');
-    const ft = await cli('bert', 'finetune', '--checkpoint', pretrained, '--train', join(root, 'train.tsv'), '--dev', join(root, 'dev.tsv'),
-      '--out', classifier, '--steps', '150', '--lr', '3e-3', '--batch-size', '16', '--threads', '1');
+    const ft = await cli(
+      'bert',
+      'finetune',
+      '--checkpoint',
+      pretrained,
+      '--train',
+      join(root, 'train.tsv'),
+      '--dev',
+      join(root, 'dev.tsv'),
+      '--out',
+      classifier,
+      '--steps',
+      '150',
+      '--lr',
+      '3e-3',
+      '--batch-size',
+      '16',
+      '--threads',
+      '1',
+    );
     expect(ft.stderr).not.toMatch(/wasmformer:/);
     expect(ft.stderr).toMatch(/acc \d+\.\d%/);
     expect(ft.code).toBe(0);
@@ -58,9 +91,24 @@ describe('wasmformer bert', () => {
     expect(accuracy).toBeGreaterThan(95);
     expect(existsSync(join(classifier, 'checkpoint.json'))).toBe(true);
 
-    const predicted = await cli('bert', 'predict', '--checkpoint', classifier, '--text', 'the dog chased the cat .', '--text', 'a girl sang .', '--threads', '1');
+    const predicted = await cli(
+      'bert',
+      'predict',
+      '--checkpoint',
+      classifier,
+      '--text',
+      'the dog chased the cat .',
+      '--text',
+      'a girl sang .',
+      '--threads',
+      '1',
+    );
     expect(predicted.code).toBe(0);
-    const rows = predicted.stdout.trim().split('\n').slice(1).map((line) => line.split('\t'));
+    const rows = predicted.stdout
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((line) => line.split('\t'));
     expect(rows.map((r) => r[2])).toEqual(['the dog chased the cat .', 'a girl sang .']);
     for (const [label, probs] of rows) {
       expect(['0', '1']).toContain(label);
@@ -69,7 +117,18 @@ describe('wasmformer bert', () => {
       expect(p[0]! + p[1]!).toBeCloseTo(1, 3);
     }
 
-    const filled = await cli('bert', 'fill-mask', '--checkpoint', pretrained, '--text', 'the [MASK] chased the cat .', '--top-k', '3', '--threads', '1');
+    const filled = await cli(
+      'bert',
+      'fill-mask',
+      '--checkpoint',
+      pretrained,
+      '--text',
+      'the [MASK] chased the cat .',
+      '--top-k',
+      '3',
+      '--threads',
+      '1',
+    );
     expect(filled.code).toBe(0);
     expect(filled.stdout).toMatch(/\[MASK\] 1: \S+ [\d.]+%, \S+ [\d.]+%, \S+ [\d.]+%/);
   }, 240_000);

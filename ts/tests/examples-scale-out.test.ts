@@ -13,10 +13,11 @@ import { ROOT } from './helpers/node.js';
 
 const python = process.env.WASMFORMER_PYTHON ?? 'python3';
 const probe = spawnSync(python, ['-c', 'import torch, transformers, tokenizers, safetensors'], { encoding: 'utf8' });
-const noTorch = probe.status === 0
-  ? undefined
-  : `${python} cannot import torch, transformers, tokenizers and safetensors (${probe.error?.message ?? probe.stderr.trim().split('\n').pop()}); ` +
-    'set WASMFORMER_PYTHON to a Python that has them (pip install -r examples/scale-out/requirements.txt)';
+const noTorch =
+  probe.status === 0
+    ? undefined
+    : `${python} cannot import torch, transformers, tokenizers and safetensors (${probe.error?.message ?? probe.stderr.trim().split('\n').pop()}); ` +
+      'set WASMFORMER_PYTHON to a Python that has them (pip install -r examples/scale-out/requirements.txt)';
 if (noTorch) console.warn(`scale-out example skipped: ${noTorch}`);
 
 const out = mkdtempSync(join(tmpdir(), 'wasmformer-scale-out-'));
@@ -33,7 +34,10 @@ describe('scale-out: wasmformer → PyTorch DDP → wasmformer', () => {
   it('trains on in PyTorch and the loss PyTorch reports is the loss wasmformer computes', (ctx) => {
     if (noTorch) ctx.skip(noTorch);
     const result = spawnSync('sh', [join(ROOT, 'examples/scale-out/run.sh'), '--tiny'], {
-      cwd: ROOT, encoding: 'utf8', timeout: 600_000, env: { ...process.env, PYTHON: python, OUT: out },
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 600_000,
+      env: { ...process.env, PYTHON: python, OUT: out },
     });
     const log = `--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`;
     expect(result.status, log).toBe(0);
@@ -63,7 +67,12 @@ describe('scale-out: wasmformer → PyTorch DDP → wasmformer', () => {
 
     // The web page's way (examples/scale-out/web.mjs: fetch + readSafetensors, no file system)
     // gives the model loadHuggingFace gave: the same held-out loss. Served over HTTP here.
-    const page = spawnSync(process.execPath, ['--input-type=module', '-e', `
+    const page = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `
       import { createServer } from 'node:http';
       import { readFile } from 'node:fs/promises';
       import { join } from 'node:path';
@@ -78,7 +87,10 @@ describe('scale-out: wasmformer → PyTorch DDP → wasmformer', () => {
       server.close();
       const setup = await readSetup(dir);
       const { heldOut } = splitIds(tokenizer.encode(await readText(setup)), setup);
-      console.log(heldOutLoss(gpt, heldOut).toFixed(6));`], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+      console.log(heldOutLoss(gpt, heldOut).toFixed(6));`,
+      ],
+      { cwd: ROOT, encoding: 'utf8', timeout: 120_000 },
+    );
     expect(page.status, page.stderr).toBe(0);
     expect(Number(page.stdout.trim())).toBe(wasmAfter);
   }, 600_000);

@@ -112,7 +112,17 @@ describe('examples run', () => {
     // A Hub-style directory: config.json + model.safetensors + tokenizer.json (a Llama-style model).
     const hub = join(work, 'hub-model');
     const tokenizer = BpeTokenizer.train(readFileSync(textFile, 'utf8'), { vocabSize: 300 });
-    const gpt = GPT.create({ vocabSize: tokenizer.vocabSize, blockSize: 64, nLayer: 2, nHead: 2, nEmbd: 32, positional: 'rope', norm: 'rmsnorm', ffn: 'swiglu', bias: false });
+    const gpt = GPT.create({
+      vocabSize: tokenizer.vocabSize,
+      blockSize: 64,
+      nLayer: 2,
+      nHead: 2,
+      nEmbd: 32,
+      positional: 'rope',
+      norm: 'rmsnorm',
+      ffn: 'swiglu',
+      bias: false,
+    });
     await saveHuggingFace(gpt, hub);
     await saveBpeTokenizer(hub, tokenizer);
     gpt.dispose();
@@ -151,12 +161,15 @@ describe('examples run', () => {
     expect(out).toMatch(/the dog ran \. → 0 \(p = \d\.\d\d\)/);
   });
 
-  it.skipIf(!existsSync(join(MINILM, 'model.safetensors')))('bert-embed: all-MiniLM-L6-v2 finds the paraphrase closer than the unrelated sentence', () => {
-    const out = run('examples/bert-embed.mjs', [MINILM]);
-    const [near, far] = [...out.matchAll(/: (-?\d\.\d{3})$/gm)].map((m) => Number(m[1]));
-    expect(near).toBeGreaterThan(0.3);
-    expect(far).toBeLessThan((near as number) - 0.2);
-  });
+  it.skipIf(!existsSync(join(MINILM, 'model.safetensors')))(
+    'bert-embed: all-MiniLM-L6-v2 finds the paraphrase closer than the unrelated sentence',
+    () => {
+      const out = run('examples/bert-embed.mjs', [MINILM]);
+      const [near, far] = [...out.matchAll(/: (-?\d\.\d{3})$/gm)].map((m) => Number(m[1]));
+      expect(near).toBeGreaterThan(0.3);
+      expect(far).toBeLessThan((near as number) - 0.2);
+    },
+  );
 
   it('bpe-tokenizer trains, round-trips and reloads', () => {
     const out = run('examples/bpe-tokenizer.mjs', [textFile]);
@@ -194,7 +207,13 @@ describe('examples run', () => {
     writeFileSync(join(work, 'train.tsv'), tsv(7, 300));
     writeFileSync(join(work, 'dev.tsv'), tsv(8, 50));
     const out = run('examples/cli.sh', [], { STEPS: '20', DATA: textFile, TRAIN: join(work, 'train.tsv'), DEV: join(work, 'dev.tsv') });
-    for (const file of ['runs/cli-gpt/checkpoint.json', 'runs/cli-gpt/loss.svg', 'runs/cli-tok/tokenizer.json', 'runs/cli-bert/checkpoint.json', 'runs/cli-cls/checkpoint.json']) {
+    for (const file of [
+      'runs/cli-gpt/checkpoint.json',
+      'runs/cli-gpt/loss.svg',
+      'runs/cli-tok/tokenizer.json',
+      'runs/cli-bert/checkpoint.json',
+      'runs/cli-cls/checkpoint.json',
+    ]) {
       expect(existsSync(join(work, file)), file).toBe(true);
     }
     expect(out).toContain('ROMEO:');
@@ -203,7 +222,9 @@ describe('examples run', () => {
 });
 
 /** Fenced blocks of a Markdown file with the example marker (if any) right above each. */
-function fencedBlocks(markdown: string): { lang: string; code: string; marker: { file: string; excerpt: boolean } | undefined; line: number }[] {
+function fencedBlocks(
+  markdown: string,
+): { lang: string; code: string; marker: { file: string; excerpt: boolean } | undefined; line: number }[] {
   const lines = markdown.split('\n');
   const blocks = [];
   for (let i = 0; i < lines.length; i++) {

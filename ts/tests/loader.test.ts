@@ -1,8 +1,6 @@
 // The loader: which build it picks where, forcing one, typed errors, threads in Node.
 import { describe, expect, it } from 'vitest';
-import {
-  InvalidArgumentError, NotInitializedError, ShapeError, init, matmul, runtimeInfo,
-} from '../../dist/index.node.js';
+import { InvalidArgumentError, NotInitializedError, ShapeError, init, matmul, runtimeInfo } from '../../dist/index.node.js';
 import { poolSmoke } from '../../dist/internals.node.js';
 import { DIST_ESM, DIST_INTERNALS_ESM, runNode } from './helpers/node.js';
 

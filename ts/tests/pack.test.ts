@@ -16,7 +16,7 @@ let packed: { filename: string; files: { path: string }[]; size: number; unpacke
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'wasmformer-pack-'));
-  packed = (JSON.parse(npm(['pack', '--json', '--pack-destination', work], ROOT)) as typeof packed[])[0]!;
+  packed = (JSON.parse(npm(['pack', '--json', '--pack-destination', work], ROOT)) as (typeof packed)[])[0]!;
   writeFileSync(join(work, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
   // --engine-strict: the Node running the tests (20, and 24 in npm test's second run) must be
   // one package.json's `engines` admits.
@@ -31,10 +31,22 @@ describe('npm pack', () => {
     for (const variant of ['simd', 'relaxed', 'threads', 'threads-relaxed']) {
       expect(files).toContain(`dist/wasm/${variant}.wasm`);
     }
-    for (const file of ['dist/index.node.js', 'dist/index.node.cjs', 'dist/index.node.d.ts', 'dist/index.node.d.cts',
-      'dist/index.browser.js', 'dist/index.browser.d.ts', 'dist/worker.node.js', 'dist/worker.browser.js',
-      'dist/internals.node.js', 'dist/internals.node.cjs', 'dist/internals.node.d.ts', 'dist/internals.node.d.cts',
-      'dist/internals.browser.js', 'dist/internals.browser.d.ts']) {
+    for (const file of [
+      'dist/index.node.js',
+      'dist/index.node.cjs',
+      'dist/index.node.d.ts',
+      'dist/index.node.d.cts',
+      'dist/index.browser.js',
+      'dist/index.browser.d.ts',
+      'dist/worker.node.js',
+      'dist/worker.browser.js',
+      'dist/internals.node.js',
+      'dist/internals.node.cjs',
+      'dist/internals.node.d.ts',
+      'dist/internals.node.d.cts',
+      'dist/internals.browser.js',
+      'dist/internals.browser.d.ts',
+    ]) {
       expect(files).toContain(file);
     }
     expect(files.some((f) => f.startsWith('ts/') || f.startsWith('crates/'))).toBe(false);
@@ -54,7 +66,10 @@ describe('npm pack', () => {
   console.log(JSON.stringify({ variant: info.variant, threads: info.threads, c: Array.from(c), pool: pool.itemsPerThread, sameErrors, split }));
 })();`;
 
-  const run = (file: string, source: string): { variant: string; threads: number; c: number[]; pool: number[]; sameErrors: boolean; split: boolean } => {
+  const run = (
+    file: string,
+    source: string,
+  ): { variant: string; threads: number; c: number[]; pool: number[]; sameErrors: boolean; split: boolean } => {
     writeFileSync(join(work, file), source);
     const out = execFileSync(process.execPath, [file], { cwd: work, encoding: 'utf8', timeout: 60_000 });
     return JSON.parse(out.trim().split('\n').pop()!);
@@ -73,9 +88,31 @@ describe('npm pack', () => {
   it('installs the wasmformer CLI, which trains and saves a checkpoint', () => {
     const bin = join(work, 'node_modules', '.bin', 'wasmformer');
     expect(execFileSync(bin, ['--help'], { cwd: work, encoding: 'utf8' })).toMatch(/wasmformer train/);
-    const out = execFileSync(bin, ['train', '--steps', '3', '--n-layer', '1', '--n-embd', '32', '--block-size', '16',
-      '--batch-size', '4', '--eval-interval', '3', '--eval-batches', '2', '--out', 'run', '--sample-tokens', '10'],
-    { cwd: work, encoding: 'utf8', timeout: 120_000 });
+    const out = execFileSync(
+      bin,
+      [
+        'train',
+        '--steps',
+        '3',
+        '--n-layer',
+        '1',
+        '--n-embd',
+        '32',
+        '--block-size',
+        '16',
+        '--batch-size',
+        '4',
+        '--eval-interval',
+        '3',
+        '--eval-batches',
+        '2',
+        '--out',
+        'run',
+        '--sample-tokens',
+        '10',
+      ],
+      { cwd: work, encoding: 'utf8', timeout: 120_000 },
+    );
     expect(out).toMatch(/done: 3 steps/);
     expect(out).toMatch(/saved: run\//);
     const bad = spawnSync(bin, ['train', '--n-head', '3'], { cwd: work, encoding: 'utf8' });
@@ -93,17 +130,39 @@ describe('npm pack', () => {
   });
 
   it('types both entries for TypeScript (node16 resolution through the exports map)', () => {
-    writeFileSync(join(work, 'types.mts'), `import { GPT, type TransformerConfig } from 'wasmformer';
+    writeFileSync(
+      join(work, 'types.mts'),
+      `import { GPT, type TransformerConfig } from 'wasmformer';
 import { resolveConfig, type PoolSmokeReport } from 'wasmformer/internals';
 const config: TransformerConfig = resolveConfig({ vocabSize: 8, blockSize: 4 });
 const logits: Float32Array = GPT.create(config).logits([1, 2, 3]);
 const report: PoolSmokeReport | undefined = undefined;
 export { logits, report };
-`);
+`,
+    );
     const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-    const result = spawnSync(process.execPath, [tsc, '--noEmit', '--strict', '--module', 'node16', '--moduleResolution', 'node16',
-      '--target', 'es2022', '--lib', 'es2022,dom,esnext.disposable', '--types', 'node', '--typeRoots', join(ROOT, 'node_modules', '@types'), 'types.mts'],
-    { cwd: work, encoding: 'utf8' });
+    const result = spawnSync(
+      process.execPath,
+      [
+        tsc,
+        '--noEmit',
+        '--strict',
+        '--module',
+        'node16',
+        '--moduleResolution',
+        'node16',
+        '--target',
+        'es2022',
+        '--lib',
+        'es2022,dom,esnext.disposable',
+        '--types',
+        'node',
+        '--typeRoots',
+        join(ROOT, 'node_modules', '@types'),
+        'types.mts',
+      ],
+      { cwd: work, encoding: 'utf8' },
+    );
     expect(result.status, `${result.stdout}${result.stderr}`).toBe(0);
   });
 });
@@ -120,7 +179,9 @@ describe('ready to publish', () => {
     expect(packed.unpackedSize).toBeLessThan(UNPACKED_BUDGET);
     const files = packed.files.map((f) => f.path);
     for (const file of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md']) expect(files).toContain(file);
-    expect(files.filter((f) => !f.startsWith('dist/') && !['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md'].includes(f))).toEqual([]);
+    expect(files.filter((f) => !f.startsWith('dist/') && !['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md'].includes(f))).toEqual(
+      [],
+    );
   });
 
   it('has the metadata npm shows: licence file, repository, homepage, bugs, keywords, engines', () => {
@@ -143,11 +204,17 @@ describe('ready to publish', () => {
     // token is a placeholder for it that satisfies the login check without a real account.
     const npmrc = join(work, 'publish.npmrc');
     writeFileSync(npmrc, '//127.0.0.1:9/:_authToken=placeholder-for-dry-run\n');
-    const result = spawnSync('npm', ['publish', '--dry-run', '--registry=http://127.0.0.1:9/', `--userconfig=${npmrc}`,
-      '--fetch-retries=0', '--no-audit', '--no-fund'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+    const result = spawnSync(
+      'npm',
+      ['publish', '--dry-run', '--registry=http://127.0.0.1:9/', `--userconfig=${npmrc}`, '--fetch-retries=0', '--no-audit', '--no-fund'],
+      { cwd: ROOT, encoding: 'utf8', timeout: 120_000 },
+    );
     const output = `${result.stdout}\n${result.stderr}`;
     expect(result.status, output).toBe(0);
     expect(output).toContain('Publishing to http://127.0.0.1:9/ with tag latest and default access (dry-run)');
-    expect(output.split('\n').filter((line) => /^npm (warn|error|WARN|ERR)/.test(line)), output).toEqual([]);
+    expect(
+      output.split('\n').filter((line) => /^npm (warn|error|WARN|ERR)/.test(line)),
+      output,
+    ).toEqual([]);
   });
 });

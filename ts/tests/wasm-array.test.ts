@@ -3,7 +3,14 @@
 // Float32Array operands, across memory growth, and for every way of misusing one.
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  DisposedError, InvalidArgumentError, OutOfMemoryError, ShapeError, WasmArray, init, matmul, wasmMemoryBytes,
+  DisposedError,
+  InvalidArgumentError,
+  OutOfMemoryError,
+  ShapeError,
+  WasmArray,
+  init,
+  matmul,
+  wasmMemoryBytes,
 } from '../../dist/index.node.js';
 import { matmulRef, maxRelativeError, randomArray } from './helpers/reference.js';
 
@@ -70,7 +77,12 @@ describe('matmul on WasmArrays', () => {
   for (const form of FORMS) {
     it(`${form}: resident, mixed and out operands match the reference`, () => {
       let seed = 10;
-      const shapes: [number, number, number][] = [[1, 1, 1], [3, 17, 5], [17, 63, 33], [130, 3, 129]];
+      const shapes: [number, number, number][] = [
+        [1, 1, 1],
+        [3, 17, 5],
+        [17, 63, 33],
+        [130, 3, 129],
+      ];
       for (const [m, k, n] of shapes) {
         const a = randomArray(m * k, seed++);
         const b = randomArray(k * n, seed++);
@@ -127,7 +139,9 @@ describe('matmul on WasmArrays', () => {
     expect(() => matmul(a, b, { m: 3, k: 3, n: 4 })).toThrow(/a must have 9 elements \(\[M, K\] = \[3, 3\]\), got 6/);
     expect(() => matmul(a, b, { m: 2, k: 3, n: 4, out: WasmArray.zeros(7) })).toThrow(/out must have 8 elements/);
     const square = WasmArray.zeros(4);
-    expect(() => matmul(square, WasmArray.zeros(4), { m: 2, k: 2, n: 2, out: square })).toThrow(/out must be a different WasmArray from a and b/);
+    expect(() => matmul(square, WasmArray.zeros(4), { m: 2, k: 2, n: 2, out: square })).toThrow(
+      /out must be a different WasmArray from a and b/,
+    );
     square.dispose();
     // @ts-expect-error: out must be a WasmArray
     expect(() => matmul(a, b, { m: 2, k: 3, n: 4, out: new Float32Array(8) })).toThrow(InvalidArgumentError);

@@ -47,12 +47,19 @@ describe('options objects at the WebAssembly boundary', () => {
   it('run a training step with the hyper-parameters of the options object', () => {
     const twin = GPT.create(config, { seed: 1 });
     const h = twin._wasm();
-    const [loss, gradNorm, applied] = h.trainStepBatch(ids, targets, none.u32, none.u8, none.i32, { accum: 2, batchSize: 1, seqLen: T, ...hyper });
+    const [loss, gradNorm, applied] = h.trainStepBatch(ids, targets, none.u32, none.u8, none.i32, {
+      accum: 2,
+      batchSize: 1,
+      seqLen: T,
+      ...hyper,
+    });
     const viaApi = gpt._trainStepBatch({ ids, targets, batchSize: 2 }, { accum: 2, seqLen: T, ...hyper });
     expect(loss).toBe(viaApi.loss);
     expect(gradNorm).toBe(viaApi.gradNorm);
     expect(applied).toBe(1);
-    expect(Array.from(twin.batchOutputs({ ids, batchSize: 2 }, T, 'logits'))).toEqual(Array.from(gpt.batchOutputs({ ids, batchSize: 2 }, T, 'logits')));
+    expect(Array.from(twin.batchOutputs({ ids, batchSize: 2 }, T, 'logits'))).toEqual(
+      Array.from(gpt.batchOutputs({ ids, batchSize: 2 }, T, 'logits')),
+    );
     twin.dispose();
   });
 
@@ -60,17 +67,53 @@ describe('options objects at the WebAssembly boundary', () => {
     const h = gpt._wasm();
     const step = { accum: 1, batchSize: 2, seqLen: T, ...hyper };
     const cases: [string, () => unknown, RegExp][] = [
-      ['options not an object', () => h.evalBatch(ids, targets, none.u32, none.u8, none.i32, 2), /^evalBatch: options must be an object, got 2$/],
-      ['missing seqLen', () => h.lossAndGradsBatch(ids, targets, none.u32, none.u8, none.i32, { batchSize: 2 }), /^lossAndGradsBatch: seqLen is required$/],
-      ['fractional batchSize', () => h.evalBatchWithClassLogits(ids, targets, none.u32, none.u8, none.i32, { batchSize: 1.5, seqLen: T }), /^evalBatchWithClassLogits: batchSize must be an integer/],
-      ['lr as a string', () => h.trainStepBatch(ids, targets, none.u32, none.u8, none.i32, { ...step, lr: '0.1' }), /^trainStepBatch: lr must be a finite number, got "0\.1"$/],
-      ['NaN eps', () => h.trainStepBatch(ids, targets, none.u32, none.u8, none.i32, { ...step, eps: NaN }), /^trainStepBatch: eps must be a finite number, got NaN$/],
-      ['negative gradClip', () => h.trainStepBatch(ids, targets, none.u32, none.u8, none.i32, { ...step, gradClip: -1 }), /^trainStepBatch: gradClip must be >= 0/],
-      ['decayEmbeddings not a boolean', () => h.trainStepBatch(ids, targets, none.u32, none.u8, none.i32, { ...step, decayEmbeddings: 1 }), /^trainStepBatch: decayEmbeddings must be a boolean, got 1$/],
-      ['unknown output', () => h.outputsBatch(ids, none.u32, none.u8, { batchSize: 2, seqLen: T, output: 'probs' }), /^outputsBatch: output must be one of "logits", "classLogits", "hidden", got "probs"$/],
+      [
+        'options not an object',
+        () => h.evalBatch(ids, targets, none.u32, none.u8, none.i32, 2),
+        /^evalBatch: options must be an object, got 2$/,
+      ],
+      [
+        'missing seqLen',
+        () => h.lossAndGradsBatch(ids, targets, none.u32, none.u8, none.i32, { batchSize: 2 }),
+        /^lossAndGradsBatch: seqLen is required$/,
+      ],
+      [
+        'fractional batchSize',
+        () => h.evalBatchWithClassLogits(ids, targets, none.u32, none.u8, none.i32, { batchSize: 1.5, seqLen: T }),
+        /^evalBatchWithClassLogits: batchSize must be an integer/,
+      ],
+      [
+        'lr as a string',
+        () => h.trainStepBatch(ids, targets, none.u32, none.u8, none.i32, { ...step, lr: '0.1' }),
+        /^trainStepBatch: lr must be a finite number, got "0\.1"$/,
+      ],
+      [
+        'NaN eps',
+        () => h.trainStepBatch(ids, targets, none.u32, none.u8, none.i32, { ...step, eps: NaN }),
+        /^trainStepBatch: eps must be a finite number, got NaN$/,
+      ],
+      [
+        'negative gradClip',
+        () => h.trainStepBatch(ids, targets, none.u32, none.u8, none.i32, { ...step, gradClip: -1 }),
+        /^trainStepBatch: gradClip must be >= 0/,
+      ],
+      [
+        'decayEmbeddings not a boolean',
+        () => h.trainStepBatch(ids, targets, none.u32, none.u8, none.i32, { ...step, decayEmbeddings: 1 }),
+        /^trainStepBatch: decayEmbeddings must be a boolean, got 1$/,
+      ],
+      [
+        'unknown output',
+        () => h.outputsBatch(ids, none.u32, none.u8, { batchSize: 2, seqLen: T, output: 'probs' }),
+        /^outputsBatch: output must be one of "logits", "classLogits", "hidden", got "probs"$/,
+      ],
       ['missing training', () => h.plan({ batchSize: 2, seqLen: T }), /^plan: training is required$/],
       ['slots as a string', () => h.decodeStart({ slots: '1', capacity: 4 }), /^decodeStart: slots must be an integer/],
-      ['negative step', () => h.setOptimizer(new Float32Array(0), new Float32Array(0), { step: -1 }), /^setOptimizer: step must be an integer/],
+      [
+        'negative step',
+        () => h.setOptimizer(new Float32Array(0), new Float32Array(0), { step: -1 }),
+        /^setOptimizer: step must be an integer/,
+      ],
     ];
     for (const [what, call, message] of cases) {
       const error = thrown(call);
@@ -78,7 +121,8 @@ describe('options objects at the WebAssembly boundary', () => {
       expect(error.message, what).toMatch(message);
     }
     // The model is unchanged and usable after every refusal.
-    expect(Array.from(h.outputsBatch(ids, none.u32, none.u8, { batchSize: 2, seqLen: T, output: 'logits' })))
-      .toEqual(Array.from(gpt.batchOutputs({ ids, batchSize: 2 }, T, 'logits')));
+    expect(Array.from(h.outputsBatch(ids, none.u32, none.u8, { batchSize: 2, seqLen: T, output: 'logits' }))).toEqual(
+      Array.from(gpt.batchOutputs({ ids, batchSize: 2 }, T, 'logits')),
+    );
   });
 });

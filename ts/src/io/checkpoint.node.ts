@@ -143,21 +143,31 @@ export async function loadBertCheckpoint(dir: string): Promise<LoadedCheckpoint<
   return load(dir, 'bert', (config) => BERT.create(config));
 }
 
-async function load<M extends TransformerModel>(dir: string, modelType: 'gpt' | 'bert', create: (config: TransformerConfig) => M): Promise<LoadedCheckpoint<M>> {
+async function load<M extends TransformerModel>(
+  dir: string,
+  modelType: 'gpt' | 'bert',
+  create: (config: TransformerConfig) => M,
+): Promise<LoadedCheckpoint<M>> {
   const where = !existsSync(dir) && existsSync(`${dir}.previous`) ? `${dir}.previous` : dir;
   const raw = new TextDecoder().decode(await readFileChecked(join(where, 'checkpoint.json'), 'checkpoint.json'));
   let json: CheckpointJson;
   try {
     json = JSON.parse(raw) as CheckpointJson;
   } catch (error) {
-    throw new CheckpointError(`${join(where, 'checkpoint.json')} is not valid JSON (${(error as Error).message}); the file is truncated or corrupted`);
+    throw new CheckpointError(
+      `${join(where, 'checkpoint.json')} is not valid JSON (${(error as Error).message}); the file is truncated or corrupted`,
+    );
   }
   if (json?.format !== FORMAT || json.version !== 1 || typeof json.config !== 'object' || typeof json.files !== 'object') {
-    throw new CheckpointError(`${join(where, 'checkpoint.json')} is not a wasmformer checkpoint (format ${String(json?.format)}, version ${String(json?.version)})`);
+    throw new CheckpointError(
+      `${join(where, 'checkpoint.json')} is not a wasmformer checkpoint (format ${String(json?.format)}, version ${String(json?.version)})`,
+    );
   }
   const saved = json.modelType ?? 'gpt';
   if (saved !== modelType) {
-    throw new CheckpointError(`${where} holds a ${saved === 'bert' ? 'BERT' : 'GPT'}; load it with ${saved === 'bert' ? 'loadBertCheckpoint' : 'loadCheckpoint'}`);
+    throw new CheckpointError(
+      `${where} holds a ${saved === 'bert' ? 'BERT' : 'GPT'}; load it with ${saved === 'bert' ? 'loadBertCheckpoint' : 'loadCheckpoint'}`,
+    );
   }
   // The weights file's recorded size bounds the model: a config edited to describe a larger
   // one is refused before anything is allocated.
@@ -167,7 +177,9 @@ async function load<M extends TransformerModel>(dir: string, modelType: 'gpt' | 
   }
   const estimate = modelType === 'bert' ? BERT.estimate : GPT.estimate;
   if (estimate(json.config, 1, 1).params > weightBytes) {
-    throw new CheckpointError(`${join(where, 'checkpoint.json')}: its config describes a larger model than model.safetensors (${weightBytes} bytes) holds`);
+    throw new CheckpointError(
+      `${join(where, 'checkpoint.json')}: its config describes a larger model than model.safetensors (${weightBytes} bytes) holds`,
+    );
   }
   const model = create(json.config);
   try {
@@ -175,7 +187,9 @@ async function load<M extends TransformerModel>(dir: string, modelType: 'gpt' | 
     model.setWeights(new Map([...weights.tensors].map(([k, t]) => [k, { shape: t.shape, data: t.data }])));
   } catch (error) {
     model.dispose();
-    throw error instanceof CheckpointError ? error : new CheckpointError(`${where}: weights do not fit the config: ${(error as Error).message}`);
+    throw error instanceof CheckpointError
+      ? error
+      : new CheckpointError(`${where}: weights do not fit the config: ${(error as Error).message}`);
   }
   const tokenizer = json.tokenizer ? tokenizerFromJSON(json.tokenizer, where) : undefined;
   const optimizerBytes = json.files['optimizer.safetensors'] ? await readVerified(where, 'optimizer.safetensors', json) : undefined;

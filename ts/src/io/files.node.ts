@@ -4,7 +4,7 @@
  * file as a {@link CheckpointError}.
  */
 import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { type FileHandle, open, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { CheckpointError, InvalidArgumentError } from '../errors.js';
 
@@ -21,7 +21,7 @@ function messageOf(error: unknown): string {
 
 /** fsyncs a directory so a rename in it is durable; ignored where directories cannot be opened (Windows). */
 async function syncDirectory(dir: string): Promise<void> {
-  let handle;
+  let handle: FileHandle | undefined;
   try {
     handle = await open(dir, 'r');
     await handle.sync();
@@ -50,7 +50,7 @@ async function syncDirectory(dir: string): Promise<void> {
 export async function writeFileAtomic(path: string, data: AtomicWriteData): Promise<void> {
   const dir = dirname(path);
   const temp = join(dir, `${basename(path)}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
-  let handle;
+  let handle: FileHandle | undefined;
   try {
     handle = await open(temp, 'wx');
   } catch (error) {

@@ -100,7 +100,8 @@ async function readTensors(dir: string): Promise<Map<string, NamedTensor | null>
  */
 export async function loadHuggingFace(dir: string, options: LoadHuggingFaceOptions = {}): Promise<GPT | BERT> {
   const raw = await readJson(join(dir, 'config.json'), 'Hugging Face config.json');
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new CheckpointError(`${join(dir, 'config.json')}: expected a JSON object`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new CheckpointError(`${join(dir, 'config.json')}: expected a JSON object`);
   const hf = raw as HuggingFaceConfig;
   const arch = huggingFaceArch(hf);
   const tensors = await readTensors(dir);
@@ -112,7 +113,9 @@ export async function loadHuggingFace(dir: string, options: LoadHuggingFaceOptio
   const planned = (arch === 'bert' ? BERT.estimate(input, 1, 1) : GPT.estimate(input, 1, 1)).params / 4;
   const held = [...tensors.values()].reduce((n, t) => n + (t ? t.data.length : 0), 0);
   if (planned > 2 * held + 2 ** 20) {
-    throw new CheckpointError(`${dir}: config.json describes a model of ${planned} parameters but the weights hold ${held}; the files do not belong together`);
+    throw new CheckpointError(
+      `${dir}: config.json describes a model of ${planned} parameters but the weights hold ${held}; the files do not belong together`,
+    );
   }
   const model = arch === 'bert' ? BERT.create(input, { seed: options.seed ?? 0 }) : GPT.create(input, { seed: options.seed ?? 0 });
   try {

@@ -157,7 +157,11 @@ export const HF_TABLE: Readonly<Record<HuggingFaceArch, ArchTable>> = {
       { ours: 'transformer.h.{l}.ln_1.weight', hf: ['model.layers.{l}.input_layernorm.weight'] },
       {
         ours: 'transformer.h.{l}.attn.c_attn.weight',
-        hf: ['model.layers.{l}.self_attn.q_proj.weight', 'model.layers.{l}.self_attn.k_proj.weight', 'model.layers.{l}.self_attn.v_proj.weight'],
+        hf: [
+          'model.layers.{l}.self_attn.q_proj.weight',
+          'model.layers.{l}.self_attn.k_proj.weight',
+          'model.layers.{l}.self_attn.v_proj.weight',
+        ],
       },
       { ours: 'transformer.h.{l}.attn.c_proj.weight', hf: ['model.layers.{l}.self_attn.o_proj.weight'] },
       { ours: 'transformer.h.{l}.ln_2.weight', hf: ['model.layers.{l}.post_attention_layernorm.weight'] },
@@ -194,11 +198,19 @@ export const HF_TABLE: Readonly<Record<HuggingFaceArch, ArchTable>> = {
       { ours: 'transformer.ln_e.bias', hf: ['bert.embeddings.LayerNorm.bias'] },
       {
         ours: 'transformer.h.{l}.attn.c_attn.weight',
-        hf: ['bert.encoder.layer.{l}.attention.self.query.weight', 'bert.encoder.layer.{l}.attention.self.key.weight', 'bert.encoder.layer.{l}.attention.self.value.weight'],
+        hf: [
+          'bert.encoder.layer.{l}.attention.self.query.weight',
+          'bert.encoder.layer.{l}.attention.self.key.weight',
+          'bert.encoder.layer.{l}.attention.self.value.weight',
+        ],
       },
       {
         ours: 'transformer.h.{l}.attn.c_attn.bias',
-        hf: ['bert.encoder.layer.{l}.attention.self.query.bias', 'bert.encoder.layer.{l}.attention.self.key.bias', 'bert.encoder.layer.{l}.attention.self.value.bias'],
+        hf: [
+          'bert.encoder.layer.{l}.attention.self.query.bias',
+          'bert.encoder.layer.{l}.attention.self.key.bias',
+          'bert.encoder.layer.{l}.attention.self.value.bias',
+        ],
       },
       { ours: 'transformer.h.{l}.attn.c_proj.weight', hf: ['bert.encoder.layer.{l}.attention.output.dense.weight'] },
       { ours: 'transformer.h.{l}.attn.c_proj.bias', hf: ['bert.encoder.layer.{l}.attention.output.dense.bias'] },
@@ -261,7 +273,9 @@ function expect(hf: HuggingFaceConfig, field: string, fallback: unknown, allowed
 /** The architecture of a config.json, from `model_type`. */
 export function huggingFaceArch(hf: HuggingFaceConfig): HuggingFaceArch {
   if (typeof hf !== 'object' || hf === null || Array.isArray(hf)) {
-    throw new CheckpointError(`config.json must be a JSON object, got ${hf === null ? 'null' : Array.isArray(hf) ? 'an array' : typeof hf}`);
+    throw new CheckpointError(
+      `config.json must be a JSON object, got ${hf === null ? 'null' : Array.isArray(hf) ? 'an array' : typeof hf}`,
+    );
   }
   const type = hf.model_type;
   if (type === 'gpt2' || type === 'llama' || type === 'bert') return type;
@@ -273,9 +287,9 @@ const ROPE_TYPES_REFUSED: Readonly<Record<string, string>> = {
   dynamic:
     "'dynamic' NTK recomputes the base from the current length T, base · (factor · T / max_position_embeddings − factor + 1)^(D/(D−2)), " +
     "unchanged up to max_position_embeddings; wasmformer's ropeScaling 'ntk' is one fixed base · factor^(D/(D−2)) for every length",
-  yarn: "YaRN (per-frequency interpolation ramp and attention temperature) is not implemented",
-  longrope: "LongRoPE (per-frequency long/short factors) is not implemented",
-  llama3: "Llama 3 scaling (wavelength-dependent interpolation) is not implemented",
+  yarn: 'YaRN (per-frequency interpolation ramp and attention temperature) is not implemented',
+  longrope: 'LongRoPE (per-frequency long/short factors) is not implemented',
+  llama3: 'Llama 3 scaling (wavelength-dependent interpolation) is not implemented',
 };
 
 /**
@@ -297,18 +311,24 @@ function llamaRope(hf: HuggingFaceConfig): Pick<TransformerConfig, 'ropeBase' | 
   const typeKey = Object.hasOwn(p, 'rope_type') || !Object.hasOwn(p, 'type') ? 'rope_type' : 'type';
   const type = p[typeKey] ?? 'default';
   const theta = p.rope_theta ?? read(hf, 'rope_theta', 10000);
-  if (typeof theta !== 'number') unsupported(Object.hasOwn(p, 'rope_theta') ? `${field}.rope_theta` : 'rope_theta', theta, 'must be a number');
+  if (typeof theta !== 'number')
+    unsupported(Object.hasOwn(p, 'rope_theta') ? `${field}.rope_theta` : 'rope_theta', theta, 'must be a number');
   if (type === 'default') return { ropeBase: theta, ropeScaling: null };
   if (type !== 'linear') {
     const why = typeof type === 'string' && Object.hasOwn(ROPE_TYPES_REFUSED, type) ? ROPE_TYPES_REFUSED[type] : undefined;
     return unsupported(`${field}.${typeKey}`, type, `${why ?? 'unknown RoPE type'}; only 'default' and 'linear' are mapped`);
   }
   const factor = p.factor;
-  if (typeof factor !== 'number' || !Number.isFinite(factor) || !(factor > 0)) unsupported(`${field}.factor`, factor, "'linear' needs a finite number > 0");
+  if (typeof factor !== 'number' || !Number.isFinite(factor) || !(factor > 0))
+    unsupported(`${field}.factor`, factor, "'linear' needs a finite number > 0");
   // transformers moves a top-level partial_rotary_factor into the dict; 'linear' then rotates only that fraction of D.
   const partial = p.partial_rotary_factor ?? read(hf, 'partial_rotary_factor', 1);
   if (partial !== 1 && partial !== null) {
-    unsupported(Object.hasOwn(p, 'partial_rotary_factor') ? `${field}.partial_rotary_factor` : 'partial_rotary_factor', partial, 'RoPE on part of the head (partial_rotary_factor < 1) is not mapped for Llama');
+    unsupported(
+      Object.hasOwn(p, 'partial_rotary_factor') ? `${field}.partial_rotary_factor` : 'partial_rotary_factor',
+      partial,
+      'RoPE on part of the head (partial_rotary_factor < 1) is not mapped for Llama',
+    );
   }
   return { ropeBase: theta, ropeScaling: { type: 'linear', factor } };
 }
@@ -384,7 +404,13 @@ export function configFromHuggingFace(hf: HuggingFaceConfig, heads?: readonly Be
   } else if (arch === 'llama') {
     Object.assign(mapped, llamaRope(hf));
     const nHead = mapped.nHead as number;
-    expect(hf, 'num_key_value_heads', nHead, [nHead, null], `grouped-query attention is not implemented (needs num_key_value_heads = num_attention_heads = ${nHead})`);
+    expect(
+      hf,
+      'num_key_value_heads',
+      nHead,
+      [nHead, null],
+      `grouped-query attention is not implemented (needs num_key_value_heads = num_attention_heads = ${nHead})`,
+    );
     const headDim = (mapped.nEmbd as number) / nHead;
     expect(hf, 'head_dim', headDim, [headDim, null], `head_dim must be hidden_size / num_attention_heads = ${headDim}`);
     expect(hf, 'hidden_act', 'silu', ['silu'], "the gated MLP is SwiGLU (hidden_act 'silu')");
@@ -392,7 +418,13 @@ export function configFromHuggingFace(hf: HuggingFaceConfig, heads?: readonly Be
     expect(hf, 'mlp_bias', false, [false], 'Llama-style models have no biases in wasmformer');
     expect(hf, 'pretraining_tp', 1, [1, null], 'tensor-parallel slicing (pretraining_tp > 1) is not implemented');
   } else {
-    expect(hf, 'hidden_act', 'gelu', ['gelu', 'gelu_new', 'gelu_pytorch_tanh'], "the MLP is GELU: exact ('gelu') or the tanh form ('gelu_new')");
+    expect(
+      hf,
+      'hidden_act',
+      'gelu',
+      ['gelu', 'gelu_new', 'gelu_pytorch_tanh'],
+      "the MLP is GELU: exact ('gelu') or the tanh form ('gelu_new')",
+    );
     mapped.geluExact = read(hf, 'hidden_act', 'gelu') === 'gelu';
     expect(hf, 'position_embedding_type', 'absolute', ['absolute'], "only learned absolute positions ('absolute') are mapped");
     expect(hf, 'is_decoder', false, [false], 'a BERT decoder (causal mask, cross-attention) is not implemented');
@@ -403,13 +435,18 @@ export function configFromHuggingFace(hf: HuggingFaceConfig, heads?: readonly Be
 }
 
 /** `lmHead` and `nClasses` of a BERT checkpoint with `heads` (see {@link configFromHuggingFace}). */
-function bertOutputs(hf: HuggingFaceConfig, heads: readonly BertHead[], nClasses: number | undefined): Pick<TransformerConfig, 'lmHead' | 'nClasses'> {
+function bertOutputs(
+  hf: HuggingFaceConfig,
+  heads: readonly BertHead[],
+  nClasses: number | undefined,
+): Pick<TransformerConfig, 'lmHead' | 'nClasses'> {
   const lmHead = heads.includes('mlm') ? 'mlm' : 'none';
   const own = heads.includes('nsp') ? 2 : heads.includes('classifier') ? bertLabels(hf) : 0;
   if (nClasses === undefined) return own === 0 && lmHead === 'none' ? { lmHead: 'mlm', nClasses: 0 } : { lmHead, nClasses: own };
   if (!Number.isInteger(nClasses) || nClasses < 1) unsupported('nClasses', nClasses, 'must be an integer >= 1');
   if (own !== 0 && own !== nClasses) unsupported('nClasses', nClasses, `the checkpoint already has a classifier of ${own} classes`);
-  if (!heads.includes('pooler')) unsupported('nClasses', nClasses, 'a new classifier needs the checkpoint to have a pooler (bert.pooler.dense)');
+  if (!heads.includes('pooler'))
+    unsupported('nClasses', nClasses, 'a new classifier needs the checkpoint to have a pooler (bert.pooler.dense)');
   return { lmHead, nClasses };
 }
 
@@ -420,7 +457,11 @@ const ROPE_NTK_ON_SAVE =
   "only 'linear' is written (rope_type 'linear')";
 
 function refuse(field: string, value: unknown, why: string): never {
-  throw new UnsupportedConfigError(`saveHuggingFace: config.${field} = ${JSON.stringify(value)} cannot be represented: ${why}`, field, value);
+  throw new UnsupportedConfigError(
+    `saveHuggingFace: config.${field} = ${JSON.stringify(value)} cannot be represented: ${why}`,
+    field,
+    value,
+  );
 }
 
 /**
@@ -432,12 +473,18 @@ function refuse(field: string, value: unknown, why: string): never {
 export function huggingFaceArchFor(c: TransformerConfig): HuggingFaceArch {
   if (!c.causal) {
     for (const key of ['normPlacement', 'positional', 'norm', 'ffn', 'bias', 'embeddingNorm'] as const) {
-      if (c[key] !== FIXED.bert[key]) refuse(key, c[key], `a BERT checkpoint (the only Hugging Face encoder here) needs ${key} = ${JSON.stringify(FIXED.bert[key])}`);
+      if (c[key] !== FIXED.bert[key])
+        refuse(key, c[key], `a BERT checkpoint (the only Hugging Face encoder here) needs ${key} = ${JSON.stringify(FIXED.bert[key])}`);
     }
-    if (c.typeVocabSize < 1) refuse('typeVocabSize', c.typeVocabSize, 'Hugging Face BERT always has segment embeddings (type_vocab_size >= 1)');
+    if (c.typeVocabSize < 1)
+      refuse('typeVocabSize', c.typeVocabSize, 'Hugging Face BERT always has segment embeddings (type_vocab_size >= 1)');
     if (c.lmHead === 'plain') refuse('lmHead', c.lmHead, "a BERT checkpoint's LM head is the masked-LM head (lmHead 'mlm')");
     if (c.lmHead === 'mlm' && c.nClasses !== 0 && c.nClasses !== 2) {
-      refuse('nClasses', c.nClasses, 'no Hugging Face BERT class has a masked-LM head and a classifier of other than 2 classes (BertForPreTraining)');
+      refuse(
+        'nClasses',
+        c.nClasses,
+        'no Hugging Face BERT class has a masked-LM head and a classifier of other than 2 classes (BertForPreTraining)',
+      );
     }
     return 'bert';
   }
@@ -446,15 +493,22 @@ export function huggingFaceArchFor(c: TransformerConfig): HuggingFaceArch {
   if (c.positional === 'learned') arch = 'gpt2';
   else if (c.positional === 'rope') arch = 'llama';
   else return refuse('positional', c.positional, "only 'learned' (GPT-2) and 'rope' (Llama) have a Hugging Face equivalent here");
-  if (c.ropeScaling !== null && arch === 'gpt2') refuse('ropeScaling', c.ropeScaling, 'a GPT-2 checkpoint has learned positions, no RoPE to scale');
+  if (c.ropeScaling !== null && arch === 'gpt2')
+    refuse('ropeScaling', c.ropeScaling, 'a GPT-2 checkpoint has learned positions, no RoPE to scale');
   if (c.ropeScaling?.type === 'ntk') refuse('ropeScaling', c.ropeScaling, ROPE_NTK_ON_SAVE);
   if (c.lmHead !== 'plain') refuse('lmHead', c.lmHead, "a causal LM checkpoint needs lmHead 'plain'");
-  for (const [key, plain] of [['typeVocabSize', 0], ['embeddingNorm', false], ['geluExact', false], ['nClasses', 0]] as const) {
+  for (const [key, plain] of [
+    ['typeVocabSize', 0],
+    ['embeddingNorm', false],
+    ['geluExact', false],
+    ['nClasses', 0],
+  ] as const) {
     if (c[key] !== plain) refuse(key, c[key], `GPT-2 and Llama have no such option (needs ${JSON.stringify(plain)})`);
   }
   const fixed = FIXED[arch];
   for (const key of ['norm', 'ffn', 'bias'] as const) {
-    if (c[key] !== fixed[key]) refuse(key, c[key], `a ${arch === 'gpt2' ? 'GPT-2' : 'Llama'} checkpoint needs ${key} = ${JSON.stringify(fixed[key])}`);
+    if (c[key] !== fixed[key])
+      refuse(key, c[key], `a ${arch === 'gpt2' ? 'GPT-2' : 'Llama'} checkpoint needs ${key} = ${JSON.stringify(fixed[key])}`);
   }
   return arch;
 }
@@ -490,7 +544,14 @@ export function configToHuggingFace(c: TransformerConfig, extra: HuggingFaceConf
   const className = arch === 'bert' ? bertClassFor(bertHeadsFor(c)) : table.className;
   // Token ids belong to the tokenizer: null unless `extra` gives them (HF's class defaults,
   // e.g. GPT-2's 50256, would point outside a small vocabulary).
-  const out: HuggingFaceConfig = { bos_token_id: null, eos_token_id: null, ...extra, architectures: [className], model_type: arch, dtype: 'float32' };
+  const out: HuggingFaceConfig = {
+    bos_token_id: null,
+    eos_token_id: null,
+    ...extra,
+    architectures: [className],
+    model_type: arch,
+    dtype: 'float32',
+  };
   for (const field of table.config) out[field.hf] = c[field.ours];
   if (arch === 'gpt2') {
     Object.assign(out, {
@@ -601,7 +662,9 @@ export function weightsFromHuggingFace(
     byName.set('cls.predictions.decoder.bias', byName.get('cls.predictions.bias') as NamedTensor);
   }
   const inFile = new Set(arch === 'bert' ? bertHeadsOf(byName.keys()) : []);
-  const inModel = new Set(arch === 'bert' ? bertHeadsFor(c).concat(c.nClasses > 0 && c.lmHead === 'none' && inFile.has('nsp') ? ['nsp'] : []) : []);
+  const inModel = new Set(
+    arch === 'bert' ? bertHeadsFor(c).concat(c.nClasses > 0 && c.lmHead === 'none' && inFile.has('nsp') ? ['nsp'] : []) : [],
+  );
   const used = new Set<string>();
   const take = (name: string, shape: number[]): NamedTensor => {
     const t = byName.get(name);
@@ -638,7 +701,9 @@ export function weightsFromHuggingFace(
     used.add(copy.hf);
     if (copy.written) continue; // unused by transformers here
     if (stored.data.length !== original.data.length || stored.data.some((x, i) => x !== original.data[i])) {
-      throw new CheckpointError(`Hugging Face checkpoint: '${copy.hf}' should repeat the tensor mapped to '${copy.ours}' (tied) but differs from it`);
+      throw new CheckpointError(
+        `Hugging Face checkpoint: '${copy.hf}' should repeat the tensor mapped to '${copy.ours}' (tied) but differs from it`,
+      );
     }
   }
   const unmapped = specs.filter((s) => !out.has(s.name) && !fresh.has(s.name)).map((s) => s.name);
@@ -646,9 +711,13 @@ export function weightsFromHuggingFace(
   // Tensors of a head the model does not have (a BertModel's pooler without nClasses) are skipped.
   const skipped = new Set<string>();
   const absent = new Set([...inFile].filter((h) => !inModel.has(h)));
-  for (const tied of [true, false]) for (const [, hf] of paramPairs(arch, { ...c, tieEmbeddings: tied }, absent)) hf.forEach((n) => skipped.add(n));
+  for (const tied of [true, false])
+    for (const [, hf] of paramPairs(arch, { ...c, tieEmbeddings: tied }, absent)) hf.forEach((n) => skipped.add(n));
   const extra = [...byName.keys()].filter((k) => !used.has(k) && !skipped.has(k));
-  if (extra.length > 0) throw new CheckpointError(`Hugging Face checkpoint: unexpected tensors ${extra.slice(0, 5).join(', ')}${extra.length > 5 ? ', …' : ''}`);
+  if (extra.length > 0)
+    throw new CheckpointError(
+      `Hugging Face checkpoint: unexpected tensors ${extra.slice(0, 5).join(', ')}${extra.length > 5 ? ', …' : ''}`,
+    );
   return out;
 }
 
@@ -663,7 +732,8 @@ export function weightsToHuggingFace(c: TransformerConfig, weights: ReadonlyMap<
   const heads = new Set(arch === 'bert' ? bertHeadsFor(c) : []);
   for (const copy of HF_TABLE[arch].copies) {
     const t = weights.get(copy.ours);
-    if (copy.written && copy.tied === c.tieEmbeddings && (copy.head === undefined || heads.has(copy.head)) && t) out.push([copy.hf, { shape: [...t.shape], data: t.data.slice() }]);
+    if (copy.written && copy.tied === c.tieEmbeddings && (copy.head === undefined || heads.has(copy.head)) && t)
+      out.push([copy.hf, { shape: [...t.shape], data: t.data.slice() }]);
   }
   for (const [ours, hf, transpose] of paramPairs(arch, c, heads)) {
     const t = weights.get(ours);

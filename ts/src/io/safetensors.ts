@@ -134,7 +134,9 @@ export function writeSafetensors(
   for (const entry of entries) {
     const [name, tensor] = Array.isArray(entry) ? entry : [undefined, undefined];
     if (typeof name !== 'string' || name.length === 0 || name === '__metadata__') {
-      throw new InvalidArgumentError(`${what}: tensor names must be non-empty strings other than "__metadata__", got ${JSON.stringify(name)}`);
+      throw new InvalidArgumentError(
+        `${what}: tensor names must be non-empty strings other than "__metadata__", got ${JSON.stringify(name)}`,
+      );
     }
     if (seen.has(name)) throw new InvalidArgumentError(`${what}: duplicate tensor name ${JSON.stringify(name)}`);
     seen.add(name);
@@ -142,11 +144,15 @@ export function writeSafetensors(
       throw new InvalidArgumentError(`${what}: tensor ${JSON.stringify(name)} must be an object { dtype, shape, data }`);
     }
     if (tensor.dtype !== 'F32') {
-      throw new InvalidArgumentError(`${what}: tensor ${JSON.stringify(name)} has dtype ${JSON.stringify(tensor.dtype)}; only "F32" can be written`);
+      throw new InvalidArgumentError(
+        `${what}: tensor ${JSON.stringify(name)} has dtype ${JSON.stringify(tensor.dtype)}; only "F32" can be written`,
+      );
     }
     const { shape, data } = tensor;
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      throw new InvalidArgumentError(`${what}: tensor ${JSON.stringify(name)} shape must be an array of integers ≥ 0, got ${JSON.stringify(shape)}`);
+      throw new InvalidArgumentError(
+        `${what}: tensor ${JSON.stringify(name)} shape must be an array of integers ≥ 0, got ${JSON.stringify(shape)}`,
+      );
     }
     if (!(data instanceof Float32Array)) {
       throw new InvalidArgumentError(`${what}: tensor ${JSON.stringify(name)} data must be a Float32Array`);
@@ -283,7 +289,9 @@ export function readSafetensors(bytes: Uint8Array, source?: string, options: Rea
     if (nonFloat) skipped.add(name);
     const expected = product(shape as number[]) * itemSize;
     if (end - begin !== expected) {
-      fail(`${label}: holds ${end - begin} bytes but shape [${(shape as number[]).join(', ')}] × ${itemSize}-byte ${dtype as string} needs ${expected}`);
+      fail(
+        `${label}: holds ${end - begin} bytes but shape [${(shape as number[]).join(', ')}] × ${itemSize}-byte ${dtype as string} needs ${expected}`,
+      );
     }
     entries.push({ name, dtype: dtype as SafetensorsDtype, shape: [...(shape as number[])], begin, end });
   }
@@ -293,7 +301,9 @@ export function readSafetensors(bytes: Uint8Array, source?: string, options: Rea
   let previous = '';
   for (const entry of entries) {
     if (entry.begin < covered) {
-      fail(`tensor ${JSON.stringify(entry.name)} at bytes [${entry.begin}, ${entry.end}) overlaps tensor ${JSON.stringify(previous)} ending at ${covered}`);
+      fail(
+        `tensor ${JSON.stringify(entry.name)} at bytes [${entry.begin}, ${entry.end}) overlaps tensor ${JSON.stringify(previous)} ending at ${covered}`,
+      );
     }
     if (entry.begin > covered) {
       fail(`gap of ${entry.begin - covered} unused bytes before tensor ${JSON.stringify(entry.name)} at data offset ${covered}`);

@@ -30,7 +30,10 @@ async function readJson(path: string, what: string): Promise<unknown> {
 }
 
 async function exists(path: string): Promise<boolean> {
-  return stat(path).then(() => true, () => false);
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 /**

@@ -40,7 +40,13 @@ export interface AttentionOptions {
  */
 export function attention(q: Float32Array, k: Float32Array, v: Float32Array, options: AttentionOptions): Float32Array {
   const { b, h, t, d, causal = false, keyPadding, bias } = options;
-  for (const [name, value] of [['b', b], ['h', h], ['t', t], ['d', d]] as const) checkDim('attention', name, value);
+  for (const [name, value] of [
+    ['b', b],
+    ['h', h],
+    ['t', t],
+    ['d', d],
+  ] as const)
+    checkDim('attention', name, value);
   const shape = `[B, H, T, D] = [${b}, ${h}, ${t}, ${d}]`;
   checkArray('attention', 'q', q, b * h * t * d, shape);
   checkArray('attention', 'k', k, b * h * t * d, shape);

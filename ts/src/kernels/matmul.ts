@@ -64,7 +64,9 @@ export function matmul(a: MatmulOperand, b: MatmulOperand, options: MatmulOption
   if (bias !== undefined) checkArray('matmul', 'bias', bias, n, `[N] = [${n}]`);
   if (out !== undefined) {
     if (!(out instanceof WasmArray)) {
-      throw new InvalidArgumentError(`matmul: out must be a WasmArray (without it, matmul returns a new Float32Array), got ${describe(out)}`);
+      throw new InvalidArgumentError(
+        `matmul: out must be a WasmArray (without it, matmul returns a new Float32Array), got ${describe(out)}`,
+      );
     }
     checkOperand('out', out, m * n, `[M, N] = [${m}, ${n}]`);
     if (out === a || out === b) throw new InvalidArgumentError('matmul: out must be a different WasmArray from a and b');
@@ -85,7 +87,9 @@ export function matmul(a: MatmulOperand, b: MatmulOperand, options: MatmulOption
   try {
     const outArray = out ?? temporary(WasmArray.zeros(m * n));
     const buffers: [F32Buffer, F32Buffer, F32Buffer] = [
-      bufferOf(outArray, 'matmul', 'out'), bufferOf(inModule(a), 'matmul', 'a'), bufferOf(inModule(b), 'matmul', 'b'),
+      bufferOf(outArray, 'matmul', 'out'),
+      bufferOf(inModule(a), 'matmul', 'a'),
+      bufferOf(inModule(b), 'matmul', 'b'),
     ];
     callWasm(() => wasm().matmulBuffers(...buffers, bias, { m, k, n, form }));
     return out ?? outArray.toArray();

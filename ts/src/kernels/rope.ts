@@ -37,7 +37,13 @@ export interface RopeOptions {
  */
 export function rope(x: Float32Array, options: RopeOptions): Float32Array {
   const { b, t, h, d, rotaryDim = d, base = 10000, positionOffset = 0, scaling = null } = options;
-  for (const [name, value] of [['b', b], ['t', t], ['h', h], ['d', d], ['rotaryDim', rotaryDim]] as const) {
+  for (const [name, value] of [
+    ['b', b],
+    ['t', t],
+    ['h', h],
+    ['d', d],
+    ['rotaryDim', rotaryDim],
+  ] as const) {
     checkDim('rope', name, value);
   }
   checkNumber('rope', 'base', base, true);
@@ -45,7 +51,8 @@ export function rope(x: Float32Array, options: RopeOptions): Float32Array {
     throw new InvalidArgumentError(`rope: positionOffset must be an integer ≥ 0, got ${positionOffset}`);
   }
   if (scaling !== null) {
-    if (typeof scaling !== 'object') throw new InvalidArgumentError(`rope: scaling must be null or { type: 'linear' | 'ntk', factor }, got ${JSON.stringify(scaling)}`);
+    if (typeof scaling !== 'object')
+      throw new InvalidArgumentError(`rope: scaling must be null or { type: 'linear' | 'ntk', factor }, got ${JSON.stringify(scaling)}`);
     checkChoice('rope', 'scaling.type', scaling.type, ['linear', 'ntk']);
     checkNumber('rope', 'scaling.factor', scaling.factor, true);
   }

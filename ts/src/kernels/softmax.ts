@@ -68,7 +68,9 @@ export function crossEntropy(logits: Float32Array, targets: Int32Array, options:
   }
   targets.forEach((target, row) => {
     if (target !== ignoreIndex && (target < 0 || target >= vocab)) {
-      throw new InvalidArgumentError(`crossEntropy: targets[${row}] = ${target} is outside 0..${vocab - 1}${ignoreIndex === undefined ? '' : ` and is not ignoreIndex (${ignoreIndex})`}`);
+      throw new InvalidArgumentError(
+        `crossEntropy: targets[${row}] = ${target} is outside 0..${vocab - 1}${ignoreIndex === undefined ? '' : ` and is not ignoreIndex (${ignoreIndex})`}`,
+      );
     }
   });
   const losses = new Float32Array(rows);

@@ -18,8 +18,7 @@ export function checkNumber(op: string, name: string, value: number, positive = 
 type ArrayClass = Float32ArrayConstructor | Int32ArrayConstructor | Uint8ArrayConstructor;
 
 /** A typed array of the given class with exactly `length` elements (`shape` names them). */
-export function checkArray(op: string, name: string, array: unknown, length: number, shape: string,
-  kind: ArrayClass = Float32Array): void {
+export function checkArray(op: string, name: string, array: unknown, length: number, shape: string, kind: ArrayClass = Float32Array): void {
   if (!(array instanceof kind)) {
     throw new InvalidArgumentError(`${op}: ${name} must be a ${kind.name} ${shape}, got ${describe(array)}`);
   }
@@ -61,7 +60,9 @@ export function checkFinite(op: string, name: string, array: Float32Array, allow
   for (let i = 0; i < array.length; i++) {
     const x = array[i] as number;
     if (!Number.isFinite(x) && !(allowNegativeInfinity && x === Number.NEGATIVE_INFINITY)) {
-      throw new InvalidArgumentError(`${op}: ${name}[${i}] is ${x}; ${op} needs finite values${allowNegativeInfinity ? ' (or −Infinity to mask)' : ''}`);
+      throw new InvalidArgumentError(
+        `${op}: ${name}[${i}] is ${x}; ${op} needs finite values${allowNegativeInfinity ? ' (or −Infinity to mask)' : ''}`,
+      );
     }
   }
 }

@@ -54,11 +54,12 @@ export class WasmArray {
       throw new InvalidArgumentError(`WasmArray: length must be an integer ≥ 0, got ${length}`);
     }
     if (length > MAX_LENGTH) {
-      throw new OutOfMemoryError(
-        `WasmArray: ${length} float32 elements need ${length * 4} bytes; WebAssembly addresses at most 4 GiB`,
-      );
+      throw new OutOfMemoryError(`WasmArray: ${length} float32 elements need ${length * 4} bytes; WebAssembly addresses at most 4 GiB`);
     }
-    return new WasmArray(callWasm(() => new (wasm().F32Buffer)(length)), length);
+    return new WasmArray(
+      callWasm(() => new (wasm().F32Buffer)(length)),
+      length,
+    );
   }
 
   /** A copy of `data` in WebAssembly memory. */

@@ -47,8 +47,10 @@ export function attentionWeightsOf(weights: Float32Array, nLayer: number, nHead:
     seqLen,
     weights,
     at(layer: number, head: number): Float32Array {
-      if (!Number.isInteger(layer) || layer < 0 || layer >= nLayer) throw new InvalidArgumentError(`attentionWeights.at: layer ${layer} is not in [0, ${nLayer})`);
-      if (!Number.isInteger(head) || head < 0 || head >= nHead) throw new InvalidArgumentError(`attentionWeights.at: head ${head} is not in [0, ${nHead})`);
+      if (!Number.isInteger(layer) || layer < 0 || layer >= nLayer)
+        throw new InvalidArgumentError(`attentionWeights.at: layer ${layer} is not in [0, ${nLayer})`);
+      if (!Number.isInteger(head) || head < 0 || head >= nHead)
+        throw new InvalidArgumentError(`attentionWeights.at: head ${head} is not in [0, ${nHead})`);
       const start = (layer * nHead + head) * size;
       return weights.subarray(start, start + size);
     },

@@ -29,7 +29,10 @@ export interface CheckedBatch {
 
 /** Checks `B, T` (integers >= 1; `T <= blockSize` with learned or sinusoidal positions). */
 export function checkDims(config: TransformerConfig, batchSize: number, seqLen: number): void {
-  for (const [name, v] of [['batchSize', batchSize], ['seqLen', seqLen]] as const) {
+  for (const [name, v] of [
+    ['batchSize', batchSize],
+    ['seqLen', seqLen],
+  ] as const) {
     if (!Number.isInteger(v) || v < 1) throw new InvalidArgumentError(`${name} must be an integer >= 1, got ${v}`);
   }
   const absolute = config.positional === 'learned' || config.positional === 'sinusoidal';
@@ -138,7 +141,9 @@ export function checkBatch(config: TransformerConfig, batch: BatchArrays, seqLen
   const { typeVocabSize, nClasses } = config;
   if (batch.typeIds) {
     if (typeVocabSize === 0) throw new InvalidArgumentError('typeIds given but the model has no segment embeddings (typeVocabSize 0)');
-    out.typeIds = Uint32Array.from(checkInts(batch.typeIds, n, 'typeIds', (x) => x >= 0 && x < typeVocabSize, `a segment id in [0, ${typeVocabSize})`));
+    out.typeIds = Uint32Array.from(
+      checkInts(batch.typeIds, n, 'typeIds', (x) => x >= 0 && x < typeVocabSize, `a segment id in [0, ${typeVocabSize})`),
+    );
   }
   if (batch.attentionMask) {
     out.attentionMask = Uint8Array.from(checkInts(batch.attentionMask, n, 'attentionMask', (x) => x === 0 || x === 1, '0 or 1'));
@@ -147,12 +152,14 @@ export function checkBatch(config: TransformerConfig, batch: BatchArrays, seqLen
     if (nClasses === 0) throw new InvalidArgumentError('labels given but the model has no classifier (nClasses 0)');
     out.labels = checkInts(batch.labels, b, 'labels', (x) => x === -100 || (x >= 0 && x < nClasses), `a class in [0, ${nClasses}) or -100`);
   }
-  if (batch.targets && config.lmHead === 'none') throw new InvalidArgumentError("targets given but the model has no LM head (lmHead 'none')");
+  if (batch.targets && config.lmHead === 'none')
+    throw new InvalidArgumentError("targets given but the model has no LM head (lmHead 'none')");
   return out;
 }
 
 function checkInts(values: ArrayLike<number>, count: number, what: string, ok: (x: number) => boolean, expected: string): Int32Array {
-  if (values.length !== count) throw new ShapeError(`${what}: expected ${count} values, got ${values.length}`, `${count}`, `${values.length}`);
+  if (values.length !== count)
+    throw new ShapeError(`${what}: expected ${count} values, got ${values.length}`, `${count}`, `${values.length}`);
   const out = new Int32Array(count);
   for (let i = 0; i < count; i++) {
     const x = values[i] as number;

@@ -142,7 +142,8 @@ export class BERT extends TransformerModel {
    * ```
    */
   withClassifier(nClasses: number, options: { seed?: number } = {}): BERT {
-    if (!Number.isInteger(nClasses) || nClasses < 1) throw new InvalidArgumentError(`withClassifier: nClasses must be an integer >= 1, got ${nClasses}`);
+    if (!Number.isInteger(nClasses) || nClasses < 1)
+      throw new InvalidArgumentError(`withClassifier: nClasses must be an integer >= 1, got ${nClasses}`);
     const config: TransformerConfig = { ...this.config, lmHead: 'none', nClasses };
     const classifier = new BERT(config, options.seed ?? 0);
     const mine = this.getWeights();
@@ -159,8 +160,13 @@ export class BERT extends TransformerModel {
    * Tokenizes texts (or pairs) and pads them to the longest, as one batch.
    * @returns the batch and its sequence length
    */
-  encodeBatch(tokenizer: BertTokenizerLike, inputs: readonly (string | readonly [string, string])[], maxLength = this.config.blockSize): EncodedBatch {
-    if (!Array.isArray(inputs) || inputs.length === 0) throw new InvalidArgumentError('expected a non-empty array of texts or [text, pair] tuples');
+  encodeBatch(
+    tokenizer: BertTokenizerLike,
+    inputs: readonly (string | readonly [string, string])[],
+    maxLength = this.config.blockSize,
+  ): EncodedBatch {
+    if (!Array.isArray(inputs) || inputs.length === 0)
+      throw new InvalidArgumentError('expected a non-empty array of texts or [text, pair] tuples');
     if (!Number.isInteger(maxLength) || maxLength < 2 || maxLength > this.config.blockSize) {
       throw new InvalidArgumentError(`maxLength must be an integer in [2, blockSize ${this.config.blockSize}], got ${maxLength}`);
     }
@@ -181,7 +187,10 @@ export class BERT extends TransformerModel {
     };
     encoded.forEach((e, i) => {
       batch.ids.set(Array.from(e.inputIds), i * seqLen);
-      batch.typeIds?.set(Array.from(e.tokenTypeIds, (x) => (this.config.typeVocabSize > 0 ? x : 0)), i * seqLen);
+      batch.typeIds?.set(
+        Array.from(e.tokenTypeIds, (x) => (this.config.typeVocabSize > 0 ? x : 0)),
+        i * seqLen,
+      );
       batch.attentionMask?.set(Array.from(e.attentionMask), i * seqLen);
     });
     if (this.config.typeVocabSize === 0) delete batch.typeIds;
@@ -200,9 +209,12 @@ export class BERT extends TransformerModel {
    */
   embed(tokenizer: BertTokenizerLike, texts: readonly string[], options: EmbedOptions = {}): Float32Array[] {
     const { pooling = 'mean', normalize = false, maxLength = this.config.blockSize, batchSize = 32 } = options;
-    if (pooling !== 'mean' && pooling !== 'cls') throw new InvalidArgumentError(`embed: pooling must be 'mean' or 'cls', got ${JSON.stringify(pooling)}`);
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new InvalidArgumentError(`embed: batchSize must be an integer >= 1, got ${batchSize}`);
-    if (!Array.isArray(texts) || texts.some((t) => typeof t !== 'string')) throw new InvalidArgumentError('embed: texts must be an array of strings');
+    if (pooling !== 'mean' && pooling !== 'cls')
+      throw new InvalidArgumentError(`embed: pooling must be 'mean' or 'cls', got ${JSON.stringify(pooling)}`);
+    if (!Number.isInteger(batchSize) || batchSize < 1)
+      throw new InvalidArgumentError(`embed: batchSize must be an integer >= 1, got ${batchSize}`);
+    if (!Array.isArray(texts) || texts.some((t) => typeof t !== 'string'))
+      throw new InvalidArgumentError('embed: texts must be an array of strings');
     const c = this.config.nEmbd;
     const out: Float32Array[] = [];
     for (let start = 0; start < texts.length; start += batchSize) {
@@ -261,7 +273,9 @@ export class BERT extends TransformerModel {
       let total = 0;
       for (const x of row) total += Math.exp(x - max);
       const order = Array.from({ length: v }, (_, i) => i).sort((a, b) => (row[b] as number) - (row[a] as number) || a - b);
-      return order.slice(0, topK).map((id) => ({ id, token: tokenizer.idToToken(id) ?? `[${id}]`, score: Math.exp((row[id] as number) - max) / total }));
+      return order
+        .slice(0, topK)
+        .map((id) => ({ id, token: tokenizer.idToToken(id) ?? `[${id}]`, score: Math.exp((row[id] as number) - max) / total }));
     });
   }
 
@@ -269,7 +283,11 @@ export class BERT extends TransformerModel {
    * Class probabilities and the most likely class for each text or `[text, pair]`.
    * @throws InvalidArgumentError if the model has no classifier
    */
-  predict(tokenizer: BertTokenizerLike, inputs: readonly (string | readonly [string, string])[], options: { maxLength?: number; batchSize?: number } = {}): Prediction[] {
+  predict(
+    tokenizer: BertTokenizerLike,
+    inputs: readonly (string | readonly [string, string])[],
+    options: { maxLength?: number; batchSize?: number } = {},
+  ): Prediction[] {
     const k = this.config.nClasses;
     if (k === 0) throw new InvalidArgumentError('predict: the model has no classifier (nClasses 0); see withClassifier');
     const { maxLength = this.config.blockSize, batchSize = 32 } = options;

@@ -128,7 +128,10 @@ const FIELDS: { readonly [K in keyof TransformerConfig]: Field<K> } = {
   positional: {
     default: 'learned',
     check(value, name, get) {
-      const positional = choice<Positional>({ learned: true, sinusoidal: true, none: true, relative: true, rope: true, alibi: true })(value, name);
+      const positional = choice<Positional>({ learned: true, sinusoidal: true, none: true, relative: true, rope: true, alibi: true })(
+        value,
+        name,
+      );
       const headDim = get('nEmbd') / get('nHead');
       if (positional === 'rope' && headDim % 2 !== 0) {
         throw new InvalidArgumentError(`config.positional 'rope' needs an even head size; nEmbd / nHead = ${headDim}`);
@@ -142,7 +145,8 @@ const FIELDS: { readonly [K in keyof TransformerConfig]: Field<K> } = {
   dropout: {
     default: 0,
     check(value, name) {
-      if (typeof value !== 'number' || !(value >= 0 && value < 1)) throw new InvalidArgumentError(`config.${name} must be in [0, 1), got ${String(value)}`);
+      if (typeof value !== 'number' || !(value >= 0 && value < 1))
+        throw new InvalidArgumentError(`config.${name} must be in [0, 1), got ${String(value)}`);
       return value;
     },
   },

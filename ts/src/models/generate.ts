@@ -78,7 +78,8 @@ export function generationSettings(options: GenerateOptions, config: Transformer
   if (typeof maxNewTokens !== 'number' || !Number.isInteger(maxNewTokens) || maxNewTokens < 0) {
     throw new InvalidArgumentError(`generate: maxNewTokens must be an integer >= 0, got ${String(maxNewTokens)}`);
   }
-  if (typeof seed !== 'number' || !Number.isFinite(seed)) throw new InvalidArgumentError(`generate: seed must be a number, got ${String(seed)}`);
+  if (typeof seed !== 'number' || !Number.isFinite(seed))
+    throw new InvalidArgumentError(`generate: seed must be a number, got ${String(seed)}`);
   if (contextOverflow !== 'error' && contextOverflow !== 'slide') {
     throw new InvalidArgumentError(`generate: contextOverflow must be 'error' or 'slide', got ${JSON.stringify(contextOverflow)}`);
   }
@@ -110,7 +111,12 @@ function endsWith(seq: readonly number[], tail: readonly number[]): boolean {
  * `contextOverflow: 'error'` a prompt plus `maxNewTokens` exceeds `blockSize`;
  * OutOfMemoryError if the cache does not fit.
  */
-export function* decodeSteps(handle: DecodeHandle, config: TransformerConfig, prompts: readonly Uint32Array[], settings: Settings): Generator<GeneratedToken[]> {
+export function* decodeSteps(
+  handle: DecodeHandle,
+  config: TransformerConfig,
+  prompts: readonly Uint32Array[],
+  settings: Settings,
+): Generator<GeneratedToken[]> {
   const learned = config.positional === 'learned';
   const longest = Math.max(...prompts.map((p) => p.length));
   if (prompts.some((p) => p.length === 0)) throw new InvalidArgumentError('generate: every prompt needs at least one token');
@@ -151,7 +157,9 @@ export function* decodeSteps(handle: DecodeHandle, config: TransformerConfig, pr
         seq.push(token);
         produced[s] = (produced[s] as number) + 1;
         const done =
-          produced[s] === settings.maxNewTokens || settings.stopTokens.has(token) || settings.stopSequences.some((tail) => endsWith(seq, tail));
+          produced[s] === settings.maxNewTokens ||
+          settings.stopTokens.has(token) ||
+          settings.stopSequences.some((tail) => endsWith(seq, tail));
         finished[s] = done;
         step.push({ sequence: s, token, done });
         if (done) {

@@ -129,7 +129,8 @@ export class GPT extends TransformerModel {
   }
 
   private checkPrompts(prompts: readonly ArrayLike<number>[]): Uint32Array[] {
-    if (!Array.isArray(prompts) || prompts.length === 0) throw new InvalidArgumentError('generate: prompts must be a non-empty array of token-id arrays');
+    if (!Array.isArray(prompts) || prompts.length === 0)
+      throw new InvalidArgumentError('generate: prompts must be a non-empty array of token-id arrays');
     return prompts.map((p, i) => {
       if (p === null || typeof p !== 'object' || typeof p.length !== 'number') {
         throw new InvalidArgumentError(`generate: prompt ${i} must be an array of token ids`);

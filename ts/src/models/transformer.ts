@@ -11,7 +11,16 @@ import { DisposedError, InvalidArgumentError, ShapeError, callWasm } from '../er
 import { wasm } from '../wasm/load.js';
 import type { ModelBatch } from '../train/batches.js';
 import { type AttentionWeights, type AttentionWeightsOptions, attentionWeightsOf } from './attention.js';
-import { type BatchArrays, type CheckedBatch, checkBatch, checkDims, checkTargets, checkTokens, seqLenOf, tokenShape } from './batch-check.js';
+import {
+  type BatchArrays,
+  type CheckedBatch,
+  checkBatch,
+  checkDims,
+  checkTargets,
+  checkTokens,
+  seqLenOf,
+  tokenShape,
+} from './batch-check.js';
 import { type TransformerConfig, type TransformerConfigInput, resolveConfig, toCoreConfig } from './config.js';
 
 /** Bytes of a planned model state ({@link TransformerModel.plan}). */
@@ -164,7 +173,8 @@ export class TransformerModel {
       const w = weights.get(s.name);
       if (!w) throw new InvalidArgumentError(`weights: missing tensor '${s.name}'`);
       const want = s.shape.join('×');
-      if (w.shape.join('×') !== want) throw new ShapeError(`weights: '${s.name}' has shape [${w.shape}], expected [${s.shape}]`, want, w.shape.join('×'));
+      if (w.shape.join('×') !== want)
+        throw new ShapeError(`weights: '${s.name}' has shape [${w.shape}], expected [${s.shape}]`, want, w.shape.join('×'));
       flat.set(w.data, s.offset);
     }
     const extra = [...weights.keys()].filter((k) => !this.#specs.some((s) => s.name === k));
@@ -193,7 +203,13 @@ export class TransformerModel {
   }
 
   /** A validated {@link ModelBatch} of token arrays (the token-array methods' input). */
-  private tokenBatch(what: string, ids: ArrayLike<number>, targets: ArrayLike<number> | undefined, batchSize?: number, seqLen?: number): { batch: ModelBatch; seqLen: number } {
+  private tokenBatch(
+    what: string,
+    ids: ArrayLike<number>,
+    targets: ArrayLike<number> | undefined,
+    batchSize?: number,
+    seqLen?: number,
+  ): { batch: ModelBatch; seqLen: number } {
     const [b, t] = tokenShape(this.config, what, ids, batchSize, seqLen);
     const batch: ModelBatch = { ids: this.checkTokens(ids, b * t), batchSize: b };
     if (targets !== undefined) batch.targets = this.checkTargets(targets, b * t);
@@ -315,7 +331,8 @@ export class TransformerModel {
   private checkLossBatch(what: string, batch: ModelBatch, seqLen: number | undefined): { c: CheckedBatch; t: number } {
     const t = seqLenOf(what, batch, seqLen);
     const c = this.checkBatch(batch, t);
-    if (c.targets.length === 0 && c.labels.length === 0) throw new InvalidArgumentError(`${what}: the batch has neither targets nor labels`);
+    if (c.targets.length === 0 && c.labels.length === 0)
+      throw new InvalidArgumentError(`${what}: the batch has neither targets nor labels`);
     return { c, t };
   }
 
@@ -336,7 +353,21 @@ export class TransformerModel {
     }
     const b = batch.batchSize / accum;
     const { c } = this.checkLossBatch('train step', batch, seqLen);
-    const [loss = NaN, gradNorm = NaN, applied = 0] = callWasm(() => this.handle.trainStepBatch(c.ids, c.targets, c.typeIds, c.attentionMask, c.labels, { accum, batchSize: b, seqLen, lr, weightDecay, decayEmbeddings, beta1, beta2, eps, gradClip, dropoutSeed }));
+    const [loss = NaN, gradNorm = NaN, applied = 0] = callWasm(() =>
+      this.handle.trainStepBatch(c.ids, c.targets, c.typeIds, c.attentionMask, c.labels, {
+        accum,
+        batchSize: b,
+        seqLen,
+        lr,
+        weightDecay,
+        decayEmbeddings,
+        beta1,
+        beta2,
+        eps,
+        gradClip,
+        dropoutSeed,
+      }),
+    );
     return { loss, gradNorm, applied: applied === 1 };
   }
 
@@ -370,7 +401,9 @@ export class TransformerModel {
    */
   evaluateBatch(batch: ModelBatch, seqLen?: number): BatchLosses {
     const { c, t } = this.checkLossBatch('evaluateBatch', batch, seqLen);
-    const [token = NaN, cls = NaN] = callWasm(() => this.handle.evalBatch(c.ids, c.targets, c.typeIds, c.attentionMask, c.labels, { batchSize: batch.batchSize, seqLen: t }));
+    const [token = NaN, cls = NaN] = callWasm(() =>
+      this.handle.evalBatch(c.ids, c.targets, c.typeIds, c.attentionMask, c.labels, { batchSize: batch.batchSize, seqLen: t }),
+    );
     return lossesOf(token, cls);
   }
 
@@ -385,9 +418,15 @@ export class TransformerModel {
    * @throws InvalidArgumentError if the model has no classifier, or the batch neither targets nor labels
    */
   evaluateBatchWithClassLogits(batch: ModelBatch, seqLen?: number): BatchEvaluation {
-    if (this.config.nClasses === 0) throw new InvalidArgumentError('evaluateBatchWithClassLogits: the model has no classifier (nClasses 0)');
+    if (this.config.nClasses === 0)
+      throw new InvalidArgumentError('evaluateBatchWithClassLogits: the model has no classifier (nClasses 0)');
     const { c, t } = this.checkLossBatch('evaluateBatchWithClassLogits', batch, seqLen);
-    const out = callWasm(() => this.handle.evalBatchWithClassLogits(c.ids, c.targets, c.typeIds, c.attentionMask, c.labels, { batchSize: batch.batchSize, seqLen: t }));
+    const out = callWasm(() =>
+      this.handle.evalBatchWithClassLogits(c.ids, c.targets, c.typeIds, c.attentionMask, c.labels, {
+        batchSize: batch.batchSize,
+        seqLen: t,
+      }),
+    );
     const [token = NaN, cls = NaN] = out;
     return { losses: lossesOf(token, cls), classLogits: Float32Array.from(out.subarray(2)) };
   }
@@ -404,7 +443,9 @@ export class TransformerModel {
    */
   batchGradients(batch: ModelBatch, seqLen?: number): BatchGradients {
     const { c, t } = this.checkLossBatch('batchGradients', batch, seqLen);
-    const [token = NaN, cls = NaN] = callWasm(() => this.handle.lossAndGradsBatch(c.ids, c.targets, c.typeIds, c.attentionMask, c.labels, { batchSize: batch.batchSize, seqLen: t }));
+    const [token = NaN, cls = NaN] = callWasm(() =>
+      this.handle.lossAndGradsBatch(c.ids, c.targets, c.typeIds, c.attentionMask, c.labels, { batchSize: batch.batchSize, seqLen: t }),
+    );
     return { losses: lossesOf(token, cls), grads: this.#byParam(this.handle.getGrads()) };
   }
 
@@ -431,9 +472,13 @@ export class TransformerModel {
    */
   batchOutputs(batch: ModelBatch, seqLen: number, what: 'logits' | 'classLogits' | 'hidden'): Float32Array {
     const c = this.checkBatch({ ...batch, targets: undefined, labels: undefined }, seqLen);
-    if (what === 'logits' && this.config.lmHead === 'none') throw new InvalidArgumentError("logits: the model has no LM head (lmHead 'none')");
-    if (what === 'classLogits' && this.config.nClasses === 0) throw new InvalidArgumentError('classLogits: the model has no classifier (nClasses 0)');
-    return callWasm(() => this.handle.outputsBatch(c.ids, c.typeIds, c.attentionMask, { batchSize: batch.batchSize, seqLen, output: what }));
+    if (what === 'logits' && this.config.lmHead === 'none')
+      throw new InvalidArgumentError("logits: the model has no LM head (lmHead 'none')");
+    if (what === 'classLogits' && this.config.nClasses === 0)
+      throw new InvalidArgumentError('classLogits: the model has no classifier (nClasses 0)');
+    return callWasm(() =>
+      this.handle.outputsBatch(c.ids, c.typeIds, c.attentionMask, { batchSize: batch.batchSize, seqLen, output: what }),
+    );
   }
 }
 

@@ -174,7 +174,11 @@ function parseAddedTokens(added: unknown, hasNormalizer: boolean): BpeSpecialTok
       }
     }
     if (hasNormalizer && entry.normalized === true) {
-      throw unsupported(`added_tokens[${i}].normalized`, true, `with a normalizer, token ${show(entry.content)} must be matched in the raw text (normalized: false)`);
+      throw unsupported(
+        `added_tokens[${i}].normalized`,
+        true,
+        `with a normalizer, token ${show(entry.content)} must be matched in the raw text (normalized: false)`,
+      );
     }
     return { id: entry.id, content: entry.content, special: entry.special !== false };
   });
@@ -210,7 +214,12 @@ export function parseHuggingFace(json: unknown): BpeParts {
     checkModelOption(model, key, (v) => v === null || v === '', 'subword prefixes and suffixes are not implemented');
   }
   const pipeline: BpePipeline = {
-    normalizer, preTokenizer, decoder, postProcessor, byteFallback: model.byte_fallback === true, ignoreMerges: model.ignore_merges === true,
+    normalizer,
+    preTokenizer,
+    decoder,
+    postProcessor,
+    byteFallback: model.byte_fallback === true,
+    ignoreMerges: model.ignore_merges === true,
   };
   checkPipeline(pipeline, reader);
   const unk = model.unk_token;
@@ -235,7 +244,13 @@ export function buildHuggingFace(parts: BpeParts): HuggingFaceTokenizerJSON {
     truncation: null,
     padding: null,
     added_tokens: parts.specialTokens.map(({ id, content, special }) => ({
-      id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special,
+      id,
+      content,
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special,
     })),
     normalizer: normalizer as HuggingFaceTokenizerJSON['normalizer'],
     pre_tokenizer: pre_tokenizer as HuggingFaceTokenizerJSON['pre_tokenizer'],

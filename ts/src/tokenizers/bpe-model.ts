@@ -39,7 +39,11 @@ export function byteFallbackToken(b: number): string {
  *
  * @param fail - makes the error for a merge using a token missing from the vocabulary.
  */
-export function buildMergeTable(vocab: ReadonlyMap<string, number>, merges: readonly (readonly [string, string])[], fail: (message: string) => Error): MergeTable {
+export function buildMergeTable(
+  vocab: ReadonlyMap<string, number>,
+  merges: readonly (readonly [string, string])[],
+  fail: (message: string) => Error,
+): MergeTable {
   const ranks = new Map<number, number>();
   const results = new Int32Array(merges.length);
   merges.forEach(([a, b], rank) => {
@@ -72,7 +76,7 @@ export class BpeModel {
     fail: (message: string) => Error,
   ) {
     for (let b = 0; b < 256; b++) {
-      const token = options.byteLevel ? BYTE_TO_CHAR[b] ?? '' : byteFallbackToken(b);
+      const token = options.byteLevel ? (BYTE_TO_CHAR[b] ?? '') : byteFallbackToken(b);
       if (options.byteLevel || options.byteFallback) this.byteIds[b] = vocab.get(token) ?? -1;
     }
     this.unkId = -1;
@@ -95,14 +99,17 @@ export class BpeModel {
     if (cached !== undefined) return cached;
     const { byteLevel, ignoreMerges } = this.options;
     const whole = ignoreMerges ? this.vocab.get(byteLevel ? toByteLevel(piece) : piece) : undefined;
-    const ids = whole !== undefined ? Int32Array.of(whole) : mergeWord(byteLevel ? this.byteSymbols(piece) : this.charSymbols(piece), this.table);
+    const ids =
+      whole !== undefined ? Int32Array.of(whole) : mergeWord(byteLevel ? this.byteSymbols(piece) : this.charSymbols(piece), this.table);
     if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
     this.cache.set(piece, ids);
     return ids;
   }
 
   private noToken(what: string, piece: string, detail: string): InvalidArgumentError {
-    return new InvalidArgumentError(`BpeTokenizer.encode: ${what} of ${show(piece)} has no token (${detail}) and the tokenizer has no unknown token`);
+    return new InvalidArgumentError(
+      `BpeTokenizer.encode: ${what} of ${show(piece)} has no token (${detail}) and the tokenizer has no unknown token`,
+    );
   }
 
   private byteSymbols(piece: string): number[] {
@@ -145,7 +152,12 @@ export class BpeModel {
           continue;
         }
       }
-      if (this.unkId < 0) throw this.noToken(`character ${show(ch)}`, piece, this.options.byteFallback ? 'nor do all its <0xNN> byte tokens' : 'it is not in the vocabulary');
+      if (this.unkId < 0)
+        throw this.noToken(
+          `character ${show(ch)}`,
+          piece,
+          this.options.byteFallback ? 'nor do all its <0xNN> byte tokens' : 'it is not in the vocabulary',
+        );
       if (unkPending && !this.options.fuseUnk) symbols.push(this.unkId);
       unkPending = true;
     }

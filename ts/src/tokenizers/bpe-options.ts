@@ -102,7 +102,8 @@ function show(value: unknown): string {
 
 /** Reads {@link BpeTokenizerJSON.pipeline} with the tokenizer.json readers (same checks, same errors). */
 export function readPipeline(json: unknown, what: string): BpePipeline {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new CheckpointError(`${what}: pipeline must be an object, got ${show(json)}`);
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new CheckpointError(`${what}: pipeline must be an object, got ${show(json)}`);
   const j = json as Partial<Record<keyof BpePipelineJSON, unknown>>;
   const reader = new PipelineReader(what);
   const pipeline: BpePipeline = {
@@ -116,4 +117,3 @@ export function readPipeline(json: unknown, what: string): BpePipeline {
   checkPipeline(pipeline, reader);
   return pipeline;
 }
-

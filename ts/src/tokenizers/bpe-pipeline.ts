@@ -23,20 +23,20 @@ import type { HuggingFaceTemplatePiece, HuggingFaceTemplateProcessing } from './
 export type BpeNormalizerStep =
   /** Puts `prepend` before a non-empty text (HF `Prepend`). */
   | {
-    /** The step. */
-    type: 'Prepend';
-    /** What is put first, e.g. `'▁'`. */
-    prepend: string;
-  }
+      /** The step. */
+      type: 'Prepend';
+      /** What is put first, e.g. `'▁'`. */
+      prepend: string;
+    }
   /** Replaces every occurrence of the string `pattern` by `content` (HF `Replace` with a String pattern). */
   | {
-    /** The step. */
-    type: 'Replace';
-    /** The string replaced. */
-    pattern: string;
-    /** Its replacement. */
-    content: string;
-  };
+      /** The step. */
+      type: 'Replace';
+      /** The string replaced. */
+      pattern: string;
+      /** Its replacement. */
+      content: string;
+    };
 
 /** When the Metaspace pre-tokenizer puts its replacement character before a text. */
 export type MetaspacePrependScheme = 'first' | 'always' | 'never';
@@ -45,79 +45,79 @@ export type MetaspacePrependScheme = 'first' | 'always' | 'never';
 export type BpePreTokenizer =
   /** GPT-2: GPT-2's regex, then each piece's UTF-8 bytes as byte-level characters. */
   | {
-    /** The pre-tokenizer. */
-    type: 'ByteLevel';
-  }
+      /** The pre-tokenizer. */
+      type: 'ByteLevel';
+    }
   /** Split by a known regex (Oniguruma `pattern`, Isolated), then bytes as byte-level characters. */
   | {
-    /** The pre-tokenizer. */
-    type: 'SplitByteLevel';
-    /** The regex, one of the known patterns (Llama-3's, …). */
-    pattern: string;
-  }
+      /** The pre-tokenizer. */
+      type: 'SplitByteLevel';
+      /** The regex, one of the known patterns (Llama-3's, …). */
+      pattern: string;
+    }
   /** Spaces become `replacement`, which is prepended by `prependScheme`; `split` cuts before each replacement character. */
   | {
-    /** The pre-tokenizer. */
-    type: 'Metaspace';
-    /** What spaces become, usually `'▁'`. */
-    replacement: string;
-    /** When the replacement goes before a text. */
-    prependScheme: MetaspacePrependScheme;
-    /** Cut a pre-token before each replacement character. */
-    split: boolean;
-  }
+      /** The pre-tokenizer. */
+      type: 'Metaspace';
+      /** What spaces become, usually `'▁'`. */
+      replacement: string;
+      /** When the replacement goes before a text. */
+      prependScheme: MetaspacePrependScheme;
+      /** Cut a pre-token before each replacement character. */
+      split: boolean;
+    }
   /** No pre-tokenizer: each (normalized) text between added tokens is one pre-token. */
   | {
-    /** The pre-tokenizer. */
-    type: 'None';
-  };
+      /** The pre-tokenizer. */
+      type: 'None';
+    };
 
 /** One decoder step, applied in order to the list of token strings (HF `decode_chain`). */
 export type BpeDecoderStep =
   /** Byte-level characters back to bytes, then UTF-8 text. */
   | {
-    /** The step. */
-    type: 'ByteLevel';
-  }
+      /** The step. */
+      type: 'ByteLevel';
+    }
   /** Replaces every `pattern` by `content` in each token string. */
   | {
-    /** The step. */
-    type: 'Replace';
-    /** The string replaced. */
-    pattern: string;
-    /** Its replacement. */
-    content: string;
-  }
+      /** The step. */
+      type: 'Replace';
+      /** The string replaced. */
+      pattern: string;
+      /** Its replacement. */
+      content: string;
+    }
   /** `<0xNN>` tokens back to their bytes (invalid UTF-8 becomes U+FFFD). */
   | {
-    /** The step. */
-    type: 'ByteFallback';
-  }
+      /** The step. */
+      type: 'ByteFallback';
+    }
   /** Joins all token strings into one. */
   | {
-    /** The step. */
-    type: 'Fuse';
-  }
+      /** The step. */
+      type: 'Fuse';
+    }
   /** Removes up to `start` leading and `stop` trailing `content` characters from each string. */
   | {
-    /** The step. */
-    type: 'Strip';
-    /** The character removed. */
-    content: string;
-    /** How many at most from the start. */
-    start: number;
-    /** How many at most from the end. */
-    stop: number;
-  }
+      /** The step. */
+      type: 'Strip';
+      /** The character removed. */
+      content: string;
+      /** How many at most from the start. */
+      start: number;
+      /** How many at most from the end. */
+      stop: number;
+    }
   /** The Metaspace pre-tokenizer undone: `replacement` back to spaces. */
   | {
-    /** The step. */
-    type: 'Metaspace';
-    /** The character that stands for a space. */
-    replacement: string;
-    /** Where a leading replacement was added (and is now removed). */
-    prependScheme: MetaspacePrependScheme;
-  };
+      /** The step. */
+      type: 'Metaspace';
+      /** The character that stands for a space. */
+      replacement: string;
+      /** Where a leading replacement was added (and is now removed). */
+      prependScheme: MetaspacePrependScheme;
+    };
 
 /** One piece of a TemplateProcessing template, in tokenizer.json form. */
 export type BpeTemplatePiece = HuggingFaceTemplatePiece;
@@ -143,7 +143,12 @@ export interface BpePipeline {
 
 /** GPT-2's pipeline, the one {@link BpeTokenizer.train} makes. */
 export const GPT2_PIPELINE: BpePipeline = Object.freeze<BpePipeline>({
-  normalizer: [], preTokenizer: { type: 'ByteLevel' }, decoder: [{ type: 'ByteLevel' }], postProcessor: null, byteFallback: false, ignoreMerges: false,
+  normalizer: [],
+  preTokenizer: { type: 'ByteLevel' },
+  decoder: [{ type: 'ByteLevel' }],
+  postProcessor: null,
+  byteFallback: false,
+  ignoreMerges: false,
 });
 
 /** Whether the model's symbols are byte-level characters (GPT-2, Llama-3) rather than Unicode characters. */
@@ -182,7 +187,8 @@ export class PipelineReader {
   }
 
   private string(field: string, value: unknown, nonEmpty = false): string {
-    if (typeof value !== 'string' || (nonEmpty && value === '')) throw this.malformed(field, nonEmpty ? 'a non-empty string' : 'a string', value);
+    if (typeof value !== 'string' || (nonEmpty && value === ''))
+      throw this.malformed(field, nonEmpty ? 'a non-empty string' : 'a string', value);
     return value;
   }
 
@@ -207,18 +213,32 @@ export class PipelineReader {
   normalizer(value: unknown, field = 'normalizer'): BpeNormalizerStep[] {
     if (value === null || value === undefined) return [];
     const n = this.object(field, value);
-    if (n.type === 'Sequence') return this.list(`${field}.normalizers`, n.normalizers).flatMap((x, i) => this.normalizer(x, `${field}.normalizers[${i}]`));
+    if (n.type === 'Sequence')
+      return this.list(`${field}.normalizers`, n.normalizers).flatMap((x, i) => this.normalizer(x, `${field}.normalizers[${i}]`));
     if (n.type === 'Prepend') return [{ type: 'Prepend', prepend: this.string(`${field}.prepend`, n.prepend) }];
-    if (n.type === 'Replace') return [{ type: 'Replace', pattern: this.replacePattern(`${field}.pattern`, n.pattern), content: this.string(`${field}.content`, n.content) }];
-    throw this.unsupported(`${field}.type`, n.type, 'the normalizers implemented are Prepend, Replace (String pattern) and a Sequence of them');
+    if (n.type === 'Replace')
+      return [
+        {
+          type: 'Replace',
+          pattern: this.replacePattern(`${field}.pattern`, n.pattern),
+          content: this.string(`${field}.content`, n.content),
+        },
+      ];
+    throw this.unsupported(
+      `${field}.type`,
+      n.type,
+      'the normalizers implemented are Prepend, Replace (String pattern) and a Sequence of them',
+    );
   }
 
   private metaspaceScheme(field: string, m: Record<string, unknown>): MetaspacePrependScheme {
     const scheme = m.prepend_scheme ?? 'always';
-    if (scheme !== 'first' && scheme !== 'always' && scheme !== 'never') throw this.malformed(`${field}.prepend_scheme`, '"first", "always" or "never"', scheme);
+    if (scheme !== 'first' && scheme !== 'always' && scheme !== 'never')
+      throw this.malformed(`${field}.prepend_scheme`, '"first", "always" or "never"', scheme);
     // Files from tokenizers < 0.19 have add_prefix_space instead (false means "never").
     if (m.add_prefix_space === false) {
-      if (m.prepend_scheme !== undefined && scheme !== 'never') throw this.malformed(`${field}.add_prefix_space`, `true with prepend_scheme ${show(scheme)}`, false);
+      if (m.prepend_scheme !== undefined && scheme !== 'never')
+        throw this.malformed(`${field}.add_prefix_space`, `true with prepend_scheme ${show(scheme)}`, false);
       return 'never';
     }
     return scheme;
@@ -229,39 +249,70 @@ export class PipelineReader {
     if (value === null || value === undefined) return { type: 'None' };
     const p = this.object(field, value);
     if (p.type === 'ByteLevel') {
-      if (p.add_prefix_space === true) throw this.unsupported(`${field}.add_prefix_space`, true, 'wasmformer encodes text without adding a leading space');
-      if (p.use_regex === false) throw this.unsupported(`${field}.use_regex`, false, 'a ByteLevel pre-tokenizer without its regex is implemented only after a Split (Llama-3 style)');
+      if (p.add_prefix_space === true)
+        throw this.unsupported(`${field}.add_prefix_space`, true, 'wasmformer encodes text without adding a leading space');
+      if (p.use_regex === false)
+        throw this.unsupported(
+          `${field}.use_regex`,
+          false,
+          'a ByteLevel pre-tokenizer without its regex is implemented only after a Split (Llama-3 style)',
+        );
       return { type: 'ByteLevel' };
     }
     if (p.type === 'Metaspace') {
       const split = p.split ?? true;
       if (typeof split !== 'boolean') throw this.malformed(`${field}.split`, 'a boolean', split);
-      return { type: 'Metaspace', replacement: this.char(`${field}.replacement`, p.replacement), prependScheme: this.metaspaceScheme(field, p), split };
+      return {
+        type: 'Metaspace',
+        replacement: this.char(`${field}.replacement`, p.replacement),
+        prependScheme: this.metaspaceScheme(field, p),
+        split,
+      };
     }
     if (p.type === 'Sequence') {
       const steps = this.list(`${field}.pretokenizers`, p.pretokenizers);
       const [split, byteLevel] = steps;
       if (steps.length !== 2 || !isObject(split) || split.type !== 'Split' || !isObject(byteLevel) || byteLevel.type !== 'ByteLevel') {
-        throw this.unsupported(`${field}.pretokenizers`, steps.map((s) => (isObject(s) ? s.type : s)), 'the only Sequence implemented is [Split, ByteLevel] (Llama-3 style)');
+        throw this.unsupported(
+          `${field}.pretokenizers`,
+          steps.map((s) => (isObject(s) ? s.type : s)),
+          'the only Sequence implemented is [Split, ByteLevel] (Llama-3 style)',
+        );
       }
       const where = `${field}.pretokenizers[0]`;
       const pattern = this.object(`${where}.pattern`, split.pattern);
-      if (typeof pattern.Regex !== 'string') throw this.unsupported(`${where}.pattern`, pattern, 'only a Regex pattern is implemented for Split');
+      if (typeof pattern.Regex !== 'string')
+        throw this.unsupported(`${where}.pattern`, pattern, 'only a Regex pattern is implemented for Split');
       if (knownSplitPattern(pattern.Regex) === undefined) {
-        throw this.unsupported(`${where}.pattern.Regex`, pattern.Regex, `wasmformer runs only regexes it has translated exactly: ${KNOWN_SPLIT_PATTERNS.map(show).join(', ')}`);
+        throw this.unsupported(
+          `${where}.pattern.Regex`,
+          pattern.Regex,
+          `wasmformer runs only regexes it has translated exactly: ${KNOWN_SPLIT_PATTERNS.map(show).join(', ')}`,
+        );
       }
       if (split.behavior !== 'Isolated') throw this.unsupported(`${where}.behavior`, split.behavior, 'only Isolated is implemented');
       if (split.invert === true) throw this.unsupported(`${where}.invert`, true, 'an inverted Split is not implemented');
       const bl = `${field}.pretokenizers[1]`;
-      if (byteLevel.add_prefix_space === true) throw this.unsupported(`${bl}.add_prefix_space`, true, 'wasmformer encodes text without adding a leading space');
-      if (byteLevel.use_regex !== false) throw this.unsupported(`${bl}.use_regex`, byteLevel.use_regex ?? true, 'after a Split, ByteLevel must not split again');
+      if (byteLevel.add_prefix_space === true)
+        throw this.unsupported(`${bl}.add_prefix_space`, true, 'wasmformer encodes text without adding a leading space');
+      if (byteLevel.use_regex !== false)
+        throw this.unsupported(`${bl}.use_regex`, byteLevel.use_regex ?? true, 'after a Split, ByteLevel must not split again');
       return { type: 'SplitByteLevel', pattern: pattern.Regex };
     }
-    throw this.unsupported(`${field}.type`, p.type, 'the pre-tokenizers implemented are ByteLevel, Metaspace, Sequence[Split, ByteLevel] and none');
+    throw this.unsupported(
+      `${field}.type`,
+      p.type,
+      'the pre-tokenizers implemented are ByteLevel, Metaspace, Sequence[Split, ByteLevel] and none',
+    );
   }
 
   decoder(value: unknown, field = 'decoder'): BpeDecoderStep[] {
-    if (value === null || value === undefined) throw this.unsupported(field, null, 'a decoder is required (ByteLevel, Metaspace or a Sequence of Replace / ByteFallback / Fuse / Strip)');
+    if (value === null || value === undefined)
+      throw this.unsupported(
+        field,
+        null,
+        'a decoder is required (ByteLevel, Metaspace or a Sequence of Replace / ByteFallback / Fuse / Strip)',
+      );
     const d = this.object(field, value);
     switch (d.type) {
       case 'Sequence':
@@ -270,7 +321,13 @@ export class PipelineReader {
       case 'ByteLevel':
         return [{ type: 'ByteLevel' }];
       case 'Replace':
-        return [{ type: 'Replace', pattern: this.replacePattern(`${field}.pattern`, d.pattern), content: this.string(`${field}.content`, d.content) }];
+        return [
+          {
+            type: 'Replace',
+            pattern: this.replacePattern(`${field}.pattern`, d.pattern),
+            content: this.string(`${field}.content`, d.content),
+          },
+        ];
       case 'ByteFallback':
       case 'Fuse':
         return [{ type: d.type }];
@@ -283,9 +340,19 @@ export class PipelineReader {
         return [{ type: 'Strip', content: this.char(`${field}.content`, d.content), start: count('start'), stop: count('stop') }];
       }
       case 'Metaspace':
-        return [{ type: 'Metaspace', replacement: this.char(`${field}.replacement`, d.replacement), prependScheme: this.metaspaceScheme(field, d) }];
+        return [
+          {
+            type: 'Metaspace',
+            replacement: this.char(`${field}.replacement`, d.replacement),
+            prependScheme: this.metaspaceScheme(field, d),
+          },
+        ];
       default:
-        throw this.unsupported(`${field}.type`, d.type, 'the decoders implemented are ByteLevel, Metaspace, Replace, ByteFallback, Fuse, Strip and a Sequence of them');
+        throw this.unsupported(
+          `${field}.type`,
+          d.type,
+          'the decoders implemented are ByteLevel, Metaspace, Replace, ByteFallback, Fuse, Strip and a Sequence of them',
+        );
     }
   }
 
@@ -298,12 +365,15 @@ export class PipelineReader {
         if (typeof t !== 'number' || !Number.isInteger(t) || t < 0) throw this.malformed(`${where}.type_id`, 'a non-negative integer', t);
         return t;
       };
-      if (isObject(p.SpecialToken)) return { SpecialToken: { id: this.string(`${where}.SpecialToken.id`, p.SpecialToken.id), type_id: typeId(p.SpecialToken) } };
-      if (isObject(p.Sequence) && (p.Sequence.id === 'A' || p.Sequence.id === 'B')) return { Sequence: { id: p.Sequence.id, type_id: typeId(p.Sequence) } };
+      if (isObject(p.SpecialToken))
+        return { SpecialToken: { id: this.string(`${where}.SpecialToken.id`, p.SpecialToken.id), type_id: typeId(p.SpecialToken) } };
+      if (isObject(p.Sequence) && (p.Sequence.id === 'A' || p.Sequence.id === 'B'))
+        return { Sequence: { id: p.Sequence.id, type_id: typeId(p.Sequence) } };
       throw this.malformed(where, '{ SpecialToken } or { Sequence: { id: "A" | "B" } }', piece);
     });
     const sequences = list.map((p) => ('Sequence' in p ? p.Sequence.id : '')).join('');
-    if (sequences !== pieces) throw this.malformed(field, `a template with ${pieces === 'A' ? 'the sequence A once' : 'A then B, once each'}`, value);
+    if (sequences !== pieces)
+      throw this.malformed(field, `a template with ${pieces === 'A' ? 'the sequence A once' : 'A then B, once each'}`, value);
     return list;
   }
 
@@ -315,7 +385,11 @@ export class PipelineReader {
       const s = this.object(where, spec);
       const ids = this.list(`${where}.ids`, s.ids);
       const tokens = this.list(`${where}.tokens`, s.tokens);
-      if (!ids.every((id) => typeof id === 'number' && Number.isInteger(id) && id >= 0) || !tokens.every((t) => typeof t === 'string') || ids.length !== tokens.length) {
+      if (
+        !ids.every((id) => typeof id === 'number' && Number.isInteger(id) && id >= 0) ||
+        !tokens.every((t) => typeof t === 'string') ||
+        ids.length !== tokens.length
+      ) {
         throw this.malformed(where, '{ id, ids: number[], tokens: string[] } of equal lengths', spec);
       }
       special_tokens[name] = { id: typeof s.id === 'string' ? s.id : name, ids: ids as number[], tokens: tokens as string[] };
@@ -340,7 +414,12 @@ export class PipelineReader {
       const where = p.type === 'Sequence' ? `${field}.processors[${i}]` : field;
       const s = this.object(where, step);
       if (s.type === 'ByteLevel') return; // changes offsets only
-      if (s.type !== 'TemplateProcessing') throw this.unsupported(`${where}.type`, s.type, 'the post-processors implemented are TemplateProcessing, ByteLevel and a Sequence of them');
+      if (s.type !== 'TemplateProcessing')
+        throw this.unsupported(
+          `${where}.type`,
+          s.type,
+          'the post-processors implemented are TemplateProcessing, ByteLevel and a Sequence of them',
+        );
       if (template !== null) throw this.unsupported(where, s.type, 'only one TemplateProcessing is implemented');
       template = this.templateProcessing(where, s);
     });
@@ -352,37 +431,64 @@ export class PipelineReader {
 export function checkPipeline(p: BpePipeline, reader: PipelineReader): void {
   const byteLevelDecoder = p.decoder.some((d) => d.type === 'ByteLevel');
   if (isByteLevel(p)) {
-    if (p.normalizer.length > 0) throw reader.unsupported('normalizer.type', p.normalizer[0]?.type, 'byte-level BPE in wasmformer has no normalizer (it must be null)');
-    if (!byteLevelDecoder || p.decoder.length !== 1) throw reader.unsupported('decoder', p.decoder.map((d) => d.type), 'a byte-level pre-tokenizer needs the ByteLevel decoder alone');
-    if (p.byteFallback) throw reader.unsupported('model.byte_fallback', true, 'byte fallback belongs to SentencePiece-style BPE, not to byte-level BPE');
+    if (p.normalizer.length > 0)
+      throw reader.unsupported(
+        'normalizer.type',
+        p.normalizer[0]?.type,
+        'byte-level BPE in wasmformer has no normalizer (it must be null)',
+      );
+    if (!byteLevelDecoder || p.decoder.length !== 1)
+      throw reader.unsupported(
+        'decoder',
+        p.decoder.map((d) => d.type),
+        'a byte-level pre-tokenizer needs the ByteLevel decoder alone',
+      );
+    if (p.byteFallback)
+      throw reader.unsupported('model.byte_fallback', true, 'byte fallback belongs to SentencePiece-style BPE, not to byte-level BPE');
   } else if (byteLevelDecoder) {
-    throw reader.unsupported('decoder', p.decoder.map((d) => d.type), 'the ByteLevel decoder needs a byte-level pre-tokenizer');
+    throw reader.unsupported(
+      'decoder',
+      p.decoder.map((d) => d.type),
+      'the ByteLevel decoder needs a byte-level pre-tokenizer',
+    );
   }
 }
 
 const byteLevelJson = (addPrefixSpace: boolean, trimOffsets: boolean, useRegex = true): Record<string, unknown> => ({
-  type: 'ByteLevel', add_prefix_space: addPrefixSpace, trim_offsets: trimOffsets, use_regex: useRegex,
+  type: 'ByteLevel',
+  add_prefix_space: addPrefixSpace,
+  trim_offsets: trimOffsets,
+  use_regex: useRegex,
 });
 
 function stepJson(step: BpeNormalizerStep | BpeDecoderStep): Record<string, unknown> {
   switch (step.type) {
-    case 'Prepend': return { type: 'Prepend', prepend: step.prepend };
-    case 'Replace': return { type: 'Replace', pattern: { String: step.pattern }, content: step.content };
-    case 'ByteLevel': return byteLevelJson(true, true);
-    case 'ByteFallback': return { type: 'ByteFallback' };
-    case 'Fuse': return { type: 'Fuse' };
-    case 'Strip': return { type: 'Strip', content: step.content, start: step.start, stop: step.stop };
-    case 'Metaspace': return { type: 'Metaspace', replacement: step.replacement, prepend_scheme: step.prependScheme, split: true };
+    case 'Prepend':
+      return { type: 'Prepend', prepend: step.prepend };
+    case 'Replace':
+      return { type: 'Replace', pattern: { String: step.pattern }, content: step.content };
+    case 'ByteLevel':
+      return byteLevelJson(true, true);
+    case 'ByteFallback':
+      return { type: 'ByteFallback' };
+    case 'Fuse':
+      return { type: 'Fuse' };
+    case 'Strip':
+      return { type: 'Strip', content: step.content, start: step.start, stop: step.stop };
+    case 'Metaspace':
+      return { type: 'Metaspace', replacement: step.replacement, prepend_scheme: step.prependScheme, split: true };
   }
 }
 
 /** The four tokenizer.json components of a pipeline, as `tokenizers` serialises them. */
 export function pipelineJson(p: BpePipeline): { normalizer: unknown; pre_tokenizer: unknown; post_processor: unknown; decoder: unknown } {
-  const sequence = (key: string, steps: Record<string, unknown>[]): unknown => (steps.length === 1 ? steps[0] : { type: 'Sequence', [key]: steps });
+  const sequence = (key: string, steps: Record<string, unknown>[]): unknown =>
+    steps.length === 1 ? steps[0] : { type: 'Sequence', [key]: steps };
   const pre = p.preTokenizer;
   let preTokenizer: unknown = null;
   if (pre.type === 'ByteLevel') preTokenizer = byteLevelJson(false, true);
-  if (pre.type === 'Metaspace') preTokenizer = { type: 'Metaspace', replacement: pre.replacement, prepend_scheme: pre.prependScheme, split: pre.split };
+  if (pre.type === 'Metaspace')
+    preTokenizer = { type: 'Metaspace', replacement: pre.replacement, prepend_scheme: pre.prependScheme, split: pre.split };
   if (pre.type === 'SplitByteLevel') {
     preTokenizer = {
       type: 'Sequence',
@@ -395,7 +501,8 @@ export function pipelineJson(p: BpePipeline): { normalizer: unknown; pre_tokeniz
   const template = p.postProcessor ? structuredClone(p.postProcessor) : null;
   let postProcessor: unknown = template;
   // As `tokenizers` writes GPT-2's (add_prefix_space only affects offsets) and Llama-3's.
-  if (isByteLevel(p)) postProcessor = template ? { type: 'Sequence', processors: [byteLevelJson(true, false), template] } : byteLevelJson(true, false);
+  if (isByteLevel(p))
+    postProcessor = template ? { type: 'Sequence', processors: [byteLevelJson(true, false), template] } : byteLevelJson(true, false);
   return {
     normalizer: p.normalizer.length === 0 ? null : sequence('normalizers', p.normalizer.map(stepJson)),
     pre_tokenizer: preTokenizer,

@@ -42,9 +42,24 @@ import { IdBuffer } from './id-buffer.js';
 import { forEachPreToken, toByteLevel, tokenBytes, utf8Text } from './byte-level.js';
 
 export type { BpeSpecialToken, HuggingFaceAddedToken, HuggingFaceByteLevel, HuggingFaceTokenizerJSON } from './bpe-huggingface.js';
-export type { BpeDecoderStep, BpeNormalizerStep, BpePipeline, BpePreTokenizer, BpeTemplate, BpeTemplatePiece, MetaspacePrependScheme } from './bpe-pipeline.js';
 export type {
-  BpeDecodeOptions, BpeEncodeOptions, BpeFamily, BpePipelineJSON, BpeTokenizerJSON, BpeTrainOptions, BpeVocabMerges, BpeVocabMergesOptions,
+  BpeDecoderStep,
+  BpeNormalizerStep,
+  BpePipeline,
+  BpePreTokenizer,
+  BpeTemplate,
+  BpeTemplatePiece,
+  MetaspacePrependScheme,
+} from './bpe-pipeline.js';
+export type {
+  BpeDecodeOptions,
+  BpeEncodeOptions,
+  BpeFamily,
+  BpePipelineJSON,
+  BpeTokenizerJSON,
+  BpeTrainOptions,
+  BpeVocabMerges,
+  BpeVocabMergesOptions,
 } from './bpe-options.js';
 
 type ErrorClass = new (message: string) => Error;
@@ -97,21 +112,33 @@ export class BpeTokenizer {
     for (const special of parts.specialTokens) {
       const { id, content } = special;
       if (typeof content !== 'string' || content.length === 0) throw fail(`special token ${id} must be a non-empty string`);
-      if (!Number.isInteger(id) || id < 0 || id >= PAIR_BASE) throw fail(`special token ${show(content)} has id ${show(id)}; expected an integer in [0, ${PAIR_BASE})`);
+      if (!Number.isInteger(id) || id < 0 || id >= PAIR_BASE)
+        throw fail(`special token ${show(content)} has id ${show(id)}; expected an integer in [0, ${PAIR_BASE})`);
       const vocabId = parts.vocab.get(content);
-      if (vocabId !== undefined && vocabId !== id) throw fail(`special token ${show(content)} has id ${id} but the vocabulary gives it ${vocabId}`);
+      if (vocabId !== undefined && vocabId !== id)
+        throw fail(`special token ${show(content)} has id ${id} but the vocabulary gives it ${vocabId}`);
       if (this.specialIds.has(content)) throw fail(`special token ${show(content)} is listed twice`);
       const holder = this.specialById.get(id)?.content ?? tokens[id];
-      if (holder !== undefined && holder !== content) throw fail(`special token ${show(content)} has id ${id}, which belongs to ${show(holder)}`);
+      if (holder !== undefined && holder !== content)
+        throw fail(`special token ${show(content)} has id ${id}, which belongs to ${show(holder)}`);
       tokens[id] = content;
       this.specialById.set(id, special);
       this.specialIds.set(content, id);
     }
     const { pipeline } = parts;
     this.byteLevel = isByteLevel(pipeline);
-    this.model = new BpeModel(parts.vocab, buildMergeTable(parts.vocab, parts.merges, fail), {
-      byteLevel: this.byteLevel, unkToken: parts.unkToken, fuseUnk: parts.fuseUnk, byteFallback: pipeline.byteFallback, ignoreMerges: pipeline.ignoreMerges,
-    }, fail);
+    this.model = new BpeModel(
+      parts.vocab,
+      buildMergeTable(parts.vocab, parts.merges, fail),
+      {
+        byteLevel: this.byteLevel,
+        unkToken: parts.unkToken,
+        fuseUnk: parts.fuseUnk,
+        byteFallback: pipeline.byteFallback,
+        ignoreMerges: pipeline.ignoreMerges,
+      },
+      fail,
+    );
     this.preTokenizer = compilePreTokenizer(pipeline);
     this.templateIds = { before: [], after: [] };
     let afterText = false;
@@ -121,7 +148,8 @@ export class BpeTokenizer {
         continue;
       }
       for (const id of pipeline.postProcessor?.special_tokens[piece.SpecialToken.id]?.ids ?? []) {
-        if (tokens[id] === undefined) throw fail(`the post-processor template adds id ${id} (${show(piece.SpecialToken.id)}), which is not a token`);
+        if (tokens[id] === undefined)
+          throw fail(`the post-processor template adds id ${id} (${show(piece.SpecialToken.id)}), which is not a token`);
         (afterText ? this.templateIds.after : this.templateIds.before).push(id);
       }
     }
@@ -161,7 +189,11 @@ export class BpeTokenizer {
     }
     if (typeof options !== 'object' || options === null) throw new InvalidArgumentError(`${what}: options { vocabSize } are required`);
     const specials = options.specialTokens ?? [];
-    if (!Array.isArray(specials) || specials.some((s) => typeof s !== 'string' || s.length === 0) || new Set(specials).size !== specials.length) {
+    if (
+      !Array.isArray(specials) ||
+      specials.some((s) => typeof s !== 'string' || s.length === 0) ||
+      new Set(specials).size !== specials.length
+    ) {
       throw new InvalidArgumentError(`${what}: specialTokens must be an array of distinct non-empty strings, got ${show(specials)}`);
     }
     const { vocabSize } = options;
@@ -179,9 +211,16 @@ export class BpeTokenizer {
     const count = (piece: string): void => {
       pieces.set(piece, (pieces.get(piece) ?? 0) + 1);
     };
-    const pattern = specials.length > 0
-      ? new RegExp([...specials].sort((a, b) => b.length - a.length).map(escapeRegExp).join('|'), 'g')
-      : undefined;
+    const pattern =
+      specials.length > 0
+        ? new RegExp(
+            [...specials]
+              .sort((a, b) => b.length - a.length)
+              .map(escapeRegExp)
+              .join('|'),
+            'g',
+          )
+        : undefined;
     for (const doc of docs) {
       for (const segment of pattern ? doc.split(pattern) : [doc]) forEachPreToken(segment, count);
     }
@@ -192,14 +231,18 @@ export class BpeTokenizer {
       words.set(word, (words.get(word) ?? 0) + n);
     }
     const learned = learnMerges(words, specials, vocabSize, minFrequency);
-    return new BpeTokenizer({
-      vocab: new Map(learned.vocab.map((token, id) => [token, id])),
-      merges: learned.merges,
-      specialTokens: specials.map((content, id) => ({ id, content, special: true })),
-      unkToken: null,
-      fuseUnk: false,
-      pipeline: GPT2_PIPELINE,
-    }, what, InvalidArgumentError);
+    return new BpeTokenizer(
+      {
+        vocab: new Map(learned.vocab.map((token, id) => [token, id])),
+        merges: learned.merges,
+        specialTokens: specials.map((content, id) => ({ id, content, special: true })),
+        unkToken: null,
+        fuseUnk: false,
+        pipeline: GPT2_PIPELINE,
+      },
+      what,
+      InvalidArgumentError,
+    );
   }
 
   /**
@@ -212,7 +255,9 @@ export class BpeTokenizer {
   static fromJSON(json: unknown): BpeTokenizer {
     const what = 'BpeTokenizer.fromJSON';
     if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-      throw new CheckpointError(`${what}: expected an object { type: 'bpe', vocab, merges, specialTokens }, got ${json === null ? 'null' : typeof json}`);
+      throw new CheckpointError(
+        `${what}: expected an object { type: 'bpe', vocab, merges, specialTokens }, got ${json === null ? 'null' : typeof json}`,
+      );
     }
     const j = json as Partial<Record<keyof BpeTokenizerJSON, unknown>>;
     if (j.type !== 'bpe') throw new CheckpointError(`${what}: expected type 'bpe', got ${show(j.type)}`);
@@ -223,16 +268,22 @@ export class BpeTokenizer {
     if (j.unkToken !== undefined && j.unkToken !== null && typeof j.unkToken !== 'string') {
       throw new CheckpointError(`${what}: unkToken must be a string or null, got ${show(j.unkToken)}`);
     }
-    return new BpeTokenizer({
-      vocab: parseVocab(j.vocab, what),
-      merges: parseMergeList(j.merges, what),
-      specialTokens: (specials as Record<string, unknown>[]).map((s) => ({
-        id: s.id as number, content: s.content as string, special: s.special !== false,
-      })),
-      unkToken: j.unkToken ?? null,
-      fuseUnk: j.fuseUnk === true,
-      pipeline: j.pipeline === undefined ? GPT2_PIPELINE : readPipeline(j.pipeline, what),
-    }, what, CheckpointError);
+    return new BpeTokenizer(
+      {
+        vocab: parseVocab(j.vocab, what),
+        merges: parseMergeList(j.merges, what),
+        specialTokens: (specials as Record<string, unknown>[]).map((s) => ({
+          id: s.id as number,
+          content: s.content as string,
+          special: s.special !== false,
+        })),
+        unkToken: j.unkToken ?? null,
+        fuseUnk: j.fuseUnk === true,
+        pipeline: j.pipeline === undefined ? GPT2_PIPELINE : readPipeline(j.pipeline, what),
+      },
+      what,
+      CheckpointError,
+    );
   }
 
   /**
@@ -250,7 +301,11 @@ export class BpeTokenizer {
     let next = 0;
     for (const id of map.values()) next = Math.max(next, id + 1);
     const specialTokens = requested.map((content) => ({ id: map.get(content) ?? next++, content, special: true }));
-    return new BpeTokenizer({ vocab: map, merges: parseMergesText(merges, what), specialTokens, unkToken: null, fuseUnk: false, pipeline: GPT2_PIPELINE }, what, CheckpointError);
+    return new BpeTokenizer(
+      { vocab: map, merges: parseMergesText(merges, what), specialTokens, unkToken: null, fuseUnk: false, pipeline: GPT2_PIPELINE },
+      what,
+      CheckpointError,
+    );
   }
 
   /**
@@ -325,7 +380,8 @@ export class BpeTokenizer {
   encode(text: string, options: BpeEncodeOptions = {}): Int32Array {
     if (typeof text !== 'string') throw new InvalidArgumentError(`BpeTokenizer.encode: text must be a string, got ${typeof text}`);
     const addSpecialTokens = options.addSpecialTokens ?? true;
-    if (typeof addSpecialTokens !== 'boolean') throw new InvalidArgumentError(`BpeTokenizer.encode: addSpecialTokens must be a boolean, got ${show(addSpecialTokens)}`);
+    if (typeof addSpecialTokens !== 'boolean')
+      throw new InvalidArgumentError(`BpeTokenizer.encode: addSpecialTokens must be a boolean, got ${show(addSpecialTokens)}`);
     const out = new IdBuffer();
     if (addSpecialTokens) for (const id of this.templateIds.before) out.push(id);
     const visit = (piece: string): void => out.pushAll(this.model.tokenize(piece));
@@ -430,7 +486,8 @@ export class BpeTokenizer {
       unkToken,
       fuseUnk,
     };
-    if (!isGpt2Pipeline(pipeline)) json.pipeline = { ...pipelineJson(pipeline), byte_fallback: pipeline.byteFallback, ignore_merges: pipeline.ignoreMerges };
+    if (!isGpt2Pipeline(pipeline))
+      json.pipeline = { ...pipelineJson(pipeline), byte_fallback: pipeline.byteFallback, ignore_merges: pipeline.ignoreMerges };
     return json;
   }
 
@@ -458,7 +515,8 @@ export class BpeTokenizer {
     if (this.family !== 'gpt2') {
       throw new UnsupportedConfigError(
         `BpeTokenizer.toVocabMerges: a ${this.family} tokenizer cannot be written as vocab.json + merges.txt (they hold only GPT-2's byte-level pipeline); write toHuggingFace() as tokenizer.json`,
-        'pre_tokenizer', pipelineJson(this.parts.pipeline).pre_tokenizer,
+        'pre_tokenizer',
+        pipelineJson(this.parts.pipeline).pre_tokenizer,
       );
     }
     const entries = [...this.parts.vocab];
@@ -468,7 +526,8 @@ export class BpeTokenizer {
       if (/[ \r\n]/.test(a + b)) {
         throw new UnsupportedConfigError(
           `BpeTokenizer.toVocabMerges: merge ${rank} (${show(a)} ${show(b)}) contains a space or line break, which merges.txt cannot hold`,
-          'merges', [a, b],
+          'merges',
+          [a, b],
         );
       }
       lines.push(`${a} ${b}`);

@@ -90,7 +90,9 @@ export class CharTokenizer {
   static fromJSON(json: unknown): CharTokenizer {
     const what = 'CharTokenizer.fromJSON';
     if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-      throw new CheckpointError(`${what}: expected an object { type: 'char', vocab: string[] }, got ${json === null ? 'null' : typeof json}`);
+      throw new CheckpointError(
+        `${what}: expected an object { type: 'char', vocab: string[] }, got ${json === null ? 'null' : typeof json}`,
+      );
     }
     const { type, vocab } = json as { type?: unknown; vocab?: unknown };
     if (type !== 'char') {
@@ -156,7 +158,9 @@ export class CharTokenizer {
       const id = ids[i];
       const ch = typeof id === 'number' && Number.isInteger(id) ? this.chars[id] : undefined;
       if (ch === undefined) {
-        throw new InvalidArgumentError(`CharTokenizer.decode: ids[${i}] = ${String(id)} is not a token id; expected an integer in [0, ${V})`);
+        throw new InvalidArgumentError(
+          `CharTokenizer.decode: ids[${i}] = ${String(id)} is not a token id; expected an integer in [0, ${V})`,
+        );
       }
       parts[i] = ch;
     }

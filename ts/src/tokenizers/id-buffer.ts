@@ -26,4 +26,3 @@ export class IdBuffer {
     this.data = next;
   }
 }
-

@@ -55,7 +55,10 @@ export function truncatePieces(a: Piece, b: Piece | null, maxLength: number, str
     return;
   }
   const target = strategy === 'only_first' ? a : b;
-  if (!target) throw new InvalidArgumentError(`truncation 'only_second' needs a second sequence (the text has ${total} tokens, more than ${maxLength})`);
+  if (!target)
+    throw new InvalidArgumentError(
+      `truncation 'only_second' needs a second sequence (the text has ${total} tokens, more than ${maxLength})`,
+    );
   if (target.ids.length <= toRemove) {
     throw new InvalidArgumentError(
       `truncation '${strategy}': the ${strategy === 'only_first' ? 'first' : 'second'} sequence has ${target.ids.length} tokens, ` +
@@ -76,7 +79,12 @@ export function addedTokenCount(pp: PostProcessorSpec | null, isPair: boolean): 
 }
 
 /** Joins the sequences by the template (or A then B, with segment ids 0 and 1, without one). */
-export function applyTemplate(pp: PostProcessorSpec | null, a: Piece, b: Piece | null, addSpecialTokens: boolean): { ids: number[]; typeIds: number[] } {
+export function applyTemplate(
+  pp: PostProcessorSpec | null,
+  a: Piece,
+  b: Piece | null,
+  addSpecialTokens: boolean,
+): { ids: number[]; typeIds: number[] } {
   const ids: number[] = [];
   const typeIds: number[] = [];
   if (!pp) {
@@ -107,8 +115,17 @@ export function applyTemplate(pp: PostProcessorSpec | null, a: Piece, b: Piece |
 }
 
 const DECODER_CLEANUP: readonly [string, string][] = [
-  [' .', '.'], [' ?', '?'], [' !', '!'], [' ,', ','], [" ' ", "'"], [" n't", "n't"], [" 'm", "'m"],
-  [' do not', " don't"], [" 's", "'s"], [" 've", "'ve"], [" 're", "'re"],
+  [' .', '.'],
+  [' ?', '?'],
+  [' !', '!'],
+  [' ,', ','],
+  [" ' ", "'"],
+  [" n't", "n't"],
+  [" 'm", "'m"],
+  [' do not', " don't"],
+  [" 's", "'s"],
+  [" 've", "'ve"],
+  [" 're", "'re"],
 ];
 
 /** transformers' `clean_up_tokenization` (the same list without "do not"). */

@@ -106,7 +106,14 @@ function show(x: unknown): string {
   return JSON.stringify(x) ?? String(x);
 }
 
-function field<T>(obj: Record<string, unknown>, key: string, where: string, check: (v: unknown) => v is T, expected: string, fallback?: T): T {
+function field<T>(
+  obj: Record<string, unknown>,
+  key: string,
+  where: string,
+  check: (v: unknown) => v is T,
+  expected: string,
+  fallback?: T,
+): T {
   const v = obj[key];
   if (v === undefined && fallback !== undefined) return fallback;
   if (!check(v)) throw new CheckpointError(`${WHAT}: ${where}.${key} must be ${expected}, got ${show(v)}`);
@@ -143,7 +150,11 @@ function parseTemplate(t: unknown, path: string): TemplatePiece[] {
     const where = `${path}[${i}]`;
     if (isObject(piece) && isObject(piece.SpecialToken)) {
       const s = piece.SpecialToken;
-      return { kind: 'special', token: field(s, 'id', where, isString, 'a string'), typeId: field(s, 'type_id', where, isId, 'a non-negative integer') };
+      return {
+        kind: 'special',
+        token: field(s, 'id', where, isString, 'a string'),
+        typeId: field(s, 'type_id', where, isId, 'a non-negative integer'),
+      };
     }
     if (isObject(piece) && isObject(piece.Sequence)) {
       const s = piece.Sequence;
@@ -168,12 +179,16 @@ function parsePostProcessor(p: unknown, tokenId: (token: string) => number | und
     };
     const [cls, clsId] = pairOf('cls');
     const [sep, sepId] = pairOf('sep');
-    const specialTokens = new Map([[cls, { ids: [clsId], tokens: [cls] }], [sep, { ids: [sepId], tokens: [sep] }]]);
+    const specialTokens = new Map([
+      [cls, { ids: [clsId], tokens: [cls] }],
+      [sep, { ids: [sepId], tokens: [sep] }],
+    ]);
     const s = (token: string, typeId: number): TemplatePiece => ({ kind: 'special', token, typeId });
     const q = (sequence: 'A' | 'B', typeId: number): TemplatePiece => ({ kind: 'sequence', sequence, typeId });
     return { single: [s(cls, 0), q('A', 0), s(sep, 0)], pair: [s(cls, 0), q('A', 0), s(sep, 0), q('B', 1), s(sep, 1)], specialTokens };
   }
-  if (p.type !== 'TemplateProcessing') unsupported('post_processor.type', p.type, 'expected TemplateProcessing, BertProcessing or no post-processor');
+  if (p.type !== 'TemplateProcessing')
+    unsupported('post_processor.type', p.type, 'expected TemplateProcessing, BertProcessing or no post-processor');
   const single = parseTemplate(p.single, 'post_processor.single');
   const pair = parseTemplate(p.pair, 'post_processor.pair');
   const specials = p.special_tokens ?? {};
@@ -181,13 +196,21 @@ function parsePostProcessor(p: unknown, tokenId: (token: string) => number | und
   const specialTokens = new Map<string, { ids: number[]; tokens: string[] }>();
   for (const [name, spec] of Object.entries(specials)) {
     const where = `post_processor.special_tokens[${show(name)}]`;
-    if (!isObject(spec) || !Array.isArray(spec.ids) || !spec.ids.every(isId) || !Array.isArray(spec.tokens) || !spec.tokens.every(isString) || spec.ids.length !== spec.tokens.length) {
+    if (
+      !isObject(spec) ||
+      !Array.isArray(spec.ids) ||
+      !spec.ids.every(isId) ||
+      !Array.isArray(spec.tokens) ||
+      !spec.tokens.every(isString) ||
+      spec.ids.length !== spec.tokens.length
+    ) {
       throw new CheckpointError(`${WHAT}: ${where} must be { id, ids: number[], tokens: string[] } of equal lengths, got ${show(spec)}`);
     }
     const ids = spec.ids as number[];
     const tokens = spec.tokens as string[];
     tokens.forEach((t, i) => {
-      if (tokenId(t) !== ids[i]) throw new CheckpointError(`${WHAT}: ${where} maps ${show(t)} to id ${ids[i]}, but the vocabulary has it at ${show(tokenId(t))}`);
+      if (tokenId(t) !== ids[i])
+        throw new CheckpointError(`${WHAT}: ${where} maps ${show(t)} to id ${ids[i]}, but the vocabulary has it at ${show(tokenId(t))}`);
     });
     specialTokens.set(name, { ids, tokens });
   }
@@ -196,7 +219,11 @@ function parsePostProcessor(p: unknown, tokenId: (token: string) => number | und
       throw new CheckpointError(`${WHAT}: the template uses ${show(piece.token)}, missing from post_processor.special_tokens`);
     }
   }
-  const sequences = (t: TemplatePiece[]): string => t.filter((x) => x.kind === 'sequence').map((x) => (x.kind === 'sequence' ? x.sequence : '')).join('');
+  const sequences = (t: TemplatePiece[]): string =>
+    t
+      .filter((x) => x.kind === 'sequence')
+      .map((x) => (x.kind === 'sequence' ? x.sequence : ''))
+      .join('');
   if (sequences(single) !== 'A') throw new CheckpointError(`${WHAT}: post_processor.single must contain the sequence A exactly once`);
   if (sequences(pair) !== 'AB') throw new CheckpointError(`${WHAT}: post_processor.pair must contain A then B, once each`);
   return { single, pair, specialTokens };
@@ -216,7 +243,8 @@ export function parseHuggingFace(json: unknown): WordPieceParts {
     if (!isId(id) || id >= entries.length) {
       throw new CheckpointError(`${WHAT}: model.vocab[${show(token)}] = ${show(id)}; ids must be the integers 0 … ${entries.length - 1}`);
     }
-    if (vocab[id] !== undefined) throw new CheckpointError(`${WHAT}: model.vocab gives id ${id} to both ${show(vocab[id])} and ${show(token)}`);
+    if (vocab[id] !== undefined)
+      throw new CheckpointError(`${WHAT}: model.vocab gives id ${id} to both ${show(vocab[id])} and ${show(token)}`);
     vocab[id] = token;
   }
   const dense = vocab as string[];
@@ -244,7 +272,9 @@ export function parseHuggingFace(json: unknown): WordPieceParts {
     }
     if (existing === undefined) {
       if (spec.id !== dense.length) {
-        throw new CheckpointError(`${WHAT}: ${where} ${show(spec.content)} has id ${spec.id}; an added token outside the model vocabulary must take the next id, ${dense.length}`);
+        throw new CheckpointError(
+          `${WHAT}: ${where} ${show(spec.content)} has id ${spec.id}; an added token outside the model vocabulary must take the next id, ${dense.length}`,
+        );
       }
       dense.push(spec.content);
       ids.set(spec.content, spec.id);
@@ -264,12 +294,17 @@ export function parseHuggingFace(json: unknown): WordPieceParts {
   const dec = json.decoder;
   let decoder: WordPieceParts['decoder'] = null;
   if (dec !== null && dec !== undefined) {
-    if (!isObject(dec) || dec.type !== 'WordPiece') unsupported('decoder.type', isObject(dec) ? dec.type : dec, 'expected WordPiece or no decoder');
-    decoder = { prefix: field(dec, 'prefix', 'decoder', isString, 'a string', '##'), cleanup: field(dec, 'cleanup', 'decoder', isBool, 'a boolean', true) };
+    if (!isObject(dec) || dec.type !== 'WordPiece')
+      unsupported('decoder.type', isObject(dec) ? dec.type : dec, 'expected WordPiece or no decoder');
+    decoder = {
+      prefix: field(dec, 'prefix', 'decoder', isString, 'a string', '##'),
+      cleanup: field(dec, 'cleanup', 'decoder', isBool, 'a boolean', true),
+    };
   }
   for (const key of ['truncation', 'padding'] as const) {
     const v = json[key];
-    if (v !== null && v !== undefined && !isObject(v)) throw new CheckpointError(`${WHAT}: ${key} must be an object or null, got ${show(v)}`);
+    if (v !== null && v !== undefined && !isObject(v))
+      throw new CheckpointError(`${WHAT}: ${key} must be an object or null, got ${show(v)}`);
   }
   return {
     vocab: dense,
@@ -305,14 +340,24 @@ export function toHuggingFaceJSON(parts: WordPieceParts): WordPieceHFTokenizerJS
       normalized: t.normalized,
       special: t.special,
     })),
-    normalizer: n ? { type: 'BertNormalizer', clean_text: n.cleanText, handle_chinese_chars: n.handleChineseChars, strip_accents: n.stripAccents, lowercase: n.lowercase } : null,
+    normalizer: n
+      ? {
+          type: 'BertNormalizer',
+          clean_text: n.cleanText,
+          handle_chinese_chars: n.handleChineseChars,
+          strip_accents: n.stripAccents,
+          lowercase: n.lowercase,
+        }
+      : null,
     pre_tokenizer: { type: 'BertPreTokenizer' },
     post_processor: pp
       ? {
           type: 'TemplateProcessing',
           single: pp.single.map(piece),
           pair: pp.pair.map(piece),
-          special_tokens: Object.fromEntries([...pp.specialTokens].map(([name, s]) => [name, { id: name, ids: [...s.ids], tokens: [...s.tokens] }])),
+          special_tokens: Object.fromEntries(
+            [...pp.specialTokens].map(([name, s]) => [name, { id: name, ids: [...s.ids], tokens: [...s.tokens] }]),
+          ),
         }
       : null,
     decoder: parts.decoder ? { type: 'WordPiece', prefix: parts.decoder.prefix, cleanup: parts.decoder.cleanup } : null,

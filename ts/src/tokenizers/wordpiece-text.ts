@@ -142,7 +142,11 @@ function lastCodePoint(s: string): string {
  * an Aho-Corasick automaton with LeftmostLongest), honouring `singleWord`, `lstrip` and
  * `rstrip` as `AddedVocabulary::find_matches` does.
  */
-export function splitOnAddedTokens(text: string, patterns: ReadonlyMap<string, AddedTokenSpec>, byFirstChar: ReadonlyMap<string, string[]>): TextSplit[] {
+export function splitOnAddedTokens(
+  text: string,
+  patterns: ReadonlyMap<string, AddedTokenSpec>,
+  byFirstChar: ReadonlyMap<string, string[]>,
+): TextSplit[] {
   if (patterns.size === 0 || text.length === 0) return text.length === 0 ? [] : [{ text }];
   const splits: TextSplit[] = [];
   let offset = 0;
@@ -161,7 +165,8 @@ export function splitOnAddedTokens(text: string, patterns: ReadonlyMap<string, A
     if (token.singleWord) {
       const before = text.slice(0, start);
       const after = text.slice(stop);
-      if ((before && WORD_CHAR.test(lastCodePoint(before))) || (after && WORD_CHAR.test(String.fromCodePoint(after.codePointAt(0) ?? 0)))) continue;
+      if ((before && WORD_CHAR.test(lastCodePoint(before))) || (after && WORD_CHAR.test(String.fromCodePoint(after.codePointAt(0) ?? 0))))
+        continue;
     }
     if (token.lstrip) {
       let s = start;

@@ -144,7 +144,8 @@ export function trainWordPieceVocab(config: WordPieceTrainerConfig): string[] {
     words.push(symbols);
     counts.push(count);
   }
-  if (id2w.length > 2 ** 21) throw new InvalidArgumentError(`WordPieceTokenizer.train: ${id2w.length} initial symbols; at most 2^21 are supported`);
+  if (id2w.length > 2 ** 21)
+    throw new InvalidArgumentError(`WordPieceTokenizer.train: ${id2w.length} initial symbols; at most 2^21 are supported`);
 
   // 4. Pair counts and where each pair occurs.
   const pairCounts = new Map<number, number>();

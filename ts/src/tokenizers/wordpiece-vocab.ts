@@ -14,13 +14,17 @@ function bertTemplate(cls: string, clsId: number, sep: string, sepId: number): W
   return {
     single: [s(cls, 0), q('A', 0), s(sep, 0)],
     pair: [s(cls, 0), q('A', 0), s(sep, 0), q('B', 1), s(sep, 1)],
-    specialTokens: new Map([[cls, { ids: [clsId], tokens: [cls] }], [sep, { ids: [sepId], tokens: [sep] }]]),
+    specialTokens: new Map([
+      [cls, { ids: [clsId], tokens: [cls] }],
+      [sep, { ids: [sepId], tokens: [sep] }],
+    ]),
   };
 }
 
 /** Throws InvalidArgumentError unless `v` is a boolean or undefined. */
 export function checkBool(v: unknown, name: string, what: string): void {
-  if (v !== undefined && typeof v !== 'boolean') throw new InvalidArgumentError(`${what}: ${name} must be a boolean, got ${JSON.stringify(v) ?? String(v)}`);
+  if (v !== undefined && typeof v !== 'boolean')
+    throw new InvalidArgumentError(`${what}: ${name} must be a boolean, got ${JSON.stringify(v) ?? String(v)}`);
 }
 
 /** BertNormalizer options from user options (HF defaults: clean text, CJK, lower-case, strip accents = lower-case). */
@@ -45,15 +49,25 @@ export function bertParts(vocab: string[], options: WordPieceVocabOptions, what:
   const ids = new Map<string, number>();
   vocab.forEach((token, id) => {
     const previous = ids.get(token);
-    if (previous !== undefined) throw new InvalidArgumentError(`${what}: line ${id + 1} ${JSON.stringify(token)} duplicates line ${previous + 1}; tokens must be unique`);
+    if (previous !== undefined)
+      throw new InvalidArgumentError(
+        `${what}: line ${id + 1} ${JSON.stringify(token)} duplicates line ${previous + 1}; tokens must be unique`,
+      );
     ids.set(token, id);
   });
-  const names = { unk: options.unkToken ?? '[UNK]', cls: options.clsToken ?? '[CLS]', sep: options.sepToken ?? '[SEP]', pad: options.padToken ?? '[PAD]', mask: options.maskToken ?? '[MASK]' };
+  const names = {
+    unk: options.unkToken ?? '[UNK]',
+    cls: options.clsToken ?? '[CLS]',
+    sep: options.sepToken ?? '[SEP]',
+    pad: options.padToken ?? '[PAD]',
+    mask: options.maskToken ?? '[MASK]',
+  };
   for (const key of ['unk', 'cls', 'sep'] as const) {
     if (!ids.has(names[key])) throw new InvalidArgumentError(`${what}: the vocabulary has no ${key} token ${JSON.stringify(names[key])}`);
   }
   const maxChars = options.maxInputCharsPerWord ?? 100;
-  if (!Number.isInteger(maxChars) || maxChars < 1) throw new InvalidArgumentError(`${what}: maxInputCharsPerWord must be an integer >= 1, got ${maxChars}`);
+  if (!Number.isInteger(maxChars) || maxChars < 1)
+    throw new InvalidArgumentError(`${what}: maxInputCharsPerWord must be an integer >= 1, got ${maxChars}`);
   const addedTokens = [...new Set([names.pad, names.unk, names.cls, names.sep, names.mask])]
     .filter((t) => ids.has(t))
     .map((t) => specialToken(ids.get(t) as number, t))

@@ -142,7 +142,8 @@ export class WordPieceTokenizer {
     const template = parts.postProcessor?.single.filter((p) => p.kind === 'special') ?? [];
     const first = template[0];
     const last = template[template.length - 1];
-    const nameOf = (p: typeof first): string | undefined => (p && p.kind === 'special' ? parts.postProcessor?.specialTokens.get(p.token)?.tokens[0] : undefined);
+    const nameOf = (p: typeof first): string | undefined =>
+      p && p.kind === 'special' ? parts.postProcessor?.specialTokens.get(p.token)?.tokens[0] : undefined;
     this.names = {
       clsToken: names.clsToken ?? nameOf(first) ?? '[CLS]',
       sepToken: names.sepToken ?? nameOf(last) ?? '[SEP]',
@@ -196,8 +197,10 @@ export class WordPieceTokenizer {
     }
     if (options === null || typeof options !== 'object') throw new InvalidArgumentError(`${what}: options { vocabSize } are required`);
     const { vocabSize, minFrequency = 0, specialTokens = DEFAULT_SPECIALS } = options;
-    if (!Number.isInteger(vocabSize) || vocabSize < 1) throw new InvalidArgumentError(`${what}: vocabSize must be an integer >= 1, got ${vocabSize}`);
-    if (!Number.isInteger(minFrequency) || minFrequency < 0) throw new InvalidArgumentError(`${what}: minFrequency must be an integer >= 0, got ${minFrequency}`);
+    if (!Number.isInteger(vocabSize) || vocabSize < 1)
+      throw new InvalidArgumentError(`${what}: vocabSize must be an integer >= 1, got ${vocabSize}`);
+    if (!Number.isInteger(minFrequency) || minFrequency < 0)
+      throw new InvalidArgumentError(`${what}: minFrequency must be an integer >= 0, got ${minFrequency}`);
     if (!Array.isArray(specialTokens) || specialTokens.some((t) => typeof t !== 'string' || t.length === 0)) {
       throw new InvalidArgumentError(`${what}: specialTokens must be an array of non-empty strings`);
     }
@@ -206,10 +209,17 @@ export class WordPieceTokenizer {
     let i = 0;
     for (const text of texts) {
       if (typeof text !== 'string') throw new InvalidArgumentError(`${what}: texts[${i}] must be a string, got ${typeof text}`);
-      for (const word of bertPreTokenize(bertNormalize(toWellFormed(text), normalizer))) wordCounts.set(word, (wordCounts.get(word) ?? 0) + 1);
+      for (const word of bertPreTokenize(bertNormalize(toWellFormed(text), normalizer)))
+        wordCounts.set(word, (wordCounts.get(word) ?? 0) + 1);
       i++;
     }
-    const vocab = trainWordPieceVocab({ wordCounts, specialTokens: [...new Set(specialTokens)], vocabSize, minFrequency, continuingSubwordPrefix: '##' });
+    const vocab = trainWordPieceVocab({
+      wordCounts,
+      specialTokens: [...new Set(specialTokens)],
+      vocabSize,
+      minFrequency,
+      continuingSubwordPrefix: '##',
+    });
     const parts = bertParts(vocab, options, what);
     // Every special token of the trainer is an added (special) token, as HF registers them.
     const present = new Set(parts.addedTokens.map((t) => t.content));
@@ -226,7 +236,9 @@ export class WordPieceTokenizer {
   static fromJSON(json: unknown): WordPieceTokenizer {
     const what = 'WordPieceTokenizer.fromJSON';
     if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-      throw new CheckpointError(`${what}: expected an object { type: 'wordpiece', tokenizer, specialTokens }, got ${json === null ? 'null' : typeof json}`);
+      throw new CheckpointError(
+        `${what}: expected an object { type: 'wordpiece', tokenizer, specialTokens }, got ${json === null ? 'null' : typeof json}`,
+      );
     }
     const { type, tokenizer, specialTokens } = json as { type?: unknown; tokenizer?: unknown; specialTokens?: unknown };
     if (type !== 'wordpiece') throw new CheckpointError(`${what}: expected type 'wordpiece', got ${JSON.stringify(type) ?? String(type)}`);
@@ -293,7 +305,10 @@ export class WordPieceTokenizer {
       out.ids.push(this.ids.get(unkToken) as number);
       out.tokens.push(unkToken);
     };
-    if (chars.length > maxInputCharsPerWord) return unk();
+    if (chars.length > maxInputCharsPerWord) {
+      unk();
+      return;
+    }
     const ids: number[] = [];
     let start = 0;
     while (start < chars.length) {
@@ -308,7 +323,10 @@ export class WordPieceTokenizer {
         }
         end--;
       }
-      if (found < 0) return unk();
+      if (found < 0) {
+        unk();
+        return;
+      }
       ids.push(found);
       start = end;
     }
@@ -362,16 +380,21 @@ export class WordPieceTokenizer {
       throw new InvalidArgumentError(`${what}: maxLength must be an integer >= 0, got ${maxLength}`);
     }
     if (truncation !== false && truncation !== 'longest_first' && truncation !== 'only_first' && truncation !== 'only_second') {
-      throw new InvalidArgumentError(`${what}: truncation must be 'longest_first', 'only_first', 'only_second' or false, got ${JSON.stringify(truncation)}`);
+      throw new InvalidArgumentError(
+        `${what}: truncation must be 'longest_first', 'only_first', 'only_second' or false, got ${JSON.stringify(truncation)}`,
+      );
     }
     if (padding !== false && padding !== 'max_length' && padding !== 'longest') {
       throw new InvalidArgumentError(`${what}: padding must be 'max_length', 'longest' or false, got ${JSON.stringify(padding)}`);
     }
     checkBool(addSpecialTokens, 'addSpecialTokens', what);
     if ((truncation !== false || padding === 'max_length') && maxLength === undefined) {
-      throw new InvalidArgumentError(`${what}: truncation ${JSON.stringify(truncation)} / padding ${JSON.stringify(padding)} need maxLength`);
+      throw new InvalidArgumentError(
+        `${what}: truncation ${JSON.stringify(truncation)} / padding ${JSON.stringify(padding)} need maxLength`,
+      );
     }
-    if (pair !== undefined && typeof pair !== 'string') throw new InvalidArgumentError(`${what}: pair must be a string or undefined, got ${typeof pair}`);
+    if (pair !== undefined && typeof pair !== 'string')
+      throw new InvalidArgumentError(`${what}: pair must be a string or undefined, got ${typeof pair}`);
     const a = this.encodeText(text, what);
     const b = pair === undefined ? null : this.encodeText(pair, what);
     const pp = this.parts.postProcessor;
@@ -403,7 +426,8 @@ export class WordPieceTokenizer {
    * @returns one encoding per input, all of the same length T unless `padding` is false.
    */
   encodeBatch(inputs: readonly (string | readonly [string, string])[], options: WordPieceEncodeOptions = {}): WordPieceEncoding[] {
-    if (!Array.isArray(inputs)) throw new InvalidArgumentError('WordPieceTokenizer.encodeBatch: inputs must be an array of texts or [text, pair] tuples');
+    if (!Array.isArray(inputs))
+      throw new InvalidArgumentError('WordPieceTokenizer.encodeBatch: inputs must be an array of texts or [text, pair] tuples');
     const { padding = 'longest' } = options;
     const rows = inputs.map((input, i) => {
       if (typeof input === 'string') return this.encode(input, undefined, { ...options, padding: false });
@@ -411,7 +435,8 @@ export class WordPieceTokenizer {
       throw new InvalidArgumentError(`WordPieceTokenizer.encodeBatch: inputs[${i}] must be a string or a [text, pair] tuple`);
     });
     if (padding === false) return rows;
-    if (padding === 'max_length' && options.maxLength === undefined) throw new InvalidArgumentError("WordPieceTokenizer.encodeBatch: padding 'max_length' needs maxLength");
+    if (padding === 'max_length' && options.maxLength === undefined)
+      throw new InvalidArgumentError("WordPieceTokenizer.encodeBatch: padding 'max_length' needs maxLength");
     const longest = Math.max(0, ...rows.map((r) => r.inputIds.length));
     const target = padding === 'max_length' ? Math.max(options.maxLength ?? 0, longest) : longest;
     return rows.map((r) => this.padded(Array.from(r.inputIds), Array.from(r.tokenTypeIds), target));
@@ -434,7 +459,9 @@ export class WordPieceTokenizer {
       const id = ids[i];
       const token = typeof id === 'number' && Number.isInteger(id) ? this.parts.vocab[id] : undefined;
       if (token === undefined) {
-        throw new InvalidArgumentError(`WordPieceTokenizer.decode: ids[${i}] = ${String(id)} is not a token id; expected an integer in [0, ${this.vocabSize})`);
+        throw new InvalidArgumentError(
+          `WordPieceTokenizer.decode: ids[${i}] = ${String(id)} is not a token id; expected an integer in [0, ${this.vocabSize})`,
+        );
       }
       if (skipSpecialTokens && this.specialIds.has(id as number)) continue;
       tokens.push(token);
@@ -452,7 +479,9 @@ export class WordPieceTokenizer {
     const lines = this.parts.vocab.slice(0, this.parts.modelVocabSize);
     lines.forEach((t, id) => {
       if (/[\n\r]|\p{White_Space}$/u.test(t)) {
-        throw new InvalidArgumentError(`WordPieceTokenizer.toVocabTxt: token ${id} ${JSON.stringify(t)} cannot be written as a vocab.txt line`);
+        throw new InvalidArgumentError(
+          `WordPieceTokenizer.toVocabTxt: token ${id} ${JSON.stringify(t)} cannot be written as a vocab.txt line`,
+        );
       }
     });
     return lines.map((t) => `${t}\n`).join('');

@@ -64,7 +64,8 @@ export function batchSeqLen(batch: ModelBatch, asked: number): number {
  */
 export function padBatch(batch: ModelBatch, from: number, to: number): ModelBatch {
   if (from === to) return batch;
-  if (!batch.attentionMask) throw new InvalidArgumentError(`batch: cannot pad sequences of ${from} tokens to ${to} without an attention mask`);
+  if (!batch.attentionMask)
+    throw new InvalidArgumentError(`batch: cannot pad sequences of ${from} tokens to ${to} without an attention mask`);
   const rows = batch.batchSize;
   const widen = <A extends Uint32Array | Int32Array | Uint8Array>(a: A, fill: number, make: (n: number) => A): A => {
     const out = make(rows * to);
@@ -72,7 +73,12 @@ export function padBatch(batch: ModelBatch, from: number, to: number): ModelBatc
     for (let r = 0; r < rows; r++) out.set(a.subarray(r * from, (r + 1) * from), r * to);
     return out;
   };
-  const out: ModelBatch = { ...batch, seqLen: to, ids: widen(batch.ids, 0, (n) => new Uint32Array(n)), attentionMask: widen(batch.attentionMask, 0, (n) => new Uint8Array(n)) };
+  const out: ModelBatch = {
+    ...batch,
+    seqLen: to,
+    ids: widen(batch.ids, 0, (n) => new Uint32Array(n)),
+    attentionMask: widen(batch.attentionMask, 0, (n) => new Uint8Array(n)),
+  };
   if (batch.targets) out.targets = widen(batch.targets, -100, (n) => new Int32Array(n));
   if (batch.typeIds) out.typeIds = widen(batch.typeIds, 0, (n) => new Uint32Array(n));
   return out;
@@ -88,7 +94,10 @@ export function concatBatches(input: readonly ModelBatch[], asked: number): Mode
   const parts = input.map((b, i) => padBatch(b, lengths[i] as number, longest));
   const first = parts[0];
   if (!first) throw new Error('concatBatches: no batches');
-  const join = <A extends Uint32Array | Int32Array | Uint8Array>(pick: (b: ModelBatch) => A | undefined, make: (n: number) => A): A | undefined => {
+  const join = <A extends Uint32Array | Int32Array | Uint8Array>(
+    pick: (b: ModelBatch) => A | undefined,
+    make: (n: number) => A,
+  ): A | undefined => {
     const arrays = parts.map(pick);
     if (arrays.some((a) => a === undefined)) return undefined;
     const out = make(arrays.reduce((n, a) => n + (a as A).length, 0));
@@ -100,14 +109,29 @@ export function concatBatches(input: readonly ModelBatch[], asked: number): Mode
     return out;
   };
   const out: ModelBatch = {
-    ids: join((b) => b.ids, (n) => new Uint32Array(n)) as Uint32Array,
+    ids: join(
+      (b) => b.ids,
+      (n) => new Uint32Array(n),
+    ) as Uint32Array,
     batchSize: parts.reduce((n, b) => n + b.batchSize, 0),
   };
   if (longest !== asked) out.seqLen = longest;
-  const targets = join((b) => b.targets, (n) => new Int32Array(n));
-  const typeIds = join((b) => b.typeIds, (n) => new Uint32Array(n));
-  const attentionMask = join((b) => b.attentionMask, (n) => new Uint8Array(n));
-  const labels = join((b) => b.labels, (n) => new Int32Array(n));
+  const targets = join(
+    (b) => b.targets,
+    (n) => new Int32Array(n),
+  );
+  const typeIds = join(
+    (b) => b.typeIds,
+    (n) => new Uint32Array(n),
+  );
+  const attentionMask = join(
+    (b) => b.attentionMask,
+    (n) => new Uint8Array(n),
+  );
+  const labels = join(
+    (b) => b.labels,
+    (n) => new Int32Array(n),
+  );
   if (targets) out.targets = targets;
   if (typeIds) out.typeIds = typeIds;
   if (attentionMask) out.attentionMask = attentionMask;

@@ -27,7 +27,11 @@ export interface ClassificationTokenizer {
    * Encodes a text or a pair with the special tokens: `inputIds` and `tokenTypeIds`, `[T]`
    * each (the WordPiece tokenizer's `encode`).
    */
-  encode(text: string, pair?: string, options?: { maxLength?: number; truncation?: 'longest_first' | false }): Pick<BertEncoding, 'inputIds' | 'tokenTypeIds'>;
+  encode(
+    text: string,
+    pair?: string,
+    options?: { maxLength?: number; truncation?: 'longest_first' | false },
+  ): Pick<BertEncoding, 'inputIds' | 'tokenTypeIds'>;
   /** Id of the padding token. */
   readonly padId: number;
   /** Id of the separator token (kept last when a sequence is cut). */
@@ -68,21 +72,30 @@ export class ClassificationDataset implements BatchSource {
    * @param specials - the padding id and the separator kept at the end when an example is cut
    * @param options - padding and length grouping
    */
-  constructor(examples: readonly ClassificationExample[], specials: { padId: number; sepId: number }, options: ClassificationBatchOptions = {}) {
-    if (!Array.isArray(examples) || examples.length === 0) throw new InvalidArgumentError('ClassificationDataset: examples must be a non-empty array');
+  constructor(
+    examples: readonly ClassificationExample[],
+    specials: { padId: number; sepId: number },
+    options: ClassificationBatchOptions = {},
+  ) {
+    if (!Array.isArray(examples) || examples.length === 0)
+      throw new InvalidArgumentError('ClassificationDataset: examples must be a non-empty array');
     this.examples = examples.map((e, i) => {
       const ids: number[] = Array.from(e.ids ?? []);
       if (ids.length < 1) throw new InvalidArgumentError(`ClassificationDataset: example ${i} has no tokens`);
-      if (!Number.isInteger(e.label) || e.label < 0) throw new InvalidArgumentError(`ClassificationDataset: example ${i} has label ${e.label}, expected an integer >= 0`);
+      if (!Number.isInteger(e.label) || e.label < 0)
+        throw new InvalidArgumentError(`ClassificationDataset: example ${i} has label ${e.label}, expected an integer >= 0`);
       const typeIds: number[] = e.typeIds ? Array.from(e.typeIds) : ids.map(() => 0);
-      if (typeIds.length !== ids.length) throw new InvalidArgumentError(`ClassificationDataset: example ${i} has ${typeIds.length} segment ids for ${ids.length} tokens`);
+      if (typeIds.length !== ids.length)
+        throw new InvalidArgumentError(`ClassificationDataset: example ${i} has ${typeIds.length} segment ids for ${ids.length} tokens`);
       return { ids, typeIds, label: e.label };
     });
     this.padId = specials.padId;
     this.sepId = specials.sepId;
     const { padding = 'longest', groupByLength = false, groupSize } = options;
-    if (padding !== 'longest' && padding !== 'max') throw new InvalidArgumentError(`ClassificationDataset: padding must be 'longest' or 'max', got ${String(padding)}`);
-    if (typeof groupByLength !== 'boolean') throw new InvalidArgumentError(`ClassificationDataset: groupByLength must be a boolean, got ${String(groupByLength)}`);
+    if (padding !== 'longest' && padding !== 'max')
+      throw new InvalidArgumentError(`ClassificationDataset: padding must be 'longest' or 'max', got ${String(padding)}`);
+    if (typeof groupByLength !== 'boolean')
+      throw new InvalidArgumentError(`ClassificationDataset: groupByLength must be a boolean, got ${String(groupByLength)}`);
     if (groupSize !== undefined && (!Number.isInteger(groupSize) || groupSize < 1)) {
       throw new InvalidArgumentError(`ClassificationDataset: groupSize must be a positive integer, got ${String(groupSize)}`);
     }
@@ -108,9 +121,14 @@ export class ClassificationDataset implements BatchSource {
       throw new InvalidArgumentError(`ClassificationDataset.fromTexts: ${inputs.length} inputs but ${labels.length} labels`);
     }
     const examples = inputs.map((input, i) => {
-      const encoded = typeof input === 'string'
-        ? tokenizer.encode(input, undefined, { ...(options.maxLength ? { maxLength: options.maxLength, truncation: 'longest_first' as const } : {}) })
-        : tokenizer.encode(input[0], input[1], { ...(options.maxLength ? { maxLength: options.maxLength, truncation: 'longest_first' as const } : {}) });
+      const encoded =
+        typeof input === 'string'
+          ? tokenizer.encode(input, undefined, {
+              ...(options.maxLength ? { maxLength: options.maxLength, truncation: 'longest_first' as const } : {}),
+            })
+          : tokenizer.encode(input[0], input[1], {
+              ...(options.maxLength ? { maxLength: options.maxLength, truncation: 'longest_first' as const } : {}),
+            });
       return { ids: encoded.inputIds, typeIds: encoded.tokenTypeIds, label: labels[i] as number };
     });
     const { maxLength: _, ...batching } = options;
@@ -130,8 +148,13 @@ export class ClassificationDataset implements BatchSource {
   /** `batchSize` random examples (from one length group when `groupByLength`). */
   sample(rng: Rng, batchSize: number, seqLen: number): ModelBatch {
     const n = this.examples.length;
-    if (!this.groupByLength) return this.build(Array.from({ length: batchSize }, () => rng.nextInt(n)), seqLen);
-    const order = (this.byLength ??= sortByLength(this.examples.map((e) => e.ids.length)));
+    if (!this.groupByLength)
+      return this.build(
+        Array.from({ length: batchSize }, () => rng.nextInt(n)),
+        seqLen,
+      );
+    this.byLength ??= sortByLength(this.examples.map((e) => e.ids.length));
+    const order = this.byLength;
     return this.build(drawLengthGroup(rng, order, batchSize, this.groupSize ?? 8 * batchSize), seqLen);
   }
 
@@ -139,12 +162,18 @@ export class ClassificationDataset implements BatchSource {
   *batches(batchSize: number, seqLen: number): Iterable<ModelBatch> {
     for (let start = 0; start < this.examples.length; start += batchSize) {
       const end = Math.min(start + batchSize, this.examples.length);
-      yield this.build(Array.from({ length: end - start }, (_, i) => start + i), seqLen);
+      yield this.build(
+        Array.from({ length: end - start }, (_, i) => start + i),
+        seqLen,
+      );
     }
   }
 
   private build(indices: number[], maxLen: number): ModelBatch {
-    const seqLen = this.padding === 'max' ? maxLen : Math.min(maxLen, Math.max(...indices.map((i) => (this.examples[i] as { ids: number[] }).ids.length)));
+    const seqLen =
+      this.padding === 'max'
+        ? maxLen
+        : Math.min(maxLen, Math.max(...indices.map((i) => (this.examples[i] as { ids: number[] }).ids.length)));
     const n = indices.length * seqLen;
     const batch: ModelBatch = {
       ids: new Uint32Array(n).fill(this.padId),

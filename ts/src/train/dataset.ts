@@ -124,7 +124,10 @@ export class TokenDataset {
   batchInto(rng: Rng, inputs: Int32Array, targets: Int32Array): void {
     const B = this.batchSize;
     const T = this.blockSize;
-    for (const [name, array] of [['inputs', inputs], ['targets', targets]] as const) {
+    for (const [name, array] of [
+      ['inputs', inputs],
+      ['targets', targets],
+    ] as const) {
       if (!(array instanceof Int32Array)) {
         throw new InvalidArgumentError(`TokenDataset.batchInto: ${name} must be an Int32Array [B, T] = [${B}, ${T}]`);
       }

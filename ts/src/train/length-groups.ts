@@ -6,7 +6,10 @@ import type { Rng } from './rng.js';
 
 /** Example indices sorted by length, then by index: `[n]`. */
 export function sortByLength(lengths: readonly number[]): number[] {
-  return lengths.map((length, i) => ({ length, i })).sort((a, b) => a.length - b.length || a.i - b.i).map((e) => e.i);
+  return lengths
+    .map((length, i) => ({ length, i }))
+    .sort((a, b) => a.length - b.length || a.i - b.i)
+    .map((e) => e.i);
 }
 
 /**

@@ -193,5 +193,5 @@ export function lossCurveSvg(series: LossSeries[], options: LossCurveOptions = {
   });
   out.push('</g>');
   out.push('</svg>');
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }

@@ -72,40 +72,59 @@ export class MaskedLMDataset implements BatchSource {
    *   (`[[s0, s1, …], …]`: consecutive sentences of a document are "next"); a flat list of
    *   sentences (`[s0, s1, …]`) is one document per sentence, which allows no NSP.
    */
-  constructor(documents: readonly (readonly ArrayLike<number>[])[] | readonly ArrayLike<number>[], specials: MaskedLMSpecials, options: MaskedLMOptions = {}) {
+  constructor(
+    documents: readonly (readonly ArrayLike<number>[])[] | readonly ArrayLike<number>[],
+    specials: MaskedLMSpecials,
+    options: MaskedLMOptions = {},
+  ) {
     const { maskProbability = 0.15, nsp = false, evalSeed = 0, padding = 'longest', groupByLength = false, groupSize } = options;
-    if (typeof groupByLength !== 'boolean') throw new InvalidArgumentError(`MaskedLMDataset: groupByLength must be a boolean, got ${String(groupByLength)}`);
-    if (groupByLength && nsp) throw new InvalidArgumentError('MaskedLMDataset: groupByLength works on single sentences; it cannot be combined with nsp');
+    if (typeof groupByLength !== 'boolean')
+      throw new InvalidArgumentError(`MaskedLMDataset: groupByLength must be a boolean, got ${String(groupByLength)}`);
+    if (groupByLength && nsp)
+      throw new InvalidArgumentError('MaskedLMDataset: groupByLength works on single sentences; it cannot be combined with nsp');
     if (groupSize !== undefined && (!Number.isInteger(groupSize) || groupSize < 1)) {
       throw new InvalidArgumentError(`MaskedLMDataset: groupSize must be a positive integer, got ${String(groupSize)}`);
     }
     this.groupByLength = groupByLength;
     this.groupSize = groupSize;
-    if (padding !== 'longest' && padding !== 'max') throw new InvalidArgumentError(`MaskedLMDataset: padding must be 'longest' or 'max', got ${String(padding)}`);
+    if (padding !== 'longest' && padding !== 'max')
+      throw new InvalidArgumentError(`MaskedLMDataset: padding must be 'longest' or 'max', got ${String(padding)}`);
     this.padding = padding;
-    if (!Array.isArray(documents) || documents.length === 0) throw new InvalidArgumentError('MaskedLMDataset: documents must be a non-empty array');
+    if (!Array.isArray(documents) || documents.length === 0)
+      throw new InvalidArgumentError('MaskedLMDataset: documents must be a non-empty array');
     const nested = documents.every((d) => Array.isArray(d) && (d.length === 0 || typeof d[0] !== 'number'));
-    const docs = nested ? (documents as readonly (readonly ArrayLike<number>[])[]) : (documents as readonly ArrayLike<number>[]).map((s) => [s]);
+    const docs = nested
+      ? (documents as readonly (readonly ArrayLike<number>[])[])
+      : (documents as readonly ArrayLike<number>[]).map((s) => [s]);
     const ids = ['clsId', 'sepId', 'padId', 'maskId'] as const;
     const { vocabSize } = specials;
-    if (!Number.isInteger(vocabSize) || vocabSize < 1) throw new InvalidArgumentError(`MaskedLMDataset: vocabSize must be an integer >= 1, got ${vocabSize}`);
+    if (!Number.isInteger(vocabSize) || vocabSize < 1)
+      throw new InvalidArgumentError(`MaskedLMDataset: vocabSize must be an integer >= 1, got ${vocabSize}`);
     for (const key of ids) {
       const id = specials[key];
-      if (!Number.isInteger(id) || id < 0 || id >= vocabSize) throw new InvalidArgumentError(`MaskedLMDataset: ${key} must be a token id in [0, ${vocabSize}), got ${id}`);
+      if (!Number.isInteger(id) || id < 0 || id >= vocabSize)
+        throw new InvalidArgumentError(`MaskedLMDataset: ${key} must be a token id in [0, ${vocabSize}), got ${id}`);
     }
-    if (!(maskProbability > 0 && maskProbability < 1)) throw new InvalidArgumentError(`MaskedLMDataset: maskProbability must be in (0, 1), got ${maskProbability}`);
+    if (!(maskProbability > 0 && maskProbability < 1))
+      throw new InvalidArgumentError(`MaskedLMDataset: maskProbability must be in (0, 1), got ${maskProbability}`);
     this.specials = { ...specials, specialIds: specials.specialIds ?? ids.map((k) => specials[k]) };
     this.special = new Set(this.specials.specialIds);
     if (this.special.size >= vocabSize) throw new InvalidArgumentError('MaskedLMDataset: the vocabulary has no non-special token');
-    this.documents = docs.map((d, di) =>
-      d.map((s, si) => {
-        const sentence = Array.from(s);
-        if (sentence.some((x) => !Number.isInteger(x) || x < 0 || x >= vocabSize)) {
-          throw new InvalidArgumentError(`MaskedLMDataset: document ${di} sentence ${si} holds a value that is not a token id in [0, ${vocabSize})`);
-        }
-        return sentence;
-      }).filter((s) => s.length > 0),
-    ).filter((d) => d.length > 0);
+    this.documents = docs
+      .map((d, di) =>
+        d
+          .map((s, si) => {
+            const sentence = Array.from(s);
+            if (sentence.some((x) => !Number.isInteger(x) || x < 0 || x >= vocabSize)) {
+              throw new InvalidArgumentError(
+                `MaskedLMDataset: document ${di} sentence ${si} holds a value that is not a token id in [0, ${vocabSize})`,
+              );
+            }
+            return sentence;
+          })
+          .filter((s) => s.length > 0),
+      )
+      .filter((d) => d.length > 0);
     this.sentences = this.documents.flat();
     if (this.sentences.length === 0) throw new InvalidArgumentError('MaskedLMDataset: every sentence is empty');
     this.pairs = this.documents.flatMap((d, di) => d.slice(0, -1).map((_, si) => [di, si] as [number, number]));
@@ -123,8 +142,13 @@ export class MaskedLMDataset implements BatchSource {
   /** `batchSize` random sequences of `seqLen` tokens. */
   sample(rng: Rng, batchSize: number, seqLen: number): ModelBatch {
     if (this.groupByLength) {
-      const order = (this.byLength ??= sortByLength(this.sentences.map((s) => s.length)));
-      const picks = drawLengthGroup(rng, order, batchSize, this.groupSize ?? 8 * batchSize).map((i) => ({ a: this.sentences[i] as number[], b: undefined, label: -100 }));
+      this.byLength ??= sortByLength(this.sentences.map((s) => s.length));
+      const order = this.byLength;
+      const picks = drawLengthGroup(rng, order, batchSize, this.groupSize ?? 8 * batchSize).map((i) => ({
+        a: this.sentences[i] as number[],
+        b: undefined,
+        label: -100,
+      }));
       return this.build(picks, rng, seqLen);
     }
     const picks = Array.from({ length: batchSize }, () => this.pick(rng));
@@ -155,7 +179,8 @@ export class MaskedLMDataset implements BatchSource {
     const need = this.nsp ? 5 : 3;
     if (maxLen < need) throw new InvalidArgumentError(`MaskedLMDataset: seqLen must be >= ${need}, got ${maxLen}`);
     const specials = (b: number[] | undefined) => (b ? 3 : 2);
-    const seqLen = this.padding === 'max' ? maxLen : Math.min(maxLen, Math.max(...picks.map(({ a, b }) => a.length + (b?.length ?? 0) + specials(b))));
+    const seqLen =
+      this.padding === 'max' ? maxLen : Math.min(maxLen, Math.max(...picks.map(({ a, b }) => a.length + (b?.length ?? 0) + specials(b))));
     const n = picks.length * seqLen;
     const batch: ModelBatch = {
       ids: new Uint32Array(n).fill(padId),

@@ -187,12 +187,19 @@ function resolve(options: TrainerOptions, blockSize: number): ResolvedTrainerOpt
   for (const key of ['batchSize', 'seqLen', 'maxSteps', 'gradAccumSteps', 'evalBatches'] as const) {
     if (!Number.isInteger(r[key]) || r[key] < 1) throw new InvalidArgumentError(`trainer: ${key} must be an integer >= 1, got ${r[key]}`);
   }
-  if (!Number.isInteger(r.evalInterval) || r.evalInterval < 0) throw new InvalidArgumentError(`trainer: evalInterval must be an integer >= 0, got ${r.evalInterval}`);
+  if (!Number.isInteger(r.evalInterval) || r.evalInterval < 0)
+    throw new InvalidArgumentError(`trainer: evalInterval must be an integer >= 0, got ${r.evalInterval}`);
   if (!Number.isSafeInteger(r.seed)) throw new InvalidArgumentError(`trainer: seed must be a safe integer, got ${r.seed}`);
-  for (const [key, v] of [['weightDecay', r.weightDecay], ['gradClip', r.gradClip]] as const) {
+  for (const [key, v] of [
+    ['weightDecay', r.weightDecay],
+    ['gradClip', r.gradClip],
+  ] as const) {
     if (!(v >= 0) || !Number.isFinite(v)) throw new InvalidArgumentError(`trainer: ${key} must be a finite number >= 0, got ${v}`);
   }
-  for (const [key, v] of [['beta1', r.beta1], ['beta2', r.beta2]] as const) {
+  for (const [key, v] of [
+    ['beta1', r.beta1],
+    ['beta2', r.beta2],
+  ] as const) {
     if (!(v >= 0 && v < 1)) throw new InvalidArgumentError(`trainer: ${key} must be in [0, 1), got ${v}`);
   }
   if (!(r.eps > 0)) throw new InvalidArgumentError(`trainer: eps must be > 0, got ${r.eps}`);
@@ -239,7 +246,13 @@ export class Trainer {
     this.#train = source(data.train);
     this.#val = data.val ? source(data.val) : undefined;
     this.#rng = new Rng(this.options.seed);
-    this.#state = { step: 0, dataRng: this.#rng.getState(), bestValLoss: null, evalsWithoutImprovement: 0, history: { train: [], val: [] } };
+    this.#state = {
+      step: 0,
+      dataRng: this.#rng.getState(),
+      bestValLoss: null,
+      evalsWithoutImprovement: 0,
+      history: { train: [], val: [] },
+    };
     this.memory = model.plan(batchSize, seqLen, true);
   }
 
@@ -270,7 +283,8 @@ export class Trainer {
     const parts: ModelBatch[] = [];
     for (let micro = 0; micro < gradAccumSteps; micro++) {
       const part = this.#train.sample(this.#rng, batchSize, seqLen);
-      if (part.batchSize !== batchSize) throw new InvalidArgumentError(`trainer: the batch source gave ${part.batchSize} sequences, expected ${batchSize}`);
+      if (part.batchSize !== batchSize)
+        throw new InvalidArgumentError(`trainer: the batch source gave ${part.batchSize} sequences, expected ${batchSize}`);
       parts.push(part);
     }
     const batch = concatBatches(parts, seqLen);
@@ -279,7 +293,16 @@ export class Trainer {
     const dropoutSeed = (seed * 1_000_003 + this.#state.step) % 2 ** 52;
     const start = performance.now();
     const { loss, gradNorm, applied } = this.#model._trainStepBatch(batch, {
-      accum: gradAccumSteps, seqLen: batchLen, lr, weightDecay, decayEmbeddings, beta1, beta2, eps, gradClip, dropoutSeed,
+      accum: gradAccumSteps,
+      seqLen: batchLen,
+      lr,
+      weightDecay,
+      decayEmbeddings,
+      beta1,
+      beta2,
+      eps,
+      gradClip,
+      dropoutSeed,
     });
     const n = batchSize * batchLen;
     const stepMs = performance.now() - start;
@@ -315,9 +338,10 @@ export class Trainer {
     const { batchSize, seqLen } = this.options;
     const rng = new Rng(this.options.seed + 7919 * (this.#state.step + 1));
     // The validation split of a finite source is evaluated in full; training data by sample.
-    const all: Iterable<ModelBatch> = data.batches && split === 'val'
-      ? data.batches(batchSize, seqLen)
-      : Array.from({ length: batches }, () => data.sample(rng, batchSize, seqLen));
+    const all: Iterable<ModelBatch> =
+      data.batches && split === 'val'
+        ? data.batches(batchSize, seqLen)
+        : Array.from({ length: batches }, () => data.sample(rng, batchSize, seqLen));
     const classify = this.#model.config.nClasses > 0;
     let [loss, weight, correct, labelled] = [0, 0, 0, 0];
     for (const b of all) {
@@ -400,7 +424,13 @@ export class Trainer {
       }
       await new Promise<void>((resolve) => setTimeout(resolve, 0));
     }
-    return { steps: this.#state.step, stoppedEarly, finalLoss: last, bestValLoss: this.#state.bestValLoss ?? undefined, msPerStep: stepsRun > 0 ? trainMs / stepsRun : 0 };
+    return {
+      steps: this.#state.step,
+      stoppedEarly,
+      finalLoss: last,
+      bestValLoss: this.#state.bestValLoss ?? undefined,
+      msPerStep: stepsRun > 0 ? trainMs / stepsRun : 0,
+    };
   }
 
   /** A JSON-safe copy of the trainer's state (with the model and optimizer, resumes exactly). */

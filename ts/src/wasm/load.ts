@@ -5,14 +5,7 @@
 import { InvalidArgumentError, NotInitializedError, ThreadPoolError, UnsupportedError, callWasm, failNextCall } from '../errors.js';
 import { type Glue, glueFor, threadsGlueFor } from './glue.js';
 import { type PoolWorker, platform } from './platform.js';
-import {
-  type EngineFeatures,
-  VARIANTS_FASTEST_FIRST,
-  VARIANT_NEEDS,
-  type Variant,
-  probeEngine,
-  unsupportedReason,
-} from './variants.js';
+import { type EngineFeatures, VARIANTS_FASTEST_FIRST, VARIANT_NEEDS, type Variant, probeEngine, unsupportedReason } from './variants.js';
 
 /** Options of {@link init}. */
 export interface InitOptions {
@@ -151,7 +144,9 @@ function validateOptions(options: InitOptions): void {
     throw new InvalidArgumentError(`init: threads must be an integer from 1 to 256, got ${threads}`);
   }
   if (variant !== undefined && threads !== undefined && threads > 1 && !VARIANT_NEEDS[variant].threads) {
-    throw new InvalidArgumentError(`init: the "${variant}" build is single-threaded; threads: ${threads} needs "threads" or "threads-relaxed"`);
+    throw new InvalidArgumentError(
+      `init: the "${variant}" build is single-threaded; threads: ${threads} needs "threads" or "threads-relaxed"`,
+    );
   }
 }
 
@@ -183,9 +178,7 @@ async function load(options: InitOptions): Promise<Loaded> {
     loaded = await instantiate(variant, module, engine, skipped, options);
     return loaded;
   }
-  throw new UnsupportedError(
-    `init: no wasmformer build runs here (${skipped.map((s) => `${s.variant}: ${s.reason}`).join('; ')})`,
-  );
+  throw new UnsupportedError(`init: no wasmformer build runs here (${skipped.map((s) => `${s.variant}: ${s.reason}`).join('; ')})`);
 }
 
 async function instantiate(
@@ -200,13 +193,21 @@ async function instantiate(
   const exports = glue.initSync({ module });
   const build = JSON.parse(glue.buildInfo()) as { simd: RuntimeInfo['simd']; threads: boolean };
   const info: RuntimeInfo = {
-    variant, simd: build.simd, threads: 1, platform: host.name, engine, skipped, notes: [],
+    variant,
+    simd: build.simd,
+    threads: 1,
+    platform: host.name,
+    engine,
+    skipped,
+    notes: [],
   };
   const workers: PoolWorker[] = [];
   if (variant === 'threads' || variant === 'threads-relaxed') {
     const wanted = options.threads ?? Math.min(host.hardwareThreads(), MAX_DEFAULT_THREADS);
     if (!host.canBlock()) {
-      info.notes.push('the thread pool is not started on a browser main thread (it may not block); load wasmformer in a Web Worker to compute on threads');
+      info.notes.push(
+        'the thread pool is not started on a browser main thread (it may not block); load wasmformer in a Web Worker to compute on threads',
+      );
     } else if (wanted > 1) {
       const threadsGlue = threadsGlueFor(variant);
       callWasm(() => threadsGlue.startPool(wanted));

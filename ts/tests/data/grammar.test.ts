@@ -15,11 +15,7 @@ const transitive = Object.entries(W.transitive).map(([verb, classes]) => {
   const objects = classes.map((c) => (c === 'animates' ? animate : c === 'things' ? thing : place));
   return `${animate} ${verb} ${alt(objects)}${pp}`;
 });
-const clause = alt([
-  ...transitive,
-  `${person} ${alt(W.ditransitive)} ${animate} ${thing}`,
-  `${animate} ${alt(W.intransitive)}${pp}`,
-]);
+const clause = alt([...transitive, `${person} ${alt(W.ditransitive)} ${animate} ${thing}`, `${animate} ${alt(W.intransitive)}${pp}`]);
 const SENTENCE = new RegExp(`^${clause}(?: ${alt(W.conjunctions)} ${clause})? \\.$`);
 const SIMPLE_TRANSITIVE = new RegExp(`^${alt(transitive)} \\.$`);
 

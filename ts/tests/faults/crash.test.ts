@@ -93,14 +93,22 @@ describe('checkpoints survive SIGKILL during training and saving', () => {
       const { lastSaved, started } = await runAndKill(dir, Math.floor(next() * (early ? 30 : 400)), !early);
       const entries = readdirSync(root).sort();
       // What a kill may leave: the checkpoint, a half-written `.saving` and the `.previous` one.
-      expect(entries.every((e) => ['ckpt', 'ckpt.previous', 'ckpt.saving'].includes(e)), `round ${round}: ${entries.join(', ')}`).toBe(true);
+      expect(
+        entries.every((e) => ['ckpt', 'ckpt.previous', 'ckpt.saving'].includes(e)),
+        `round ${round}: ${entries.join(', ')}`,
+      ).toBe(true);
       if (lastSaved < 0 && onDisk < 0) continue; // killed before its first save: nothing to load yet
       if (started >= 0) expect(started, `round ${round}: the writer resumed from an older step`).toBeGreaterThanOrEqual(onDisk);
       const loaded = await loadCheckpoint(dir);
       try {
         const { tokenizer, trainerOptions } = loaded;
-        if (!(tokenizer instanceof CharTokenizer) || !trainerOptions) throw new Error(`round ${round}: the checkpoint lost its tokenizer or trainer options`);
-        const trainer = new Trainer(loaded.model, { train: Int32Array.from(tokenizer.encode('the dog chased the cat . '.repeat(8))) }, trainerOptions);
+        if (!(tokenizer instanceof CharTokenizer) || !trainerOptions)
+          throw new Error(`round ${round}: the checkpoint lost its tokenizer or trainer options`);
+        const trainer = new Trainer(
+          loaded.model,
+          { train: Int32Array.from(tokenizer.encode('the dog chased the cat . '.repeat(8))) },
+          trainerOptions,
+        );
         loaded.restore(trainer);
         // Every save the writer reported as finished is on disk (it may be one step newer).
         expect(trainer.step, `round ${round}`).toBeGreaterThanOrEqual(Math.max(lastSaved, onDisk));

@@ -34,7 +34,11 @@ beforeAll(async () => {
 describe('numerical faults', () => {
   it('an exploding learning rate gives NumericalError and leaves weights and optimizer state bit for bit', () => {
     using gpt = GPT.create({ vocabSize: 16, blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 16 }, { seed: 1 });
-    const trainer = new Trainer(gpt, { train: pattern(600) }, { batchSize: 4, seqLen: 16, lr: 1e4, warmupSteps: 0, gradClip: 0, seed: 2, maxSteps: 1000 });
+    const trainer = new Trainer(
+      gpt,
+      { train: pattern(600) },
+      { batchSize: 4, seqLen: 16, lr: 1e4, warmupSteps: 0, gradClip: 0, seed: 2, maxSteps: 1000 },
+    );
     let caught: unknown;
     let before = { params: gpt.getFlatParams(), m: new Float32Array(0), v: new Float32Array(0), step: 0 };
     for (let i = 0; i < 100 && caught === undefined; i++) {
@@ -97,7 +101,11 @@ describe('soak', () => {
 describe('aborting', () => {
   it('fit({ signal }) stops after the current step and leaves the model usable', async () => {
     using gpt = GPT.create({ vocabSize: 16, blockSize: 16, nLayer: 1, nHead: 2, nEmbd: 16 }, { seed: 4 });
-    const trainer = new Trainer(gpt, { train: pattern(400) }, { batchSize: 2, seqLen: 16, lr: 1e-3, maxSteps: 1000, evalInterval: 0, seed: 4 });
+    const trainer = new Trainer(
+      gpt,
+      { train: pattern(400) },
+      { batchSize: 2, seqLen: 16, lr: 1e-3, maxSteps: 1000, evalInterval: 0, seed: 4 },
+    );
     const controller = new AbortController();
     trainer.on('step', (e) => {
       if (e.step === 3) controller.abort();

@@ -9,7 +9,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CharTokenizer, GPT, init, loadBpeTokenizer, loadCheckpoint, loadHuggingFace, saveCheckpoint, WasmformerError } from '../../../dist/index.node.js';
+import {
+  CharTokenizer,
+  GPT,
+  init,
+  loadBpeTokenizer,
+  loadCheckpoint,
+  loadHuggingFace,
+  saveCheckpoint,
+  WasmformerError,
+} from '../../../dist/index.node.js';
 import { byteEdit, expectTypedOutcomeAsync, FUZZ_RUNS, fuzzParams, jsonEdit, mutateBytes, mutateJson } from './fuzz.js';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures');
@@ -31,10 +40,16 @@ describe('fuzzed files on disk: loaders give typed errors', () => {
     const path = join(dir, 'tokenizer.json');
     const runs = Math.ceil(FUZZ_RUNS / 4);
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.uint8Array({ maxLength: 64 }), fc.array(byteEdit, { minLength: 1, maxLength: 4 }).map((e) => mutateBytes(valid, e))), async (bytes) => {
-        writeFileSync(path, bytes);
-        await expectTypedOutcomeAsync(async () => (await loadBpeTokenizer(path)).encode('the cat'), WasmformerError);
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 64 }),
+          fc.array(byteEdit, { minLength: 1, maxLength: 4 }).map((e) => mutateBytes(valid, e)),
+        ),
+        async (bytes) => {
+          writeFileSync(path, bytes);
+          await expectTypedOutcomeAsync(async () => (await loadBpeTokenizer(path)).encode('the cat'), WasmformerError);
+        },
+      ),
       fuzzParams(runs),
     );
   });
@@ -76,11 +91,15 @@ describe('fuzzed files on disk: loaders give typed errors', () => {
     const runs = Math.ceil(FUZZ_RUNS / 4);
     const outcomes = new Set<string>();
     await fc.assert(
-      fc.asyncProperty(fc.array(jsonEdit, { minLength: 1, maxLength: 3 }), fc.option(fc.array(byteEdit, { minLength: 1, maxLength: 3 })), async (edits, byteEdits) => {
-        writeFileSync(join(ckpt, 'checkpoint.json'), JSON.stringify(mutateJson(json, edits)));
-        writeFileSync(join(ckpt, 'model.safetensors'), byteEdits ? mutateBytes(weights, byteEdits) : weights);
-        outcomes.add(await expectTypedOutcomeAsync(async () => (await loadCheckpoint(ckpt)).model.dispose(), WasmformerError));
-      }),
+      fc.asyncProperty(
+        fc.array(jsonEdit, { minLength: 1, maxLength: 3 }),
+        fc.option(fc.array(byteEdit, { minLength: 1, maxLength: 3 })),
+        async (edits, byteEdits) => {
+          writeFileSync(join(ckpt, 'checkpoint.json'), JSON.stringify(mutateJson(json, edits)));
+          writeFileSync(join(ckpt, 'model.safetensors'), byteEdits ? mutateBytes(weights, byteEdits) : weights);
+          outcomes.add(await expectTypedOutcomeAsync(async () => (await loadCheckpoint(ckpt)).model.dispose(), WasmformerError));
+        },
+      ),
       fuzzParams(runs),
     );
     expect(outcomes).toContain('CheckpointError');

@@ -13,7 +13,8 @@ const { activation, attention, crossEntropy, glu, layerNorm, matmul, rmsNorm, ro
 /** Deterministic values in [-1, 1). */
 const values = (n: number, seed = 1): Float32Array => Float32Array.from({ length: n }, (_, i) => Math.sin(seed * 12.9898 + i * 78.233) % 1);
 const finite = (a: ArrayLike<number>): boolean => Array.from(a).every(Number.isFinite);
-const rows = (a: Float32Array, width: number): Float32Array[] => Array.from({ length: a.length / width }, (_, r) => a.subarray(r * width, (r + 1) * width));
+const rows = (a: Float32Array, width: number): Float32Array[] =>
+  Array.from({ length: a.length / width }, (_, r) => a.subarray(r * width, (r + 1) * width));
 
 /** Each kernel, run with element `at` of its first input replaced by `bad`; returns the output rows. */
 interface Case {
@@ -38,7 +39,11 @@ const with0 = (a: Float32Array, bad: number): Float32Array => {
 const CASES: Case[] = [
   { name: 'matmul', width: 5, run: (bad) => matmul(with0(values(12), bad), values(15, 2), { m: 4, k: 3, n: 5 }) },
   { name: 'softmax', width: 7, run: (bad) => softmax(with0(values(21), bad), { rows: 3, vocab: 7 }) },
-  { name: 'crossEntropy', width: 1, run: (bad) => crossEntropy(with0(values(21), bad), Int32Array.from([1, 2, 3]), { rows: 3, vocab: 7 }).losses },
+  {
+    name: 'crossEntropy',
+    width: 1,
+    run: (bad) => crossEntropy(with0(values(21), bad), Int32Array.from([1, 2, 3]), { rows: 3, vocab: 7 }).losses,
+  },
   { name: 'layerNorm', width: 8, run: (bad) => layerNorm(with0(values(24), bad), values(8, 3), values(8, 4), { rows: 3, channels: 8 }) },
   { name: 'rmsNorm', width: 8, run: (bad) => rmsNorm(with0(values(24), bad), values(8, 3), { rows: 3, channels: 8 }) },
   { name: 'activation gelu', width: 1, run: (bad) => activation(with0(values(6), bad), 'gelu') },
@@ -47,7 +52,11 @@ const CASES: Case[] = [
   { name: 'rope', width: 4, run: (bad) => rope(with0(values(12), bad), { b: 1, t: 3, h: 1, d: 4 }) },
   // attention: v [1, 1, 3, 4]; a bad v[0] (key 0's value) reaches query 0 first (rows of
   // queries 1 and 2 see it too, causal: checked below).
-  { name: 'attention (value)', width: 12, run: (bad) => attention(values(12), values(12, 2), with0(values(12, 3), bad), { b: 1, h: 1, t: 3, d: 4, causal: true }) },
+  {
+    name: 'attention (value)',
+    width: 12,
+    run: (bad) => attention(values(12), values(12, 2), with0(values(12, 3), bad), { b: 1, h: 1, t: 3, d: 4, causal: true }),
+  },
 ];
 for (const c of CASES) if (c.name === 'softmax' || c.name === 'crossEntropy') c.masks = [Number.NEGATIVE_INFINITY];
 
@@ -81,7 +90,9 @@ describe('kernels on NaN and infinite inputs', () => {
       expect(() => attention(with0(values(12), bad), values(12, 2), values(12, 3), dims)).toThrow(InvalidArgumentError);
       expect(() => attention(values(12), with0(values(12, 2), bad), values(12, 3), dims)).toThrow(/k\[0\] is/);
     }
-    expect(() => attention(values(12), values(12, 2), values(12, 3), { ...dims, bias: with0(new Float32Array(9), Number.NaN) })).toThrow(/bias\[0\] is NaN/);
+    expect(() => attention(values(12), values(12, 2), values(12, 3), { ...dims, bias: with0(new Float32Array(9), Number.NaN) })).toThrow(
+      /bias\[0\] is NaN/,
+    );
     // −∞ on (query 1, key 0) masks that key: query 1 then attends to key 1 alone.
     const bias = new Float32Array(9);
     bias[3] = Number.NEGATIVE_INFINITY;

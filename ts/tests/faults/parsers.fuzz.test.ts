@@ -59,9 +59,17 @@ describe('the fuzz harness', () => {
     expect(() => expectTypedOutcome(() => new Float32Array(2 ** 20), 16)).toThrow(/asked for 4194304 bytes from a 16-byte input/);
     expect(() => expectTypedOutcome(() => new ArrayBuffer(2 ** 22), 16)).toThrow(/asked for/);
     expect(expectTypedOutcome(() => new Uint8Array(64), 16)).toBe('ok');
-    expect(expectTypedOutcome(() => { throw new CheckpointError('bad file'); }, 16)).toBe('CheckpointError');
+    expect(
+      expectTypedOutcome(() => {
+        throw new CheckpointError('bad file');
+      }, 16),
+    ).toBe('CheckpointError');
     // The constructors are restored afterwards, and instanceof still holds inside the run.
-    expect(expectTypedOutcome(() => { if (!(new Float32Array(1) instanceof Float32Array)) throw new Error('instanceof'); }, 1)).toBe('ok');
+    expect(
+      expectTypedOutcome(() => {
+        if (!(new Float32Array(1) instanceof Float32Array)) throw new Error('instanceof');
+      }, 1),
+    ).toBe('ok');
     expect(Float32Array.name).toBe('Float32Array');
   });
 });
@@ -141,7 +149,9 @@ describe('fuzzed parsers: success or a typed error', () => {
   });
 
   it('WordPiece tokenizer.json', () => {
-    const outcomes = fuzzJson(fixtureJson('wordpiece/trained/tokenizer.json'), (v) => WordPieceTokenizer.fromHuggingFace(v).encode('the cat sat'));
+    const outcomes = fuzzJson(fixtureJson('wordpiece/trained/tokenizer.json'), (v) =>
+      WordPieceTokenizer.fromHuggingFace(v).encode('the cat sat'),
+    );
     expect(outcomes.get('ok') ?? 0).toBeGreaterThan(0);
   });
 

@@ -16,8 +16,13 @@ export function randomArray(length: number, seed: number): Float32Array {
 
 /** out[M, N] = op(a) · op(b) (+ bias), accumulated in f64. */
 export function matmulRef(
-  a: Float32Array, b: Float32Array, m: number, k: number, n: number,
-  form: 'ab' | 'abt' | 'atb', bias?: Float32Array,
+  a: Float32Array,
+  b: Float32Array,
+  m: number,
+  k: number,
+  n: number,
+  form: 'ab' | 'abt' | 'atb',
+  bias?: Float32Array,
 ): Float32Array {
   const out = new Float32Array(m * n);
   for (let i = 0; i < m; i++) {
@@ -50,14 +55,22 @@ export function softmaxRef(logits: Float32Array, rows: number, vocab: number): F
     let max = -Infinity;
     for (let j = 0; j < vocab; j++) max = Math.max(max, logits[r * vocab + j]!);
     let sum = 0;
-    for (let j = 0; j < vocab; j++) sum += (out[r * vocab + j] = Math.exp(logits[r * vocab + j]! - max));
+    for (let j = 0; j < vocab; j++) sum += out[r * vocab + j] = Math.exp(logits[r * vocab + j]! - max);
     for (let j = 0; j < vocab; j++) out[r * vocab + j]! /= sum;
   }
   return out;
 }
 
 /** LayerNorm (`bias` given) or RMSNorm (`bias` null) per row, f64. */
-export function normRef(x: Float32Array, w: Float32Array, bias: Float32Array | null, rows: number, c: number, eps: number, rms: boolean): Float32Array {
+export function normRef(
+  x: Float32Array,
+  w: Float32Array,
+  bias: Float32Array | null,
+  rows: number,
+  c: number,
+  eps: number,
+  rms: boolean,
+): Float32Array {
   const out = new Float32Array(rows * c);
   for (let r = 0; r < rows; r++) {
     const row = Array.from(x.subarray(r * c, (r + 1) * c));
@@ -70,8 +83,18 @@ export function normRef(x: Float32Array, w: Float32Array, bias: Float32Array | n
 }
 
 /** Attention on [B, H, T, D], materialising the scores, f64. */
-export function attentionRef(q: Float32Array, k: Float32Array, v: Float32Array, b: number, h: number, t: number, d: number,
-  causal: boolean, keyPadding?: Uint8Array, bias?: Float32Array): Float32Array {
+export function attentionRef(
+  q: Float32Array,
+  k: Float32Array,
+  v: Float32Array,
+  b: number,
+  h: number,
+  t: number,
+  d: number,
+  causal: boolean,
+  keyPadding?: Uint8Array,
+  bias?: Float32Array,
+): Float32Array {
   const out = new Float32Array(b * h * t * d);
   for (let bi = 0; bi < b; bi++) {
     for (let hi = 0; hi < h; hi++) {
@@ -101,7 +124,16 @@ export function attentionRef(q: Float32Array, k: Float32Array, v: Float32Array, 
 }
 
 /** RoPE, rotate_half layout, on [B, T, H, D], f64. */
-export function ropeRef(x: Float32Array, b: number, t: number, h: number, d: number, rotaryDim: number, base: number, offset: number): Float32Array {
+export function ropeRef(
+  x: Float32Array,
+  b: number,
+  t: number,
+  h: number,
+  d: number,
+  rotaryDim: number,
+  base: number,
+  offset: number,
+): Float32Array {
   const out = Float32Array.from(x);
   const half = rotaryDim / 2;
   for (let bi = 0; bi < b; bi++) {

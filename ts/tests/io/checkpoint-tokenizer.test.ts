@@ -4,7 +4,16 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { BpeTokenizer, CheckpointError, GPT, init, loadCheckpoint, saveBpeTokenizer, saveCheckpoint, saveHuggingFace } from '../../../dist/index.node.js';
+import {
+  BpeTokenizer,
+  CheckpointError,
+  GPT,
+  init,
+  loadCheckpoint,
+  saveBpeTokenizer,
+  saveCheckpoint,
+  saveHuggingFace,
+} from '../../../dist/index.node.js';
 
 const CLI = fileURLToPath(new URL('../../../dist/cli.js', import.meta.url));
 
@@ -22,7 +31,9 @@ describe('checkpoints keep their tokenizer', () => {
     await saveCheckpoint(dir, { model: gpt, tokenizer });
     const loaded = await loadCheckpoint(dir);
     expect(loaded.tokenizer).toBeInstanceOf(BpeTokenizer);
-    expect(Array.from((loaded.tokenizer as BpeTokenizer).encode('the bird chased the dog.'))).toEqual(Array.from(tokenizer.encode('the bird chased the dog.')));
+    expect(Array.from((loaded.tokenizer as BpeTokenizer).encode('the bird chased the dog.'))).toEqual(
+      Array.from(tokenizer.encode('the bird chased the dog.')),
+    );
     loaded.model.dispose();
     const path = join(dir, 'checkpoint.json');
     const json = JSON.parse(await readFile(path, 'utf8')) as { tokenizer: { type: string } };
@@ -45,7 +56,11 @@ describe('wasmformer generate', () => {
     await saveBpeTokenizer(join(root, 'hf'), tokenizer);
     await saveCheckpoint(join(root, 'ckpt'), { model: gpt, tokenizer });
     const run = (dir: string): string =>
-      execFileSync(process.execPath, [CLI, 'generate', '--checkpoint', dir, '--prompt', 'the dog', '--max-tokens', '12', '--temperature', '0'], { encoding: 'utf8', timeout: 60_000 });
+      execFileSync(
+        process.execPath,
+        [CLI, 'generate', '--checkpoint', dir, '--prompt', 'the dog', '--max-tokens', '12', '--temperature', '0'],
+        { encoding: 'utf8', timeout: 60_000 },
+      );
     const fromHf = run(join(root, 'hf'));
     const expected = tokenizer.decode(gpt.generate(tokenizer.encode('the dog'), { maxNewTokens: 12, temperature: 0 }));
     expect(fromHf.trimEnd()).toBe(expected);

@@ -30,7 +30,9 @@ export function sha256(bytes: Uint8Array): string {
 /** The tensors of a safetensors file as raw little-endian bytes (to compare bit for bit). */
 export function tensorBytes(file: Uint8Array): Map<string, { shape: number[]; bytes: Buffer }> {
   const parsed = readSafetensors(file);
-  return new Map([...parsed.tensors].map(([k, t]) => [k, { shape: t.shape, bytes: Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength) }]));
+  return new Map(
+    [...parsed.tensors].map(([k, t]) => [k, { shape: t.shape, bytes: Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength) }]),
+  );
 }
 
 /** A causal-LM fixture's `expected.json` (make_hf_fixtures.py): logits, loss and greedy generations of fixed inputs. */

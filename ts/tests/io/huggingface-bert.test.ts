@@ -52,7 +52,12 @@ async function loadBert(dir: string, options: Parameters<typeof loadHuggingFace>
 }
 
 function batchOf(e: Pick<Expected, 'ids' | 'typeIds' | 'attentionMask' | 'batchSize'>): ModelBatch {
-  return { ids: Uint32Array.from(e.ids), typeIds: Uint32Array.from(e.typeIds), attentionMask: Uint8Array.from(e.attentionMask), batchSize: e.batchSize };
+  return {
+    ids: Uint32Array.from(e.ids),
+    typeIds: Uint32Array.from(e.typeIds),
+    attentionMask: Uint8Array.from(e.attentionMask),
+    batchSize: e.batchSize,
+  };
 }
 
 let tmp: string;
@@ -164,31 +169,45 @@ describe.each(['bert-pretraining', 'bert-classifier'])('Hugging Face %s fixture'
   });
 });
 
-describe.each(['ours-bert-mlm', 'ours-bert-pretraining', 'ours-bert-classifier'])('%s: a BERT wasmformer saved, checked in transformers', (name) => {
-  const dir = join(FIXTURES, name);
+describe.each(['ours-bert-mlm', 'ours-bert-pretraining', 'ours-bert-classifier'])(
+  '%s: a BERT wasmformer saved, checked in transformers',
+  (name) => {
+    const dir = join(FIXTURES, name);
 
-  it('was loaded by transformers with the same logits (hf_check.json), for these exact files', async () => {
-    const check = await readJson<{ passed: boolean; maxAbsLogitDiff: number; loadingProblems: object; sha256: Record<string, string> }>(join(dir, 'hf_check.json'));
-    expect(check.passed).toBe(true);
-    expect(check.loadingProblems).toEqual({});
-    expect(check.maxAbsLogitDiff).toBeLessThan(1e-4);
-    for (const [file, hash] of Object.entries(check.sha256)) expect(sha256(await readFile(join(dir, file))), file).toBe(hash);
-  });
+    it('was loaded by transformers with the same logits (hf_check.json), for these exact files', async () => {
+      const check = await readJson<{ passed: boolean; maxAbsLogitDiff: number; loadingProblems: object; sha256: Record<string, string> }>(
+        join(dir, 'hf_check.json'),
+      );
+      expect(check.passed).toBe(true);
+      expect(check.loadingProblems).toEqual({});
+      expect(check.maxAbsLogitDiff).toBeLessThan(1e-4);
+      for (const [file, hash] of Object.entries(check.sha256)) expect(sha256(await readFile(join(dir, file))), file).toBe(hash);
+    });
 
-  it('re-exports byte-identical files from the same weights, with the recorded logits', async () => {
-    const ours = await readJson<{ config: TransformerConfigInput; batchSize: number; seqLen: number; ids: number[]; typeIds: number[]; attentionMask: number[]; mlmLogits?: number[]; classLogits?: number[] }>(join(dir, 'ours.json'));
-    using bert = await loadBert(dir);
-    expect(bert.config).toEqual(ours.config);
-    const batch = batchOf(ours);
-    if (ours.mlmLogits) expect(maxAbsDiff(bert.batchOutputs(batch, ours.seqLen, 'logits'), ours.mlmLogits)).toBeLessThan(1e-5);
-    if (ours.classLogits) expect(maxAbsDiff(bert.batchOutputs(batch, ours.seqLen, 'classLogits'), ours.classLogits)).toBeLessThan(1e-5);
-    const out = join(tmp, `reexport-${name}`);
-    await saveHuggingFace(bert, out);
-    for (const file of ['model.safetensors', 'config.json']) {
-      expect(Buffer.compare(await readFile(join(out, file)), await readFile(join(dir, file))), file).toBe(0);
-    }
-  });
-});
+    it('re-exports byte-identical files from the same weights, with the recorded logits', async () => {
+      const ours = await readJson<{
+        config: TransformerConfigInput;
+        batchSize: number;
+        seqLen: number;
+        ids: number[];
+        typeIds: number[];
+        attentionMask: number[];
+        mlmLogits?: number[];
+        classLogits?: number[];
+      }>(join(dir, 'ours.json'));
+      using bert = await loadBert(dir);
+      expect(bert.config).toEqual(ours.config);
+      const batch = batchOf(ours);
+      if (ours.mlmLogits) expect(maxAbsDiff(bert.batchOutputs(batch, ours.seqLen, 'logits'), ours.mlmLogits)).toBeLessThan(1e-5);
+      if (ours.classLogits) expect(maxAbsDiff(bert.batchOutputs(batch, ours.seqLen, 'classLogits'), ours.classLogits)).toBeLessThan(1e-5);
+      const out = join(tmp, `reexport-${name}`);
+      await saveHuggingFace(bert, out);
+      for (const file of ['model.safetensors', 'config.json']) {
+        expect(Buffer.compare(await readFile(join(out, file)), await readFile(join(dir, file))), file).toBe(0);
+      }
+    });
+  },
+);
 
 /** Appends an int64 `[1, 64]` tensor 0…63 to a safetensors file (our writer emits F32 only). */
 async function appendInt64(file: string, name: string): Promise<void> {
@@ -212,10 +231,18 @@ describe('Hugging Face BERT checkpoint variants', () => {
     const out = join(tmp, to);
     await mkdir(out, { recursive: true });
     const config = await readJson<HuggingFaceConfig>(join(pretraining, 'config.json'));
-    const tensors = new Map([...readSafetensors(await readFile(join(pretraining, 'model.safetensors'))).tensors].map(([k, t]) => [k, { shape: t.shape, data: t.data }]));
+    const tensors = new Map(
+      [...readSafetensors(await readFile(join(pretraining, 'model.safetensors'))).tensors].map(([k, t]) => [
+        k,
+        { shape: t.shape, data: t.data },
+      ]),
+    );
     edit(tensors, config);
     await writeFile(join(out, 'config.json'), JSON.stringify(config));
-    await writeFile(join(out, 'model.safetensors'), writeSafetensors(Object.fromEntries([...tensors].map(([k, t]) => [k, { dtype: 'F32' as const, ...t }]))));
+    await writeFile(
+      join(out, 'model.safetensors'),
+      writeSafetensors(Object.fromEntries([...tensors].map(([k, t]) => [k, { dtype: 'F32' as const, ...t }]))),
+    );
     return out;
   }
 
@@ -266,11 +293,21 @@ describe('Hugging Face BERT checkpoint variants', () => {
   it('refuses a missing, misshapen or unexpected tensor, naming it', async () => {
     const missing = await variant('bert-missing', (t) => void t.delete('bert.encoder.layer.1.attention.self.key.weight'));
     await expect(loadBert(missing)).rejects.toThrow(/missing tensor 'bert\.encoder\.layer\.1\.attention\.self\.key\.weight'/);
-    const misshapen = await variant('bert-misshapen', (t) => void t.set('bert.encoder.layer.0.intermediate.dense.weight', { shape: [32, 64], data: new Float32Array(32 * 64) }));
-    await expect(loadBert(misshapen)).rejects.toThrow(/'bert\.encoder\.layer\.0\.intermediate\.dense\.weight' has shape \[32,64\], expected \[64,32\]/);
-    const extra = await variant('bert-extra', (t) => void t.set('bert.encoder.layer.0.attention.self.distance_embedding.weight', { shape: [4, 8], data: new Float32Array(32) }));
+    const misshapen = await variant(
+      'bert-misshapen',
+      (t) => void t.set('bert.encoder.layer.0.intermediate.dense.weight', { shape: [32, 64], data: new Float32Array(32 * 64) }),
+    );
+    await expect(loadBert(misshapen)).rejects.toThrow(
+      /'bert\.encoder\.layer\.0\.intermediate\.dense\.weight' has shape \[32,64\], expected \[64,32\]/,
+    );
+    const extra = await variant(
+      'bert-extra',
+      (t) => void t.set('bert.encoder.layer.0.attention.self.distance_embedding.weight', { shape: [4, 8], data: new Float32Array(32) }),
+    );
     await expect(loadBert(extra)).rejects.toThrow(CheckpointError);
-    await expect(loadBert(extra)).rejects.toThrow(/unexpected tensors bert\.encoder\.layer\.0\.attention\.self\.distance_embedding\.weight/);
+    await expect(loadBert(extra)).rejects.toThrow(
+      /unexpected tensors bert\.encoder\.layer\.0\.attention\.self\.distance_embedding\.weight/,
+    );
   });
 
   it('round-trips an untied masked-LM decoder (cls.predictions.decoder.weight)', async () => {
@@ -289,7 +326,10 @@ describe('Hugging Face BERT checkpoint variants', () => {
     expect(again.getFlatParams()).toEqual(bert.getFlatParams());
     // transformers 4 saved only cls.predictions.bias (decoder.bias was the same tensor).
     tensors.delete('cls.predictions.decoder.bias');
-    await writeFile(join(out, 'model.safetensors'), writeSafetensors(Object.fromEntries([...tensors].map(([k, t]) => [k, { dtype: 'F32' as const, shape: t.shape, data: t.data }]))));
+    await writeFile(
+      join(out, 'model.safetensors'),
+      writeSafetensors(Object.fromEntries([...tensors].map(([k, t]) => [k, { dtype: 'F32' as const, shape: t.shape, data: t.data }]))),
+    );
     using older = await loadBert(out);
     expect(older.getFlatParams()).toEqual(bert.getFlatParams());
   });
@@ -319,8 +359,13 @@ describe('Hugging Face BERT configs wasmformer cannot represent', () => {
     }
     expect(configFromHuggingFace({ ...bert, hidden_act: 'gelu_new' })).toMatchObject({ geluExact: false });
     expect(configFromHuggingFace({ ...bert, architectures: ['BertForMaskedLM'] })).toMatchObject({ lmHead: 'mlm', nClasses: 0 });
-    expect(configFromHuggingFace({ ...bert, architectures: ['BertForNextSentencePrediction'] })).toMatchObject({ lmHead: 'none', nClasses: 2 });
-    expect(configFromHuggingFace({ ...bert, architectures: ['BertForSequenceClassification'], id2label: { 0: 'a', 1: 'b', 2: 'c', 3: 'd' } })).toMatchObject({ lmHead: 'none', nClasses: 4 });
+    expect(configFromHuggingFace({ ...bert, architectures: ['BertForNextSentencePrediction'] })).toMatchObject({
+      lmHead: 'none',
+      nClasses: 2,
+    });
+    expect(
+      configFromHuggingFace({ ...bert, architectures: ['BertForSequenceClassification'], id2label: { 0: 'a', 1: 'b', 2: 'c', 3: 'd' } }),
+    ).toMatchObject({ lmHead: 'none', nClasses: 4 });
     const { layer_norm_eps: _eps, type_vocab_size: _types, ...sparse } = bert;
     expect(configFromHuggingFace(sparse)).toMatchObject({ normEps: 1e-12, typeVocabSize: 2 });
   });

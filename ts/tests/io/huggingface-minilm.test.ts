@@ -22,7 +22,12 @@ interface Expected {
 /** Recorded ids padded (id 0) to the longest, one segment, with their attention mask. */
 function batchOf(rows: readonly (readonly number[])[]): { batch: ModelBatch; seqLen: number } {
   const seqLen = Math.max(...rows.map((r) => r.length));
-  const batch = { ids: new Uint32Array(rows.length * seqLen), typeIds: new Uint32Array(rows.length * seqLen), attentionMask: new Uint8Array(rows.length * seqLen), batchSize: rows.length };
+  const batch = {
+    ids: new Uint32Array(rows.length * seqLen),
+    typeIds: new Uint32Array(rows.length * seqLen),
+    attentionMask: new Uint8Array(rows.length * seqLen),
+    batchSize: rows.length,
+  };
   rows.forEach((r, i) => {
     batch.ids.set(r, i * seqLen);
     batch.attentionMask.fill(1, i * seqLen, i * seqLen + r.length);
@@ -80,7 +85,9 @@ describe('all-MiniLM-L6-v2 (a real BertModel checkpoint) against sentence-transf
   afterAll(() => bert?.dispose());
 
   it('is the model file the fixture was recorded from', async () => {
-    const hash = createHash('sha256').update(await readFile(join(MODEL_DIR, 'model.safetensors'))).digest('hex');
+    const hash = createHash('sha256')
+      .update(await readFile(join(MODEL_DIR, 'model.safetensors')))
+      .digest('hex');
     expect(hash).toBe(expected.modelSha256);
   });
 
@@ -115,7 +122,9 @@ describe('all-MiniLM-L6-v2 (a real BertModel checkpoint) against sentence-transf
       for (let j = 0; j < v.length; j++) maxDiff = Math.max(maxDiff, Math.abs((v[j] as number) - (s.embedding[j] as number)));
       expect(cos, s.text).toBeGreaterThanOrEqual(0.9999);
     });
-    console.log(`all-MiniLM-L6-v2: ${expected.sentences.length} sentences (T = ${seqLen}), min cosine ${worst.toFixed(9)} (1 - cos = ${(1 - worst).toExponential(2)}), max |diff| ${maxDiff.toExponential(2)}`);
+    console.log(
+      `all-MiniLM-L6-v2: ${expected.sentences.length} sentences (T = ${seqLen}), min cosine ${worst.toFixed(9)} (1 - cos = ${(1 - worst).toExponential(2)}), max |diff| ${maxDiff.toExponential(2)}`,
+    );
   });
 
   it("tokenizes every sentence to the tokenizer's ids (WordPieceTokenizer from its tokenizer.json)", () => {
@@ -125,20 +134,32 @@ describe('all-MiniLM-L6-v2 (a real BertModel checkpoint) against sentence-transf
   });
 
   it('bert.embed(tokenizer, texts, { pooling: mean, normalize }) gives sentence-transformers embeddings (cosine >= 0.9999)', () => {
-    const vectors = bert.embed(tokenizer, expected.sentences.map((s) => s.text), { pooling: 'mean', normalize: true, maxLength: 256, batchSize: 5 });
+    const vectors = bert.embed(
+      tokenizer,
+      expected.sentences.map((s) => s.text),
+      { pooling: 'mean', normalize: true, maxLength: 256, batchSize: 5 },
+    );
     let worst = 1;
     expected.sentences.forEach((s, i) => {
       const cos = cosine(vectors[i] as Float32Array, s.embedding);
       worst = Math.min(worst, cos);
       expect(cos, s.text).toBeGreaterThanOrEqual(0.9999);
     });
-    console.log(`all-MiniLM-L6-v2 via bert.embed + WordPieceTokenizer: min cosine ${worst.toFixed(9)} (1 - cos = ${(1 - worst).toExponential(2)})`);
+    console.log(
+      `all-MiniLM-L6-v2 via bert.embed + WordPieceTokenizer: min cosine ${worst.toFixed(9)} (1 - cos = ${(1 - worst).toExponential(2)})`,
+    );
   });
 
   it('embeds a sentence alone as it does inside the padded batch', () => {
     const s = expected.sentences[0] as Expected['sentences'][number];
     const { batch, seqLen } = batchOf([s.ids]);
-    const [alone] = meanPooledNormalized(bert.batchOutputs(batch, seqLen, 'hidden'), batch.attentionMask as Uint8Array, 1, seqLen, bert.config.nEmbd);
+    const [alone] = meanPooledNormalized(
+      bert.batchOutputs(batch, seqLen, 'hidden'),
+      batch.attentionMask as Uint8Array,
+      1,
+      seqLen,
+      bert.config.nEmbd,
+    );
     expect(cosine(alone as Float64Array, s.embedding)).toBeGreaterThanOrEqual(0.9999);
   });
 });

@@ -72,15 +72,25 @@ describe('Hugging Face Llama with linear rope_scaling (llama-rope-linear fixture
   });
 
   it('reads the transformers 4 spellings (rope_scaling with type or rope_type) as the same config', () => {
-    for (const scaling of [{ type: 'linear', factor: 4 }, { rope_type: 'linear', factor: 4 }, { type: 'linear', rope_type: 'linear', factor: 4 }]) {
+    for (const scaling of [
+      { type: 'linear', factor: 4 },
+      { rope_type: 'linear', factor: 4 },
+      { type: 'linear', rope_type: 'linear', factor: 4 },
+    ]) {
       expect(configFromHuggingFace(transformers4(scaling)), JSON.stringify(scaling)).toEqual(configFromHuggingFace(hfConfig));
     }
     // 'default' (and none) is plain RoPE, in either field.
     expect(configFromHuggingFace(transformers4({ rope_type: 'default' }))).toMatchObject({ ropeScaling: null, ropeBase: 10000 });
-    expect(configFromHuggingFace({ ...hfConfig, rope_parameters: { rope_type: 'default', rope_theta: 500 } })).toMatchObject({ ropeScaling: null, ropeBase: 500 });
+    expect(configFromHuggingFace({ ...hfConfig, rope_parameters: { rope_type: 'default', rope_theta: 500 } })).toMatchObject({
+      ropeScaling: null,
+      ropeBase: 500,
+    });
     // transformers 5 reads a non-empty rope_scaling before rope_parameters, with the rope_theta
     // beside it (checked: LlamaConfig.from_pretrained gives factor 2, rope_theta 300 here).
-    expect(configFromHuggingFace({ ...hfConfig, rope_scaling: { type: 'linear', factor: 2 }, rope_theta: 300 })).toMatchObject({ ropeScaling: { type: 'linear', factor: 2 }, ropeBase: 300 });
+    expect(configFromHuggingFace({ ...hfConfig, rope_scaling: { type: 'linear', factor: 2 }, rope_theta: 300 })).toMatchObject({
+      ropeScaling: { type: 'linear', factor: 2 },
+      ropeBase: 300,
+    });
     expect(configFromHuggingFace({ ...hfConfig, rope_scaling: {} })).toMatchObject({ ropeScaling: { type: 'linear', factor: 4 } });
   });
 
@@ -98,7 +108,9 @@ describe('Hugging Face Llama with linear rope_scaling (llama-rope-linear fixture
   });
 
   it('depends on the factor: the same weights without the scaling are far from these logits', async () => {
-    using plain = await loadHuggingFace(await withConfig('unscaled', { ...hfConfig, rope_parameters: { rope_type: 'default', rope_theta: 10000 } }));
+    using plain = await loadHuggingFace(
+      await withConfig('unscaled', { ...hfConfig, rope_parameters: { rope_type: 'default', rope_theta: 10000 } }),
+    );
     expect(plain.config.ropeScaling).toBeNull();
     expect(maxAbsDiff(plain.logits(expected.ids, expected.batchSize, expected.seqLen), expected.logits)).toBeGreaterThan(0.1);
   });
@@ -149,8 +161,16 @@ describe('RoPE scaling wasmformer and transformers compute differently is refuse
     const cases: Array<[HuggingFaceConfig, string, string]> = [
       [{ ...hfConfig, rope_parameters: { rope_type: 'dynamic', factor: 4, rope_theta: 10000 } }, 'rope_parameters.rope_type', 'dynamic'],
       [transformers4({ type: 'dynamic', factor: 4 }), 'rope_scaling.type', 'dynamic'],
-      [{ ...hfConfig, rope_parameters: { rope_type: 'yarn', factor: 4, rope_theta: 10000, original_max_position_embeddings: 16 } }, 'rope_parameters.rope_type', 'yarn'],
-      [transformers4({ rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 16 }), 'rope_scaling.rope_type', 'llama3'],
+      [
+        { ...hfConfig, rope_parameters: { rope_type: 'yarn', factor: 4, rope_theta: 10000, original_max_position_embeddings: 16 } },
+        'rope_parameters.rope_type',
+        'yarn',
+      ],
+      [
+        transformers4({ rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 16 }),
+        'rope_scaling.rope_type',
+        'llama3',
+      ],
       [transformers4({ type: 'longrope', long_factor: [1, 2], short_factor: [1, 1] }), 'rope_scaling.type', 'longrope'],
     ];
     for (const [config, field, type] of cases) {
@@ -161,15 +181,21 @@ describe('RoPE scaling wasmformer and transformers compute differently is refuse
       expect(error.message).toContain("only 'default' and 'linear' are mapped");
     }
     // 'dynamic' is refused because it is another rule, not a missing feature: the message says how.
-    expect(refusal(() => configFromHuggingFace(transformers4({ type: 'dynamic', factor: 4 }))).message).toMatch(/current length T.*'ntk' is one fixed base/);
+    expect(refusal(() => configFromHuggingFace(transformers4({ type: 'dynamic', factor: 4 }))).message).toMatch(
+      /current length T.*'ntk' is one fixed base/,
+    );
   });
 
   it("refuses a 'linear' entry transformers would compute differently (bad factor, partial rotation)", () => {
     expect(refusal(() => configFromHuggingFace(transformers4({ type: 'linear', factor: '4' }))).field).toBe('rope_scaling.factor');
     expect(refusal(() => configFromHuggingFace(transformers4({ type: 'linear' }))).field).toBe('rope_scaling.factor');
-    expect(refusal(() => configFromHuggingFace({ ...hfConfig, rope_parameters: { rope_type: 'linear', factor: 0, rope_theta: 10000 } })).field).toBe('rope_parameters.factor');
+    expect(
+      refusal(() => configFromHuggingFace({ ...hfConfig, rope_parameters: { rope_type: 'linear', factor: 0, rope_theta: 10000 } })).field,
+    ).toBe('rope_parameters.factor');
     expect(refusal(() => configFromHuggingFace({ ...hfConfig, partial_rotary_factor: 0.5 })).field).toBe('partial_rotary_factor');
-    expect(refusal(() => configFromHuggingFace(transformers4({ type: 'linear', factor: 4, partial_rotary_factor: 0.5 }))).field).toBe('rope_scaling.partial_rotary_factor');
+    expect(refusal(() => configFromHuggingFace(transformers4({ type: 'linear', factor: 4, partial_rotary_factor: 0.5 }))).field).toBe(
+      'rope_scaling.partial_rotary_factor',
+    );
     expect(refusal(() => configFromHuggingFace({ ...hfConfig, rope_scaling: 'linear' })).field).toBe('rope_scaling');
   });
 
@@ -185,6 +211,9 @@ describe('RoPE scaling wasmformer and transformers compute differently is refuse
     expect(error).toMatchObject({ field: 'ropeScaling', value: { type: 'ntk', factor: 4 } });
     expect((error as Error).message).toMatch(/'dynamic'.*computes differently/);
     using learned = GPT.create({ ...base, ropeScaling: { type: 'linear', factor: 2 } });
-    await expect(saveHuggingFace(learned, join(tmp, 'gpt2-scaled'))).rejects.toMatchObject({ name: 'UnsupportedConfigError', field: 'ropeScaling' });
+    await expect(saveHuggingFace(learned, join(tmp, 'gpt2-scaled'))).rejects.toMatchObject({
+      name: 'UnsupportedConfigError',
+      field: 'ropeScaling',
+    });
   });
 });

@@ -42,8 +42,35 @@ afterAll(async () => {
 });
 
 const EXPECTED_CONFIG: Record<string, Partial<TransformerConfigInput>> = {
-  gpt2: { vocabSize: 100, blockSize: 64, nLayer: 2, nHead: 4, nEmbd: 32, ffnHidden: 128, positional: 'learned', norm: 'layernorm', ffn: 'gelu', bias: true, tieEmbeddings: true, normEps: 1e-5 },
-  llama: { vocabSize: 100, blockSize: 64, nLayer: 2, nHead: 4, nEmbd: 32, ffnHidden: 88, positional: 'rope', norm: 'rmsnorm', ffn: 'swiglu', bias: false, tieEmbeddings: false, ropeBase: 10000, normEps: 1e-5 },
+  gpt2: {
+    vocabSize: 100,
+    blockSize: 64,
+    nLayer: 2,
+    nHead: 4,
+    nEmbd: 32,
+    ffnHidden: 128,
+    positional: 'learned',
+    norm: 'layernorm',
+    ffn: 'gelu',
+    bias: true,
+    tieEmbeddings: true,
+    normEps: 1e-5,
+  },
+  llama: {
+    vocabSize: 100,
+    blockSize: 64,
+    nLayer: 2,
+    nHead: 4,
+    nEmbd: 32,
+    ffnHidden: 88,
+    positional: 'rope',
+    norm: 'rmsnorm',
+    ffn: 'swiglu',
+    bias: false,
+    tieEmbeddings: false,
+    ropeBase: 10000,
+    normEps: 1e-5,
+  },
 };
 
 describe.each(['gpt2', 'llama'])('Hugging Face %s fixture', (name) => {
@@ -115,30 +142,37 @@ describe.each(['gpt2', 'llama'])('Hugging Face %s fixture', (name) => {
   });
 });
 
-describe.each(['ours-gpt2', 'ours-llama', 'ours-llama-rope-linear'])('%s: a checkpoint wasmformer saved, checked in transformers', (name) => {
-  const dir = join(FIXTURES, name);
+describe.each(['ours-gpt2', 'ours-llama', 'ours-llama-rope-linear'])(
+  '%s: a checkpoint wasmformer saved, checked in transformers',
+  (name) => {
+    const dir = join(FIXTURES, name);
 
-  it('was loaded by transformers with the same logits (hf_check.json), for these exact files', async () => {
-    const check = await readJson<{ passed: boolean; maxAbsLogitDiff: number; loadingProblems: object; sha256: Record<string, string> }>(join(dir, 'hf_check.json'));
-    expect(check.passed).toBe(true);
-    expect(check.loadingProblems).toEqual({});
-    expect(check.maxAbsLogitDiff).toBeLessThan(1e-4);
-    for (const [file, hash] of Object.entries(check.sha256)) expect(sha256(await readFile(join(dir, file))), file).toBe(hash);
-  });
+    it('was loaded by transformers with the same logits (hf_check.json), for these exact files', async () => {
+      const check = await readJson<{ passed: boolean; maxAbsLogitDiff: number; loadingProblems: object; sha256: Record<string, string> }>(
+        join(dir, 'hf_check.json'),
+      );
+      expect(check.passed).toBe(true);
+      expect(check.loadingProblems).toEqual({});
+      expect(check.maxAbsLogitDiff).toBeLessThan(1e-4);
+      for (const [file, hash] of Object.entries(check.sha256)) expect(sha256(await readFile(join(dir, file))), file).toBe(hash);
+    });
 
-  it('re-exports byte-identical files from the same weights, with the recorded logits', async () => {
-    const ours = await readJson<{ config: TransformerConfigInput; batchSize: number; seqLen: number; ids: number[]; logits: number[] }>(join(dir, 'ours.json'));
-    using gpt = await loadHuggingFace(dir);
-    expect(gpt.config).toMatchObject(ours.config); // fields added since (BERT options) keep their GPT defaults
-    expect(gpt.config).toMatchObject({ typeVocabSize: 0, embeddingNorm: false, geluExact: false, lmHead: "plain", nClasses: 0 });
-    expect(maxAbsDiff(gpt.logits(ours.ids, ours.batchSize, ours.seqLen), ours.logits)).toBeLessThan(1e-5);
-    const out = join(tmp, `reexport-${name}`);
-    await saveHuggingFace(gpt, out);
-    for (const file of ['model.safetensors', 'config.json']) {
-      expect(Buffer.compare(await readFile(join(out, file)), await readFile(join(dir, file))), file).toBe(0);
-    }
-  });
-});
+    it('re-exports byte-identical files from the same weights, with the recorded logits', async () => {
+      const ours = await readJson<{ config: TransformerConfigInput; batchSize: number; seqLen: number; ids: number[]; logits: number[] }>(
+        join(dir, 'ours.json'),
+      );
+      using gpt = await loadHuggingFace(dir);
+      expect(gpt.config).toMatchObject(ours.config); // fields added since (BERT options) keep their GPT defaults
+      expect(gpt.config).toMatchObject({ typeVocabSize: 0, embeddingNorm: false, geluExact: false, lmHead: 'plain', nClasses: 0 });
+      expect(maxAbsDiff(gpt.logits(ours.ids, ours.batchSize, ours.seqLen), ours.logits)).toBeLessThan(1e-5);
+      const out = join(tmp, `reexport-${name}`);
+      await saveHuggingFace(gpt, out);
+      for (const file of ['model.safetensors', 'config.json']) {
+        expect(Buffer.compare(await readFile(join(out, file)), await readFile(join(dir, file))), file).toBe(0);
+      }
+    });
+  },
+);
 
 describe('Hugging Face checkpoint variants', () => {
   const gpt2Dir = join(FIXTURES, 'gpt2');
@@ -148,9 +182,14 @@ describe('Hugging Face checkpoint variants', () => {
     const out = join(tmp, to);
     await mkdir(out, { recursive: true });
     await copyFile(join(from, 'config.json'), join(out, 'config.json'));
-    const tensors = new Map([...readSafetensors(await readFile(join(from, 'model.safetensors'))).tensors].map(([k, t]) => [k, { shape: t.shape, data: t.data }]));
+    const tensors = new Map(
+      [...readSafetensors(await readFile(join(from, 'model.safetensors'))).tensors].map(([k, t]) => [k, { shape: t.shape, data: t.data }]),
+    );
     const edited = edit(tensors);
-    await writeFile(join(out, 'model.safetensors'), writeSafetensors(Object.fromEntries([...edited].map(([k, t]) => [k, { dtype: 'F32' as const, ...t }]))));
+    await writeFile(
+      join(out, 'model.safetensors'),
+      writeSafetensors(Object.fromEntries([...edited].map(([k, t]) => [k, { dtype: 'F32' as const, ...t }]))),
+    );
     return out;
   }
 
@@ -174,7 +213,17 @@ describe('Hugging Face checkpoint variants', () => {
     const weightMap: Record<string, string> = {};
     for (const [i, part] of [names.slice(0, 7), names.slice(7)].entries()) {
       const file = `model-0000${i + 1}-of-00002.safetensors`;
-      await writeFile(join(out, file), writeSafetensors(Object.fromEntries(part.map((k) => [k, { dtype: 'F32' as const, shape: tensors.get(k)?.shape ?? [], data: tensors.get(k)?.data ?? new Float32Array() }]))));
+      await writeFile(
+        join(out, file),
+        writeSafetensors(
+          Object.fromEntries(
+            part.map((k) => [
+              k,
+              { dtype: 'F32' as const, shape: tensors.get(k)?.shape ?? [], data: tensors.get(k)?.data ?? new Float32Array() },
+            ]),
+          ),
+        ),
+      );
       for (const k of part) weightMap[k] = file;
     }
     await writeFile(join(out, 'model.safetensors.index.json'), JSON.stringify({ metadata: {}, weight_map: weightMap }));
@@ -227,8 +276,12 @@ describe('Hugging Face checkpoint variants', () => {
       t.set('transformer.h.0.mlp.c_fc.weight', { shape: [128, 32], data: new Float32Array(128 * 32) });
       return t;
     });
-    await expect(loadHuggingFace(misshapen)).rejects.toThrow(/'transformer\.h\.0\.mlp\.c_fc\.weight' has shape \[128,32\], expected \[32,128\]/);
-    const extra = await variant(llamaDir, 'llama-extra', (t) => t.set('model.layers.0.self_attn.q_norm.weight', { shape: [8], data: new Float32Array(8) }));
+    await expect(loadHuggingFace(misshapen)).rejects.toThrow(
+      /'transformer\.h\.0\.mlp\.c_fc\.weight' has shape \[128,32\], expected \[32,128\]/,
+    );
+    const extra = await variant(llamaDir, 'llama-extra', (t) =>
+      t.set('model.layers.0.self_attn.q_norm.weight', { shape: [8], data: new Float32Array(8) }),
+    );
     await expect(loadHuggingFace(extra)).rejects.toThrow(CheckpointError);
     await expect(loadHuggingFace(extra)).rejects.toThrow(/unexpected tensors model\.layers\.0\.self_attn\.q_norm\.weight/);
     await expect(loadHuggingFace(join(tmp, 'nowhere'))).rejects.toThrow(CheckpointError);
@@ -254,7 +307,10 @@ describe('Hugging Face configs wasmformer cannot represent', () => {
     unsupported({ ...llama, num_key_value_heads: 2 }, 'num_key_value_heads');
     // RoPE scaling other than 'linear': huggingface-rope-scaling.test.ts.
     unsupported({ ...llama, rope_parameters: { rope_type: 'yarn', factor: 2, rope_theta: 10000 } }, 'rope_parameters.rope_type');
-    unsupported({ ...llama, rope_parameters: undefined, rope_theta: 10000, rope_scaling: { type: 'dynamic', factor: 2 } }, 'rope_scaling.type');
+    unsupported(
+      { ...llama, rope_parameters: undefined, rope_theta: 10000, rope_scaling: { type: 'dynamic', factor: 2 } },
+      'rope_scaling.type',
+    );
     unsupported({ ...llama, hidden_act: 'gelu' }, 'hidden_act');
     unsupported({ ...llama, attention_bias: true }, 'attention_bias');
     unsupported({ ...llama, mlp_bias: true }, 'mlp_bias');

@@ -67,7 +67,12 @@ describe('writeSafetensors / readSafetensors', () => {
 
   it('round-trips tensors bit-exactly, in order, with metadata', () => {
     const bytes = writeSafetensors(
-      [['wte', { dtype: 'F32', shape: [3, 4], data: wte }], ['b', { dtype: 'F32', shape: [4], data: bias }], ['scalar', { dtype: 'F32', shape: [], data: new Float32Array([2]) }], ['empty', { dtype: 'F32', shape: [0, 5], data: new Float32Array(0) }]],
+      [
+        ['wte', { dtype: 'F32', shape: [3, 4], data: wte }],
+        ['b', { dtype: 'F32', shape: [4], data: bias }],
+        ['scalar', { dtype: 'F32', shape: [], data: new Float32Array([2]) }],
+        ['empty', { dtype: 'F32', shape: [0, 5], data: new Float32Array(0) }],
+      ],
       { format: 'pt', note: 'α & "β"' },
     );
     const headerLength = new DataView(bytes.buffer).getUint32(0, true);
@@ -83,11 +88,17 @@ describe('writeSafetensors / readSafetensors', () => {
   });
 
   it('accepts a record, writes integer-like names in the given order and no metadata', () => {
-    const bytes = writeSafetensors({ z: { dtype: 'F32', shape: [1], data: new Float32Array([1]) }, 10: { dtype: 'F32', shape: [1], data: new Float32Array([2]) } });
+    const bytes = writeSafetensors({
+      z: { dtype: 'F32', shape: [1], data: new Float32Array([1]) },
+      10: { dtype: 'F32', shape: [1], data: new Float32Array([2]) },
+    });
     const file = readSafetensors(bytes);
     expect(file.metadata).toEqual({});
     expect(file.tensors.get('10')?.data[0]).toBe(2);
-    const arr = writeSafetensors([['z', { dtype: 'F32', shape: [1], data: new Float32Array([1]) }], ['10', { dtype: 'F32', shape: [1], data: new Float32Array([2]) }]]);
+    const arr = writeSafetensors([
+      ['z', { dtype: 'F32', shape: [1], data: new Float32Array([1]) }],
+      ['10', { dtype: 'F32', shape: [1], data: new Float32Array([2]) }],
+    ]);
     expect([...readSafetensors(arr).tensors.keys()]).toEqual(['z', '10']);
   });
 
@@ -104,7 +115,8 @@ describe('writeSafetensors / readSafetensors', () => {
 
   it('reads a hand-written file with a space-padded header and F16/BF16/F32 data', () => {
     const data = new Uint8Array([...u16le(0x3c00, 0xc000, 0x7c00, 0x0001), ...u16le(0x3f80, 0xbf80), 0, 0, 0x80, 0x3f]);
-    const header = '{"__metadata__":{"k":"v"},"h":{"dtype":"F16","shape":[2,2],"data_offsets":[0,8]},' +
+    const header =
+      '{"__metadata__":{"k":"v"},"h":{"dtype":"F16","shape":[2,2],"data_offsets":[0,8]},' +
       '"bf":{"dtype":"BF16","shape":[2],"data_offsets":[8,12]},"f":{"dtype":"F32","shape":[1],"data_offsets":[12,16]}}';
     const bytes = handmade(header, data, 8);
     expect(bytes.length % 8).toBe(0);
@@ -121,13 +133,21 @@ describe('writeSafetensors / readSafetensors', () => {
     expect(() => writeSafetensors({ w: { ...ok, shape: [-1] } })).toThrow(InvalidArgumentError);
     expect(() => writeSafetensors({ w: { ...ok, dtype: 'F16' as 'F32' } })).toThrow(/only "F32"/);
     expect(() => writeSafetensors({ w: { ...ok, data: [0, 0] as unknown as Float32Array } })).toThrow(InvalidArgumentError);
-    expect(() => writeSafetensors([['w', ok], ['w', ok]])).toThrow(/duplicate/);
+    expect(() =>
+      writeSafetensors([
+        ['w', ok],
+        ['w', ok],
+      ]),
+    ).toThrow(/duplicate/);
     expect(() => writeSafetensors({ __metadata__: ok })).toThrow(InvalidArgumentError);
     expect(() => writeSafetensors({ w: ok }, { n: 1 as unknown as string })).toThrow(/metadata/);
   });
 
   it('throws CheckpointError, never RangeError or success, at every truncation point', () => {
-    const bytes = writeSafetensors({ a: { dtype: 'F32', shape: [2, 3], data: wte.subarray(0, 6) }, b: { dtype: 'F32', shape: [1], data: new Float32Array([7]) } }, { m: 'x' });
+    const bytes = writeSafetensors(
+      { a: { dtype: 'F32', shape: [2, 3], data: wte.subarray(0, 6) }, b: { dtype: 'F32', shape: [1], data: new Float32Array([7]) } },
+      { m: 'x' },
+    );
     for (let cut = 0; cut < bytes.length; cut++) {
       expect(() => readSafetensors(bytes.subarray(0, cut)), `cut at ${cut}`).toThrow(CheckpointError);
     }
@@ -135,18 +155,47 @@ describe('writeSafetensors / readSafetensors', () => {
   });
 
   it('reports each kind of corruption with a specific message', () => {
-    const f32 = (offsets: string, shape = '[1]', dtype = 'F32'): string => `{"dtype":"${dtype}","shape":${shape},"data_offsets":${offsets}}`;
+    const f32 = (offsets: string, shape = '[1]', dtype = 'F32'): string =>
+      `{"dtype":"${dtype}","shape":${shape},"data_offsets":${offsets}}`;
     const four = new Uint8Array(4);
     const eight = new Uint8Array(8);
     const cases: Array<[Uint8Array, RegExp]> = [
       [new Uint8Array(7), /too short/],
-      [(() => { const b = handmade('{}'); new DataView(b.buffer).setUint32(0, 1000, true); return b; })(), /runs past the end.*truncated/],
-      [(() => { const b = handmade('{}'); new DataView(b.buffer).setUint32(4, 1, true); return b; })(), /exceeds the 100000000-byte limit/],
-      [(() => { const b = new Uint8Array(8); new DataView(b.buffer).setUint32(0, 200_000_000, true); return b; })(), /exceeds/],
+      [
+        (() => {
+          const b = handmade('{}');
+          new DataView(b.buffer).setUint32(0, 1000, true);
+          return b;
+        })(),
+        /runs past the end.*truncated/,
+      ],
+      [
+        (() => {
+          const b = handmade('{}');
+          new DataView(b.buffer).setUint32(4, 1, true);
+          return b;
+        })(),
+        /exceeds the 100000000-byte limit/,
+      ],
+      [
+        (() => {
+          const b = new Uint8Array(8);
+          new DataView(b.buffer).setUint32(0, 200_000_000, true);
+          return b;
+        })(),
+        /exceeds/,
+      ],
       [handmade('{"a":'), /not valid JSON/],
       [handmade('[1,2]'), /must be a JSON object/],
       [handmade('null'), /must be a JSON object/],
-      [(() => { const b = handmade('{"\u00e9":1}'); b[10] = 0xff; return b; })(), /not valid UTF-8/],
+      [
+        (() => {
+          const b = handmade('{"\u00e9":1}');
+          b[10] = 0xff;
+          return b;
+        })(),
+        /not valid UTF-8/,
+      ],
       [handmade('{"__metadata__":{"k":1}}'), /__metadata__\["k"\] must be a string/],
       [handmade('{"__metadata__":[]}'), /__metadata__ must be an object/],
       [handmade('{"a":5}', four), /tensor "a": expected an object/],

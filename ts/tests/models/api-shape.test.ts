@@ -146,10 +146,30 @@ describe('configuration: one table', () => {
   it('fills GPT-2 defaults and derives ffnHidden', () => {
     const c = resolveConfig({ vocabSize: 10, blockSize: 8 });
     expect(c).toEqual({
-      vocabSize: 10, blockSize: 8, nLayer: 12, nHead: 12, nEmbd: 768, ffnHidden: 3072, positional: 'learned',
-      norm: 'layernorm', normPlacement: 'pre', ffn: 'gelu', dropout: 0, bias: true, tieEmbeddings: true, ropeBase: 10000,
-      ropeScaling: null, relativeBuckets: 32, relativeMaxDistance: 128, normEps: 1e-5, causal: true, typeVocabSize: 0,
-      embeddingNorm: false, geluExact: false, lmHead: 'plain', nClasses: 0,
+      vocabSize: 10,
+      blockSize: 8,
+      nLayer: 12,
+      nHead: 12,
+      nEmbd: 768,
+      ffnHidden: 3072,
+      positional: 'learned',
+      norm: 'layernorm',
+      normPlacement: 'pre',
+      ffn: 'gelu',
+      dropout: 0,
+      bias: true,
+      tieEmbeddings: true,
+      ropeBase: 10000,
+      ropeScaling: null,
+      relativeBuckets: 32,
+      relativeMaxDistance: 128,
+      normEps: 1e-5,
+      causal: true,
+      typeVocabSize: 0,
+      embeddingNorm: false,
+      geluExact: false,
+      lmHead: 'plain',
+      nClasses: 0,
     });
     expect(resolveConfig({ vocabSize: 10, blockSize: 8, nEmbd: 64, nHead: 4, ffn: 'swiglu' }).ffnHidden).toBe(176);
     expect(resolveConfig({ vocabSize: 10, blockSize: 8, ffnHidden: undefined }).ffnHidden).toBe(3072);
@@ -157,7 +177,15 @@ describe('configuration: one table', () => {
 
   it('model-family defaults replace the GPT-2 ones (BERT)', () => {
     using bert = BERT.create({ vocabSize: 20, blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 8 });
-    expect(bert.config).toMatchObject({ causal: false, normPlacement: 'post', typeVocabSize: 2, normEps: 1e-12, lmHead: 'mlm', geluExact: true, embeddingNorm: true });
+    expect(bert.config).toMatchObject({
+      causal: false,
+      normPlacement: 'post',
+      typeVocabSize: 2,
+      normEps: 1e-12,
+      lmHead: 'mlm',
+      geluExact: true,
+      embeddingNorm: true,
+    });
   });
 
   it('names the field in every error', () => {
@@ -170,9 +198,13 @@ describe('configuration: one table', () => {
     expect(() => resolveConfig({ ...base, dropout: 1 })).toThrow(/config.dropout must be in \[0, 1\)/);
     expect(() => resolveConfig({ ...base, normEps: 0 })).toThrow(/config.normEps must be a finite number > 0/);
     expect(() => resolveConfig({ ...base, relativeBuckets: 3, causal: false })).toThrow(/config.relativeBuckets must be an integer >= 4/);
-    expect(() => resolveConfig({ ...base, positional: 'relative', relativeBuckets: 32, relativeMaxDistance: 16 })).toThrow(/relativeMaxDistance must exceed 16/);
+    expect(() => resolveConfig({ ...base, positional: 'relative', relativeBuckets: 32, relativeMaxDistance: 16 })).toThrow(
+      /relativeMaxDistance must exceed 16/,
+    );
     expect(() => resolveConfig({ ...base, lmHead: 'none' })).toThrow(/needs an output/);
-    expect(() => resolveConfig({ vocabSize: 10 } as TransformerConfigInput)).toThrow(/config.blockSize must be an integer >= 1, got undefined/);
+    expect(() => resolveConfig({ vocabSize: 10 } as TransformerConfigInput)).toThrow(
+      /config.blockSize must be an integer >= 1, got undefined/,
+    );
   });
 });
 

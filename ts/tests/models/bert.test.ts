@@ -41,10 +41,17 @@ class WordTokenizer implements BertTokenizerLike {
   }
 
   words(text: string): number[] {
-    return text.split(/\s+/).filter(Boolean).map((w) => this.ids.get(w) ?? this.unkId);
+    return text
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((w) => this.ids.get(w) ?? this.unkId);
   }
 
-  encode(text: string, pair?: string, options: { maxLength?: number } = {}): { inputIds: number[]; tokenTypeIds: number[]; attentionMask: number[] } {
+  encode(
+    text: string,
+    pair?: string,
+    options: { maxLength?: number } = {},
+  ): { inputIds: number[]; tokenTypeIds: number[]; attentionMask: number[] } {
     let a = this.words(text);
     let b = pair === undefined ? undefined : this.words(pair);
     const room = (options.maxLength ?? Infinity) - (b ? 3 : 2);
@@ -81,7 +88,11 @@ describe('BERT', () => {
     for (let i = 0; i + 3 <= sentences.length; i += 3) docs.push(sentences.slice(i, i + 3).map((s) => tokenizer.words(s)));
     const train = new MaskedLMDataset(docs.slice(0, -50), specials, { nsp: true });
     const val = new MaskedLMDataset(docs.slice(-50), specials, { nsp: true });
-    const trainer = new Trainer(bert, { train, val }, { batchSize: 32, seqLen: 32, maxSteps: 400, lr: 2e-3, warmupSteps: 20, weightDecay: 0.01, evalBatches: 4 });
+    const trainer = new Trainer(
+      bert,
+      { train, val },
+      { batchSize: 32, seqLen: 32, maxSteps: 400, lr: 2e-3, warmupSteps: 20, weightDecay: 0.01, evalBatches: 4 },
+    );
     const before = trainer.evaluate('val');
     await trainer.fit();
     const after = trainer.evaluate('val');
@@ -91,9 +102,25 @@ describe('BERT', () => {
   afterAll(() => bert.dispose());
 
   it('has BERT defaults and refuses a causal mask', () => {
-    expect(bert.config).toMatchObject({ normPlacement: 'post', causal: false, typeVocabSize: 2, embeddingNorm: true, geluExact: true, lmHead: 'mlm', normEps: 1e-12 });
+    expect(bert.config).toMatchObject({
+      normPlacement: 'post',
+      causal: false,
+      typeVocabSize: 2,
+      embeddingNorm: true,
+      geluExact: true,
+      lmHead: 'mlm',
+      normEps: 1e-12,
+    });
     const names = bert.paramSpecs.map((s) => s.name);
-    for (const name of ['transformer.wtt.weight', 'transformer.ln_e.weight', 'mlm.dense.weight', 'mlm.ln.weight', 'mlm.bias', 'pooler.dense.weight', 'classifier.weight']) {
+    for (const name of [
+      'transformer.wtt.weight',
+      'transformer.ln_e.weight',
+      'mlm.dense.weight',
+      'mlm.ln.weight',
+      'mlm.bias',
+      'pooler.dense.weight',
+      'classifier.weight',
+    ]) {
       expect(names).toContain(name);
     }
     expect(names).not.toContain('transformer.ln_f.weight');
@@ -124,12 +151,22 @@ describe('BERT', () => {
     // Label: does the sentence mention a place?
     const places = new Set<string>(GRAMMAR_WORDS.places);
     const label = (s: string): number => (s.split(' ').some((w) => places.has(w)) ? 1 : 0);
-    const train = ClassificationDataset.fromTexts(tokenizer, sentences.slice(0, 2000), sentences.slice(0, 2000).map(label), { maxLength: 32 });
-    const dev = ClassificationDataset.fromTexts(tokenizer, sentences.slice(2000, 2400), sentences.slice(2000, 2400).map(label), { maxLength: 32 });
+    const train = ClassificationDataset.fromTexts(tokenizer, sentences.slice(0, 2000), sentences.slice(0, 2000).map(label), {
+      maxLength: 32,
+    });
+    const dev = ClassificationDataset.fromTexts(tokenizer, sentences.slice(2000, 2400), sentences.slice(2000, 2400).map(label), {
+      maxLength: 32,
+    });
     const classifier = bert.withClassifier(2, { seed: 3 });
     expect(classifier.config.lmHead).toBe('none');
-    expect(classifier.getWeights().get('transformer.h.1.attn.c_attn.weight')?.data).toEqual(bert.getWeights().get('transformer.h.1.attn.c_attn.weight')?.data);
-    const trainer = new Trainer(classifier, { train, val: dev }, { batchSize: 32, seqLen: 32, maxSteps: 150, lr: 1e-3, warmupSteps: 10, evalInterval: 150 });
+    expect(classifier.getWeights().get('transformer.h.1.attn.c_attn.weight')?.data).toEqual(
+      bert.getWeights().get('transformer.h.1.attn.c_attn.weight')?.data,
+    );
+    const trainer = new Trainer(
+      classifier,
+      { train, val: dev },
+      { batchSize: 32, seqLen: 32, maxSteps: 150, lr: 1e-3, warmupSteps: 10, evalInterval: 150 },
+    );
     const evals: number[] = [];
     trainer.on('eval', (e) => evals.push(e.valAccuracy ?? NaN));
     await trainer.fit();

@@ -1,12 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CharTokenizer,
-  GPT,
-  InvalidArgumentError,
-  Trainer,
-  init,
-  type TransformerConfigInput,
-} from '../../../dist/index.node.js';
+import { CharTokenizer, GPT, InvalidArgumentError, Trainer, init, type TransformerConfigInput } from '../../../dist/index.node.js';
 
 const POSITIONALS = ['learned', 'sinusoidal', 'none', 'relative', 'rope', 'alibi'] as const;
 
@@ -106,8 +99,15 @@ describe('generation with the KV cache', () => {
   it('bad options are typed errors and the model stays usable', () => {
     const gpt = tiny();
     const bad: object[] = [
-      { maxNewTokens: -1 }, { temperature: -1 }, { topK: 0 }, { topP: 0 }, { topP: 1.5 }, { repetitionPenalty: 0 },
-      { stopTokens: [99] }, { stopSequences: [[]] }, { contextOverflow: 'wrap' },
+      { maxNewTokens: -1 },
+      { temperature: -1 },
+      { topK: 0 },
+      { topP: 0 },
+      { topP: 1.5 },
+      { repetitionPenalty: 0 },
+      { stopTokens: [99] },
+      { stopSequences: [[]] },
+      { contextOverflow: 'wrap' },
     ];
     for (const options of bad) expect(() => gpt.generate([1], options), JSON.stringify(options)).toThrow(InvalidArgumentError);
     expect(() => gpt.generate([], {})).toThrow(InvalidArgumentError);
@@ -127,7 +127,11 @@ describe('streaming text', () => {
     tokenizer = CharTokenizer.fromText(text);
     gpt = GPT.create({ vocabSize: tokenizer.vocabSize, blockSize: 32, nLayer: 2, nHead: 2, nEmbd: 32 }, { seed: 1 });
     const ids = tokenizer.encode(text);
-    const trainer = new Trainer(gpt, { train: ids, val: ids }, { batchSize: 8, seqLen: 32, maxSteps: 150, lr: 3e-3, warmupSteps: 10, seed: 1 });
+    const trainer = new Trainer(
+      gpt,
+      { train: ids, val: ids },
+      { batchSize: 8, seqLen: 32, maxSteps: 150, lr: 3e-3, warmupSteps: 10, seed: 1 },
+    );
     for (let i = 0; i < 150; i++) trainer.trainStep();
   });
 

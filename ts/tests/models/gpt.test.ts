@@ -62,9 +62,18 @@ describe('GPT config', () => {
 describe('GPT training', () => {
   it('learns a repeating pattern, and samples it back', async () => {
     using gpt = GPT.create(TINY, { seed: 1 });
-    const trainer = new Trainer(gpt, { train: patternTokens(2000), val: patternTokens(500) }, {
-      batchSize: 8, maxSteps: 80, lr: 3e-3, warmupSteps: 5, evalInterval: 40, evalBatches: 4,
-    });
+    const trainer = new Trainer(
+      gpt,
+      { train: patternTokens(2000), val: patternTokens(500) },
+      {
+        batchSize: 8,
+        maxSteps: 80,
+        lr: 3e-3,
+        warmupSteps: 5,
+        evalInterval: 40,
+        evalBatches: 4,
+      },
+    );
     const losses: number[] = [];
     trainer.on('step', (e: { loss: number }) => losses.push(e.loss));
     const result = await trainer.fit();
@@ -91,10 +100,19 @@ describe('GPT training', () => {
 
   it('stops early when the validation loss stops improving', async () => {
     using gpt = GPT.create(TINY, { seed: 5 });
-    const trainer = new Trainer(gpt, { train: patternTokens(1000), val: patternTokens(300) }, {
-      batchSize: 4, maxSteps: 100, lr: 0, minLr: 0, evalInterval: 5, evalBatches: 2,
-      earlyStopping: { patience: 2, minDelta: 0.5 },
-    });
+    const trainer = new Trainer(
+      gpt,
+      { train: patternTokens(1000), val: patternTokens(300) },
+      {
+        batchSize: 4,
+        maxSteps: 100,
+        lr: 0,
+        minLr: 0,
+        evalInterval: 5,
+        evalBatches: 2,
+        earlyStopping: { patience: 2, minDelta: 0.5 },
+      },
+    );
     const result = await trainer.fit();
     // eval at 5 sets the best; 10 and 15 do not beat it by minDelta → stop after step 15
     expect(result).toMatchObject({ stoppedEarly: true, steps: 15 });
@@ -112,7 +130,17 @@ describe('GPT training', () => {
       }
     }
     // lr 0: measure without changing the weights
-    const hyper = { seqLen: 16, lr: 0, weightDecay: 0, decayEmbeddings: false, beta1: 0.9, beta2: 0.95, eps: 1e-8, gradClip: 0, dropoutSeed: 0 };
+    const hyper = {
+      seqLen: 16,
+      lr: 0,
+      weightDecay: 0,
+      decayEmbeddings: false,
+      beta1: 0.9,
+      beta2: 0.95,
+      eps: 1e-8,
+      gradClip: 0,
+      dropoutSeed: 0,
+    };
     const { loss: lossA, gradNorm: normA } = gpt._trainStepBatch({ ids, targets, batchSize: 8 }, { ...hyper, accum: 2 });
     const { loss: lossB, gradNorm: normB } = gpt._trainStepBatch({ ids, targets, batchSize: 8 }, { ...hyper, accum: 1 });
     expect(Math.abs(lossA - lossB)).toBeLessThan(1e-5);
@@ -122,7 +150,13 @@ describe('GPT training', () => {
   it.each(['learned', 'relative', 'rope', 'alibi'] as const)('%s: any batch shape below, at or above the plan', (positional) => {
     using gpt = GPT.create({ ...TINY, positional, normPlacement: 'post', ffn: 'geglu' });
     gpt.plan(4, 16);
-    for (const [b, t] of [[1, 1], [2, 5], [4, 16], [8, 16], [3, 7]] as const) {
+    for (const [b, t] of [
+      [1, 1],
+      [2, 5],
+      [4, 16],
+      [8, 16],
+      [3, 7],
+    ] as const) {
       const ids = Array.from({ length: b * t }, (_, i) => i % 12);
       const targets = ids.map((x) => (x + 1) % 12);
       expect(Number.isFinite(gpt.loss(ids, targets, b, t))).toBe(true);

@@ -68,9 +68,15 @@ describe('wasmformer tokenizer train', () => {
     const data = join(dir, 'data.txt');
     await writeFile(data, TEXT);
     const out = join(dir, 'tok');
-    const stdout = execFileSync(process.execPath, [cli, 'tokenizer', 'train', '--data', data, '--vocab-size', '300', '--out', out, '--special', '<|endoftext|>', '--special', '<pad>'], {
-      cwd: ROOT, encoding: 'utf8', timeout: 60_000,
-    });
+    const stdout = execFileSync(
+      process.execPath,
+      [cli, 'tokenizer', 'train', '--data', data, '--vocab-size', '300', '--out', out, '--special', '<|endoftext|>', '--special', '<pad>'],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
     expect(stdout).toMatch(/vocabulary 300 \(2 special \+ 256 bytes \+ 42 merges\)/);
     expect(stdout).toMatch(/bytes\/token/);
     const tok = await loadBpeTokenizer(out);
@@ -81,7 +87,8 @@ describe('wasmformer tokenizer train', () => {
   });
 
   it('exits 2 with a message on bad flags', () => {
-    const run = (...args: string[]) => spawnSync(process.execPath, [cli, 'tokenizer', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    const run = (...args: string[]) =>
+      spawnSync(process.execPath, [cli, 'tokenizer', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
     const missing = run('train', '--data', join(dir, 'nope.txt'), '--vocab-size', '300', '--out', dir);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/cannot read --data/);

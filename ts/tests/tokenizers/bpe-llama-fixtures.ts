@@ -32,7 +32,9 @@ const all = JSON.parse(readFileSync(join(DIR, 'expected-llama.json'), 'utf8')) a
 
 /** The parsed tokenizer.json of a fixture (a fresh copy each call). */
 export function fixtureJson(name: FixtureName): Record<string, unknown> & { model: Record<string, unknown> } {
-  return JSON.parse(readFileSync(join(DIR, `${name}.tokenizer.json`), 'utf8')) as Record<string, unknown> & { model: Record<string, unknown> };
+  return JSON.parse(readFileSync(join(DIR, `${name}.tokenizer.json`), 'utf8')) as Record<string, unknown> & {
+    model: Record<string, unknown>;
+  };
 }
 
 export function fixtureExpected(name: FixtureName): FixtureExpected {

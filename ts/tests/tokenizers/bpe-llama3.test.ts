@@ -39,7 +39,8 @@ describe('Llama-3-style byte-level BPE: what the fixtures pin down', () => {
   it('refuses a Split regex it has not translated, and other variants, naming the field', () => {
     const pre = json.pre_tokenizer as { pretokenizers: Record<string, unknown>[] };
     const withSplit = (split: Record<string, unknown>): Record<string, unknown> => ({
-      ...json, pre_tokenizer: { ...pre, pretokenizers: [{ ...pre.pretokenizers[0], ...split }, pre.pretokenizers[1]] },
+      ...json,
+      pre_tokenizer: { ...pre, pretokenizers: [{ ...pre.pretokenizers[0], ...split }, pre.pretokenizers[1]] },
     });
     const cases: [Record<string, unknown>, string][] = [
       [withSplit({ pattern: { Regex: String.raw`(?i:'s|'t)|\p{L}+|\s+` } }), 'pre_tokenizer.pretokenizers[0].pattern.Regex'],

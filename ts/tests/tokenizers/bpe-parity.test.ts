@@ -33,11 +33,14 @@ describe('byte-level BPE parity with Hugging Face', () => {
     expect(fromFiles.toJSON()).toEqual(fromHf.toJSON());
   });
 
-  it.each(expected.encode.map((e) => [JSON.stringify(e.text).slice(0, 50), e] as const))('encodes %s to the ids of HF', (_, { text, ids }) => {
-    expect([...fromHf.encode(text)]).toEqual(ids);
-    expect([...fromFiles.encode(text)]).toEqual(ids);
-    expect(fromHf.decode(ids)).toBe(text);
-  });
+  it.each(expected.encode.map((e) => [JSON.stringify(e.text).slice(0, 50), e] as const))(
+    'encodes %s to the ids of HF',
+    (_, { text, ids }) => {
+      expect([...fromHf.encode(text)]).toEqual(ids);
+      expect([...fromFiles.encode(text)]).toEqual(ids);
+      expect(fromHf.decode(ids)).toBe(text);
+    },
+  );
 
   it('decodes ids as HF does, including invalid UTF-8', () => {
     for (const { ids, text, skip_special } of expected.decode) {
@@ -49,7 +52,11 @@ describe('byte-level BPE parity with Hugging Face', () => {
 
   it("training on the same text learns HF's vocabulary and merges exactly", () => {
     const { vocab_size, min_frequency, special_tokens } = expected.train;
-    const ours = BpeTokenizer.train(read('train.txt'), { vocabSize: vocab_size, minFrequency: min_frequency, specialTokens: special_tokens });
+    const ours = BpeTokenizer.train(read('train.txt'), {
+      vocabSize: vocab_size,
+      minFrequency: min_frequency,
+      specialTokens: special_tokens,
+    });
     expect(ours.merges).toEqual(fromHf.merges);
     expect(ours.toJSON()).toEqual(fromHf.toJSON());
   });
@@ -67,9 +74,11 @@ describe('byte-level BPE parity with Hugging Face', () => {
     expect(merges).toBe(read('merges.txt'));
   });
 
-  it("reads GPT-2's hub form: merges as \"left right\" strings, empty prefix/suffix, a normalized added token", () => {
+  it('reads GPT-2\'s hub form: merges as "left right" strings, empty prefix/suffix, a normalized added token', () => {
     const merges = (tokenizerJson.model.merges as [string, string][]).map(([a, b]) => `${a} ${b}`);
-    const addedTokens = [{ id: 0, special: true, content: '<|endoftext|>', single_word: false, lstrip: false, rstrip: false, normalized: true }];
+    const addedTokens = [
+      { id: 0, special: true, content: '<|endoftext|>', single_word: false, lstrip: false, rstrip: false, normalized: true },
+    ];
     const model = { ...tokenizerJson.model, merges, continuing_subword_prefix: '', end_of_word_suffix: '', fuse_unk: false };
     const hub = BpeTokenizer.fromHuggingFace({ ...tokenizerJson, added_tokens: addedTokens, model });
     expect(hub.toJSON()).toEqual(fromHf.toJSON());
@@ -77,22 +86,44 @@ describe('byte-level BPE parity with Hugging Face', () => {
 
   it('refuses what it does not implement, naming the field', () => {
     const variant = (patch: Record<string, unknown>, model: Record<string, unknown> = {}): unknown => ({
-      ...tokenizerJson, ...patch, model: { ...tokenizerJson.model, ...model },
+      ...tokenizerJson,
+      ...patch,
+      model: { ...tokenizerJson.model, ...model },
     });
     const cases: [unknown, string, unknown][] = [
       // Metaspace (SentencePiece-style) loads, but not mixed with byte-level parts (bpe-sentencepiece.test.ts).
-      [variant({ pre_tokenizer: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true } }), 'decoder', ['ByteLevel']],
+      [
+        variant({ pre_tokenizer: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true } }),
+        'decoder',
+        ['ByteLevel'],
+      ],
       [variant({ decoder: { type: 'Metaspace', replacement: '▁' } }), 'decoder', ['Metaspace']],
       [variant({ normalizer: { type: 'NFC' } }), 'normalizer.type', 'NFC'],
-      [variant({ pre_tokenizer: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true } }), 'pre_tokenizer.add_prefix_space', true],
+      [
+        variant({ pre_tokenizer: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true } }),
+        'pre_tokenizer.add_prefix_space',
+        true,
+      ],
       [variant({ pre_tokenizer: { type: 'Sequence', pretokenizers: [] } }), 'pre_tokenizer.pretokenizers', []],
       [variant({ pre_tokenizer: null }), 'decoder', ['ByteLevel']],
-      [variant({ post_processor: { type: 'RobertaProcessing', sep: ['</s>', 2], cls: ['<s>', 0] } }), 'post_processor.type', 'RobertaProcessing'],
+      [
+        variant({ post_processor: { type: 'RobertaProcessing', sep: ['</s>', 2], cls: ['<s>', 0] } }),
+        'post_processor.type',
+        'RobertaProcessing',
+      ],
       [variant({}, { byte_fallback: true }), 'model.byte_fallback', true],
       [variant({}, { dropout: 0.1 }), 'model.dropout', 0.1],
       [variant({}, { type: 'Unigram' }), 'model.type', 'Unigram'],
       [variant({}, { continuing_subword_prefix: '##' }), 'model.continuing_subword_prefix', '##'],
-      [variant({ added_tokens: [{ id: 0, content: '<|endoftext|>', lstrip: true, rstrip: false, single_word: false, normalized: false, special: true }] }), 'added_tokens[0].lstrip', true],
+      [
+        variant({
+          added_tokens: [
+            { id: 0, content: '<|endoftext|>', lstrip: true, rstrip: false, single_word: false, normalized: false, special: true },
+          ],
+        }),
+        'added_tokens[0].lstrip',
+        true,
+      ],
     ];
     for (const [json, field, value] of cases) {
       let error: unknown;

@@ -57,14 +57,33 @@ describe('SentencePiece-style BPE: what the fixtures pin down', () => {
   it('refuses what it does not implement, naming the field', () => {
     const cases: [Record<string, unknown>, string][] = [
       [{ ...json, model: { ...json.model, type: 'Unigram' } }, 'model.type'],
-      [{ ...json, normalizer: { type: 'Sequence', normalizers: [{ type: 'Prepend', prepend: '▁' }, { type: 'Replace', pattern: { Regex: ' +' }, content: '▁' }] } }, 'normalizer.normalizers[1].pattern.Regex'],
+      [
+        {
+          ...json,
+          normalizer: {
+            type: 'Sequence',
+            normalizers: [
+              { type: 'Prepend', prepend: '▁' },
+              { type: 'Replace', pattern: { Regex: ' +' }, content: '▁' },
+            ],
+          },
+        },
+        'normalizer.normalizers[1].pattern.Regex',
+      ],
       [{ ...json, normalizer: { type: 'NFKC' } }, 'normalizer.type'],
       [{ ...json, decoder: { type: 'CTC' } }, 'decoder.type'],
       [{ ...json, decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true } }, 'decoder'],
       [{ ...json, post_processor: { type: 'RobertaProcessing', sep: ['</s>', 2], cls: ['<s>', 1] } }, 'post_processor.type'],
       [{ ...json, pre_tokenizer: { type: 'Whitespace' } }, 'pre_tokenizer.type'],
       [{ ...json, model: { ...json.model, dropout: 0.1 } }, 'model.dropout'],
-      [{ ...json, normalizer: { type: 'Prepend', prepend: '▁' }, added_tokens: [{ id: 0, content: '<unk>', single_word: false, lstrip: false, rstrip: false, normalized: true, special: true }] }, 'added_tokens[0].normalized'],
+      [
+        {
+          ...json,
+          normalizer: { type: 'Prepend', prepend: '▁' },
+          added_tokens: [{ id: 0, content: '<unk>', single_word: false, lstrip: false, rstrip: false, normalized: true, special: true }],
+        },
+        'added_tokens[0].normalized',
+      ],
     ];
     for (const [variant, field] of cases) {
       const error = refusal(variant);

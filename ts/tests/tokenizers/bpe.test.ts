@@ -11,7 +11,9 @@ const CORPUS = [
   'Numbers 12345 and 3.14159, 2024-06-01; prices: $9.99 €10 £7.',
   'Unicode: café naïve 東京 世界 😀 👍🏽 e\u0301 — and   runs   of   spaces\n\n\tand tabs.',
   'the the the then there their other another brother mother father',
-].join('\n').repeat(8);
+]
+  .join('\n')
+  .repeat(8);
 
 const trained = BpeTokenizer.train(CORPUS, { vocabSize: 400, specialTokens: ['<|endoftext|>', '<pad>'] });
 
@@ -35,9 +37,21 @@ describe('byte-level pieces', () => {
   });
 
   it("splits text with GPT-2's pattern", () => {
-    expect(splitPreTokens("I'm here, don't  go!\n\n  x 123abc")).toEqual(
-      ['I', "'m", ' here', ',', ' don', "'t", ' ', ' go', '!', '\n\n ', ' x', ' 123', 'abc'],
-    );
+    expect(splitPreTokens("I'm here, don't  go!\n\n  x 123abc")).toEqual([
+      'I',
+      "'m",
+      ' here',
+      ',',
+      ' don',
+      "'t",
+      ' ',
+      ' go',
+      '!',
+      '\n\n ',
+      ' x',
+      ' 123',
+      'abc',
+    ]);
     // \s is Unicode White_Space (as in HF's regex engine): U+0085 is a space, U+FEFF is not.
     expect(splitPreTokens('a \u0085b')).toEqual(['a', ' ', '\u0085', 'b']);
     expect(splitPreTokens('a \ufeffb')).toEqual(['a', ' \ufeff', 'b']);
@@ -110,11 +124,15 @@ describe('BpeTokenizer.encode / decode', () => {
   it('matches the plain GPT-2 algorithm (lowest rank everywhere, repeat) on arbitrary text', () => {
     const ranks = new Map(trained.merges.map(([a, b], rank) => [`${a} ${b}`, rank]));
     fc.assert(
-      fc.property(fc.string({ unit: 'binary', maxLength: 60 }), fc.constantFrom(...CORPUS.split(/(?<=\s)/).slice(0, 60)), (random, words) => {
-        const text = `${words}${random}${words}`;
-        const expected = naiveEncode(text, ranks).map((token) => trained.tokenToId(token));
-        expect([...trained.encode(text)]).toEqual(expected);
-      }),
+      fc.property(
+        fc.string({ unit: 'binary', maxLength: 60 }),
+        fc.constantFrom(...CORPUS.split(/(?<=\s)/).slice(0, 60)),
+        (random, words) => {
+          const text = `${words}${random}${words}`;
+          const expected = naiveEncode(text, ranks).map((token) => trained.tokenToId(token));
+          expect([...trained.encode(text)]).toEqual(expected);
+        },
+      ),
       { numRuns: 300, seed: 42 },
     );
   });
@@ -126,9 +144,12 @@ describe('BpeTokenizer.encode / decode', () => {
     fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 200 }), property), { numRuns: 500, seed: 1 });
     fc.assert(fc.property(fc.string({ unit: 'grapheme', maxLength: 100 }), property), { numRuns: 300, seed: 2 });
     const pieces = fc.constantFrom('<|endoftext|>', '<pad>', ' ', '\n', "'s", 'the', '😀', 'é', '\ufeff', '<|end');
-    fc.assert(fc.property(fc.array(fc.oneof(pieces, fc.string({ unit: 'binary', maxLength: 5 })), { maxLength: 30 }), (parts) => {
-      property(parts.join(''));
-    }), { numRuns: 300, seed: 3 });
+    fc.assert(
+      fc.property(fc.array(fc.oneof(pieces, fc.string({ unit: 'binary', maxLength: 5 })), { maxLength: 30 }), (parts) => {
+        property(parts.join(''));
+      }),
+      { numRuns: 300, seed: 3 },
+    );
   });
 
   it('encodes lone surrogates as U+FFFD (they have no UTF-8 form)', () => {
@@ -223,7 +244,9 @@ describe('BpeTokenizer serialisation', () => {
     expect(() => BpeTokenizer.fromJSON({ ...good, merges: [['Ġ', 'zzz']] })).toThrow(/"zzz", which is not in the vocabulary/);
     expect(() => BpeTokenizer.fromJSON({ ...good, vocab: { ...good.vocab, extra: 5 } })).toThrow(/same id 5/);
     expect(() => BpeTokenizer.fromJSON({ ...good, vocab: { ...good.vocab, extra: -1 } })).toThrow(/non-negative integer/);
-    expect(() => BpeTokenizer.fromJSON({ ...good, specialTokens: [{ id: 7, content: '<|endoftext|>', special: true }] })).toThrow(/vocabulary gives it 0/);
+    expect(() => BpeTokenizer.fromJSON({ ...good, specialTokens: [{ id: 7, content: '<|endoftext|>', special: true }] })).toThrow(
+      /vocabulary gives it 0/,
+    );
     expect(() => BpeTokenizer.fromJSON({ ...good, unkToken: '<nope>' })).toThrow(/unknown token/);
     expect(() => BpeTokenizer.fromVocabMerges({ a: 0, b: 1 }, 'a b c\n')).toThrow(/line 1/);
     expect(() => BpeTokenizer.fromVocabMerges({ a: 0, b: 1 }, 'a b\n')).toThrow(/"ab", which is not in the vocabulary/);

@@ -232,13 +232,30 @@ describe('WordPieceTokenizer: serialisation and errors', () => {
       expect((error as UnsupportedConfigError).field).toBe(fieldName);
       expect((error as Error).message).toContain(fieldName);
     };
-    unsupported(bad((j) => (model(j).type = 'BPE')), 'model.type');
-    unsupported(bad((j) => (j.normalizer = { type: 'Lowercase' })), 'normalizer.type');
-    unsupported(bad((j) => (j.pre_tokenizer = { type: 'Whitespace' })), 'pre_tokenizer');
-    unsupported(bad((j) => (j.post_processor = { type: 'RobertaProcessing' })), 'post_processor.type');
-    unsupported(bad((j) => (j.decoder = { type: 'ByteLevel' })), 'decoder.type');
+    unsupported(
+      bad((j) => (model(j).type = 'BPE')),
+      'model.type',
+    );
+    unsupported(
+      bad((j) => (j.normalizer = { type: 'Lowercase' })),
+      'normalizer.type',
+    );
+    unsupported(
+      bad((j) => (j.pre_tokenizer = { type: 'Whitespace' })),
+      'pre_tokenizer',
+    );
+    unsupported(
+      bad((j) => (j.post_processor = { type: 'RobertaProcessing' })),
+      'post_processor.type',
+    );
+    unsupported(
+      bad((j) => (j.decoder = { type: 'ByteLevel' })),
+      'decoder.type',
+    );
     expect(() => WordPieceTokenizer.fromHuggingFace(bad((j) => (model(j).vocab = { a: 0, b: 5 })))).toThrow(CheckpointError);
-    expect(() => WordPieceTokenizer.fromHuggingFace(bad((j) => (model(j).unk_token = '<unk>')))).toThrow(/unk_token "<unk>" is not in the vocabulary/);
+    expect(() => WordPieceTokenizer.fromHuggingFace(bad((j) => (model(j).unk_token = '<unk>')))).toThrow(
+      /unk_token "<unk>" is not in the vocabulary/,
+    );
     expect(() => WordPieceTokenizer.fromHuggingFace(null)).toThrow(CheckpointError);
     expect(() => WordPieceTokenizer.fromJSON({ type: 'char', vocab: [] })).toThrow(CheckpointError);
     expect(() => WordPieceTokenizer.fromJSON('x')).toThrow(CheckpointError);
@@ -248,7 +265,9 @@ describe('WordPieceTokenizer: serialisation and errors', () => {
     expect(() => fromTxt.encode('a', undefined, { padding: 'max_length' })).toThrow(/need maxLength/);
     expect(() => fromTxt.encode('a', undefined, { maxLength: 1 })).toThrow(/cannot hold the 2 special tokens/);
     expect(() => fromTxt.encode('a', undefined, { maxLength: 1.5 })).toThrow(InvalidArgumentError);
-    expect(() => fromTxt.encode('a', undefined, { truncation: 'sideways' as unknown as false, maxLength: 4 })).toThrow(InvalidArgumentError);
+    expect(() => fromTxt.encode('a', undefined, { truncation: 'sideways' as unknown as false, maxLength: 4 })).toThrow(
+      InvalidArgumentError,
+    );
     expect(() => fromTxt.decode([101, 30522])).toThrow(/ids\[1\] = 30522/);
     expect(() => fromTxt.decode([-1])).toThrow(InvalidArgumentError);
     expect(() => fromTxt.decode([0.5])).toThrow(InvalidArgumentError);
@@ -276,19 +295,23 @@ describe('WordPieceTokenizer: properties', () => {
   it('never throws on any Unicode string; ids are in range and the layout is [CLS] … [SEP] (… [SEP])', () => {
     const V = fromTxt.vocabSize;
     fc.assert(
-      fc.property(fc.string({ unit: 'binary', maxLength: 60 }), fc.option(fc.string({ unit: 'grapheme', maxLength: 30 }), { nil: undefined }), (text, pair) => {
-        const e = fromTxt.encode(text, pair);
-        const ids = [...e.inputIds];
-        expect(ids.every((id) => Number.isInteger(id) && id >= 0 && id < V)).toBe(true);
-        expect(ids[0]).toBe(fromTxt.clsId);
-        expect(ids[ids.length - 1]).toBe(fromTxt.sepId);
-        expect(ids.filter((id) => id === fromTxt.sepId).length).toBeGreaterThanOrEqual(pair === undefined ? 1 : 2);
-        expect(e.tokenTypeIds.length).toBe(ids.length);
-        expect([...e.attentionMask].every((m) => m === 1)).toBe(true);
-        const cut = fromTxt.encode(text, pair, { maxLength: 8, padding: 'max_length' });
-        expect(cut.inputIds.length).toBe(8);
-        expect(typeof fromTxt.decode(e.inputIds)).toBe('string');
-      }),
+      fc.property(
+        fc.string({ unit: 'binary', maxLength: 60 }),
+        fc.option(fc.string({ unit: 'grapheme', maxLength: 30 }), { nil: undefined }),
+        (text, pair) => {
+          const e = fromTxt.encode(text, pair);
+          const ids = [...e.inputIds];
+          expect(ids.every((id) => Number.isInteger(id) && id >= 0 && id < V)).toBe(true);
+          expect(ids[0]).toBe(fromTxt.clsId);
+          expect(ids[ids.length - 1]).toBe(fromTxt.sepId);
+          expect(ids.filter((id) => id === fromTxt.sepId).length).toBeGreaterThanOrEqual(pair === undefined ? 1 : 2);
+          expect(e.tokenTypeIds.length).toBe(ids.length);
+          expect([...e.attentionMask].every((m) => m === 1)).toBe(true);
+          const cut = fromTxt.encode(text, pair, { maxLength: 8, padding: 'max_length' });
+          expect(cut.inputIds.length).toBe(8);
+          expect(typeof fromTxt.decode(e.inputIds)).toBe('string');
+        },
+      ),
       { numRuns: 300, seed: 42 },
     );
   });

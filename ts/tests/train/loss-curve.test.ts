@@ -30,7 +30,13 @@ describe('lossCurveSvg', () => {
   const val = Array.from({ length: 5 }, (_, i) => ({ step: i * 100, loss: 4 * Math.exp(-i / 2) + 0.7 }));
 
   it('draws a well-formed SVG with axes, ticks, legend and one polyline per series', () => {
-    const svg = lossCurveSvg([{ name: 'train', points: train }, { name: 'val', points: val }], { title: 'GPT' });
+    const svg = lossCurveSvg(
+      [
+        { name: 'train', points: train },
+        { name: 'val', points: val },
+      ],
+      { title: 'GPT' },
+    );
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
     expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
     checkBalanced(svg);
@@ -50,8 +56,17 @@ describe('lossCurveSvg', () => {
   });
 
   it('ignores non-finite points and keeps empty series in the legend only', () => {
-    const points = [{ step: 0, loss: 3 }, { step: 1, loss: Number.NaN }, { step: 2, loss: Infinity }, { step: Number.NaN, loss: 1 }, { step: 3, loss: 2 }];
-    const svg = lossCurveSvg([{ name: 'train', points }, { name: 'empty', points: [{ step: 1, loss: Number.NaN }] }]);
+    const points = [
+      { step: 0, loss: 3 },
+      { step: 1, loss: Number.NaN },
+      { step: 2, loss: Infinity },
+      { step: Number.NaN, loss: 1 },
+      { step: 3, loss: 2 },
+    ];
+    const svg = lossCurveSvg([
+      { name: 'train', points },
+      { name: 'empty', points: [{ step: 1, loss: Number.NaN }] },
+    ]);
     checkBalanced(svg);
     expect(polylines(svg).get('train')?.length).toBe(2);
     expect(polylines(svg).has('empty')).toBe(false);

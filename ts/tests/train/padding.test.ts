@@ -1,5 +1,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BERT, ClassificationDataset, InvalidArgumentError, MaskedLMDataset, Rng, Trainer, init, type ClassificationExample } from '../../../dist/index.node.js';
+import {
+  BERT,
+  ClassificationDataset,
+  InvalidArgumentError,
+  MaskedLMDataset,
+  Rng,
+  Trainer,
+  init,
+  type ClassificationExample,
+} from '../../../dist/index.node.js';
 
 const specials = { padId: 0, sepId: 3 };
 
@@ -32,7 +41,9 @@ describe('ClassificationDataset padding', () => {
       expect(Array.from(a.ids.subarray(r * t, (r + 1) * t))).toEqual(Array.from(b.ids.subarray(r * 64, r * 64 + t)));
       expect(b.attentionMask!.subarray(r * 64 + t, (r + 1) * 64).every((m) => m === 0)).toBe(true);
     }
-    expect(Math.max(...Array.from({ length: 4 }, (_, r) => a.attentionMask!.subarray(r * t, (r + 1) * t).reduce((s, m) => s + m, 0)))).toBe(t);
+    expect(Math.max(...Array.from({ length: 4 }, (_, r) => a.attentionMask!.subarray(r * t, (r + 1) * t).reduce((s, m) => s + m, 0)))).toBe(
+      t,
+    );
   });
 
   it('cuts long examples to T, keeping the final [SEP]', () => {
@@ -85,7 +96,11 @@ describe('training on batches padded to their longest sequence', () => {
   const run = (padding: 'longest' | 'max', gradAccumSteps: number): number[] => {
     const model = BERT.create(config, { seed: 5 });
     const data = new ClassificationDataset(examples(200), specials, { padding });
-    const trainer = new Trainer(model, { train: data, val: data }, { batchSize: 6, seqLen: 40, maxSteps: 8, lr: 1e-2, gradAccumSteps, seed: 9 });
+    const trainer = new Trainer(
+      model,
+      { train: data, val: data },
+      { batchSize: 6, seqLen: 40, maxSteps: 8, lr: 1e-2, gradAccumSteps, seed: 9 },
+    );
     const out = Array.from({ length: 8 }, () => trainer.trainStep().loss);
     out.push(trainer.evaluate('val'));
     const probe = new ClassificationDataset(examples(200), specials, { padding: 'max' }).sample(new Rng(4), 6, 40);
@@ -142,7 +157,11 @@ describe('MaskedLMDataset padding', () => {
     const run = (padding: 'longest' | 'max'): number[] => {
       const model = BERT.create({ vocabSize: 48, blockSize: 40, nLayer: 2, nHead: 2, nEmbd: 32, dropout: 0 }, { seed: 5 });
       const data = new MaskedLMDataset(docs, mlmSpecials, { padding });
-      const trainer = new Trainer(model, { train: data, val: data }, { batchSize: 6, seqLen: 40, maxSteps: 6, lr: 1e-2, gradAccumSteps: 2, seed: 3 });
+      const trainer = new Trainer(
+        model,
+        { train: data, val: data },
+        { batchSize: 6, seqLen: 40, maxSteps: 6, lr: 1e-2, gradAccumSteps: 2, seed: 3 },
+      );
       const out = Array.from({ length: 6 }, () => trainer.trainStep().loss);
       out.push(trainer.evaluate('val'));
       model.dispose();
