@@ -278,6 +278,18 @@ pub fn layout(cfg: &ModelConfig) -> (Vec<Spec>, usize) {
     (recorder.specs, recorder.total)
 }
 
+/// The total element count of `cfg`'s layout without recording every tensor. The layout is
+/// linear in `n_layer`, so two small layouts give it: a configuration is sized in constant
+/// time however many layers it asks for, before anything that large is refused.
+pub fn param_count(cfg: &ModelConfig) -> usize {
+    if cfg.n_layer <= 2 {
+        return layout(cfg).1;
+    }
+    let with_layers = |n_layer| layout(&ModelConfig { n_layer, ..cfg.clone() }).1;
+    let (one, two) = (with_layers(1), with_layers(2));
+    one.saturating_add((cfg.n_layer - 1).saturating_mul(two - one))
+}
+
 /// SplitMix64 → uniform → Box–Muller normals; the same stream on every platform.
 pub struct InitRng {
     state: u64,
@@ -332,6 +344,29 @@ pub fn init_params(cfg: &ModelConfig, specs: &[Spec], params: &mut [f32], seed: 
             Group::Matrix if spec.name.ends_with("c_proj.weight") => rng.fill_normal(out, proj_std),
             Group::Matrix | Group::Embedding => rng.fill_normal(out, 0.02),
             Group::Activation => out.fill(0.0),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::glu::GluKind;
+    use crate::model::config::{Ffn, Positional};
+
+    #[test]
+    fn param_count_matches_the_layout_for_any_layer_count() {
+        let mut bert = ModelConfig::bert(50, 16, 1, 2, 8, 2);
+        bert.positional = Positional::Relative { num_buckets: 8, max_distance: 16 };
+        let mut llama = ModelConfig::gpt(40, 16, 1, 2, 8);
+        llama.ffn = Ffn::Glu(GluKind::SwiGlu);
+        llama.bias = false;
+        llama.tie_embeddings = false;
+        for base in [ModelConfig::gpt(30, 16, 1, 2, 8), bert, llama] {
+            for n_layer in 1..7 {
+                let cfg = ModelConfig { n_layer, ..base.clone() };
+                assert_eq!(param_count(&cfg), layout(&cfg).1, "n_layer {n_layer}");
+            }
         }
     }
 }

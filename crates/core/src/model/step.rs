@@ -9,7 +9,7 @@ use super::batch::Batch;
 use super::config::{ModelConfig, Positional};
 use super::decode::Decoder;
 use super::ends::{LossScales, Losses};
-use super::params::{init_params, layout, tensors, Carve, Group, Spec};
+use super::params::{init_params, layout, param_count, tensors, Carve, Group, Spec};
 use super::plan::{acts_in, acts_len};
 use super::positional::{alibi_slopes, sinusoid_table};
 use super::probe::{layer_probs, probs_len};
@@ -209,7 +209,7 @@ impl Model {
         training: bool,
     ) -> Result<MemoryPlan> {
         config.validate()?;
-        let n = layout(config).1;
+        let n = param_count(config);
         let params = bytes(n);
         let shards =
             if training { Shards::plan(config, n, b, t, par::num_threads()) } else { None };
