@@ -3,7 +3,7 @@
  * the benchmarks (bench/) that the kernel API does not offer.
  */
 import { InvalidArgumentError, callWasm } from './errors.js';
-import { checkArray, checkDim } from './kernels/validate.js';
+import { checkHeadArrays } from './kernels/validate.js';
 import { wasm } from './wasm/load.js';
 
 /** The result of {@link poolSmoke}. */
@@ -90,19 +90,7 @@ export function attentionTrainingPass(
 ): AttentionTrainingPassResult {
   const op = 'attentionTrainingPass';
   const { b, h, t, d, causal = false, dout } = options;
-  for (const [name, value] of [
-    ['b', b],
-    ['h', h],
-    ['t', t],
-    ['d', d],
-  ] as const)
-    checkDim(op, name, value);
-  const shape = `[B, H, T, D] = [${b}, ${h}, ${t}, ${d}]`;
-  const n = b * h * t * d;
-  checkArray(op, 'q', q, n, shape);
-  checkArray(op, 'k', k, n, shape);
-  checkArray(op, 'v', v, n, shape);
-  if (dout !== undefined) checkArray(op, 'dout', dout, n, shape);
+  const n = checkHeadArrays(op, options, { q, k, v, dout });
   const out = new Float32Array(n);
   const dq = new Float32Array(n);
   const dk = new Float32Array(n);

@@ -1,7 +1,7 @@
 /** Multi-head scaled dot-product attention (inference path: no T×T buffer is kept). */
 import { callWasm } from '../errors.js';
 import { wasm } from '../wasm/load.js';
-import { checkArray, checkDim, checkFinite } from './validate.js';
+import { checkArray, checkFinite, checkHeadArrays } from './validate.js';
 
 /** Dimensions and masks of {@link attention}. */
 export interface AttentionOptions {
@@ -24,7 +24,7 @@ export interface AttentionOptions {
 /**
  * `softmax(q·kᵀ/√D + bias + mask) · v` per head. A query with no allowed key gets zeros.
  * A non-finite value in `v` propagates to the outputs that use it; in `q` or `k` (or a NaN or
- * +∞ in `bias`) it is refused, because the kernel's fast exponential would hide it.
+ * +∞ in `bias`) it is refused, because the kernel's online softmax would hide it.
  *
  * @param q - float32 `[B, H, T, D]`
  * @param k - float32 `[B, H, T, D]`
@@ -40,25 +40,16 @@ export interface AttentionOptions {
  */
 export function attention(q: Float32Array, k: Float32Array, v: Float32Array, options: AttentionOptions): Float32Array {
   const { b, h, t, d, causal = false, keyPadding, bias } = options;
-  for (const [name, value] of [
-    ['b', b],
-    ['h', h],
-    ['t', t],
-    ['d', d],
-  ] as const)
-    checkDim('attention', name, value);
-  const shape = `[B, H, T, D] = [${b}, ${h}, ${t}, ${d}]`;
-  checkArray('attention', 'q', q, b * h * t * d, shape);
-  checkArray('attention', 'k', k, b * h * t * d, shape);
-  checkArray('attention', 'v', v, b * h * t * d, shape);
+  const n = checkHeadArrays('attention', options, { q, k, v });
   if (keyPadding !== undefined) checkArray('attention', 'keyPadding', keyPadding, b * t, `[B, T] = [${b}, ${t}]`, Uint8Array);
   if (bias !== undefined) checkArray('attention', 'bias', bias, h * t * t, `[H, T, T] = [${h}, ${t}, ${t}]`);
-  // The kernel's fast exponential clamps its argument, which would turn a non-finite score
-  // into a finite weight: non-finite queries and keys, and a NaN or +∞ bias, are refused.
+  // The kernel's online softmax skips a key tile whose largest score is −∞ (every key masked),
+  // and a NaN score does not raise that maximum, so a query whose scores are all NaN would come
+  // out as zeros: non-finite queries and keys, and a NaN or +∞ bias, are refused instead.
   checkFinite('attention', 'q', q);
   checkFinite('attention', 'k', k);
   if (bias !== undefined) checkFinite('attention', 'bias', bias, true);
-  const out = new Float32Array(b * h * t * d);
+  const out = new Float32Array(n);
   callWasm(() => wasm().attention(out, q, k, v, keyPadding, bias, { b, h, t, d, causal }));
   return out;
 }

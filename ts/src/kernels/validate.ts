@@ -57,6 +57,10 @@ export function describe(value: unknown): string {
  * `allowNegativeInfinity`: a mask value).
  */
 export function checkFinite(op: string, name: string, array: Float32Array, allowNegativeInfinity = false): void {
+  // One branch-free pass: x·0 is NaN exactly when x is ±∞ or NaN. Only then look for where.
+  let probe = 0;
+  for (let i = 0; i < array.length; i++) probe += (array[i] as number) * 0;
+  if (probe === 0) return;
   for (let i = 0; i < array.length; i++) {
     const x = array[i] as number;
     if (!Number.isFinite(x) && !(allowNegativeInfinity && x === Number.NEGATIVE_INFINITY)) {
@@ -65,4 +69,25 @@ export function checkFinite(op: string, name: string, array: Float32Array, allow
       );
     }
   }
+}
+
+/** The dimensions of a `[B, H, T, D]` per-head kernel. */
+export interface HeadDims {
+  b: number;
+  h: number;
+  t: number;
+  d: number;
+}
+
+/**
+ * Checks `b, h, t, d` and that every named array is a Float32Array of `B·H·T·D` elements;
+ * returns that element count.
+ */
+export function checkHeadArrays(op: string, dims: HeadDims, arrays: Readonly<Record<string, unknown>>): number {
+  const { b, h, t, d } = dims;
+  for (const [name, value] of Object.entries({ b, h, t, d })) checkDim(op, name, value);
+  const shape = `[B, H, T, D] = [${b}, ${h}, ${t}, ${d}]`;
+  const n = b * h * t * d;
+  for (const [name, array] of Object.entries(arrays)) if (array !== undefined) checkArray(op, name, array, n, shape);
+  return n;
 }

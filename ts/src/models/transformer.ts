@@ -347,25 +347,17 @@ export class TransformerModel {
    * @internal
    */
   _trainStepBatch(batch: ModelBatch, options: TrainStepOptions): TrainStepResult {
-    const { accum, seqLen, lr, weightDecay, decayEmbeddings, beta1, beta2, eps, gradClip, dropoutSeed } = options;
+    const { accum, seqLen } = options;
     if (!Number.isInteger(accum) || accum < 1 || batch.batchSize % accum !== 0) {
       throw new InvalidArgumentError(`train step: accum must be an integer >= 1 dividing batchSize ${batch.batchSize}, got ${accum}`);
     }
-    const b = batch.batchSize / accum;
-    const { c } = this.checkLossBatch('train step', batch, seqLen);
+    const { c, t } = this.checkLossBatch('train step', batch, seqLen);
+    // The hyper-parameters go through as they are; Rust reads and checks each field.
     const [loss = NaN, gradNorm = NaN, applied = 0] = callWasm(() =>
       this.handle.trainStepBatch(c.ids, c.targets, c.typeIds, c.attentionMask, c.labels, {
-        accum,
-        batchSize: b,
-        seqLen,
-        lr,
-        weightDecay,
-        decayEmbeddings,
-        beta1,
-        beta2,
-        eps,
-        gradClip,
-        dropoutSeed,
+        ...options,
+        batchSize: batch.batchSize / accum,
+        seqLen: t,
       }),
     );
     return { loss, gradNorm, applied: applied === 1 };
