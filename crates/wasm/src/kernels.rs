@@ -15,7 +15,7 @@ use wasmformer_core::kernels::norm::{
 use wasmformer_core::kernels::rope::{rope_forward, RopeConfig, RopeDims, RopeScaling};
 use wasmformer_core::kernels::softmax_xent::{crossentropy_forward, softmax_forward, SoftmaxDims};
 
-use crate::error::to_js;
+use crate::error::{js_error, to_js};
 use crate::options::Options;
 
 /// A matmul's `{ m, k, n, form: "ab" | "abt" | "atb" }`.
@@ -74,9 +74,46 @@ pub fn attention(
     options: &JsValue,
 ) -> Result<(), JsValue> {
     let (AttnDims { b, h, t, d }, causal) = attention_options(options, "attention")?;
+    // The online softmax skips a key tile whose largest score is −∞ (every key masked), and a
+    // NaN score does not raise that maximum, so a query whose scores are all NaN would come out
+    // as zeros: non-finite queries and keys, and a NaN or +∞ bias, are refused before any work.
+    check_finite("q", q, false)?;
+    check_finite("k", k, false)?;
+    if let Some(bias) = bias.as_deref() {
+        check_finite("bias", bias, true)?;
+    }
     let options =
         AttnOptions { causal, key_padding: key_padding.as_deref(), bias: bias.as_deref() };
     attention_forward_infer(out, q, k, v, AttnInferDims::new(b, h, t, t, d), options).map_err(to_js)
+}
+
+/// `InvalidArgumentError` naming the first element of `x` that is NaN or ±∞ (−∞ passes when
+/// `allow_neg_inf`: a mask value). One branch-free pass over the exponent bits (all ones:
+/// not finite), which vectorises; the element is looked for only when there is one.
+fn check_finite(name: &str, x: &[f32], allow_neg_inf: bool) -> Result<(), JsValue> {
+    const EXP: u32 = 0x7f80_0000;
+    let bad = |v: f32| v.to_bits() & EXP == EXP && !(allow_neg_inf && v == f32::NEG_INFINITY);
+    if x.iter().fold(0u32, |seen, &v| seen | u32::from(v.to_bits() & EXP == EXP)) == 0 {
+        return Ok(());
+    }
+    match x.iter().position(|&v| bad(v)) {
+        None => Ok(()),
+        Some(i) => {
+            let v = x[i];
+            let shown = if v.is_nan() {
+                "NaN"
+            } else if v > 0.0 {
+                "Infinity"
+            } else {
+                "-Infinity"
+            };
+            let mask = if allow_neg_inf { " (or −Infinity to mask)" } else { "" };
+            Err(js_error(
+                "InvalidArgumentError",
+                &format!("attention: {name}[{i}] is {shown}; attention needs finite values{mask}"),
+            ))
+        }
+    }
 }
 
 /// Benchmark and diagnostic entry, not part of the TS API (ts/src/diagnostics.ts wraps it for

@@ -1,7 +1,7 @@
 /** Multi-head scaled dot-product attention (inference path: no T×T buffer is kept). */
 import { callWasm } from '../errors.js';
 import { wasm } from '../wasm/load.js';
-import { checkArray, checkFinite, checkHeadArrays } from './validate.js';
+import { checkArray, checkHeadArrays } from './validate.js';
 
 /** Dimensions and masks of {@link attention}. */
 export interface AttentionOptions {
@@ -43,12 +43,6 @@ export function attention(q: Float32Array, k: Float32Array, v: Float32Array, opt
   const n = checkHeadArrays('attention', options, { q, k, v });
   if (keyPadding !== undefined) checkArray('attention', 'keyPadding', keyPadding, b * t, `[B, T] = [${b}, ${t}]`, Uint8Array);
   if (bias !== undefined) checkArray('attention', 'bias', bias, h * t * t, `[H, T, T] = [${h}, ${t}, ${t}]`);
-  // The kernel's online softmax skips a key tile whose largest score is −∞ (every key masked),
-  // and a NaN score does not raise that maximum, so a query whose scores are all NaN would come
-  // out as zeros: non-finite queries and keys, and a NaN or +∞ bias, are refused instead.
-  checkFinite('attention', 'q', q);
-  checkFinite('attention', 'k', k);
-  if (bias !== undefined) checkFinite('attention', 'bias', bias, true);
   const out = new Float32Array(n);
   callWasm(() => wasm().attention(out, q, k, v, keyPadding, bias, { b, h, t, d, causal }));
   return out;

@@ -52,25 +52,6 @@ export function describe(value: unknown): string {
   return typeof value;
 }
 
-/**
- * Throws InvalidArgumentError naming the first non-finite element of `array` (−∞ passes when
- * `allowNegativeInfinity`: a mask value).
- */
-export function checkFinite(op: string, name: string, array: Float32Array, allowNegativeInfinity = false): void {
-  // One branch-free pass: x·0 is NaN exactly when x is ±∞ or NaN. Only then look for where.
-  let probe = 0;
-  for (let i = 0; i < array.length; i++) probe += (array[i] as number) * 0;
-  if (probe === 0) return;
-  for (let i = 0; i < array.length; i++) {
-    const x = array[i] as number;
-    if (!Number.isFinite(x) && !(allowNegativeInfinity && x === Number.NEGATIVE_INFINITY)) {
-      throw new InvalidArgumentError(
-        `${op}: ${name}[${i}] is ${x}; ${op} needs finite values${allowNegativeInfinity ? ' (or −Infinity to mask)' : ''}`,
-      );
-    }
-  }
-}
-
 /** The dimensions of a `[B, H, T, D]` per-head kernel. */
 export interface HeadDims {
   b: number;
