@@ -101,10 +101,23 @@ const BY_NAME: Record<string, new (message: string) => WasmformerError> = {
   OutOfMemoryError,
 };
 
+let interpretFailure: ((error: Error) => WasmformerError | undefined) | undefined;
+
+/**
+ * Lets the loader explain errors only it can: a trap or a stuck object after a worker of the
+ * thread pool was lost during a call. `interpret` returns undefined for anything else.
+ * @internal
+ */
+export function setFailureInterpreter(interpret: (error: Error) => WasmformerError | undefined): void {
+  interpretFailure = interpret;
+}
+
 /** Maps an error thrown by the WebAssembly module to its typed class. */
 export function fromWasmError(error: unknown): Error {
   if (error instanceof WasmformerError) return error;
   if (error instanceof Error) {
+    const interpreted = interpretFailure?.(error);
+    if (interpreted) return interpreted;
     const Class = BY_NAME[error.name];
     if (Class) return new Class(error.message);
     if (error instanceof WebAssembly.RuntimeError) {

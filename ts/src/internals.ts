@@ -23,5 +23,5 @@ export { gluHidden, resolveConfig } from './models/config.js';
 
 // Diagnostics.
 export { attentionTrainingPass, poolSmoke } from './diagnostics.js';
-export { stopPoolWorker } from './wasm/load.js';
+export { failPoolWorkerDuringNextCall, stopPoolWorker } from './wasm/load.js';
 export type { AttentionTrainingPassOptions, AttentionTrainingPassResult, PoolSmokeReport } from './diagnostics.js';

@@ -66,3 +66,24 @@ pub fn run_pool_worker() {
     };
     thread.run();
 }
+
+/// Declares the calling pool worker's thread lost: its JavaScript calls this after the worker
+/// trapped (out of memory, an abort), before it ends, so that a caller waiting on the pool
+/// gets an error instead of waiting forever (see `wasmformer_core::par`).
+#[wasm_bindgen(js_name = markPoolLost)]
+pub fn mark_pool_lost() {
+    wasmformer_core::par::mark_lost();
+}
+
+/// Whether a worker of the pool was lost (kernels no longer use the pool).
+#[wasm_bindgen(js_name = poolLost)]
+pub fn pool_lost() -> bool {
+    wasmformer_core::par::lost()
+}
+
+/// Diagnostics: the next task a pool worker starts aborts that worker, as running out of
+/// memory there would.
+#[wasm_bindgen(js_name = injectPoolWorkerFault)]
+pub fn inject_pool_worker_fault() {
+    wasmformer_core::par::inject_fault();
+}

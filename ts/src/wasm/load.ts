@@ -2,7 +2,16 @@
  * The loader: picks the fastest WebAssembly build this engine runs (or the one the caller
  * forces), instantiates it, and on the threaded builds starts the worker thread pool.
  */
-import { InvalidArgumentError, NotInitializedError, ThreadPoolError, UnsupportedError, callWasm, failNextCall } from '../errors.js';
+import {
+  InvalidArgumentError,
+  NotInitializedError,
+  ThreadPoolError,
+  UnsupportedError,
+  type WasmformerError,
+  callWasm,
+  failNextCall,
+  setFailureInterpreter,
+} from '../errors.js';
 import { type Glue, glueFor, threadsGlueFor } from './glue.js';
 import { type PoolWorker, platform } from './platform.js';
 import { type EngineFeatures, VARIANTS_FASTEST_FIRST, VARIANT_NEEDS, type Variant, probeEngine, unsupportedReason } from './variants.js';
@@ -229,7 +238,43 @@ async function instantiate(
   }
   const state: Loaded = { memory: exports.memory, glue, info, workers };
   for (const worker of workers) worker.onUnexpectedStop((reason) => poolWorkerStopped(state, reason));
+  if (workers.length > 0 && (variant === 'threads' || variant === 'threads-relaxed')) {
+    const threadsGlue = threadsGlueFor(variant);
+    setFailureInterpreter((error) => poolLostDuringCall(state, threadsGlue.poolLost(), error));
+  }
   return state;
+}
+
+/** Marks the runtime as running on one thread from now on, for `reason`. */
+function goSerial(state: Loaded, reason: string): void {
+  state.poolFailure = reason;
+  state.glue.setMaxThreads(1);
+  state.info.threads = 1;
+  state.info.notes.push(`${reason}; kernels run on the calling thread from then on`);
+}
+
+/**
+ * A worker of the pool trapped while a call was running on it (the core then traps the calling
+ * thread instead of letting it wait forever): that call becomes a {@link ThreadPoolError}, and
+ * so does any later use of the objects it left half-updated (wasm-bindgen's "recursive use"
+ * guard still holds them).
+ */
+function poolLostDuringCall(state: Loaded, lost: boolean, error: Error): WasmformerError | undefined {
+  if (!lost) return undefined;
+  if (error instanceof WebAssembly.RuntimeError && state.poolFailure === undefined) {
+    goSerial(state, 'a worker of the thread pool stopped during a call');
+    return new ThreadPoolError(
+      'a worker of the thread pool stopped during this call (it ran out of memory or aborted), so the call did not complete. ' +
+        'The model or arrays it was using are in an unknown state: load the model again from its last checkpoint. ' +
+        'wasmformer goes on on one thread.',
+    );
+  }
+  if (error.message.includes('recursive use of an object')) {
+    return new ThreadPoolError(
+      'this object was in use when a worker of the thread pool stopped during a call; its state is lost: load it again from its last checkpoint',
+    );
+  }
+  return undefined;
 }
 
 /**
@@ -239,10 +284,7 @@ async function instantiate(
  */
 function poolWorkerStopped(state: Loaded, reason: string): void {
   if (state.poolFailure !== undefined) return;
-  state.poolFailure = `a worker of the thread pool stopped: ${reason}`;
-  state.glue.setMaxThreads(1);
-  state.info.threads = 1;
-  state.info.notes.push(`${state.poolFailure}; kernels run on the calling thread from then on`);
+  goSerial(state, `a worker of the thread pool stopped: ${reason}`);
   failNextCall(new ThreadPoolError(`${state.poolFailure}. wasmformer goes on on one thread; this call did not run, call it again`));
 }
 
@@ -255,5 +297,20 @@ export function stopPoolWorker(): boolean {
   const worker = loadedOrThrow().workers[0];
   if (!worker) return false;
   worker.stopAsFailure();
+  return true;
+}
+
+/**
+ * Makes the next task a worker of the thread pool starts abort that worker, as running out of
+ * memory there would (diagnostics: to check that the call running then gets a
+ * {@link ThreadPoolError} instead of waiting forever).
+ * @returns false when no pool is running
+ */
+export function failPoolWorkerDuringNextCall(): boolean {
+  const state = loadedOrThrow();
+  if (state.workers.length === 0 || state.poolFailure !== undefined) return false;
+  const variant = state.info.variant;
+  if (variant !== 'threads' && variant !== 'threads-relaxed') return false;
+  threadsGlueFor(variant).injectPoolWorkerFault();
   return true;
 }

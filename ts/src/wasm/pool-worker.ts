@@ -17,5 +17,12 @@ export function runPoolWorker(init: PoolWorkerInit, post: (message: PoolWorkerMe
     return;
   }
   post({ type: 'ready' });
-  glue.runPoolWorker();
+  try {
+    glue.runPoolWorker();
+  } catch (error) {
+    // This thread trapped (out of memory, an abort) in the middle of a call: say so in the
+    // shared memory, where the caller waiting on the pool looks, then end as a failure.
+    glue.markPoolLost();
+    throw error;
+  }
 }

@@ -7,8 +7,12 @@
 //! it over with [`set_pool`], and calls [`mark_pool_ready`] once every worker runs. Until then
 //! everything runs on the calling thread.
 
+mod watch;
+
 use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+pub use watch::{inject_fault, lost, mark_lost};
 
 #[cfg(feature = "parallel")]
 static POOL: std::sync::OnceLock<rayon::ThreadPool> = std::sync::OnceLock::new();
@@ -65,7 +69,7 @@ pub fn num_threads() -> usize {
 fn pool_size() -> usize {
     #[cfg(feature = "parallel")]
     {
-        if !POOL_READY.load(Ordering::SeqCst) {
+        if !POOL_READY.load(Ordering::SeqCst) || watch::lost() {
             return 1;
         }
         match POOL.get() {
@@ -86,7 +90,7 @@ fn pool_size() -> usize {
 #[cfg(feature = "parallel")]
 fn in_pool<R: Send>(job: impl FnOnce() -> R + Send) -> R {
     match POOL.get() {
-        Some(pool) if rayon::current_thread_index().is_none() => pool.install(job),
+        Some(pool) if rayon::current_thread_index().is_none() => watch::install(pool, job),
         _ => job(),
     }
 }
@@ -138,7 +142,12 @@ where
     #[cfg(feature = "parallel")]
     {
         use rayon::prelude::*;
-        in_pool(|| (0..n_tasks).into_par_iter().for_each(|t| task(split(n_items, n_tasks, t))));
+        in_pool(|| {
+            (0..n_tasks).into_par_iter().for_each(|t| {
+                let _task = watch::Task::enter();
+                task(split(n_items, n_tasks, t));
+            });
+        });
     }
     #[cfg(not(feature = "parallel"))]
     {
@@ -270,7 +279,12 @@ fn run_each<T: Send>(items: Vec<T>, task: impl Fn(T) + Sync + Send) {
     #[cfg(feature = "parallel")]
     {
         use rayon::prelude::*;
-        in_pool(|| items.into_par_iter().for_each(&task));
+        in_pool(|| {
+            items.into_par_iter().for_each(|item| {
+                let _task = watch::Task::enter();
+                task(item);
+            });
+        });
     }
     #[cfg(not(feature = "parallel"))]
     {
