@@ -1,7 +1,9 @@
 /**
  * BERT pretraining data (Devlin et al. §3.1): sequences `[CLS] A [SEP]` — or, with
  * next-sentence prediction, `[CLS] A [SEP] B [SEP]` where B follows A half of the time and is
- * a random sentence otherwise (label 0 = is next, 1 = random, as Hugging Face) — padded to
+ * a random sentence otherwise (label 0 = is next, 1 = random, as Hugging Face); or, with
+ * sentence-order prediction (ALBERT, Lan et al. 2020 §4.1), two consecutive sentences of a
+ * document in their order (label 0) or swapped (label 1) — padded to
  * `T`, with segment ids and an attention mask. Masked-LM: each real token is chosen with
  * probability 15%; a chosen token becomes [MASK] 80% of the time, a random token 10%, and
  * stays 10%; the loss is taken on the chosen tokens only (targets -100 elsewhere).
@@ -33,6 +35,11 @@ export interface MaskedLMOptions {
   maskProbability?: number;
   /** Next-sentence prediction pairs (default false; the model then needs `nClasses: 2`). */
   nsp?: boolean;
+  /**
+   * Sentence-order prediction pairs (ALBERT): consecutive sentences in order or swapped, so that
+   * both segments always share a topic (default false; not with `nsp`; needs `nClasses: 2`).
+   */
+  sop?: boolean;
   /** Seed of the masking used by `batches()` (evaluation), default 0. */
   evalSeed?: number;
   /**
@@ -43,7 +50,7 @@ export interface MaskedLMOptions {
   /**
    * Draw each batch from sentences of similar length (sorted by length, cut into groups of
    * `groupSize`, default 8 × the batch size), so short sentences do not pay for padding;
-   * every sentence stays equally likely. Masked-LM only (not with `nsp`). Default false.
+   * every sentence stays equally likely. Masked-LM only (not with `nsp` or `sop`). Default false.
    */
   groupByLength?: boolean;
   /** Sentences per length group (default 8 × the batch size). */
@@ -57,7 +64,8 @@ export class MaskedLMDataset implements BatchSource {
   private readonly specials: Required<MaskedLMSpecials>;
   private readonly special: Set<number>;
   private readonly maskProbability: number;
-  private readonly nsp: boolean;
+  /** Which sentence pairs are built (none: masked-LM on single sentences). */
+  private readonly pairTask: 'none' | 'nsp' | 'sop';
   private readonly evalSeed: number;
   private readonly padding: 'longest' | 'max';
   private readonly groupByLength: boolean;
@@ -77,11 +85,26 @@ export class MaskedLMDataset implements BatchSource {
     specials: MaskedLMSpecials,
     options: MaskedLMOptions = {},
   ) {
-    const { maskProbability = 0.15, nsp = false, evalSeed = 0, padding = 'longest', groupByLength = false, groupSize } = options;
-    if (typeof groupByLength !== 'boolean')
-      throw new InvalidArgumentError(`MaskedLMDataset: groupByLength must be a boolean, got ${String(groupByLength)}`);
-    if (groupByLength && nsp)
-      throw new InvalidArgumentError('MaskedLMDataset: groupByLength works on single sentences; it cannot be combined with nsp');
+    const {
+      maskProbability = 0.15,
+      nsp = false,
+      sop = false,
+      evalSeed = 0,
+      padding = 'longest',
+      groupByLength = false,
+      groupSize,
+    } = options;
+    for (const [name, value] of [
+      ['groupByLength', groupByLength],
+      ['nsp', nsp],
+      ['sop', sop],
+    ] as const) {
+      if (typeof value !== 'boolean') throw new InvalidArgumentError(`MaskedLMDataset: ${name} must be a boolean, got ${String(value)}`);
+    }
+    if (nsp && sop) throw new InvalidArgumentError('MaskedLMDataset: choose one of nsp and sop (both are sentence-pair objectives)');
+    const pairTask = nsp ? 'nsp' : sop ? 'sop' : 'none';
+    if (groupByLength && pairTask !== 'none')
+      throw new InvalidArgumentError(`MaskedLMDataset: groupByLength works on single sentences; it cannot be combined with ${pairTask}`);
     if (groupSize !== undefined && (!Number.isInteger(groupSize) || groupSize < 1)) {
       throw new InvalidArgumentError(`MaskedLMDataset: groupSize must be a positive integer, got ${String(groupSize)}`);
     }
@@ -128,9 +151,10 @@ export class MaskedLMDataset implements BatchSource {
     this.sentences = this.documents.flat();
     if (this.sentences.length === 0) throw new InvalidArgumentError('MaskedLMDataset: every sentence is empty');
     this.pairs = this.documents.flatMap((d, di) => d.slice(0, -1).map((_, si) => [di, si] as [number, number]));
-    if (nsp && this.pairs.length === 0) throw new InvalidArgumentError('MaskedLMDataset: nsp needs documents of at least two sentences');
+    if (pairTask !== 'none' && this.pairs.length === 0)
+      throw new InvalidArgumentError(`MaskedLMDataset: ${pairTask} needs documents of at least two sentences`);
     this.maskProbability = maskProbability;
-    this.nsp = nsp;
+    this.pairTask = pairTask;
     this.evalSeed = evalSeed;
   }
 
@@ -158,15 +182,20 @@ export class MaskedLMDataset implements BatchSource {
   /** Every sentence (or pair) once, masked with a fixed seed: deterministic evaluation. */
   *batches(batchSize: number, seqLen: number): Iterable<ModelBatch> {
     const rng = new Rng(this.evalSeed);
-    const all = this.nsp ? this.pairs.map(() => this.pick(rng)) : this.sentences.map((s) => ({ a: s, b: undefined, label: -100 }));
+    const all =
+      this.pairTask !== 'none' ? this.pairs.map(() => this.pick(rng)) : this.sentences.map((s) => ({ a: s, b: undefined, label: -100 }));
     for (let start = 0; start < all.length; start += batchSize) yield this.build(all.slice(start, start + batchSize), rng, seqLen);
   }
 
   private pick(rng: Rng): { a: number[]; b: number[] | undefined; label: number } {
-    if (!this.nsp) return { a: this.sentences[rng.nextInt(this.sentences.length)] as number[], b: undefined, label: -100 };
+    if (this.pairTask === 'none') return { a: this.sentences[rng.nextInt(this.sentences.length)] as number[], b: undefined, label: -100 };
     const [di, si] = this.pairs[rng.nextInt(this.pairs.length)] as [number, number];
     const doc = this.documents[di] as number[][];
     const a = doc[si] as number[];
+    if (this.pairTask === 'sop') {
+      const next = doc[si + 1] as number[];
+      return rng.nextFloat() < 0.5 ? { a, b: next, label: 0 } : { a: next, b: a, label: 1 };
+    }
     if (rng.nextFloat() < 0.5) return { a, b: doc[si + 1] as number[], label: 0 };
     // A random sentence that is not A's successor (another document when there is one).
     let b = this.sentences[rng.nextInt(this.sentences.length)] as number[];
@@ -176,7 +205,7 @@ export class MaskedLMDataset implements BatchSource {
 
   private build(picks: { a: number[]; b: number[] | undefined; label: number }[], rng: Rng, maxLen: number): ModelBatch {
     const { clsId, sepId, padId, maskId, vocabSize } = this.specials;
-    const need = this.nsp ? 5 : 3;
+    const need = this.pairTask !== 'none' ? 5 : 3;
     if (maxLen < need) throw new InvalidArgumentError(`MaskedLMDataset: seqLen must be >= ${need}, got ${maxLen}`);
     const specials = (b: number[] | undefined) => (b ? 3 : 2);
     const seqLen =
@@ -190,7 +219,7 @@ export class MaskedLMDataset implements BatchSource {
       batchSize: picks.length,
     };
     if (seqLen !== maxLen) batch.seqLen = seqLen;
-    if (this.nsp) batch.labels = Int32Array.from(picks, (p) => p.label);
+    if (this.pairTask !== 'none') batch.labels = Int32Array.from(picks, (p) => p.label);
     picks.forEach(({ a, b }, i) => {
       let [lenA, lenB] = [a.length, b?.length ?? 0];
       // Longest-first truncation to fit the special tokens.
