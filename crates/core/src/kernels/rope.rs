@@ -737,4 +737,70 @@ mod frequency_tests {
             assert!(cfg(32, bad).validate(32).is_err(), "{bad:?}");
         }
     }
+
+    /// transformers 5.24's `_compute_yarn_parameters` (`ROPE_INIT_FUNCTIONS["yarn"]`, float32
+    /// inv_freq), printed in /tmp/venv-fx for `(head_dim, rope_theta, factor,
+    /// original_max_position_embeddings, beta_fast, beta_slow)`: its attention factor and
+    /// inv_freq against ours (f64; 1e-6 relative covers its float32 powers).
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
+    fn yarn_matches_transformers() {
+        #[allow(clippy::type_complexity)]
+        let cases: [((usize, f32, f32, usize, f32, f32), f64, &[f64]); 2] = [
+            (
+                (16, 10000.0, 4.0, 64, 32.0, 1.0),
+                1.138629436111989,
+                &[
+                    1.0,
+                    0.23717081546783447,
+                    0.04999999701976776,
+                    0.007905694656074047,
+                    0.0024999999441206455,
+                    0.0007905694656074047,
+                    0.0002500000118743628,
+                    7.905694656074047e-05,
+                ],
+            ),
+            (
+                (12, 100.0, 2.5, 20, 8.0, 0.5),
+                1.0916290731874154,
+                &[
+                    1.0,
+                    0.37132710218429565,
+                    0.12926606833934784,
+                    0.03999999910593033,
+                    0.018566353246569633,
+                    0.00861773919314146,
+                ],
+            ),
+        ];
+        for ((d, base, factor, original, beta_fast, beta_slow), attention, inv_freq) in cases {
+            let scaling = RopeScaling::Yarn {
+                factor,
+                original_max_positions: original,
+                beta_fast,
+                beta_slow,
+                attention_factor: None,
+            };
+            let got = rope_frequencies(&RopeConfig { base, ..cfg(d, scaling) });
+            assert!((got.attention_factor - attention).abs() < 1e-12, "{d}: {got:?}");
+            for (i, (&g, &w)) in got.freq.iter().zip(inv_freq).enumerate() {
+                assert!((g - w).abs() <= 1e-6 * w, "D {d} pair {i}: {g} vs transformers {w}");
+            }
+        }
+        // Llama 3-size heads (D 64, θ 500000, factor 8, original 4096): the first and last pairs.
+        let big = RopeScaling::Yarn {
+            factor: 8.0,
+            original_max_positions: 4096,
+            beta_fast: 32.0,
+            beta_slow: 1.0,
+            attention_factor: None,
+        };
+        let got = rope_frequencies(&RopeConfig { base: 500000.0, ..cfg(64, big) });
+        assert!((got.attention_factor - 1.2079441541679836).abs() < 1e-12);
+        for (i, w) in [(1, 0.663601279258728), (8, 0.03394988924264908), (31, 3.76732259610435e-07)]
+        {
+            assert!((got.freq[i] - w).abs() <= 1e-6 * w, "pair {i}: {} vs {w}", got.freq[i]);
+        }
+    }
 }
