@@ -118,6 +118,15 @@ describe('lab model options', () => {
     none.dispose();
   });
 
+  it('attention maps of a layer without positions have no bias (layer 0 of ALiBi with noPositionLayers [0] is NoPE)', () => {
+    const ids = [1, 2, 3, 4, 5, 6];
+    using none = GPT.create({ ...BASE, positional: 'none' }, { seed: 6 });
+    using alibi = GPT.create({ ...BASE, positional: 'alibi', noPositionLayers: [0] }, { seed: 6 });
+    const [a, b] = [none.attentionWeights(ids), alibi.attentionWeights(ids)];
+    expect(b.at(0, 1)).toEqual(a.at(0, 1));
+    expect(b.at(1, 1)).not.toEqual(a.at(1, 1));
+  });
+
   it('the ReLU MLP defaults to 4C hidden units, like GELU', () => {
     const gpt = GPT.create({ ...BASE, ffn: 'relu' });
     expect(gpt.config.ffnHidden).toBe(4 * BASE.nEmbd);

@@ -395,3 +395,58 @@ impl ModelConfig {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(cfg: &ModelConfig, needle: &str) {
+        match cfg.validate() {
+            Err(Error::InvalidArgument(message)) => {
+                assert!(message.contains(needle), "{message:?} should contain {needle:?}")
+            }
+            other => panic!("expected InvalidArgument containing {needle:?}, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_lab_options_are_validated() {
+        // C 32, H 2: D = 16.
+        let rope =
+            ModelConfig { positional: Positional::Rope, ..ModelConfig::gpt(10, 8, 4, 2, 32) };
+        assert_eq!((rope.rotary_dim(), rope.rope_config(0).kept_frequencies), (16, None));
+        let partial =
+            ModelConfig { rope_fraction: 0.25, rope_keep_frequencies: 0.5, ..rope.clone() };
+        partial.validate().unwrap();
+        assert_eq!((partial.rotary_dim(), partial.rope_config(0).kept_frequencies), (4, Some(1)));
+        refused(&ModelConfig { rope_fraction: 0.1, ..rope.clone() }, "rotates 1 of 16");
+        refused(
+            &ModelConfig { rope_fraction: 0.0, ..rope.clone() },
+            "rope_fraction must be in (0, 1]",
+        );
+        refused(&ModelConfig { rope_fraction: f64::NAN, ..rope.clone() }, "rope_fraction");
+        refused(&ModelConfig { rope_keep_frequencies: 0.1, ..rope.clone() }, "keeps no frequency");
+        let learned = ModelConfig::gpt(10, 8, 4, 2, 32);
+        refused(&ModelConfig { rope_fraction: 0.5, ..learned.clone() }, "needs positional rope");
+        refused(
+            &ModelConfig { no_position_layers: vec![1], ..learned },
+            "positions inside attention",
+        );
+        refused(
+            &ModelConfig { no_position_layers: vec![4], ..rope.clone() },
+            "layer 4 does not exist",
+        );
+        refused(&ModelConfig { no_position_layers: vec![2, 2], ..rope.clone() }, "twice");
+        ModelConfig { no_position_layers: vec![3, 1], ..rope.clone() }.validate().unwrap();
+        let kerple = ModelConfig { positional: Positional::Kerple, causal: false, ..rope };
+        ModelConfig { no_position_layers: vec![0], ..kerple }.validate().unwrap();
+    }
+
+    #[test]
+    fn token_scale_is_root_c_for_sinusoidal_positions_only() {
+        let mut cfg = ModelConfig::gpt(10, 8, 1, 2, 64);
+        assert_eq!(cfg.token_scale(), 1.0);
+        cfg.positional = Positional::Sinusoidal;
+        assert_eq!(cfg.token_scale(), 8.0);
+    }
+}
