@@ -144,9 +144,9 @@ describe('Hugging Face Llama with YaRN (llama-rope-yarn fixture)', () => {
     // factor null: max_position_embeddings / original.
     expect(configFromHuggingFace(transformers4({ ...base, factor: null })).ropeScaling).toMatchObject({ factor: 4 });
     // mscale and mscale_all_dim (DeepSeek) give the attention factor get_mscale(f, m) / get_mscale(f, m_all).
-    const deepseek = configFromHuggingFace(transformers4({ ...base, mscale: 0.707, mscale_all_dim: 1 })).ropeScaling;
+    const deepseek = configFromHuggingFace(transformers4({ ...base, mscale: 0.6, mscale_all_dim: 1 })).ropeScaling;
     const m = (s: number, k: number) => 0.1 * k * Math.log(s) + 1;
-    expect(deepseek).toMatchObject({ attentionFactor: m(4, 0.707) / m(4, 1) });
+    expect(deepseek).toMatchObject({ attentionFactor: m(4, 0.6) / m(4, 1) });
   });
 
   it('refuses a YaRN entry transformers would compute differently, naming the field', () => {
