@@ -17,7 +17,7 @@
  * Anything a side cannot represent throws {@link UnsupportedConfigError} naming the field.
  */
 import { CheckpointError, UnsupportedConfigError } from '../errors.js';
-import type { RopeScaling, TransformerConfig, TransformerConfigInput, YarnScaling } from '../models/config.js';
+import type { RopeScaling, TransformerConfig, TransformerConfigInput } from '../models/config.js';
 import type { NamedTensor } from '../models/transformer.js';
 
 /** The Hugging Face architectures wasmformer reads and writes. */
@@ -333,6 +333,9 @@ function llamaRope(hf: HuggingFaceConfig): Pick<TransformerConfig, 'ropeBase' | 
     unsupported(`${field}.factor`, factor, "'linear' needs a finite number > 0");
   return { ropeBase: theta, ropeScaling: { type: 'linear', factor } };
 }
+
+/** The YaRN member of {@link RopeScaling}. */
+type YarnScaling = Extract<RopeScaling, { type: 'yarn' }>;
 
 /**
  * A Llama config.json's `rope_type: 'yarn'` as transformers 5 reads it

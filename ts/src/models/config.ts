@@ -28,38 +28,35 @@ export type LmHeadKind = 'plain' | 'mlm' | 'none';
 /**
  * RoPE context extension: `'linear'` divides positions by `factor` (position interpolation);
  * `'ntk'` stretches the frequency base by `factor^(D/(D-2))` ("NTK-aware" scaling); `'yarn'`
- * is {@link YarnScaling}.
+ * (Peng et al. 2023) is exactly Hugging Face's `rope_type: 'yarn'`: pairs that turn more than
+ * `betaFast` times over `originalMaxPositionEmbeddings` keep their frequency, pairs that turn
+ * fewer than `betaSlow` times are divided by `factor`, a linear ramp in between, and cos and sin
+ * are multiplied by `attentionFactor`.
  */
-export type RopeScaling = SimpleRopeScaling | YarnScaling;
+export type RopeScaling =
+  | {
+      /** `'linear'`: positions / factor; `'ntk'`: base × factor^(D/(D-2)). */
+      type: 'linear' | 'ntk';
+      /** > 0; typically the ratio of the target context to the trained one. */
+      factor: number;
+    }
+  | {
+      /** YaRN. */
+      type: 'yarn';
+      /** > 0: the context extension ratio. */
+      factor: number;
+      /** The context the model was trained for (integer >= 1). */
+      originalMaxPositionEmbeddings: number;
+      /** Default 32 (HF). */
+      betaFast: number;
+      /** Default 1 (HF); `0 < betaSlow < betaFast`. */
+      betaSlow: number;
+      /** > 0; absent: `0.1·ln(factor) + 1` for `factor > 1`, else 1 (HF's default). */
+      attentionFactor?: number;
+    };
 
-/** Position interpolation (`'linear'`) or NTK-aware base stretching (`'ntk'`). */
-export interface SimpleRopeScaling {
-  /** `'linear'`: positions / factor; `'ntk'`: base × factor^(D/(D-2)). */
-  type: 'linear' | 'ntk';
-  /** > 0; typically the ratio of the target context to the trained one. */
-  factor: number;
-}
-
-/**
- * YaRN (Peng et al. 2023), exactly as Hugging Face's `rope_type: 'yarn'`: pairs that turn more
- * than `betaFast` times over the original context keep their frequency, pairs that turn fewer
- * than `betaSlow` times are divided by `factor`, a linear ramp in between; cos and sin are
- * multiplied by `attentionFactor`.
- */
-export interface YarnScaling {
-  /** `'yarn'`. */
-  type: 'yarn';
-  /** > 0: the context extension ratio. */
-  factor: number;
-  /** The context the model was trained for (integer >= 1). */
-  originalMaxPositionEmbeddings: number;
-  /** Default 32 (HF). */
-  betaFast: number;
-  /** Default 1 (HF); `0 < betaSlow < betaFast`. */
-  betaSlow: number;
-  /** > 0; absent: `0.1·ln(factor) + 1` for `factor > 1`, else 1 (HF's default). */
-  attentionFactor?: number;
-}
+/** The YaRN member of {@link RopeScaling}. */
+type YarnScaling = Extract<RopeScaling, { type: 'yarn' }>;
 
 /** A fully specified transformer configuration. */
 export interface TransformerConfig {
@@ -107,7 +104,7 @@ export interface TransformerConfig {
   /**
    * Layers (0-based) whose attention uses no positions (NoPE), for positions that act inside
    * attention (`'rope'`, `'alibi'`, `'relative'`, `'kerple'`); e.g. `[3, 7, 11]` is every fourth
-   * layer NoPE, as in Llama 4 / SmolLM3 ({@link everyNthLayer} builds such lists). Default `[]`.
+   * layer NoPE of 12, as in Llama 4 / SmolLM3. Default `[]`.
    */
   noPositionLayers: number[];
   /** Buckets of the learned relative-position bias (`positional: 'relative'`). */
@@ -133,19 +130,6 @@ export interface TransformerConfig {
 /** What a user passes: sizes are required, everything else has a default. */
 export type TransformerConfigInput = Pick<TransformerConfig, 'vocabSize' | 'blockSize'> &
   Partial<Omit<TransformerConfig, 'vocabSize' | 'blockSize'>>;
-
-/**
- * The 0-based indices of every `n`th layer of `nLayer` (the last of each group of `n`): for
- * `noPositionLayers`, `everyNthLayer({ nLayer: 12, n: 4 })` is `[3, 7, 11]`.
- * @param options - `nLayer` and `n`, integers >= 1
- * @returns the layer indices, ascending
- * @throws InvalidArgumentError for a non-integer or < 1
- */
-export function everyNthLayer(options: { nLayer: number; n: number }): number[] {
-  const nLayer = integer(1)(options.nLayer, 'nLayer');
-  const n = integer(1)(options.n, 'n');
-  return Array.from({ length: Math.floor(nLayer / n) }, (_, i) => (i + 1) * n - 1);
-}
 
 /** GLU hidden width that keeps the parameter count of a 4C GELU MLP: 8C/3, rounded up to 8. */
 export function gluHidden(nEmbd: number): number {
