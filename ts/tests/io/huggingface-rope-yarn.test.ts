@@ -3,7 +3,7 @@
 // 16) with rope_parameters { rope_type: 'yarn', factor: 4, original_max_position_embeddings: 64,
 // beta_fast: 32, beta_slow: 1 }, whose recorded logits (T = 80) and greedy generations run past
 // the original context. transformers' frequencies and attention factor are checked separately
-// in crates/core/src/kernels/rope.rs (yarn_matches_transformers).
+// in crates/core/src/kernels/rope/frequencies.rs (yarn_matches_transformers).
 import { mkdir, mkdtemp, readFile, rm, copyFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
