@@ -29,6 +29,10 @@ export const MODEL_FLAGS = {
   'no-bias': { type: 'boolean' },
   'no-tie': { type: 'boolean' },
   'rope-base': { type: 'string' },
+  'rope-fraction': { type: 'string' },
+  'rope-keep-frequencies': { type: 'string' },
+  'no-position-layers': { type: 'string' },
+  'nope-every': { type: 'string' },
 } as const;
 
 /** Flags of the trainer options, for `util.parseArgs`. */
@@ -81,12 +85,34 @@ export function readFlagFile(path: string, name: string): string {
   }
 }
 
+/**
+ * The layers without positions: `--no-position-layers 3,7` (0-based indices) or
+ * `--nope-every 4` (layers 3, 7, … of `nLayer`); neither: the config's default.
+ */
+function noPositionLayersFromFlags(flags: Flags, nLayer: number): number[] | undefined {
+  const list = str(flags, 'no-position-layers');
+  const every = num(flags, 'nope-every');
+  if (list !== undefined && every !== undefined) throw new UsageError('give --no-position-layers or --nope-every, not both');
+  if (every !== undefined) {
+    if (!Number.isInteger(every) || every < 1) throw new UsageError(`--nope-every must be an integer >= 1, got '${every}'`);
+    return Array.from({ length: Math.floor(nLayer / every) }, (_, i) => (i + 1) * every - 1);
+  }
+  if (list === undefined) return undefined;
+  return list.split(',').map((part) => {
+    const layer = Number(part);
+    if (part.trim() === '' || !Number.isInteger(layer))
+      throw new UsageError(`--no-position-layers must be layer indices like 3,7, got '${list}'`);
+    return layer;
+  });
+}
+
 /** The model options given by flags (defaults: 4 layers, 4 heads, 128 wide, block 64). */
 export function modelConfigFromFlags(flags: Flags, vocabSize: number): TransformerConfigInput {
+  const nLayer = num(flags, 'n-layer', 4);
   return {
     vocabSize,
     blockSize: num(flags, 'block-size', 64),
-    nLayer: num(flags, 'n-layer', 4),
+    nLayer,
     nHead: num(flags, 'n-head', 4),
     nEmbd: num(flags, 'n-embd', 128),
     positional: str(flags, 'positional') as TransformerConfigInput['positional'],
@@ -100,6 +126,9 @@ export function modelConfigFromFlags(flags: Flags, vocabSize: number): Transform
     normEps: num(flags, 'norm-eps'),
     relativeBuckets: num(flags, 'relative-buckets'),
     relativeMaxDistance: num(flags, 'relative-max-distance'),
+    ropeFraction: num(flags, 'rope-fraction'),
+    ropeKeepFrequencies: num(flags, 'rope-keep-frequencies'),
+    noPositionLayers: noPositionLayersFromFlags(flags, nLayer),
   };
 }
 

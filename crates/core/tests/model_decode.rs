@@ -8,13 +8,14 @@ use wasmformer_core::kernels::rope::RopeScaling;
 use wasmformer_core::model::{Ffn, Model, ModelConfig, NormKind, NormPlacement, Positional};
 use wasmformer_core::Error;
 
-const POSITIONALS: [Positional; 6] = [
+const POSITIONALS: [Positional; 7] = [
     Positional::Learned,
     Positional::Sinusoidal,
     Positional::None,
     Positional::Relative { num_buckets: 8, max_distance: 12 },
     Positional::Rope,
     Positional::Alibi,
+    Positional::Kerple,
 ];
 
 fn config(
@@ -193,4 +194,47 @@ fn bad_calls_are_errors_and_change_nothing() {
     encoder.causal = false;
     let mut model = Model::new(encoder, 1).unwrap();
     assert!(matches!(model.decode_start(1, 4), Err(Error::InvalidArgument(_))));
+}
+
+/// The options added for the lecture lab: the ReLU MLP, partial RoPE, p-RoPE, YaRN (with its
+/// attention factor) and layers without positions decode as the full forward runs.
+#[test]
+fn rope_variants_relu_and_no_position_layers_decode_too() {
+    let yarn = RopeScaling::Yarn {
+        factor: 4.0,
+        original_max_positions: 8,
+        beta_fast: 32.0,
+        beta_slow: 1.0,
+        attention_factor: None,
+    };
+    let rope = config(Positional::Rope, NormPlacement::Pre, Ffn::Relu, NormKind::RmsNorm);
+    let mut cases = vec![
+        ModelConfig { rope_fraction: 0.5, ..rope.clone() },
+        ModelConfig { rope_keep_frequencies: 0.5, ..rope.clone() },
+        ModelConfig { rope_scaling: yarn, rope_fraction: 0.5, ..rope.clone() },
+    ];
+    for positional in [
+        Positional::Rope,
+        Positional::Alibi,
+        Positional::Relative { num_buckets: 8, max_distance: 12 },
+        Positional::Kerple,
+    ] {
+        let mut cfg = config(positional, NormPlacement::Post, Ffn::Gelu, NormKind::LayerNorm);
+        cfg.no_position_layers = vec![0];
+        cases.push(cfg);
+    }
+    for cfg in cases {
+        cfg.validate().unwrap();
+        let v = cfg.vocab_size;
+        let mut model = Model::new(cfg.clone(), 8).unwrap();
+        let ids = tokens(cfg.block_size, v, 2);
+        let want = full_logits(&mut model, &ids);
+        model.decode_start(1, cfg.block_size).unwrap();
+        model.decode_feed(&ids[..6], &[6]).unwrap();
+        for t in 6..ids.len() {
+            let got = model.decode_feed(&ids[t..t + 1], &[1]).unwrap().to_vec();
+            let d = max_diff(&got, &want[t * v..(t + 1) * v]);
+            assert!(d < 1e-4, "{cfg:?} position {t}: {d}");
+        }
+    }
 }

@@ -27,7 +27,7 @@ fn config(
     cfg.norm = norm;
     cfg.norm_placement = placement;
     cfg.ffn = ffn;
-    cfg.ffn_hidden = if ffn == Ffn::Gelu { 16 } else { 12 };
+    cfg.ffn_hidden = if matches!(ffn, Ffn::Glu(_)) { 12 } else { 16 };
     cfg.tie_embeddings = variant % 2 == 0;
     cfg.bias = variant % 3 != 2;
     cfg
@@ -100,10 +100,16 @@ fn check_inputs(cfg: ModelConfig, label: &str, inputs: Inputs) -> Vec<String> {
         f64::from(model.batch_eval(batch, B, T).unwrap().total())
     };
     // ReLU's kink: a smaller step crosses fewer kinks, at the price of more f32 rounding noise.
-    let relu = cfg.ffn == Ffn::Glu(GluKind::ReGlu);
+    let relu = matches!(cfg.ffn, Ffn::Glu(GluKind::ReGlu) | Ffn::Relu);
     let batch = &batch;
     let loss_at = |params: &[f32], model: &mut Model| loss_at(params, model, *batch);
-    let (eps, atol) = if relu { (3e-4f32, 5e-3) } else { (1e-3f32, 2e-3) };
+    // The plain ReLU MLP has F kinks per row (a GLU's are damped by the up projection), so it
+    // takes the smallest step.
+    let (eps, atol) = match cfg.ffn {
+        Ffn::Relu => (1e-4f32, 1e-2),
+        _ if relu => (3e-4f32, 5e-3),
+        _ => (1e-3f32, 2e-3),
+    };
     let mut rng = InitRng::new(99);
     let mut failures = Vec::new();
     for spec in &specs {
@@ -143,9 +149,15 @@ fn every_combination_matches_finite_differences() {
         Positional::Relative { num_buckets: 8, max_distance: 16 },
         Positional::Rope,
         Positional::Alibi,
+        Positional::Kerple,
     ];
-    let ffns =
-        [Ffn::Gelu, Ffn::Glu(GluKind::SwiGlu), Ffn::Glu(GluKind::GeGlu), Ffn::Glu(GluKind::ReGlu)];
+    let ffns = [
+        Ffn::Gelu,
+        Ffn::Relu,
+        Ffn::Glu(GluKind::SwiGlu),
+        Ffn::Glu(GluKind::GeGlu),
+        Ffn::Glu(GluKind::ReGlu),
+    ];
     let (mut variant, mut failures) = (0, Vec::new());
     for positional in positionals {
         for norm in [NormKind::LayerNorm, NormKind::RmsNorm] {
@@ -170,6 +182,7 @@ fn bidirectional_with_dropout_off_matches_too() {
         Positional::Learned,
         Positional::Relative { num_buckets: 8, max_distance: 16 },
         Positional::Alibi,
+        Positional::Kerple,
     ] {
         let mut cfg = config(positional, NormKind::LayerNorm, NormPlacement::Post, Ffn::Gelu, 0);
         cfg.causal = false;
@@ -200,6 +213,53 @@ fn bert_heads_segments_and_padding_match_too() {
         cfg.ffn_hidden = 16;
         cfg.norm_eps = 1e-5;
         failures.extend(check_inputs(cfg, label, inputs));
+    }
+    assert!(failures.is_empty(), "gradient mismatches:\n  {}", failures.join("\n  "));
+}
+
+/// The RoPE variants (partial rotation, p-RoPE, YaRN with its attention factor) and layers
+/// without positions (every positional that acts inside attention), pre- and post-norm.
+#[test]
+fn rope_variants_and_no_position_layers_match_too() {
+    use wasmformer_core::kernels::rope::RopeScaling;
+    let yarn = RopeScaling::Yarn {
+        factor: 4.0,
+        original_max_positions: 4,
+        beta_fast: 8.0,
+        beta_slow: 1.0,
+        attention_factor: None,
+    };
+    let mut cases: Vec<(ModelConfig, String)> = Vec::new();
+    for (i, placement) in [NormPlacement::Pre, NormPlacement::Post].into_iter().enumerate() {
+        // D = 8 (C 16, H 2): partial rotation of 4 dims, p-RoPE keeping 2 of 4 frequencies.
+        let mut base = config(Positional::Rope, NormKind::RmsNorm, placement, Ffn::Relu, i);
+        base.n_embd = 16;
+        base.ffn_hidden = 24;
+        let mut partial = base.clone();
+        partial.rope_fraction = 0.5;
+        cases.push((partial, format!("{placement:?} partial rope")));
+        let mut p_rope = base.clone();
+        p_rope.rope_keep_frequencies = 0.5;
+        cases.push((p_rope, format!("{placement:?} p-rope")));
+        let mut scaled = base.clone();
+        scaled.rope_scaling = yarn;
+        scaled.rope_fraction = 0.75;
+        cases.push((scaled, format!("{placement:?} yarn + partial")));
+        for positional in [
+            Positional::Rope,
+            Positional::Alibi,
+            Positional::Relative { num_buckets: 8, max_distance: 16 },
+            Positional::Kerple,
+        ] {
+            let mut cfg = config(positional, NormKind::LayerNorm, placement, Ffn::Gelu, i);
+            cfg.no_position_layers = vec![1 - i];
+            cases.push((cfg, format!("{placement:?} {positional:?} nope layer {}", 1 - i)));
+        }
+    }
+    let mut failures = Vec::new();
+    for (cfg, label) in cases {
+        cfg.validate().unwrap();
+        failures.extend(check(cfg, &label));
     }
     assert!(failures.is_empty(), "gradient mismatches:\n  {}", failures.join("\n  "));
 }

@@ -165,6 +165,7 @@ pub fn rope(out: &mut [f32], inp: &[f32], options: &JsValue) -> Result<(), JsVal
         rotary_dim: o.count("rotaryDim")?,
         position_offset: o.count("positionOffset")?,
         scaling,
+        kept_frequencies: None,
     };
     rope_forward(out, inp, dims, &config).map_err(to_js)
 }

@@ -31,6 +31,7 @@ fn parse_config(config: &JsValue) -> Result<ModelConfig, JsValue> {
         },
         "rope" => Positional::Rope,
         "alibi" => Positional::Alibi,
+        "kerple" => Positional::Kerple,
         other => return Err(invalid(format!("model config: unknown positional {other:?}"))),
     };
     let norm = match o.text("norm")?.as_str() {
@@ -45,6 +46,7 @@ fn parse_config(config: &JsValue) -> Result<ModelConfig, JsValue> {
     };
     let ffn = match o.text("ffn")?.as_str() {
         "gelu" => Ffn::Gelu,
+        "relu" => Ffn::Relu,
         "swiglu" => Ffn::Glu(GluKind::SwiGlu),
         "geglu" => Ffn::Glu(GluKind::GeGlu),
         "reglu" => Ffn::Glu(GluKind::ReGlu),
@@ -55,6 +57,13 @@ fn parse_config(config: &JsValue) -> Result<ModelConfig, JsValue> {
         "none" => RopeScaling::None,
         "linear" => RopeScaling::Linear { factor: o.number("rope_scaling_factor")? as f32 },
         "ntk" => RopeScaling::NtkAware { factor: o.number("rope_scaling_factor")? as f32 },
+        "yarn" => RopeScaling::Yarn {
+            factor: o.number("rope_scaling_factor")? as f32,
+            original_max_positions: o.count("rope_scaling_original_max_positions")?,
+            beta_fast: o.number("rope_scaling_beta_fast")? as f32,
+            beta_slow: o.number("rope_scaling_beta_slow")? as f32,
+            attention_factor: o.optional_number("rope_scaling_attention_factor")?.map(|m| m as f32),
+        },
         other => return Err(invalid(format!("model config: unknown rope_scaling {other:?}"))),
     };
     let lm_head = match o.text("lm_head")?.as_str() {
@@ -80,6 +89,9 @@ fn parse_config(config: &JsValue) -> Result<ModelConfig, JsValue> {
         dropout: o.number("dropout")? as f32,
         rope_base: o.number("rope_base")? as f32,
         rope_scaling,
+        rope_fraction: o.number("rope_fraction")?,
+        rope_keep_frequencies: o.number("rope_keep_frequencies")?,
+        no_position_layers: o.counts("no_position_layers")?,
         norm_eps: o.number("norm_eps")? as f32,
         type_vocab_size: o.count("type_vocab_size")?,
         embedding_norm: o.flag("embedding_norm")?,

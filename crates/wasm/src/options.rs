@@ -77,6 +77,23 @@ impl<'a> Options<'a> {
         self.finite(key, self.required(key)?)
     }
 
+    /// A finite number, or `None` when absent.
+    pub fn optional_number(&self, key: &str) -> Result<Option<f64>, JsValue> {
+        self.optional(key)?.map(|value| self.finite(key, value)).transpose()
+    }
+
+    /// An array of integers in `[0, 2^32 − 1]` (indices).
+    pub fn counts(&self, key: &str) -> Result<Vec<usize>, JsValue> {
+        let value = self.required(key)?;
+        if !js_sys::Array::is_array(&value) {
+            return Err(self.bad(key, "an array of integers", &value));
+        }
+        js_sys::Array::from(&value)
+            .iter()
+            .map(|item| self.integer(key, item, f64::from(u32::MAX)).map(|x| x as usize))
+            .collect()
+    }
+
     /// A finite number, rounded to `f32`.
     pub fn f32(&self, key: &str) -> Result<f32, JsValue> {
         Ok(self.number(key)? as f32)

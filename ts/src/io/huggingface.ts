@@ -18,6 +18,7 @@
  */
 import { CheckpointError, UnsupportedConfigError } from '../errors.js';
 import type { TransformerConfig, TransformerConfigInput } from '../models/config.js';
+import { ROPE_NTK_ON_SAVE, llamaRope, llamaRopeScalingToHuggingFace, read, unsupported } from './huggingface-rope.js';
 import type { NamedTensor } from '../models/transformer.js';
 
 /** The Hugging Face architectures wasmformer reads and writes. */
@@ -255,15 +256,6 @@ const FIXED: Readonly<Record<HuggingFaceArch, Partial<TransformerConfig>>> = {
   bert: { positional: 'learned', norm: 'layernorm', normPlacement: 'post', ffn: 'gelu', bias: true, causal: false, embeddingNorm: true },
 };
 
-function unsupported(field: string, value: unknown, why: string): never {
-  throw new UnsupportedConfigError(`Hugging Face config.json: ${field} = ${JSON.stringify(value)} is not supported: ${why}`, field, value);
-}
-
-/** A field of config.json, or `fallback` when absent. */
-function read(hf: HuggingFaceConfig, field: string, fallback: unknown): unknown {
-  return Object.hasOwn(hf, field) ? hf[field] : fallback;
-}
-
 /** Requires `field` (default `fallback`) to be one of `allowed`. */
 function expect(hf: HuggingFaceConfig, field: string, fallback: unknown, allowed: readonly unknown[], why: string): void {
   const value = read(hf, field, fallback);
@@ -280,57 +272,6 @@ export function huggingFaceArch(hf: HuggingFaceConfig): HuggingFaceArch {
   const type = hf.model_type;
   if (type === 'gpt2' || type === 'llama' || type === 'bert') return type;
   return unsupported('model_type', type, "wasmformer reads 'gpt2', 'llama' and 'bert' checkpoints");
-}
-
-/** The RoPE `rope_type`s that are a different rule from ours, and why (refused, never approximated). */
-const ROPE_TYPES_REFUSED: Readonly<Record<string, string>> = {
-  dynamic:
-    "'dynamic' NTK recomputes the base from the current length T, base · (factor · T / max_position_embeddings − factor + 1)^(D/(D−2)), " +
-    "unchanged up to max_position_embeddings; wasmformer's ropeScaling 'ntk' is one fixed base · factor^(D/(D−2)) for every length",
-  yarn: 'YaRN (per-frequency interpolation ramp and attention temperature) is not implemented',
-  longrope: 'LongRoPE (per-frequency long/short factors) is not implemented',
-  llama3: 'Llama 3 scaling (wavelength-dependent interpolation) is not implemented',
-};
-
-/**
- * The RoPE settings of a Llama config.json, read as transformers 5 does: the `rope_scaling`
- * dict (transformers 4 files: `{type | rope_type, factor}` with `rope_theta` beside it) if it
- * is a non-empty object, else `rope_parameters` (transformers 5: `{rope_type, rope_theta, factor}`).
- * `rope_type` 'default' (or none) → no scaling; 'linear' → `ropeScaling: { type: 'linear', factor }`,
- * the same rule (HF divides `inv_freq` by `factor`, we divide positions: `pos · inv_freq` is equal).
- */
-function llamaRope(hf: HuggingFaceConfig): Pick<TransformerConfig, 'ropeBase' | 'ropeScaling'> {
-  const scaling = read(hf, 'rope_scaling', null) ?? null; // undefined (not JSON) as absent
-  const isDict = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
-  if (scaling !== null && !isDict(scaling)) unsupported('rope_scaling', scaling, 'expected null or an object { rope_type, factor }');
-  const fromScaling = isDict(scaling) && Object.keys(scaling).length > 0;
-  const field = fromScaling ? 'rope_scaling' : 'rope_parameters';
-  const params = fromScaling ? scaling : (read(hf, 'rope_parameters', null) ?? null);
-  if (params !== null && !isDict(params)) unsupported(field, params, 'expected null or an object { rope_type, rope_theta, factor }');
-  const p = params ?? {};
-  const typeKey = Object.hasOwn(p, 'rope_type') || !Object.hasOwn(p, 'type') ? 'rope_type' : 'type';
-  const type = p[typeKey] ?? 'default';
-  const theta = p.rope_theta ?? read(hf, 'rope_theta', 10000);
-  if (typeof theta !== 'number')
-    unsupported(Object.hasOwn(p, 'rope_theta') ? `${field}.rope_theta` : 'rope_theta', theta, 'must be a number');
-  if (type === 'default') return { ropeBase: theta, ropeScaling: null };
-  if (type !== 'linear') {
-    const why = typeof type === 'string' && Object.hasOwn(ROPE_TYPES_REFUSED, type) ? ROPE_TYPES_REFUSED[type] : undefined;
-    return unsupported(`${field}.${typeKey}`, type, `${why ?? 'unknown RoPE type'}; only 'default' and 'linear' are mapped`);
-  }
-  const factor = p.factor;
-  if (typeof factor !== 'number' || !Number.isFinite(factor) || !(factor > 0))
-    unsupported(`${field}.factor`, factor, "'linear' needs a finite number > 0");
-  // transformers moves a top-level partial_rotary_factor into the dict; 'linear' then rotates only that fraction of D.
-  const partial = p.partial_rotary_factor ?? read(hf, 'partial_rotary_factor', 1);
-  if (partial !== 1 && partial !== null) {
-    unsupported(
-      Object.hasOwn(p, 'partial_rotary_factor') ? `${field}.partial_rotary_factor` : 'partial_rotary_factor',
-      partial,
-      'RoPE on part of the head (partial_rotary_factor < 1) is not mapped for Llama',
-    );
-  }
-  return { ropeBase: theta, ropeScaling: { type: 'linear', factor } };
 }
 
 /** The heads of a BERT config.json's class (`architectures[0]`; none given: `BertModel`). */
@@ -450,12 +391,6 @@ function bertOutputs(
   return { lmHead, nClasses };
 }
 
-/** Why our static NTK scaling is not written as Hugging Face's `rope_type: 'dynamic'`. */
-const ROPE_NTK_ON_SAVE =
-  "Hugging Face has no static NTK-aware rule: its 'dynamic' type recomputes the base from the sequence length " +
-  "(and leaves it unchanged up to max_position_embeddings), so it computes differently from 'ntk' (fixed base · factor^(D/(D−2))); " +
-  "only 'linear' is written (rope_type 'linear')";
-
 function refuse(field: string, value: unknown, why: string): never {
   throw new UnsupportedConfigError(
     `saveHuggingFace: config.${field} = ${JSON.stringify(value)} cannot be represented: ${why}`,
@@ -496,6 +431,15 @@ export function huggingFaceArchFor(c: TransformerConfig): HuggingFaceArch {
   if (c.ropeScaling !== null && arch === 'gpt2')
     refuse('ropeScaling', c.ropeScaling, 'a GPT-2 checkpoint has learned positions, no RoPE to scale');
   if (c.ropeScaling?.type === 'ntk') refuse('ropeScaling', c.ropeScaling, ROPE_NTK_ON_SAVE);
+  if (c.ropeFraction !== 1)
+    refuse('ropeFraction', c.ropeFraction, 'partial RoPE (GPT-NeoX rotary_pct) is not mapped; Llama rotates every dim');
+  if (c.ropeKeepFrequencies !== 1) refuse('ropeKeepFrequencies', c.ropeKeepFrequencies, 'Llama has no p-RoPE');
+  if (c.noPositionLayers.length > 0)
+    refuse(
+      'noPositionLayers',
+      c.noPositionLayers,
+      "Llama's attention uses RoPE in every layer (no_rope_layers is Llama 4 / SmolLM3, not mapped)",
+    );
   if (c.lmHead !== 'plain') refuse('lmHead', c.lmHead, "a causal LM checkpoint needs lmHead 'plain'");
   for (const [key, plain] of [
     ['typeVocabSize', 0],
@@ -575,7 +519,7 @@ export function configToHuggingFace(c: TransformerConfig, extra: HuggingFaceConf
       pretraining_tp: 1,
       rope_scaling: null,
     });
-    if (c.ropeScaling !== null) Object.assign(out, llamaRopeScalingToHuggingFace(c.ropeScaling.factor, c.ropeBase));
+    if (c.ropeScaling !== null) Object.assign(out, llamaRopeScalingToHuggingFace(c.ropeScaling, c.ropeBase));
   } else {
     Object.assign(out, {
       hidden_act: c.geluExact ? 'gelu' : 'gelu_new',
@@ -592,19 +536,6 @@ export function configToHuggingFace(c: TransformerConfig, extra: HuggingFaceConf
     }
   }
   return out;
-}
-
-/**
- * Our linear RoPE scaling in a Llama config.json: `rope_parameters` as transformers 5 writes
- * it (`LlamaConfig(rope_parameters=...).save_pretrained`), and the same rule as `rope_scaling`
- * for transformers 4, which ignores `rope_parameters` (transformers 5 reads `rope_scaling`
- * first, with `rope_theta` beside it: the same frequencies either way).
- */
-function llamaRopeScalingToHuggingFace(factor: number, theta: number): HuggingFaceConfig {
-  return {
-    rope_scaling: { rope_type: 'linear', factor },
-    rope_parameters: { rope_type: 'linear', factor, rope_theta: theta },
-  };
 }
 
 /** Expands `{l}` for every layer: [ours, hf names, transpose] per parameter of `c` whose head is in `heads`. */

@@ -5,14 +5,20 @@
  */
 import { InvalidArgumentError } from '../errors.js';
 
-/** How positions enter the model. */
-export type Positional = 'learned' | 'sinusoidal' | 'none' | 'relative' | 'rope' | 'alibi';
+/**
+ * How positions enter the model: `'learned'` absolute embeddings (GPT-2); `'sinusoidal'` fixed
+ * sinusoids added to the token embeddings scaled by √nEmbd (Vaswani et al.); `'none'` (NoPE);
+ * `'relative'` T5's learned bucketed bias; `'rope'` rotary (see `ropeFraction`,
+ * `ropeKeepFrequencies`, `ropeScaling`); `'alibi'` a fixed linear distance penalty;
+ * `'kerple'` KERPLE's learned logarithmic bias `−r1·ln(1 + r2·|i − j|)` per head.
+ */
+export type Positional = 'learned' | 'sinusoidal' | 'none' | 'relative' | 'rope' | 'alibi' | 'kerple';
 /** Normalisation layer. */
 export type NormKind = 'layernorm' | 'rmsnorm';
 /** Norm before the sublayer (GPT-2, Llama) or after the residual add (original, BERT). */
 export type NormPlacement = 'pre' | 'post';
-/** Feed-forward block: GELU MLP or a gated linear unit. */
-export type FfnKind = 'gelu' | 'swiglu' | 'geglu' | 'reglu';
+/** Feed-forward block: a GELU or ReLU MLP, or a gated linear unit. */
+export type FfnKind = 'gelu' | 'relu' | 'swiglu' | 'geglu' | 'reglu';
 /**
  * The per-token output head: `'plain'` logits from the (tied) embedding (GPT), `'mlm'` BERT's
  * masked-LM head (dense + GELU + norm, then the tied decoder with a bias), `'none'`.
@@ -21,14 +27,36 @@ export type LmHeadKind = 'plain' | 'mlm' | 'none';
 
 /**
  * RoPE context extension: `'linear'` divides positions by `factor` (position interpolation);
- * `'ntk'` stretches the frequency base by `factor^(D/(D-2))` ("NTK-aware" scaling).
+ * `'ntk'` stretches the frequency base by `factor^(D/(D-2))` ("NTK-aware" scaling); `'yarn'`
+ * (Peng et al. 2023) is exactly Hugging Face's `rope_type: 'yarn'`: pairs that turn more than
+ * `betaFast` times over `originalMaxPositionEmbeddings` keep their frequency, pairs that turn
+ * fewer than `betaSlow` times are divided by `factor`, a linear ramp in between, and cos and sin
+ * are multiplied by `attentionFactor`.
  */
-export interface RopeScaling {
-  /** `'linear'`: positions / factor; `'ntk'`: base × factor^(D/(D-2)). */
-  type: 'linear' | 'ntk';
-  /** > 0; typically the ratio of the target context to the trained one. */
-  factor: number;
-}
+export type RopeScaling =
+  | {
+      /** `'linear'`: positions / factor; `'ntk'`: base × factor^(D/(D-2)). */
+      type: 'linear' | 'ntk';
+      /** > 0; typically the ratio of the target context to the trained one. */
+      factor: number;
+    }
+  | {
+      /** YaRN. */
+      type: 'yarn';
+      /** > 0: the context extension ratio. */
+      factor: number;
+      /** The context the model was trained for (integer >= 1). */
+      originalMaxPositionEmbeddings: number;
+      /** Default 32 (HF). */
+      betaFast: number;
+      /** Default 1 (HF); `0 < betaSlow < betaFast`. */
+      betaSlow: number;
+      /** > 0; absent: `0.1·ln(factor) + 1` for `factor > 1`, else 1 (HF's default). */
+      attentionFactor?: number;
+    };
+
+/** The YaRN member of {@link RopeScaling}. */
+type YarnScaling = Extract<RopeScaling, { type: 'yarn' }>;
 
 /** A fully specified transformer configuration. */
 export interface TransformerConfig {
@@ -62,6 +90,23 @@ export interface TransformerConfig {
   ropeBase: number;
   /** RoPE position scaling for contexts past the trained one (`null`: none). */
   ropeScaling: RopeScaling | null;
+  /**
+   * Partial RoPE: the fraction of each head's dims that rotate (GPT-NeoX `rotary_pct`, HF
+   * `partial_rotary_factor`); `⌊D · ropeFraction⌋` must be even and >= 2, the frequencies are
+   * spread over those dims. Default 1 (all).
+   */
+  ropeFraction: number;
+  /**
+   * p-RoPE (Barbero et al. 2024): the fraction p of the rotated pairs' frequencies kept, the
+   * highest ones; the lowest `1 − p` are not rotated (they carry no position). Default 1.
+   */
+  ropeKeepFrequencies: number;
+  /**
+   * Layers (0-based) whose attention uses no positions (NoPE), for positions that act inside
+   * attention (`'rope'`, `'alibi'`, `'relative'`, `'kerple'`); e.g. `[3, 7, 11]` is every fourth
+   * layer NoPE of 12, as in Llama 4 / SmolLM3. Default `[]`.
+   */
+  noPositionLayers: number[];
   /** Buckets of the learned relative-position bias (`positional: 'relative'`). */
   relativeBuckets: number;
   /** Distance at which relative buckets saturate. */
@@ -101,7 +146,7 @@ interface Field<K extends keyof TransformerConfig> {
   /** Validates the given (or default) value; may read other fields through `get`. */
   check(value: unknown, name: K, get: Resolve): TransformerConfig[K];
   /** The core's entries for this field; default `{ snake_case_name: value }`. */
-  core?(value: TransformerConfig[K]): Record<string, number | string | boolean>;
+  core?(value: TransformerConfig[K]): Record<string, CoreValue>;
 }
 
 /**
@@ -124,14 +169,22 @@ const FIELDS: { readonly [K in keyof TransformerConfig]: Field<K> } = {
       return nEmbd;
     },
   },
-  ffnHidden: { default: (get) => (get('ffn') === 'gelu' ? 4 * get('nEmbd') : gluHidden(get('nEmbd'))), check: integer(1) },
+  ffnHidden: {
+    default: (get) => (get('ffn') === 'gelu' || get('ffn') === 'relu' ? 4 * get('nEmbd') : gluHidden(get('nEmbd'))),
+    check: integer(1),
+  },
   positional: {
     default: 'learned',
     check(value, name, get) {
-      const positional = choice<Positional>({ learned: true, sinusoidal: true, none: true, relative: true, rope: true, alibi: true })(
-        value,
-        name,
-      );
+      const positional = choice<Positional>({
+        learned: true,
+        sinusoidal: true,
+        none: true,
+        relative: true,
+        rope: true,
+        alibi: true,
+        kerple: true,
+      })(value, name);
       const headDim = get('nEmbd') / get('nHead');
       if (positional === 'rope' && headDim % 2 !== 0) {
         throw new InvalidArgumentError(`config.positional 'rope' needs an even head size; nEmbd / nHead = ${headDim}`);
@@ -141,7 +194,7 @@ const FIELDS: { readonly [K in keyof TransformerConfig]: Field<K> } = {
   },
   norm: { default: 'layernorm', check: choice<NormKind>({ layernorm: true, rmsnorm: true }) },
   normPlacement: { default: 'pre', check: choice<NormPlacement>({ pre: true, post: true }) },
-  ffn: { default: 'gelu', check: choice<FfnKind>({ gelu: true, swiglu: true, geglu: true, reglu: true }) },
+  ffn: { default: 'gelu', check: choice<FfnKind>({ gelu: true, relu: true, swiglu: true, geglu: true, reglu: true }) },
   dropout: {
     default: 0,
     check(value, name) {
@@ -156,7 +209,66 @@ const FIELDS: { readonly [K in keyof TransformerConfig]: Field<K> } = {
   ropeScaling: {
     default: null,
     check: (value, _name, get) => ropeScalingOf(value, get('nEmbd') / get('nHead')),
-    core: (s) => ({ rope_scaling: s?.type ?? 'none', rope_scaling_factor: s?.factor ?? 1 }),
+    core: (s) => ({
+      rope_scaling: s?.type ?? 'none',
+      rope_scaling_factor: s?.factor ?? 1,
+      ...(s?.type === 'yarn'
+        ? {
+            rope_scaling_original_max_positions: s.originalMaxPositionEmbeddings,
+            rope_scaling_beta_fast: s.betaFast,
+            rope_scaling_beta_slow: s.betaSlow,
+            ...(s.attentionFactor === undefined ? {} : { rope_scaling_attention_factor: s.attentionFactor }),
+          }
+        : {}),
+    }),
+  },
+  ropeFraction: {
+    default: 1,
+    check(value, name, get) {
+      const fraction = ropeFractionOf(value, name, get);
+      const headDim = get('nEmbd') / get('nHead');
+      const rotated = Math.floor(headDim * fraction);
+      if (fraction < 1 && (rotated < 2 || rotated % 2 !== 0)) {
+        throw new InvalidArgumentError(
+          `config.ropeFraction ${fraction} rotates ${rotated} of ${headDim} dims per head; that must be even and >= 2`,
+        );
+      }
+      return fraction;
+    },
+  },
+  ropeKeepFrequencies: {
+    default: 1,
+    check(value, name, get) {
+      const p = ropeFractionOf(value, name, get);
+      const headDim = get('nEmbd') / get('nHead');
+      const pairs = Math.floor((get('ropeFraction') < 1 ? Math.floor(headDim * get('ropeFraction')) : headDim) / 2);
+      if (p < 1 && Math.floor(p * pairs) < 1) {
+        throw new InvalidArgumentError(`config.ropeKeepFrequencies ${p} keeps no frequency of ${pairs} (need >= 1)`);
+      }
+      return p;
+    },
+  },
+  noPositionLayers: {
+    default: () => [],
+    check(value, name, get) {
+      if (!Array.isArray(value)) throw new InvalidArgumentError(`config.${name} must be an array of layer indices, got ${String(value)}`);
+      const nLayer = get('nLayer');
+      const layers = value.map((l: unknown) => {
+        if (typeof l !== 'number' || !Number.isInteger(l) || l < 0 || l >= nLayer) {
+          throw new InvalidArgumentError(`config.${name}: ${String(l)} is not a layer index in [0, ${nLayer})`);
+        }
+        return l;
+      });
+      if (new Set(layers).size !== layers.length)
+        throw new InvalidArgumentError(`config.${name} lists a layer twice: ${layers.join(', ')}`);
+      const positional = get('positional');
+      if (layers.length > 0 && (positional === 'learned' || positional === 'sinusoidal' || positional === 'none')) {
+        throw new InvalidArgumentError(
+          `config.${name} needs positions inside attention ('rope', 'alibi', 'relative' or 'kerple'); '${positional}' positions enter once, below every layer`,
+        );
+      }
+      return layers;
+    },
   },
   relativeBuckets: { default: 32, check: (value, name, get) => integer(get('causal') ? 2 : 4)(value, name) },
   relativeMaxDistance: {
@@ -247,8 +359,9 @@ export function resolveConfig(input: TransformerConfigInput, defaults: Partial<T
   const resolved = new Map<keyof TransformerConfig, unknown>();
   const get: Resolve = (key) => {
     if (!resolved.has(key)) {
-      const field = FIELDS[key] as Field<typeof key>;
-      const fallback = typeof field.default === 'function' ? field.default(get) : field.default;
+      // One field, seen without its key's type (the union over every key is too large to check).
+      const field = FIELDS[key] as unknown as { default?: unknown; check(value: unknown, name: string, get: Resolve): unknown };
+      const fallback = typeof field.default === 'function' ? (field.default as (get: Resolve) => unknown)(get) : field.default;
       resolved.set(key, field.check(Object.hasOwn(given, key) ? given[key] : fallback, key, get));
     }
     return resolved.get(key) as TransformerConfig[typeof key];
@@ -256,18 +369,53 @@ export function resolveConfig(input: TransformerConfigInput, defaults: Partial<T
   return Object.fromEntries(KEYS.map((key) => [key, get(key)])) as unknown as TransformerConfig;
 }
 
+/** A fraction in (0, 1] that, below 1, needs `positional: 'rope'`. */
+function ropeFractionOf(value: unknown, name: string, get: Resolve): number {
+  if (typeof value !== 'number' || !(value > 0 && value <= 1)) {
+    throw new InvalidArgumentError(`config.${name} must be a number in (0, 1], got ${String(value)}`);
+  }
+  if (value < 1 && get('positional') !== 'rope') {
+    throw new InvalidArgumentError(`config.${name} < 1 needs positional 'rope', got '${get('positional')}'`);
+  }
+  return value;
+}
+
 function ropeScalingOf(value: unknown, headDim: number): RopeScaling | null {
   if (value === null) return null;
   const bad = (why: string): never => {
-    throw new InvalidArgumentError(`config.ropeScaling ${why}; expected null or { type: 'linear' | 'ntk', factor: number > 0 }`);
+    throw new InvalidArgumentError(
+      `config.ropeScaling ${why}; expected null, { type: 'linear' | 'ntk', factor: number > 0 } or { type: 'yarn', factor, originalMaxPositionEmbeddings, betaFast?, betaSlow?, attentionFactor? }`,
+    );
   };
   if (typeof value !== 'object') return bad(`is ${JSON.stringify(value)}`);
   const { type, factor, ...rest } = value as Record<string, unknown>;
+  const positive = (key: string, x: unknown): number => {
+    if (typeof x !== 'number' || !(x > 0) || !Number.isFinite(x)) return bad(`.${key} is ${String(x)}`);
+    return x;
+  };
+  if (type === 'yarn') {
+    const { originalMaxPositionEmbeddings, betaFast = 32, betaSlow = 1, attentionFactor, ...unknown } = rest;
+    if (Object.keys(unknown).length > 0) return bad(`has unknown keys ${Object.keys(unknown).join(', ')}`);
+    const original = originalMaxPositionEmbeddings;
+    if (typeof original !== 'number' || !Number.isInteger(original) || original < 1 || original > 0xffffffff) {
+      return bad(`.originalMaxPositionEmbeddings is ${String(original)} (an integer >= 1)`);
+    }
+    const yarn: YarnScaling = {
+      type,
+      factor: positive('factor', factor),
+      originalMaxPositionEmbeddings: original,
+      betaFast: positive('betaFast', betaFast),
+      betaSlow: positive('betaSlow', betaSlow),
+    };
+    if (!(yarn.betaSlow < yarn.betaFast)) return bad(`needs betaSlow < betaFast, got ${yarn.betaSlow} and ${yarn.betaFast}`);
+    if (attentionFactor !== undefined) yarn.attentionFactor = positive('attentionFactor', attentionFactor);
+    return yarn;
+  }
   if (Object.keys(rest).length > 0) return bad(`has unknown keys ${Object.keys(rest).join(', ')}`);
   if (type !== 'linear' && type !== 'ntk') return bad(`.type is ${JSON.stringify(type)}`);
-  if (typeof factor !== 'number' || !(factor > 0) || !Number.isFinite(factor)) return bad(`.factor is ${String(factor)}`);
+  const f = positive('factor', factor);
   if (type === 'ntk' && headDim <= 2) return bad('ntk needs a head size > 2');
-  return { type, factor };
+  return { type, factor: f };
 }
 
 function stripUndefined<T extends object>(input: T): Partial<T> {
@@ -279,17 +427,20 @@ function snakeCase(key: string): string {
   return key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }
 
+/** A value of the core's config object. */
+export type CoreValue = number | string | boolean | number[];
+
 /**
  * The snake_case object crates/wasm/src/model.rs reads (derived from the field table).
  * @param c - a configuration from {@link resolveConfig}
  */
-export function toCoreConfig(c: TransformerConfig): Record<string, number | string | boolean> {
-  const out: Record<string, number | string | boolean> = {};
+export function toCoreConfig(c: TransformerConfig): Record<string, CoreValue> {
+  const out: Record<string, CoreValue> = {};
   for (const key of KEYS) {
     const field = FIELDS[key] as Field<typeof key>;
     const value = c[key];
     if (field.core) Object.assign(out, field.core(value));
-    else out[snakeCase(key)] = value as number | string | boolean;
+    else out[snakeCase(key)] = value as CoreValue;
   }
   return out;
 }

@@ -196,7 +196,8 @@ describe.each(['ours-bert-mlm', 'ours-bert-pretraining', 'ours-bert-classifier']
         classLogits?: number[];
       }>(join(dir, 'ours.json'));
       using bert = await loadBert(dir);
-      expect(bert.config).toEqual(ours.config);
+      // Fields added since the fixture was written keep their defaults.
+      expect(bert.config).toEqual({ ropeFraction: 1, ropeKeepFrequencies: 1, noPositionLayers: [], ...ours.config });
       const batch = batchOf(ours);
       if (ours.mlmLogits) expect(maxAbsDiff(bert.batchOutputs(batch, ours.seqLen, 'logits'), ours.mlmLogits)).toBeLessThan(1e-5);
       if (ours.classLogits) expect(maxAbsDiff(bert.batchOutputs(batch, ours.seqLen, 'classLogits'), ours.classLogits)).toBeLessThan(1e-5);

@@ -2,8 +2,9 @@
 // was written by scripts/fixtures/make_hf_fixtures.py: a tiny random LlamaForCausalLM with
 // rope_parameters { rope_type: 'linear', factor: 4 } and max_position_embeddings 16, whose
 // recorded logits (T = 40) and greedy generations (up to 27 tokens) run past that context.
-// 'linear' is the only scaling both sides compute the same way; every other rope_type, and our
-// static 'ntk' on save, is refused with UnsupportedConfigError naming the field.
+// 'linear' and 'yarn' (huggingface-rope-yarn.test.ts) are the scalings both sides compute the
+// same way; every other rope_type, and our static 'ntk' on save, is refused with
+// UnsupportedConfigError naming the field.
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -157,15 +158,10 @@ describe('RoPE scaling wasmformer and transformers compute differently is refuse
     throw new Error('expected an UnsupportedConfigError, nothing was thrown');
   }
 
-  it('refuses dynamic, yarn, llama3 and longrope in config.json, naming the field', () => {
+  it('refuses dynamic, llama3 and longrope in config.json, naming the field (yarn: huggingface-rope-yarn.test.ts)', () => {
     const cases: Array<[HuggingFaceConfig, string, string]> = [
       [{ ...hfConfig, rope_parameters: { rope_type: 'dynamic', factor: 4, rope_theta: 10000 } }, 'rope_parameters.rope_type', 'dynamic'],
       [transformers4({ type: 'dynamic', factor: 4 }), 'rope_scaling.type', 'dynamic'],
-      [
-        { ...hfConfig, rope_parameters: { rope_type: 'yarn', factor: 4, rope_theta: 10000, original_max_position_embeddings: 16 } },
-        'rope_parameters.rope_type',
-        'yarn',
-      ],
       [
         transformers4({ rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 16 }),
         'rope_scaling.rope_type',
@@ -178,7 +174,7 @@ describe('RoPE scaling wasmformer and transformers compute differently is refuse
       expect(error.field, type).toBe(field);
       expect(error.value).toBe(type);
       expect(error.message).toContain(field);
-      expect(error.message).toContain("only 'default' and 'linear' are mapped");
+      expect(error.message).toContain("only 'default', 'linear' and 'yarn' are mapped");
     }
     // 'dynamic' is refused because it is another rule, not a missing feature: the message says how.
     expect(refusal(() => configFromHuggingFace(transformers4({ type: 'dynamic', factor: 4 }))).message).toMatch(

@@ -161,6 +161,9 @@ describe('configuration: one table', () => {
       tieEmbeddings: true,
       ropeBase: 10000,
       ropeScaling: null,
+      ropeFraction: 1,
+      ropeKeepFrequencies: 1,
+      noPositionLayers: [],
       relativeBuckets: 32,
       relativeMaxDistance: 128,
       normEps: 1e-5,
@@ -173,6 +176,10 @@ describe('configuration: one table', () => {
     });
     expect(resolveConfig({ vocabSize: 10, blockSize: 8, nEmbd: 64, nHead: 4, ffn: 'swiglu' }).ffnHidden).toBe(176);
     expect(resolveConfig({ vocabSize: 10, blockSize: 8, ffnHidden: undefined }).ffnHidden).toBe(3072);
+    expect(resolveConfig({ vocabSize: 10, blockSize: 8, nEmbd: 64, nHead: 4, ffn: 'relu' }).ffnHidden).toBe(256);
+    // Each configuration gets its own noPositionLayers array.
+    const a = resolveConfig({ vocabSize: 10, blockSize: 8 });
+    expect(a.noPositionLayers).not.toBe(resolveConfig({ vocabSize: 10, blockSize: 8 }).noPositionLayers);
   });
 
   it('model-family defaults replace the GPT-2 ones (BERT)', () => {

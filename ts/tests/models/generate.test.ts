@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CharTokenizer, GPT, InvalidArgumentError, Trainer, init, type TransformerConfigInput } from '../../../dist/index.node.js';
 
-const POSITIONALS = ['learned', 'sinusoidal', 'none', 'relative', 'rope', 'alibi'] as const;
+const POSITIONALS = ['learned', 'sinusoidal', 'none', 'relative', 'rope', 'alibi', 'kerple'] as const;
 
 /** Greedy continuation by re-running the whole window each token (the spec of the KV cache). */
 function greedyByFullForward(gpt: GPT, prompt: number[], steps: number): number[] {

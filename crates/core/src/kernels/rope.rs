@@ -14,13 +14,25 @@
 //! `(2i, 2i + 1)` layout of the original paper and Meta's reference code: Llama checkpoints
 //! converted to HF format have their `q`/`k` projection rows permuted for this layout.
 //! Scaling ([`RopeScaling`]): `Linear { factor }` sets `s = factor` (position interpolation);
-//! `NtkAware { factor }` keeps `s = 1` and sets `base' = base · factor^(r / (r − 2))`.
+//! `NtkAware { factor }` keeps `s = 1` and sets `base' = base · factor^(r / (r − 2))`; `Yarn`
+//! blends interpolated and original frequencies per pair and multiplies cos and sin by an
+//! attention factor `m` (Peng et al. 2023, <https://arxiv.org/abs/2309.00071>; exactly
+//! Hugging Face's `_compute_yarn_parameters`, see [`rope_frequencies`]).
+//! Partial rotation (GPT-NeoX `rotary_pct`, HF `partial_rotary_factor`): `r < D`, the
+//! frequencies are computed over the `r` rotated dims. p-RoPE (Barbero et al. 2024,
+//! <https://arxiv.org/abs/2410.06205>): `kept_frequencies = k` keeps the `k` highest
+//! frequencies (`i < k`) and sets `θ_i = 0` for the rest, so those pairs are not rotated.
 //!
-//! Backward: the map is a rotation, so `dinp = RoPEᵀ(dout)` is the rotation by `−a`.
+//! Backward: the map is `m` times a rotation, so `dinp = RoPEᵀ(dout)` is `m` times the
+//! rotation by `−a`.
 //!
 //! Shapes: `inp, out, dinp, dout: [B, T, H, D]`; the cos/sin table ([`RopeTable`]) is
 //! `[T, r/2]`, computed in f64 and rounded once. Accumulation: `rope_backward` ASSIGNS `dinp`
 //! (an activation gradient); there are no parameters.
+
+mod frequencies;
+
+pub use frequencies::{rope_frequencies, RopeFrequencies};
 
 use crate::error::{check_len, checked_product, Error, Result};
 use crate::par::for_each_row_block;
@@ -41,6 +53,22 @@ pub enum RopeScaling {
         /// Stretches the base.
         factor: f32,
     },
+    /// YaRN ("NTK-by-parts" plus an attention factor), as Hugging Face's `rope_type: "yarn"`.
+    Yarn {
+        /// Context extension ratio (`> 0`): the slow pairs' frequencies are divided by it.
+        factor: f32,
+        /// The context the model was trained for (`≥ 1`).
+        original_max_positions: usize,
+        /// Pairs that turn more than this often over the original context keep their
+        /// frequency (HF default 32).
+        beta_fast: f32,
+        /// Pairs that turn less than this often are fully interpolated (HF default 1;
+        /// `0 < beta_slow < beta_fast`).
+        beta_slow: f32,
+        /// Multiplies cos and sin (so the scores by its square); `None`: `0.1·ln(factor) + 1`
+        /// for `factor > 1`, else 1 (HF's default).
+        attention_factor: Option<f32>,
+    },
 }
 
 /// RoPE settings. `rotary_dim` (`r`) must be even, `> 0` and `≤ D`; `base > 1`.
@@ -54,12 +82,20 @@ pub struct RopeConfig {
     pub position_offset: usize,
     /// Context-extension scaling.
     pub scaling: RopeScaling,
+    /// p-RoPE: only the `k` highest frequencies rotate (`1 ≤ k ≤ r/2`); `None`: all `r/2`.
+    pub kept_frequencies: Option<usize>,
 }
 
 impl RopeConfig {
     /// `base` 10000, no offset, no scaling, rotating the first `rotary_dim` dims.
     pub fn new(rotary_dim: usize) -> Self {
-        Self { base: 10000.0, rotary_dim, position_offset: 0, scaling: RopeScaling::None }
+        Self {
+            base: 10000.0,
+            rotary_dim,
+            position_offset: 0,
+            scaling: RopeScaling::None,
+            kept_frequencies: None,
+        }
     }
 
     /// Checks the config against head dim `d`, returning [`Error::InvalidArgument`].
@@ -84,6 +120,41 @@ impl RopeConfig {
                 if matches!(self.scaling, RopeScaling::NtkAware { .. }) && r == 2 {
                     return bad("NTK-aware scaling needs rotary_dim > 2".into());
                 }
+            }
+            RopeScaling::Yarn {
+                factor,
+                original_max_positions,
+                beta_fast,
+                beta_slow,
+                attention_factor,
+            } => {
+                if !(factor > 0.0 && factor.is_finite()) {
+                    return bad(format!("yarn factor must be finite and > 0, got {factor}"));
+                }
+                if original_max_positions == 0 {
+                    return bad("yarn original_max_positions must be >= 1".into());
+                }
+                if !(beta_slow > 0.0 && beta_fast > beta_slow && beta_fast.is_finite()) {
+                    return bad(format!(
+                        "yarn needs 0 < beta_slow < beta_fast (finite), got beta_fast \
+                         {beta_fast}, beta_slow {beta_slow}"
+                    ));
+                }
+                if let Some(m) = attention_factor {
+                    if !(m > 0.0 && m.is_finite()) {
+                        return bad(format!(
+                            "yarn attention_factor must be finite and > 0, got {m}"
+                        ));
+                    }
+                }
+            }
+        }
+        if let Some(k) = self.kept_frequencies {
+            if k == 0 || k > r / 2 {
+                return bad(format!(
+                    "kept_frequencies must be in 1..={} (rotary_dim / 2), got {k}",
+                    r / 2
+                ));
             }
         }
         Ok(())
@@ -143,22 +214,14 @@ impl RopeTable {
         check_positions(config, t)?;
         let half = config.rotary_dim / 2;
         let n = checked_product("rope: table", &[t, half])?;
-        let r = config.rotary_dim as f64;
-        let (base, pos_scale) = match config.scaling {
-            RopeScaling::None => (f64::from(config.base), 1.0),
-            RopeScaling::Linear { factor } => (f64::from(config.base), 1.0 / f64::from(factor)),
-            RopeScaling::NtkAware { factor } => {
-                (f64::from(config.base) * f64::from(factor).powf(r / (r - 2.0)), 1.0)
-            }
-        };
-        let inv_freq: Vec<f64> = (0..half).map(|i| base.powf(-2.0 * i as f64 / r)).collect();
+        let RopeFrequencies { freq, pos_scale, attention_factor: m } = rope_frequencies(config);
         let (mut cos, mut sin) = (Vec::with_capacity(n), Vec::with_capacity(n));
         for p in 0..t {
             let pos = (config.position_offset + p) as f64 * pos_scale;
-            for &f in &inv_freq {
+            for &f in &freq {
                 let (s, c) = (pos * f).sin_cos();
-                cos.push(c as f32);
-                sin.push(s as f32);
+                cos.push((m * c) as f32);
+                sin.push((m * s) as f32);
             }
         }
         Ok(Self { cos, sin, t, d, rotary_dim: config.rotary_dim })
@@ -264,7 +327,7 @@ fn rotate_head(y: &mut [f32], x: &[f32], cos: &[f32], sin: &[f32], sign: f32) {
 
 /// Plain f64 loops: the specification of the kernels above.
 pub mod reference {
-    use super::{RopeConfig, RopeDims, RopeScaling};
+    use super::{rope_frequencies, RopeConfig, RopeDims, RopeFrequencies};
     use crate::error::Result;
 
     /// f64 [`super::rope_forward`]: angles, cos and sin computed per element in f64.
@@ -299,22 +362,16 @@ pub mod reference {
         let RopeDims { b, t, h, d } = dims;
         let r = config.rotary_dim;
         let half = r / 2;
-        let rf = r as f64;
-        let mut base = f64::from(config.base);
-        let mut scale = 1.0;
-        match config.scaling {
-            RopeScaling::None => {}
-            RopeScaling::Linear { factor } => scale = f64::from(factor),
-            RopeScaling::NtkAware { factor } => base *= f64::from(factor).powf(rf / (rf - 2.0)),
-        }
+        // The frequencies are specified (and checked against HF) in `rope_frequencies`.
+        let RopeFrequencies { freq, pos_scale, attention_factor: m } = rope_frequencies(config);
         for bi in 0..b {
             for ti in 0..t {
-                let pos = (config.position_offset + ti) as f64 / scale;
+                let pos = (config.position_offset + ti) as f64 * pos_scale;
                 for hi in 0..h {
                     let o = ((bi * t + ti) * h + hi) * d;
-                    for i in 0..half {
-                        let theta = base.powf(-2.0 * i as f64 / rf);
+                    for (i, &theta) in freq.iter().enumerate() {
                         let (s, c) = (sign * pos * theta).sin_cos();
+                        let (s, c) = (m * s, m * c);
                         let (x1, x2) = (f64::from(x[o + i]), f64::from(x[o + i + half]));
                         // out[i] = x[i]·cos a − x[i + r/2]·sin a
                         y[o + i] = (x1 * c - x2 * s) as f32;
@@ -344,16 +401,27 @@ mod tests {
         (1, 70, 4, 128, 64), // 35 840 elements: split over threads
     ];
 
-    fn scalings() -> [RopeScaling; 3] {
+    /// YaRN with its attention factor pinned to 1 here, so it stays a rotation (the factor
+    /// has its own test).
+    const YARN: RopeScaling = RopeScaling::Yarn {
+        factor: 4.0,
+        original_max_positions: 16,
+        beta_fast: 32.0,
+        beta_slow: 1.0,
+        attention_factor: Some(1.0),
+    };
+
+    fn scalings() -> [RopeScaling; 4] {
         [
             RopeScaling::None,
             RopeScaling::Linear { factor: 4.0 },
             RopeScaling::NtkAware { factor: 8.0 },
+            YARN,
         ]
     }
 
     fn config(r: usize, offset: usize, scaling: RopeScaling) -> RopeConfig {
-        RopeConfig { base: 10000.0, rotary_dim: r, position_offset: offset, scaling }
+        RopeConfig { scaling, position_offset: offset, ..RopeConfig::new(r) }
     }
 
     fn run(forward: bool, x: &[f32], dims: RopeDims, cfg: &RopeConfig) -> Vec<f32> {
@@ -375,7 +443,10 @@ mod tests {
                     continue; // undefined for r = 2 (checked in the error test)
                 }
                 let dims = RopeDims { b, t, h, d };
-                let cfg = config(r, [0, 7, 1000][j], scaling);
+                let mut cfg = config(r, [0, 7, 1000, 3][j], scaling);
+                if k % 2 == 1 {
+                    cfg.kept_frequencies = Some(r.div_ceil(4)); // p-RoPE
+                }
                 let x = random_vec(b * t * h * d, (k * 10 + j) as u64);
                 let what = format!("{dims:?} {cfg:?}");
                 let mut want = vec![0.0; x.len()];

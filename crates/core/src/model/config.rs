@@ -13,7 +13,9 @@ use crate::kernels::rope::{RopeConfig, RopeScaling};
 pub enum Positional {
     /// Learned absolute position embeddings `wpe: [block_size, C]` added to the tokens (GPT-2).
     Learned,
-    /// Fixed sine/cosine position encodings added to the tokens (Vaswani et al.).
+    /// Fixed sine/cosine position encodings added to the tokens, which are first multiplied
+    /// by `√C` as Vaswani et al. do (so the unit-amplitude sinusoid does not drown tokens
+    /// initialised at `N(0, 0.02²)`).
     Sinusoidal,
     /// No positional information (NoPE); a causal mask still orders the tokens.
     None,
@@ -29,6 +31,10 @@ pub enum Positional {
     Rope,
     /// A fixed linear distance penalty per head on the scores (Press et al.).
     Alibi,
+    /// KERPLE's logarithmic kernel (Chi et al. 2022): a learned bias per head on the scores,
+    /// `−r1·ln(1 + r2·|i − j|)` with `r1, r2 > 0` (kept positive as softplus of the stored
+    /// parameters `kerple: [2, H]`); one pair per head shared by every layer.
+    Kerple,
 }
 
 /// Which normalisation.
@@ -54,6 +60,8 @@ pub enum NormPlacement {
 pub enum Ffn {
     /// `W2 · gelu(W1 · x)` (tanh GELU, GPT-2's `gelu_new`).
     Gelu,
+    /// `W2 · relu(W1 · x)` (the original Transformer's MLP).
+    Relu,
     /// `W2 · (act(Wg · x) ⊙ (Wu · x))`.
     Glu(GluKind),
 }
@@ -104,9 +112,18 @@ pub struct ModelConfig {
     pub dropout: f32,
     /// RoPE frequency base (`rope_theta`).
     pub rope_base: f32,
-    /// RoPE context extension (position interpolation or NTK-aware base stretching), applied
-    /// in training and inference alike.
+    /// RoPE context extension (position interpolation, NTK-aware base stretching or YaRN),
+    /// applied in training and inference alike.
     pub rope_scaling: RopeScaling,
+    /// Partial RoPE: the fraction of each head's dims that rotate, `r = ⌊D · fraction⌋` (even,
+    /// `≥ 2`; GPT-NeoX `rotary_pct`, HF `partial_rotary_factor`); 1: all.
+    pub rope_fraction: f64,
+    /// p-RoPE: the fraction `p` of the rotated pairs' frequencies kept, the highest ones
+    /// (`⌊p · r/2⌋ ≥ 1` pairs); the lowest frequencies are not rotated. 1: all.
+    pub rope_keep_frequencies: f64,
+    /// Layers (0-based) whose attention uses no positions (NoPE) although the model's
+    /// positional encoding acts inside attention (RoPE, ALiBi, relative, Kerple).
+    pub no_position_layers: Vec<usize>,
     /// Norm epsilon.
     pub norm_eps: f32,
     /// Segment (token type) embeddings added to the input (`0`: none; BERT: 2).
@@ -150,6 +167,9 @@ impl ModelConfig {
             dropout: 0.0,
             rope_base: 10000.0,
             rope_scaling: RopeScaling::None,
+            rope_fraction: 1.0,
+            rope_keep_frequencies: 1.0,
+            no_position_layers: Vec::new(),
             norm_eps: 1e-5,
             type_vocab_size: 0,
             embedding_norm: false,
@@ -192,6 +212,29 @@ impl ModelConfig {
         }
     }
 
+    /// The non-gated MLP's activation (`None` for a GLU).
+    pub fn mlp_activation(&self) -> Option<crate::kernels::glu::Activation> {
+        match self.ffn {
+            Ffn::Gelu => Some(self.gelu()),
+            Ffn::Relu => Some(crate::kernels::glu::Activation::Relu),
+            Ffn::Glu(_) => None,
+        }
+    }
+
+    /// What token embeddings are multiplied by before positions are added: `√C` with
+    /// sinusoidal positions (Vaswani et al.), else 1.
+    pub fn token_scale(&self) -> f32 {
+        match self.positional {
+            Positional::Sinusoidal => (self.n_embd as f32).sqrt(),
+            _ => 1.0,
+        }
+    }
+
+    /// Whether layer `l`'s attention sees the positional encoding (RoPE or a score bias).
+    pub fn positions_in_layer(&self, l: usize) -> bool {
+        !self.no_position_layers.contains(&l)
+    }
+
     /// Whether a training plan saves each layer's attention probabilities `[B, H, T, T]`, so
     /// the backward need not recompute them: when they are small, at most two `[B, T, C]`
     /// buffers per layer (`H · block_size <= 2C`), with absolute positions (so `T` never
@@ -207,13 +250,26 @@ impl ModelConfig {
         self.n_embd / self.n_head.max(1)
     }
 
-    /// The RoPE settings for rows starting at `position_offset` (every head dim rotated).
+    /// `r`: the rotated dims of each head, `⌊D · rope_fraction⌋` (Python's `int()`, as HF).
+    pub fn rotary_dim(&self) -> usize {
+        if self.rope_fraction >= 1.0 {
+            self.head_dim()
+        } else {
+            (self.head_dim() as f64 * self.rope_fraction).floor() as usize
+        }
+    }
+
+    /// The RoPE settings for rows starting at `position_offset`.
     pub fn rope_config(&self, position_offset: usize) -> RopeConfig {
+        let rotary_dim = self.rotary_dim();
+        let kept = (self.rope_keep_frequencies < 1.0)
+            .then(|| (self.rope_keep_frequencies * (rotary_dim / 2) as f64).floor() as usize);
         RopeConfig {
             base: self.rope_base,
-            rotary_dim: self.head_dim(),
+            rotary_dim,
             position_offset,
             scaling: self.rope_scaling,
+            kept_frequencies: kept,
         }
     }
 
@@ -250,6 +306,41 @@ impl ModelConfig {
         if !(self.norm_eps > 0.0 && self.norm_eps.is_finite()) {
             return bad(format!("norm_eps must be finite and > 0, got {}", self.norm_eps));
         }
+        let rope = self.positional == Positional::Rope;
+        for (name, value) in [
+            ("rope_fraction", self.rope_fraction),
+            ("rope_keep_frequencies", self.rope_keep_frequencies),
+        ] {
+            if !(value > 0.0 && value <= 1.0) {
+                return bad(format!("{name} must be in (0, 1], got {value}"));
+            }
+            if value < 1.0 && !rope {
+                return bad(format!("{name} < 1 needs positional rope"));
+            }
+        }
+        if let Some(&l) = self.no_position_layers.iter().find(|&&l| l >= self.n_layer) {
+            return bad(format!(
+                "no_position_layers: layer {l} does not exist (n_layer {})",
+                self.n_layer
+            ));
+        }
+        let mut sorted = self.no_position_layers.clone();
+        sorted.sort_unstable();
+        if sorted.windows(2).any(|w| w[0] == w[1]) {
+            return bad("no_position_layers lists a layer twice".into());
+        }
+        if !self.no_position_layers.is_empty()
+            && matches!(
+                self.positional,
+                Positional::Learned | Positional::Sinusoidal | Positional::None
+            )
+        {
+            return bad(
+                "no_position_layers needs positions inside attention (rope, alibi, relative or \
+                 kerple); learned and sinusoidal positions enter once, below every layer"
+                    .into(),
+            );
+        }
         match self.positional {
             Positional::Rope => {
                 if self.head_dim() % 2 != 0 {
@@ -262,6 +353,22 @@ impl ModelConfig {
                     return bad(format!(
                         "rope_base must be finite and > 1, got {}",
                         self.rope_base
+                    ));
+                }
+                let r = self.rotary_dim();
+                if r < 2 || r % 2 != 0 {
+                    return bad(format!(
+                        "rope_fraction {} rotates {r} of {} dims per head; that must be even \
+                         and >= 2",
+                        self.rope_fraction,
+                        self.head_dim()
+                    ));
+                }
+                if self.rope_config(0).kept_frequencies == Some(0) {
+                    return bad(format!(
+                        "rope_keep_frequencies {} keeps no frequency of {} (need >= 1)",
+                        self.rope_keep_frequencies,
+                        r / 2
                     ));
                 }
                 self.rope_config(0).validate(self.head_dim()).map_err(|e| {
@@ -286,5 +393,60 @@ impl ModelConfig {
             _ => {}
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(cfg: &ModelConfig, needle: &str) {
+        match cfg.validate() {
+            Err(Error::InvalidArgument(message)) => {
+                assert!(message.contains(needle), "{message:?} should contain {needle:?}")
+            }
+            other => panic!("expected InvalidArgument containing {needle:?}, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_lab_options_are_validated() {
+        // C 32, H 2: D = 16.
+        let rope =
+            ModelConfig { positional: Positional::Rope, ..ModelConfig::gpt(10, 8, 4, 2, 32) };
+        assert_eq!((rope.rotary_dim(), rope.rope_config(0).kept_frequencies), (16, None));
+        let partial =
+            ModelConfig { rope_fraction: 0.25, rope_keep_frequencies: 0.5, ..rope.clone() };
+        partial.validate().unwrap();
+        assert_eq!((partial.rotary_dim(), partial.rope_config(0).kept_frequencies), (4, Some(1)));
+        refused(&ModelConfig { rope_fraction: 0.1, ..rope.clone() }, "rotates 1 of 16");
+        refused(
+            &ModelConfig { rope_fraction: 0.0, ..rope.clone() },
+            "rope_fraction must be in (0, 1]",
+        );
+        refused(&ModelConfig { rope_fraction: f64::NAN, ..rope.clone() }, "rope_fraction");
+        refused(&ModelConfig { rope_keep_frequencies: 0.1, ..rope.clone() }, "keeps no frequency");
+        let learned = ModelConfig::gpt(10, 8, 4, 2, 32);
+        refused(&ModelConfig { rope_fraction: 0.5, ..learned.clone() }, "needs positional rope");
+        refused(
+            &ModelConfig { no_position_layers: vec![1], ..learned },
+            "positions inside attention",
+        );
+        refused(
+            &ModelConfig { no_position_layers: vec![4], ..rope.clone() },
+            "layer 4 does not exist",
+        );
+        refused(&ModelConfig { no_position_layers: vec![2, 2], ..rope.clone() }, "twice");
+        ModelConfig { no_position_layers: vec![3, 1], ..rope.clone() }.validate().unwrap();
+        let kerple = ModelConfig { positional: Positional::Kerple, causal: false, ..rope };
+        ModelConfig { no_position_layers: vec![0], ..kerple }.validate().unwrap();
+    }
+
+    #[test]
+    fn token_scale_is_root_c_for_sinusoidal_positions_only() {
+        let mut cfg = ModelConfig::gpt(10, 8, 1, 2, 64);
+        assert_eq!(cfg.token_scale(), 1.0);
+        cfg.positional = Positional::Sinusoidal;
+        assert_eq!(cfg.token_scale(), 8.0);
     }
 }

@@ -13,6 +13,7 @@
 //! D]` (RoPE already applied to `k`); logits `[S_fed, V]` in slot order.
 
 use super::config::{Ffn, LmHead, ModelConfig, NormKind, NormPlacement, Positional};
+use super::kerple::kerple_bias_row;
 use super::params::{LayerTensors, Linear, NormTensors, Tensors};
 use super::positional::{relative_bucket, sinusoid_row};
 use crate::error::{Error, Result};
@@ -300,7 +301,17 @@ impl Decoder {
             capacity: self.capacity,
         };
         let s = &mut self.scratch;
-        let layer = Layer { cfg, lp, rel_bias: p.rel_bias, alibi, counts, rows };
+        let positions = cfg.positions_in_layer(l);
+        let layer = Layer {
+            cfg,
+            lp,
+            positions,
+            rel_bias: p.rel_bias,
+            kerple: p.kerple,
+            alibi,
+            counts,
+            rows,
+        };
         if cfg.norm_placement == NormPlacement::Pre {
             norm_rows(cfg, &mut s.h, &mut s.mean, &mut s.rstd, &s.x, &lp.ln_1)?; // h = N1(x)
             attention(layer, cache, s, false)?;
@@ -345,7 +356,9 @@ fn embed(
             (Positional::Sinusoidal, _) => {
                 let mut pe = vec![0.0f32; c];
                 sinusoid_row(&mut pe, row.pos);
-                dst.iter_mut().zip(&pe).for_each(|(o, &e)| *o += e);
+                let s = cfg.token_scale();
+                // x = √C · wte[token] + sinusoid[pos]
+                dst.iter_mut().zip(&pe).for_each(|(o, &e)| *o = s * *o + e);
             }
             _ => {}
         }
@@ -417,8 +430,12 @@ struct Layer<'a> {
     cfg: &'a ModelConfig,
     /// The block's weights.
     lp: &'a LayerTensors<&'a [f32]>,
+    /// The block's attention sees the positions (false in a NoPE layer).
+    positions: bool,
     /// `[num_buckets, H]` learned relative-position biases.
     rel_bias: Option<&'a [f32]>,
+    /// `[2, H]` KERPLE parameters.
+    kerple: Option<&'a [f32]>,
     /// `[H]` ALiBi slopes.
     alibi: Option<&'a [f32]>,
     /// `[S]` new tokens per slot.
@@ -433,7 +450,10 @@ fn mlp(layer: Layer<'_>, s: &mut Scratch) -> Result<()> {
     let (n, c, f) = (rows.len(), cfg.n_embd, cfg.ffn_hidden);
     linear_layer(&mut s.fc, &s.h, &lp.c_fc, n, c, f)?; // fc = h · W_fcᵀ + b_fc
     match (cfg.ffn, &lp.c_up) {
-        (Ffn::Gelu, _) => activation_forward(&mut s.act, &s.fc, cfg.gelu())?, // act = gelu(fc)
+        (Ffn::Gelu | Ffn::Relu, _) => {
+            let act = cfg.mlp_activation().unwrap_or(cfg.gelu());
+            activation_forward(&mut s.act, &s.fc, act)? // act = gelu(fc) or relu(fc)
+        }
         (Ffn::Glu(kind), Some(c_up)) => {
             linear_layer(&mut s.up, &s.h, c_up, n, c, f)?; // up = h · W_upᵀ + b_up
             glu_forward(&mut s.act, &s.fc, &s.up, kind)?; // act = act(fc) ⊙ up
@@ -463,7 +483,7 @@ impl LayerCache<'_> {
 /// `s.proj = attn(input) · W_projᵀ + b_proj` for the new rows, after writing their keys and
 /// values into `cache`. `input` is `s.x` (post-norm) or `s.h` (pre-norm).
 fn attention(layer: Layer<'_>, cache: LayerCache<'_>, s: &mut Scratch, post: bool) -> Result<()> {
-    let Layer { cfg, lp, rel_bias, alibi, counts, rows } = layer;
+    let Layer { cfg, lp, positions, rel_bias, kerple, alibi, counts, rows } = layer;
     let (n, c, h, d) = (rows.len(), cfg.n_embd, cfg.n_head, cfg.head_dim());
     let input = if post { &s.x } else { &s.h };
     linear_layer(&mut s.qkv, input, &lp.c_attn, n, c, 3 * c)?; // qkv = input · W_attnᵀ + b_attn
@@ -479,7 +499,7 @@ fn attention(layer: Layer<'_>, cache: LayerCache<'_>, s: &mut Scratch, post: boo
             for i in r0..r0 + count {
                 s.tmp[i * c..(i + 1) * c].copy_from_slice(&s.qkv[i * 3 * c + col..][..c]);
             }
-            if cfg.positional == Positional::Rope {
+            if cfg.positional == Positional::Rope && positions {
                 let table = RopeTable::new(count, d, &cfg.rope_config(start))?;
                 let dims = RopeDims { b: 1, t: count, h, d };
                 table.forward(
@@ -515,6 +535,12 @@ fn attention(layer: Layer<'_>, cache: LayerCache<'_>, s: &mut Scratch, post: boo
             let n_keys = pos + 1;
             let base = cache.at(h, d, slot, head, 0);
             let bias_row = match (cfg.positional, alibi, rel_bias) {
+                _ if !positions => None,
+                (Positional::Kerple, ..) => {
+                    let params = kerple.unwrap_or_default();
+                    kerple_bias_row(&mut bias[..n_keys], params, h, head, pos);
+                    Some(&bias[..n_keys])
+                }
                 (Positional::Alibi, Some(slopes), _) => {
                     let slope = slopes[head];
                     for (j, b) in bias[..n_keys].iter_mut().enumerate() {

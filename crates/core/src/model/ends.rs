@@ -7,7 +7,7 @@
 //! `[B·T, V]`, class logits `[B, K]`. The losses are means over the counted (not ignored)
 //! targets and labels; the backward takes one scale per loss.
 
-use super::config::{LmHead, ModelConfig};
+use super::config::{LmHead, ModelConfig, Positional};
 use super::params::Tensors;
 use super::plan::{Acts, ClassifierActs, MlmActs, NormActs};
 use super::transformer::{linear_bwd, norm_bwd, norm_bwd_view, norm_fwd, Ctx, Pass};
@@ -84,14 +84,28 @@ fn segment(ctx: &Ctx<'_>, r: usize) -> usize {
     ctx.type_ids.map_or(0, |t| t[r] as usize)
 }
 
-/// `out = wte[ids] (+ wpe[t] or the sinusoid) (+ wtt[type_ids])`, then `N_e(out)` when the
-/// model norms its embeddings (the sum is saved in `a.emb_sum`). Dropout is the caller's.
-pub fn embed_forward(pass: Pass<'_>, a: &mut Acts<&mut [f32]>, wpe: Option<&[f32]>) -> Result<()> {
+/// `out = wte[ids] + wpe[t]`, or `√C · wte[ids] + sinusoid[t]` (Vaswani et al.'s scale), or
+/// `wte[ids]`; then `+ wtt[type_ids]`, then `N_e(out)` when the model norms its embeddings (the
+/// sum is saved in `a.emb_sum`). Dropout is the caller's.
+pub fn embed_forward(pass: Pass<'_>, a: &mut Acts<&mut [f32]>) -> Result<()> {
     let Pass { cfg, p, ctx } = pass;
     check_types(cfg, ctx)?;
     let sum: &mut [f32] = a.emb_sum.as_deref_mut().unwrap_or(&mut *a.emb);
     // sum = wte[ids] + wpe[t]
+    let wpe = if cfg.positional == Positional::Learned { p.wpe } else { None };
     embedding_forward(sum, ctx.ids, p.wte, wpe, embedding_dims(cfg, ctx), 0)?;
+    if cfg.positional == Positional::Sinusoidal {
+        let table = ctx
+            .sinusoid
+            .ok_or_else(|| Error::InvalidArgument("model: sinusoid table missing".into()))?;
+        let (c, s) = (cfg.n_embd, cfg.token_scale());
+        crate::error::check_len("model: sinusoid table", cfg.block_size * c, table.len())?;
+        // sum = s · wte[ids] + sinusoid[t]   (s = √C)
+        for (r, row) in sum.chunks_exact_mut(c).enumerate() {
+            let pe = &table[(r % ctx.t) * c..][..c];
+            row.iter_mut().zip(pe).for_each(|(o, &e)| *o = s * *o + e);
+        }
+    }
     if let Some(wtt) = p.wtt {
         // sum += wtt[type_ids]   (missing type_ids are segment 0, as in Hugging Face)
         let c = cfg.n_embd;
@@ -120,24 +134,35 @@ pub fn embed_backward(
     emb_norm: Option<&NormActs<&mut [f32]>>,
 ) -> Result<()> {
     let Pass { cfg, p, ctx } = pass;
-    let dsum: &[f32] = match (emb_norm, emb_sum, &p.ln_e, g.ln_e.as_mut()) {
+    let normed = match (emb_norm, emb_sum, &p.ln_e, g.ln_e.as_mut()) {
         (Some(stats), Some(sum), Some(w), Some(gw)) => {
             // emb = N_e(sum)
             norm_bwd(cfg, scratch, gw, demb, stats, sum, w)?;
-            scratch
+            true
         }
-        _ => demb,
+        _ => false,
     };
-    // sum = wte[ids] + wpe[t]
-    embedding_backward(g.wte, g.wpe.as_deref_mut(), dsum, ctx.ids, embedding_dims(cfg, ctx), 0)?;
     if let Some(dwtt) = g.wtt.as_deref_mut() {
         // sum += wtt[type_ids]
+        let dsum: &[f32] = if normed { scratch } else { demb };
         let c = cfg.n_embd;
         for (r, row) in dsum.chunks_exact(c).enumerate() {
             let id = segment(ctx, r);
             dwtt[id * c..][..c].iter_mut().zip(row).for_each(|(d, &x)| *d += x);
         }
     }
+    let s = cfg.token_scale();
+    if s != 1.0 {
+        // sum = s · wte[ids] + sinusoid[t]  →  d(wte[ids]) = s · dsum
+        if !normed {
+            scratch.copy_from_slice(demb);
+        }
+        scratch.iter_mut().for_each(|d| *d *= s);
+    }
+    let dtokens: &[f32] = if normed || s != 1.0 { scratch } else { demb };
+    // sum = wte[ids] + wpe[t]
+    let dims = embedding_dims(cfg, ctx);
+    embedding_backward(g.wte, g.wpe.as_deref_mut(), dtokens, ctx.ids, dims, 0)?;
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! The transformer as one configurable model (GPT and BERT are configurations of it):
 //! `config` (options), `params` (named parameter layout and init), `plan` (activation
-//! arena), `positional` (sinusoid, ALiBi, relative buckets), `heads` (head layout moves and
+//! arena), `positional` (sinusoid, ALiBi, relative buckets), `kerple` (KERPLE's learned
+//! log-distance bias), `heads` (head layout moves and
 //! dropout masks), `transformer` (forward / backward), `step` ([`Model`]: training step,
 //! evaluation, logits), `decode` (KV-cache incremental decoding), `probe` (attention maps).
 
@@ -9,6 +10,7 @@ pub mod config;
 pub mod decode;
 pub mod ends;
 pub mod heads;
+pub mod kerple;
 pub mod params;
 pub mod plan;
 pub mod positional;

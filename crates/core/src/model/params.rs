@@ -184,6 +184,8 @@ pub struct Tensors<S> {
     pub wpe: Option<S>,
     /// `[num_buckets, H]` relative-position bias, shared by all layers.
     pub rel_bias: Option<S>,
+    /// `[2, H]` KERPLE's `softplus⁻¹(r1)` and `softplus⁻¹(r2)` per head, shared by all layers.
+    pub kerple: Option<S>,
     /// `[type_vocab_size, C]` segment embeddings.
     pub wtt: Option<S>,
     /// Norm of the summed embeddings.
@@ -239,6 +241,9 @@ pub fn tensors<A: Alloc>(cfg: &ModelConfig, a: &mut A) -> Tensors<A::Slot> {
         )),
         _ => None,
     };
+    let kerple = (cfg.positional == Positional::Kerple).then(|| {
+        a.take(format_args!("transformer.kerple.weight"), &[2, cfg.n_head], Group::Vector)
+    });
     let wtt = (cfg.type_vocab_size > 0).then(|| {
         a.take(format_args!("transformer.wtt.weight"), &[cfg.type_vocab_size, c], Group::Embedding)
     });
@@ -268,7 +273,7 @@ pub fn tensors<A: Alloc>(cfg: &ModelConfig, a: &mut A) -> Tensors<A::Slot> {
         pooler: linear(cfg, a, format_args!("pooler.dense"), c, c),
         out: linear(cfg, a, format_args!("classifier"), cfg.n_classes, c),
     });
-    Tensors { wte, wpe, rel_bias, wtt, ln_e, layers, ln_f, lm_head, mlm, classifier }
+    Tensors { wte, wpe, rel_bias, kerple, wtt, ln_e, layers, ln_f, lm_head, mlm, classifier }
 }
 
 /// The layout: every tensor's name, shape, offset and group, and the total element count.
@@ -338,6 +343,9 @@ pub fn init_params(cfg: &ModelConfig, specs: &[Spec], params: &mut [f32], seed: 
         let out = &mut params[spec.offset..spec.offset + spec.len()];
         let is_bias = spec.name.ends_with(".bias");
         match spec.group {
+            Group::Vector if spec.name == "transformer.kerple.weight" => {
+                out.fill(super::kerple::softplus_inverse(1.0))
+            }
             Group::Vector if is_bias => out.fill(0.0),
             Group::Vector => out.fill(1.0),
             Group::Matrix if is_bias => out.fill(0.0),

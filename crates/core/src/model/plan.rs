@@ -84,7 +84,7 @@ pub struct GradScratch<S> {
     pub dup: Option<S>,
     /// `[B·T, F]`.
     pub dact: S,
-    /// `[H, T, T]` score-bias gradient (relative positions).
+    /// `[H, T, T]` score-bias gradient (relative positions, KERPLE).
     pub dbias: Option<S>,
     /// `[B, C]` ×2: gradients of the pooled and first-token rows (classifier only).
     pub dpooled: Option<S>,
@@ -140,7 +140,7 @@ pub struct Acts<S> {
     pub probs: S,
     /// `[B·T]` per-token losses.
     pub losses: S,
-    /// `[H, T, T]` score bias (ALiBi, relative).
+    /// `[H, T, T]` score bias (ALiBi, relative, KERPLE).
     pub bias: Option<S>,
     /// Forward scratch: `[B·T, 3C]` q/k/v projections.
     pub qkv: S,
@@ -182,7 +182,10 @@ pub fn acts<A: Alloc>(
     let pre = cfg.norm_placement == NormPlacement::Pre;
     let glu = matches!(cfg.ffn, Ffn::Glu(_));
     let dropout = cfg.dropout > 0.0 && training;
-    let has_bias = matches!(cfg.positional, Positional::Alibi | Positional::Relative { .. });
+    let has_bias = matches!(
+        cfg.positional,
+        Positional::Alibi | Positional::Relative { .. } | Positional::Kerple
+    );
     let save_probs = training && cfg.saves_attention_probs();
     let act = Group::Activation;
     let buf = |a: &mut A, what: &str, shape: &[usize]| a.take(format_args!("{what}"), shape, act);
@@ -247,7 +250,7 @@ pub fn acts<A: Alloc>(
         dfc: buf(a, "dfc", &[rows, f]),
         dup: glu.then(|| buf(a, "dup", &[rows, f])),
         dact: buf(a, "dact", &[rows, f]),
-        dbias: matches!(cfg.positional, Positional::Relative { .. })
+        dbias: matches!(cfg.positional, Positional::Relative { .. } | Positional::Kerple)
             .then(|| buf(a, "dbias", &[h, t, t])),
         dpooled: (k > 0).then(|| buf(a, "dpooled", &[b, c])),
         dfirst: (k > 0).then(|| buf(a, "dfirst", &[b, c])),

@@ -1,6 +1,6 @@
 //! Attention maps: the softmax probabilities of every layer and head for one sequence, read
 //! back from a forward pass (dropout off). The forward saves each layer's `q` and `k` (after
-//! RoPE) and the `[H, T, T]` score bias (ALiBi, relative); [`layer_probs`] recomputes
+//! RoPE) and the `[H, T, T]` score bias (ALiBi, relative, KERPLE; none in a NoPE layer); [`layer_probs`] recomputes
 //! `P = softmax(q kᵀ / √D + bias + mask)` from them with the training forward's own scores and
 //! softmax (`kernels::attention_probs`), so the maps are what the model attended with.
 //!
@@ -30,9 +30,11 @@ pub(crate) fn layer_probs(
     check_len("attention probabilities", probs_len(cfg, t)?, probs.len())?;
     let a = acts_in(cfg, 1, t, false, arena)?;
     let dims = AttnDims::new(1, cfg.n_head, t, cfg.head_dim());
-    let options = AttnOptions { causal: cfg.causal, key_padding, bias: a.bias };
     let per_layer = cfg.n_head * t * t;
-    for (la, p) in a.layers.iter().zip(probs.chunks_exact_mut(per_layer.max(1))) {
+    for (l, (la, p)) in a.layers.iter().zip(probs.chunks_exact_mut(per_layer.max(1))).enumerate() {
+        // a layer without positions has no bias
+        let bias = a.bias.filter(|_| cfg.positions_in_layer(l));
+        let options = AttnOptions { causal: cfg.causal, key_padding, bias };
         // P = softmax(q kᵀ / √D + bias + mask), as in the layer's attention
         attention_probs_infer(p, la.q, la.k, dims, options)?;
     }

@@ -13,6 +13,7 @@ use super::ends::{
     LossScales, Losses,
 };
 use super::heads::{apply_mask, dropout_mask, heads_to_rows, rows_to_heads, HeadDims};
+use super::kerple::{kerple_bias_backward, kerple_bias_forward};
 use super::params::{LayerTensors, Linear, NormTensors, Tensors};
 use super::plan::{Acts, GradScratch, LayerActs, NormActs};
 use super::positional::{alibi_bias, relative_bias_backward, relative_bias_forward, RelativeDims};
@@ -93,8 +94,26 @@ struct Layer<'a> {
     ctx: &'a Ctx<'a>,
     /// The block's parameters.
     p: &'a LayerTensors<&'a [f32]>,
-    /// `[H, T, T]` ALiBi or relative-position bias, added to the attention scores.
+    /// `[H, T, T]` ALiBi, relative-position or KERPLE bias, added to the attention scores
+    /// (`None` in a layer without positions).
     bias: Option<&'a [f32]>,
+    /// RoPE on q and k (`None` without RoPE or in a layer without positions).
+    rope: Option<&'a RopeTable>,
+}
+
+impl<'a> Layer<'a> {
+    /// Block `l` of the pass: its parameters, and the positions unless it is a NoPE layer.
+    fn new(pass: Pass<'a>, l: usize, bias: Option<&'a [f32]>) -> Self {
+        let Pass { cfg, p, ctx } = pass;
+        let positions = cfg.positions_in_layer(l);
+        Self {
+            cfg,
+            ctx,
+            p: &p.layers[l],
+            bias: bias.filter(|_| positions),
+            rope: ctx.rope.as_ref().filter(|_| positions),
+        }
+    }
 }
 
 /// `out = inp · Wᵀ + b`: `out: [m, n]`, `inp: [m, k]`, `W: [n, k]`, `b: [n]`.
@@ -194,13 +213,13 @@ fn attn_forward(
     x: &[f32],
     s: &mut FwdScratch<'_>,
 ) -> Result<()> {
-    let Layer { cfg, ctx, p, bias } = l;
+    let Layer { cfg, ctx, p, bias, rope } = l;
     let (rows, c) = (ctx.rows(), cfg.n_embd);
     // qkv = x · W_attnᵀ + b_attn
     linear_fwd(s.qkv, x, &p.c_attn, rows, c, 3 * c)?;
     let hd = head_dims(cfg, ctx, 3 * c);
     for (dst, col) in [(&mut *la.q, 0), (&mut *la.k, c)] {
-        match &ctx.rope {
+        match rope {
             Some(table) => {
                 rows_to_heads(s.heads_tmp, s.qkv, col, hd);
                 // q = RoPE(q_pre), k = RoPE(k_pre)
@@ -226,8 +245,13 @@ fn attn_forward(
     linear_fwd(s.proj, s.merged, &p.attn_proj, rows, c, c)
 }
 
-/// `proj = MLP(x)`, saving fc (, up) and act. With the GELU MLP in training, `fc` is left
-/// holding `gelu'(fc)` instead: all the backward needs of it.
+/// The non-gated MLP's activation.
+fn mlp_act(cfg: &ModelConfig) -> Result<crate::kernels::glu::Activation> {
+    cfg.mlp_activation().ok_or_else(|| Error::InvalidArgument("model: not a plain MLP".into()))
+}
+
+/// `proj = MLP(x)`, saving fc (, up) and act. With the GELU or ReLU MLP in training, `fc` is
+/// left holding `act'(fc)` instead: all the backward needs of it.
 fn mlp_forward(
     l: Layer<'_>,
     la: &mut LayerActs<&mut [f32]>,
@@ -239,11 +263,11 @@ fn mlp_forward(
     // fc = x · W_fcᵀ + b_fc
     linear_fwd(la.fc, x, &p.c_fc, rows, c, f)?;
     match (cfg.ffn, &p.c_up, la.up.as_deref_mut()) {
-        // act = gelu(fc)
-        (Ffn::Gelu, _, _) if ctx.training => {
-            activation_forward_saving_derivative(la.act, la.fc, cfg.gelu())?
+        // act = gelu(fc) or relu(fc)
+        (Ffn::Gelu | Ffn::Relu, _, _) if ctx.training => {
+            activation_forward_saving_derivative(la.act, la.fc, mlp_act(cfg)?)?
         }
-        (Ffn::Gelu, _, _) => activation_forward(la.act, la.fc, cfg.gelu())?,
+        (Ffn::Gelu | Ffn::Relu, _, _) => activation_forward(la.act, la.fc, mlp_act(cfg)?)?,
         (Ffn::Glu(kind), Some(c_up), Some(up)) => {
             // up = x · W_upᵀ + b_up;  act = act(fc) ⊙ up
             linear_fwd(up, x, c_up, rows, c, f)?;
@@ -277,14 +301,9 @@ pub fn forward(
     ctx: &Ctx<'_>,
 ) -> Result<Losses> {
     let t = ctx.t;
-    let wpe = match cfg.positional {
-        Positional::Learned => p.wpe,
-        Positional::Sinusoidal => ctx.sinusoid,
-        _ => None,
-    };
-    // emb = dropout(N_e(wte[ids] + wpe[t] + wtt[type_ids]))
+    // emb = dropout(N_e(s · wte[ids] + pe[t] + wtt[type_ids]))
     let pass = Pass { cfg, p, ctx };
-    embed_forward(pass, a, wpe)?;
+    embed_forward(pass, a)?;
     maybe_dropout(a.emb, a.emb_mask.as_deref_mut(), cfg, ctx, 0);
     let rel = |num_buckets, max_distance| RelativeDims {
         t,
@@ -301,6 +320,12 @@ pub fn forward(
                 .ok_or_else(|| Error::InvalidArgument("model: rel_bias missing".into()))?;
             // bias[h, i, j] = rel_bias[bucket(j − i), h]
             relative_bias_forward(bias, table, rel(num_buckets, max_distance));
+        }
+        (Positional::Kerple, Some(bias)) => {
+            let params =
+                p.kerple.ok_or_else(|| Error::InvalidArgument("model: kerple missing".into()))?;
+            // bias[h, i, j] = −softplus(ρ1_h) · ln(1 + softplus(ρ2_h) · |i − j|)
+            kerple_bias_forward(bias, params, t, cfg.n_head);
         }
         _ => {}
     }
@@ -328,7 +353,7 @@ pub fn forward(
         let x: &[f32] = if l == 0 { emb } else { &*done[l - 1].out };
         let la = &mut rest[0];
         let lp = &p.layers[l];
-        let layer = Layer { cfg, ctx, p: lp, bias };
+        let layer = Layer::new(pass, l, bias);
         let site = 1 + 2 * l as u64;
         if pre {
             let attn_in = la.norm1.out.take().unwrap_or_default();
@@ -429,8 +454,8 @@ fn mlp_backward(
     // dinp is assigned by the first product into it, added to by the second (GLU).
     let dinp_mode =
         match (cfg.ffn, bw.dup.as_deref_mut(), la.up.as_deref(), &p.c_up, g.c_up.as_mut()) {
-            // act = gelu(fc), la.fc = gelu'(fc) (saved by the training forward)
-            (Ffn::Gelu, ..) => {
+            // act = gelu(fc) or relu(fc), la.fc = act'(fc) (saved by the training forward)
+            (Ffn::Gelu | Ffn::Relu, ..) => {
                 activation_backward_from_derivative(bw.dfc, bw.dact, la.fc)?;
                 InputGrad::Assign
             }
@@ -459,7 +484,7 @@ fn attn_backward(
     x: &[f32],
     bw: &mut AttnBwd<'_, '_>,
 ) -> Result<()> {
-    let Layer { cfg, ctx, p, bias } = l;
+    let Layer { cfg, ctx, p, bias, rope } = l;
     let (rows, c) = (ctx.rows(), cfg.n_embd);
     heads_to_rows(bw.merged, la.att, 0, head_dims(cfg, ctx, c));
     // proj = merged · W_projᵀ + b_proj
@@ -479,14 +504,15 @@ fn attn_backward(
         dq: &mut *bw.dq,
         dk: &mut *bw.dk,
         dv: &mut *bw.dv,
-        dbias: bw.dbias.as_deref_mut(),
+        // a layer without the bias adds nothing to its gradient
+        dbias: bw.dbias.as_deref_mut().filter(|_| bias.is_some()),
     };
     let saved = AttnSaved { out: la.att, lse: la.lse, probs: la.att_probs.as_deref() };
     let qkv = Qkv { q: la.q, k: la.k, v: la.v };
     attention_backward_lse(grads, bw.datt, saved, qkv, attn_dims(cfg, ctx), options)?;
     let hd = head_dims(cfg, ctx, 3 * c);
     for (dsrc, col) in [(&*bw.dq, 0), (&*bw.dk, c)] {
-        match &ctx.rope {
+        match rope {
             Some(table) => {
                 // q = RoPE(q_pre)  →  dq_pre = RoPE⁻¹(dq)
                 table.backward(bw.datt, dsrc, rope_dims(cfg, ctx))?;
@@ -608,7 +634,7 @@ pub fn backward(
         let x: &[f32] = if l == 0 { emb } else { &*done[l - 1].out };
         let la = &rest[0];
         let (lp, lg) = (&p.layers[l], &mut g.layers[l]);
-        let layer = Layer { cfg, ctx, p: lp, bias };
+        let layer = Layer::new(pass, l, bias);
         let mut ab = AttnBwd {
             merged,
             dmerged: bw.dmerged,
@@ -665,7 +691,7 @@ pub fn backward(
             add_into(bw.dres, bw.dmid);
         }
     }
-    // emb = dropout(N_e(wte[ids] + wpe[t] + wtt[type_ids]))
+    // emb = dropout(N_e(s · wte[ids] + pe[t] + wtt[type_ids]))
     if let Some(mask) = emb_mask.as_deref() {
         apply_mask(bw.dres, mask);
     }
@@ -677,6 +703,12 @@ pub fn backward(
             RelativeDims { t: ctx.t, h: cfg.n_head, causal: cfg.causal, num_buckets, max_distance };
         // bias[h, i, j] = rel_bias[bucket(j − i), h]
         relative_bias_backward(dtable, db, dims);
+    }
+    if let (Positional::Kerple, Some(dparams), Some(params), Some(db)) =
+        (cfg.positional, g.kerple.as_deref_mut(), p.kerple, bw.dbias.as_deref())
+    {
+        // bias[h, i, j] = −softplus(ρ1_h) · ln(1 + softplus(ρ2_h) · |i − j|)
+        kerple_bias_backward(dparams, db, params, ctx.t, cfg.n_head);
     }
     Ok(())
 }
