@@ -92,7 +92,8 @@ mod tests {
     use super::*;
     use crate::testing::{dot_loss, gradcheck, random_vec};
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn bias_is_minus_r1_log_one_plus_r2_distance() {
         let (t, h) = (4, 2);
         let params = [softplus_inverse(1.0), softplus_inverse(0.5), softplus_inverse(2.0), 1.0];
@@ -112,7 +113,8 @@ mod tests {
         assert!((softplus(f64::from(softplus_inverse(0.3))) - 0.3).abs() < 1e-6);
     }
 
-    #[test]
+    #[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+    #[cfg_attr(not(target_arch = "wasm32"), test)]
     fn backward_passes_gradcheck() {
         let (t, h) = (5, 3);
         let params = random_vec(2 * h, 3);
