@@ -15,6 +15,19 @@ function copyWasm(): void {
   }
 }
 
+/**
+ * The CLI's modules import the library as `index.node.js` from any depth (ts/src/cli.ts as
+ * `./index.node.js`, the lab's experiments as `../../index.node.js`): every such import becomes
+ * the one `./index.node.js` beside dist/cli.js, so the CLI and the lab share one WebAssembly
+ * instance (a second bundled copy would need its own `init()`).
+ */
+const libraryBesideCli: NonNullable<Options['esbuildPlugins']>[number] = {
+  name: 'library-beside-cli',
+  setup(build) {
+    build.onResolve({ filter: /(^|\/)index\.node\.js$/ }, () => ({ path: './index.node.js', external: true }));
+  },
+};
+
 const common: Options = {
   target: 'es2022',
   sourcemap: true,
@@ -62,6 +75,7 @@ export default defineConfig([
     entry: { cli: 'ts/src/cli.ts' },
     format: ['esm'],
     platform: 'node',
-    external: ['./index.node.js', 'cli-progress'],
+    external: ['cli-progress'],
+    esbuildPlugins: [libraryBesideCli],
   },
 ]);

@@ -46,8 +46,8 @@ Usage:
 
 Tokenizer (pretrain): --vocab-size 8000 (WordPiece trained on the data) | --vocab vocab.txt | --tokenizer-file tokenizer.json
            --cased (keep case; default lower-case)
-Model (pretrain): --n-layer 4 --n-head 4 --n-embd 128 --block-size 64 --positional learned|sinusoidal|none|relative|rope|alibi
-           --norm layernorm|rmsnorm --norm-placement post|pre --ffn gelu|swiglu|geglu|reglu --dropout 0.1 ...
+Model (pretrain): --n-layer 4 --n-head 4 --n-embd 128 --block-size 64 --positional learned|sinusoidal|none|relative|rope|alibi|kerple
+           --norm layernorm|rmsnorm --norm-placement post|pre --ffn gelu|relu|swiglu|geglu|reglu --dropout 0.1 ...
            --mask-probability 0.15 --nsp --val-fraction 0.05 --resume (continue from --out)
 Training:  --steps (pretrain 2000; finetune one epoch, or --epochs N) --batch-size 32 --seq-len <block-size>
            --lr (pretrain 1e-3; finetune 5e-5) --min-lr <lr/10> --warmup (pretrain 100; finetune 10%)

@@ -21,6 +21,7 @@ import {
   trainerOptionsFromFlags,
 } from './cli-common.js';
 import { tokenizerCommand } from './cli-tokenizer.js';
+import { labCommand } from './lab/cli-lab.js';
 import {
   BpeTokenizer,
   CharTokenizer,
@@ -50,12 +51,15 @@ Usage:
                                                               dir: a checkpoint or a Hugging Face GPT-2/Llama directory
   wasmformer tokenizer train --data file.txt --vocab-size N --out dir   train a byte-level BPE tokenizer
   wasmformer bert pretrain|finetune|predict|fill-mask ...    BERT commands (wasmformer bert --help)
+  wasmformer lab <name|all|list> [--seeds N] [--quick]       the lecture lab: seeded experiments with reports and plots
+                                                              in runs/lab/ (wasmformer lab --help)
 
 Tokenizer: --tokenizer char|bpe (bpe: trained on the data) --vocab-size 2048 --tokenizer-file tokenizer.json
-Model:     --n-layer 4 --n-head 4 --n-embd 128 --block-size 64 --positional learned|sinusoidal|none|relative|rope|alibi
-           --norm layernorm|rmsnorm --norm-placement pre|post --ffn gelu|swiglu|geglu|reglu
+Model:     --n-layer 4 --n-head 4 --n-embd 128 --block-size 64 --positional learned|sinusoidal|none|relative|rope|alibi|kerple
+           --norm layernorm|rmsnorm --norm-placement pre|post --ffn gelu|relu|swiglu|geglu|reglu
            --dropout 0 --no-bias --no-tie --rope-base 10000 --norm-eps 1e-5
            --relative-buckets 32 --relative-max-distance 128 (positional relative)
+           --rope-fraction 1 --rope-keep-frequencies 1 (positional rope) --no-position-layers 3,7 | --nope-every 4
 Training:  --steps 2000 --batch-size 12 --seq-len <block-size> --lr 1e-3 --min-lr <lr/10> --warmup 100
            --decay-steps <steps> --schedule cosine|linear|constant --weight-decay 0.1 --decay-embeddings
            --beta1 0.9 --beta2 0.99 --eps 1e-8 --grad-clip 1 (0 = off) --grad-accum 1
@@ -247,6 +251,7 @@ async function generate(flags: Flags): Promise<void> {
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'tokenizer') return tokenizerCommand(argv.slice(1));
+  if (argv[0] === 'lab') return labCommand(argv.slice(1), (threads) => init(threads !== undefined ? { threads } : {}));
   if (argv[0] === 'bert') return bertCommand(argv.slice(1), (threads) => init(threads !== undefined ? { threads } : {}));
   const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   const command = positionals[0];
@@ -269,7 +274,8 @@ main(process.argv.slice(2)).then(
     const known =
       error instanceof UsageError || error instanceof WasmformerError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
     console.error(`wasmformer: ${known ? (error as Error).message : ((error as Error).stack ?? String(error))}`);
-    if (error instanceof UsageError) console.error(`run \`wasmformer ${process.argv[2] === 'bert' ? 'bert ' : ''}--help\` for the options`);
+    const sub = process.argv[2] === 'bert' || process.argv[2] === 'lab' ? `${process.argv[2]} ` : '';
+    if (error instanceof UsageError) console.error(`run \`wasmformer ${sub}--help\` for the options`);
     process.exit(known ? 2 : 1);
   },
 );

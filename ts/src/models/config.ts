@@ -129,7 +129,26 @@ export interface TransformerConfig {
 
 /** What a user passes: sizes are required, everything else has a default. */
 export type TransformerConfigInput = Pick<TransformerConfig, 'vocabSize' | 'blockSize'> &
-  Partial<Omit<TransformerConfig, 'vocabSize' | 'blockSize'>>;
+  Partial<Omit<TransformerConfig, 'vocabSize' | 'blockSize' | 'ropeScaling'>> & {
+    /** As in {@link TransformerConfig}, where YaRN's `betaFast` and `betaSlow` may be left out (32 and 1, Hugging Face's defaults). */
+    ropeScaling?:
+      | RopeScaling
+      | {
+          /** YaRN (see {@link RopeScaling}). */
+          type: 'yarn';
+          /** > 0: the context extension ratio. */
+          factor: number;
+          /** The context the model was trained for (integer >= 1). */
+          originalMaxPositionEmbeddings: number;
+          /** Default 32. */
+          betaFast?: number;
+          /** Default 1; `0 < betaSlow < betaFast`. */
+          betaSlow?: number;
+          /** > 0; absent: `0.1·ln(factor) + 1` for `factor > 1`, else 1. */
+          attentionFactor?: number;
+        }
+      | null;
+  };
 
 /** GLU hidden width that keeps the parameter count of a 4C GELU MLP: 8C/3, rounded up to 8. */
 export function gluHidden(nEmbd: number): number {

@@ -335,10 +335,17 @@ impl InitRng {
 
 /// GPT-2 / nanoGPT initialisation of a flat parameter buffer laid out by [`layout`]:
 /// linear weights and embeddings `N(0, 0.02²)`, the residual output projections
-/// (`attn.c_proj`, `mlp.c_proj`) `N(0, (0.02 / √(2L))²)`, biases 0, norm weights 1.
+/// (`attn.c_proj`, `mlp.c_proj`) `N(0, (0.02 / √(2L))²)`, biases 0, norm weights 1. With
+/// sinusoidal positions the token embeddings are `N(0, 1/C)` instead, as in the original
+/// Transformer: scaled by √C ([`ModelConfig::token_scale`]) they have unit variance, the scale of
+/// the sinusoid added to them, so neither drowns the other.
 pub fn init_params(cfg: &ModelConfig, specs: &[Spec], params: &mut [f32], seed: u64) {
     let mut rng = InitRng::new(seed);
     let proj_std = 0.02 / ((2 * cfg.n_layer) as f32).sqrt();
+    let token_std = match cfg.positional {
+        super::config::Positional::Sinusoidal => 1.0 / (cfg.n_embd as f32).sqrt(),
+        _ => 0.02,
+    };
     for spec in specs {
         let out = &mut params[spec.offset..spec.offset + spec.len()];
         let is_bias = spec.name.ends_with(".bias");
@@ -350,6 +357,9 @@ pub fn init_params(cfg: &ModelConfig, specs: &[Spec], params: &mut [f32], seed: 
             Group::Vector => out.fill(1.0),
             Group::Matrix if is_bias => out.fill(0.0),
             Group::Matrix if spec.name.ends_with("c_proj.weight") => rng.fill_normal(out, proj_std),
+            Group::Embedding if spec.name == "transformer.wte.weight" => {
+                rng.fill_normal(out, token_std)
+            }
             Group::Matrix | Group::Embedding => rng.fill_normal(out, 0.02),
             Group::Activation => out.fill(0.0),
         }
