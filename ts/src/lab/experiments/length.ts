@@ -8,20 +8,11 @@
  * Every model is created with a context long enough for the longest test sequence, so learned
  * positions past the training lengths exist but were never trained — as in the paper.
  */
-import { GPT, type Positional, Rng, Trainer } from '../../index.node.js';
+import { type Positional, Rng } from '../../index.node.js';
 import type { Experiment, LabContext, LabRow } from '../lab.js';
 import { lineChart } from '../plot.js';
 import { markdownTable, meanOf, meanSd, sd, valuesOf } from '../stats.js';
-import {
-  type AlgorithmicTask,
-  TASK_VOCAB_SIZE,
-  type TaskExample,
-  exampleBatch,
-  exampleLength,
-  makeExample,
-  scoreOutputs,
-  taskSource,
-} from '../tasks/algorithmic.js';
+import { type AlgorithmicTask, type TaskExample, makeExample, scoreModel, trainTaskModel } from '../tasks/algorithmic.js';
 
 const TASKS: readonly AlgorithmicTask[] = ['copy', 'reverse', 'addition'];
 /** Every positional option of the model, in the paper's predicted order (best first). */
@@ -61,21 +52,6 @@ function testSet(task: AlgorithmicTask, perBucket: number): TaskExample[][] {
   return BUCKETS.map((b) => Array.from({ length: perBucket }, () => makeExample(task, b.lo + rng.nextInt(b.hi - b.lo + 1), rng)));
 }
 
-/** Exact-match and per-token accuracy of `model` on `examples`, in batches of equal-length examples. */
-function score(model: GPT, examples: readonly TaskExample[]): { exact: number; token: number } {
-  const byLength = new Map<number, TaskExample[]>();
-  for (const e of examples) byLength.set(e.tokens.length, [...(byLength.get(e.tokens.length) ?? []), e]);
-  let [exact, tokensRight, tokens] = [0, 0, 0];
-  for (const group of byLength.values()) {
-    const batch = exampleBatch(group);
-    const scores = scoreOutputs(model.batchOutputs(batch, batch.seqLen, 'logits'), batch, TASK_VOCAB_SIZE);
-    exact += scores.exact.filter(Boolean).length;
-    tokensRight += scores.right;
-    tokens += scores.scored;
-  }
-  return { exact: exact / examples.length, token: tokensRight / tokens };
-}
-
 /** One training run of {@link runOne}. */
 interface RunOptions {
   sizes: Sizes;
@@ -91,42 +67,23 @@ interface RunOptions {
 /** Trains one GPT on `task` at lengths 1–16 and records its scores per bucket. */
 async function runOne(ctx: LabContext, options: RunOptions): Promise<void> {
   const { sizes, task, positional, seed, tests, tick } = options;
-  const model = GPT.create(
-    {
-      vocabSize: TASK_VOCAB_SIZE,
-      blockSize: exampleLength(task, TEST_MAX) - 1,
-      nLayer: sizes.nLayer,
-      nHead: sizes.nHead,
-      nEmbd: sizes.nEmbd,
-      positional,
-    },
-    { seed },
-  );
-  try {
-    const trainer = new Trainer(
-      model,
-      { train: taskSource(task, TRAIN_MAX) },
-      {
-        batchSize: sizes.batchSize,
-        seqLen: exampleLength(task, TRAIN_MAX) - 1,
-        maxSteps: sizes.steps,
-        lr: sizes.lr,
-        warmupSteps: sizes.warmup,
-        seed,
-      },
-    );
-    trainer.on('step', tick);
-    const fit = await trainer.fit();
-    ctx.record({ variant: positional, seed, metric: 'train_loss', value: fit.finalLoss, task });
-    ctx.record({ variant: positional, seed, metric: 'ms_per_step', value: fit.msPerStep, task });
-    BUCKETS.forEach((bucket, i) => {
-      const { exact, token } = score(model, tests[i] as TaskExample[]);
-      ctx.record({ variant: positional, seed, metric: 'exact_match', value: exact, task, bucket: bucketName(bucket) });
-      ctx.record({ variant: positional, seed, metric: 'token_accuracy', value: token, task, bucket: bucketName(bucket) });
-    });
-  } finally {
-    model.dispose();
-  }
+  const { model, fit } = await trainTaskModel({
+    task,
+    config: { positional },
+    sizes,
+    trainMax: TRAIN_MAX,
+    testMax: TEST_MAX,
+    seed,
+    onStep: tick,
+  });
+  using trained = model;
+  ctx.record({ variant: positional, seed, metric: 'train_loss', value: fit.finalLoss, task });
+  ctx.record({ variant: positional, seed, metric: 'ms_per_step', value: fit.msPerStep, task });
+  BUCKETS.forEach((bucket, i) => {
+    const { exact, token } = scoreModel(trained, tests[i] as TaskExample[]);
+    ctx.record({ variant: positional, seed, metric: 'exact_match', value: exact, task, bucket: bucketName(bucket) });
+    ctx.record({ variant: positional, seed, metric: 'token_accuracy', value: token, task, bucket: bucketName(bucket) });
+  });
 }
 
 /** Mean over tasks and the buckets past the training length of `metric` for `positional`. */

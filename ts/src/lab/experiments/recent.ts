@@ -18,19 +18,17 @@
  * RoPE and no positions at all (NoPE) are the reference rows. Every variant has the same
  * model, data, steps and learning rate; nothing is tuned per variant.
  */
-import { GPT, Rng, Trainer, type TransformerConfigInput } from '../../index.node.js';
+import { Rng, type TransformerConfigInput } from '../../index.node.js';
 import type { Experiment, LabContext, LabRow } from '../lab.js';
 import { lineChart } from '../plot.js';
 import { markdownTable, meanOf, meanSd, sd, valuesOf } from '../stats.js';
 import {
   type AlgorithmicTask,
-  TASK_VOCAB_SIZE,
   type TaskExample,
-  exampleBatch,
-  exampleLength,
-  exactMatches,
+  type TaskTrainingSizes,
   makeExample,
-  taskSource,
+  scoreModel,
+  trainTaskModel,
 } from '../tasks/algorithmic.js';
 import { CHAR_LM_QUICK, CHAR_LM_SIZES, type CharLmSizes, loadShakespeare, perplexity, trainCharModel, withRope } from '../tasks/char-lm.js';
 
@@ -59,15 +57,15 @@ const LONGEST = 512;
 
 /** Sizes of both parts (the model has two layers in both, so "last layer" is one of two). */
 interface Sizes {
-  task: { nEmbd: number; batchSize: number; steps: number; lr: number; warmup: number; perBucket: number };
+  task: TaskTrainingSizes & { perBucket: number };
   char: CharLmSizes & { valChars: number };
 }
 const DEFAULT: Sizes = {
-  task: { nEmbd: 32, batchSize: 32, steps: 400, lr: 5e-3, warmup: 40, perBucket: 48 },
+  task: { nLayer: 2, nHead: 4, nEmbd: 32, batchSize: 32, steps: 400, lr: 5e-3, warmup: 40, perBucket: 48 },
   char: { ...CHAR_LM_SIZES, valChars: 8_192 },
 };
 const QUICK: Sizes = {
-  task: { nEmbd: 32, batchSize: 16, steps: 12, lr: 5e-3, warmup: 2, perBucket: 4 },
+  task: { nLayer: 2, nHead: 4, nEmbd: 32, batchSize: 16, steps: 12, lr: 5e-3, warmup: 2, perBucket: 4 },
   char: { ...CHAR_LM_QUICK, valChars: 2_048 },
 };
 
@@ -78,50 +76,16 @@ function testSet(task: AlgorithmicTask, perBucket: number, rng: Rng): TaskExampl
   return BUCKETS.map((b) => Array.from({ length: perBucket }, () => makeExample(task, b.lo + rng.nextInt(b.hi - b.lo + 1), rng)));
 }
 
-/** Share of `examples` that greedy decoding gets exactly right (batches of one length). */
-function exactMatch(model: GPT, examples: readonly TaskExample[]): number {
-  const byLength = new Map<number, TaskExample[]>();
-  for (const e of examples) byLength.set(e.tokens.length, [...(byLength.get(e.tokens.length) ?? []), e]);
-  let right = 0;
-  for (const group of byLength.values()) {
-    const batch = exampleBatch(group);
-    right += exactMatches(model.batchOutputs(batch, batch.seqLen, 'logits'), batch, TASK_VOCAB_SIZE).filter(Boolean).length;
-  }
-  return right / examples.length;
-}
-
 /** Part 1: each variant learns `task` at lengths 1–16; exact match per length bucket up to 64. */
 async function lengthPart(ctx: LabContext, sizes: Sizes['task'], tick: () => void): Promise<void> {
   for (const task of TASKS) {
     const tests = testSet(task, sizes.perBucket, new Rng(70_001 + TASKS.indexOf(task)));
     for (const seed of ctx.seeds) {
       for (const variant of VARIANTS) {
-        using model = GPT.create(
-          {
-            vocabSize: TASK_VOCAB_SIZE,
-            blockSize: exampleLength(task, TEST_MAX) - 1,
-            nLayer: 2,
-            nHead: 4,
-            nEmbd: sizes.nEmbd,
-            ...variant.config,
-          },
-          { seed },
-        );
-        const trainer = new Trainer(
-          model,
-          { train: taskSource(task, TRAIN_MAX) },
-          {
-            batchSize: sizes.batchSize,
-            seqLen: exampleLength(task, TRAIN_MAX) - 1,
-            maxSteps: sizes.steps,
-            lr: sizes.lr,
-            warmupSteps: sizes.warmup,
-            seed,
-          },
-        );
-        await trainer.fit();
+        const { model } = await trainTaskModel({ task, config: variant.config, sizes, trainMax: TRAIN_MAX, testMax: TEST_MAX, seed });
+        using trained = model;
         BUCKETS.forEach((bucket, i) => {
-          const value = exactMatch(model, tests[i] as TaskExample[]);
+          const value = scoreModel(trained, tests[i] as TaskExample[]).exact;
           ctx.record({ variant: variant.name, seed, metric: 'exact_match', value, task, bucket: bucketName(bucket) });
         });
         tick();

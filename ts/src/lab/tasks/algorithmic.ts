@@ -14,7 +14,15 @@
  * hold sequences of one length each or are right-padded: with a causal mask, padding after a
  * sequence's end cannot change what the model computes before it, and padded targets are -100.
  */
-import type { BatchSource, ModelBatch, Rng } from '../../index.node.js';
+import {
+  type BatchSource,
+  type FitResult,
+  GPT,
+  type ModelBatch,
+  type Rng,
+  Trainer,
+  type TransformerConfigInput,
+} from '../../index.node.js';
 
 /** The algorithmic tasks. */
 export type AlgorithmicTask = 'copy' | 'reverse' | 'addition';
@@ -140,12 +148,87 @@ export function scoreOutputs(logits: Float32Array, batch: ModelBatch & { seqLen:
 }
 
 /**
- * Per example, whether greedy decoding reproduces its whole output ({@link scoreOutputs}'s `exact`).
+ * Exact match and per-token accuracy of `model` on `examples`, scored in batches of
+ * equal-length examples (one teacher-forced forward pass each).
  *
- * @param logits - `[B, T, V]` float32 of `batch`
- * @param batch - from {@link exampleBatch}
- * @param vocabSize - V
+ * @returns the share of examples whose whole output greedy decoding reproduces, and the share
+ *   of output tokens predicted right given the right prefix
  */
-export function exactMatches(logits: Float32Array, batch: ModelBatch & { seqLen: number }, vocabSize: number): boolean[] {
-  return scoreOutputs(logits, batch, vocabSize).exact;
+export function scoreModel(model: GPT, examples: readonly TaskExample[]): { exact: number; token: number } {
+  const byLength = new Map<number, TaskExample[]>();
+  for (const e of examples) byLength.set(e.tokens.length, [...(byLength.get(e.tokens.length) ?? []), e]);
+  let [exact, tokensRight, tokens] = [0, 0, 0];
+  for (const group of byLength.values()) {
+    const batch = exampleBatch(group);
+    const scores = scoreOutputs(model.batchOutputs(batch, batch.seqLen, 'logits'), batch, TASK_VOCAB_SIZE);
+    exact += scores.exact.filter(Boolean).length;
+    tokensRight += scores.right;
+    tokens += scores.scored;
+  }
+  return { exact: exact / examples.length, token: tokensRight / tokens };
+}
+
+/** Sizes of {@link trainTaskModel}'s GPT and training. */
+export interface TaskTrainingSizes {
+  nLayer: number;
+  nHead: number;
+  nEmbd: number;
+  batchSize: number;
+  steps: number;
+  lr: number;
+  warmup: number;
+}
+
+/** What {@link trainTaskModel} trains. */
+export interface TaskTrainingOptions {
+  task: AlgorithmicTask;
+  /** The configuration beyond the sizes (the positional options). */
+  config: Partial<TransformerConfigInput>;
+  sizes: TaskTrainingSizes;
+  /** Inputs of 1 … `trainMax` digits are trained on. */
+  trainMax: number;
+  /** The model's context holds inputs of up to `testMax` digits (learned positions past `trainMax` stay untrained). */
+  testMax: number;
+  seed: number;
+  /** Called after every training step (progress). */
+  onStep?: () => void;
+}
+
+/**
+ * Trains a GPT on `task` at lengths 1 … `trainMax` (one length per batch, the loss on the output only).
+ *
+ * @returns the model (the caller disposes it) and the training summary
+ */
+export async function trainTaskModel(options: TaskTrainingOptions): Promise<{ model: GPT; fit: FitResult }> {
+  const { task, config, sizes, trainMax, testMax, seed, onStep } = options;
+  const model = GPT.create(
+    {
+      vocabSize: TASK_VOCAB_SIZE,
+      blockSize: exampleLength(task, testMax) - 1,
+      nLayer: sizes.nLayer,
+      nHead: sizes.nHead,
+      nEmbd: sizes.nEmbd,
+      ...config,
+    },
+    { seed },
+  );
+  try {
+    const trainer = new Trainer(
+      model,
+      { train: taskSource(task, trainMax) },
+      {
+        batchSize: sizes.batchSize,
+        seqLen: exampleLength(task, trainMax) - 1,
+        maxSteps: sizes.steps,
+        lr: sizes.lr,
+        warmupSteps: sizes.warmup,
+        seed,
+      },
+    );
+    if (onStep) trainer.on('step', onStep);
+    return { model, fit: await trainer.fit() };
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
 }
