@@ -240,7 +240,7 @@ async function instantiate(
   for (const worker of workers) worker.onUnexpectedStop((reason) => poolWorkerStopped(state, reason));
   if (workers.length > 0 && (variant === 'threads' || variant === 'threads-relaxed')) {
     const threadsGlue = threadsGlueFor(variant);
-    setFailureInterpreter((error) => poolLostDuringCall(state, threadsGlue.poolLost(), error));
+    setFailureInterpreter((error) => poolLostDuringCall(state, () => threadsGlue.poolLost(), error));
   }
   return state;
 }
@@ -259,9 +259,12 @@ function goSerial(state: Loaded, reason: string): void {
  * so does any later use of the objects it left half-updated (wasm-bindgen's "recursive use"
  * guard still holds them).
  */
-function poolLostDuringCall(state: Loaded, lost: boolean, error: Error): WasmformerError | undefined {
-  if (!lost) return undefined;
-  if (error instanceof WebAssembly.RuntimeError && state.poolFailure === undefined) {
+function poolLostDuringCall(state: Loaded, lost: () => boolean, error: Error): WasmformerError | undefined {
+  // Typed errors from the core are the common case: ask the module about the pool only for the
+  // two failures a lost worker explains.
+  const trapped = error instanceof WebAssembly.RuntimeError;
+  if (!(trapped || error.message.includes('recursive use of an object')) || !lost()) return undefined;
+  if (trapped && state.poolFailure === undefined) {
     goSerial(state, 'a worker of the thread pool stopped during a call');
     return new ThreadPoolError(
       'a worker of the thread pool stopped during this call (it ran out of memory or aborted), so the call did not complete. ' +

@@ -122,13 +122,16 @@ pub(super) fn install<R: Send, F: FnOnce() -> R + Send>(pool: &rayon::ThreadPool
     /// SAFETY: `address` points to a live `Call<F, R>` whose job has not been taken; the
     /// caller keeps it alive until `done` is set (or never returns).
     unsafe fn run<F: FnOnce() -> R, R>(address: usize) {
+        // SAFETY: the caller of `run` guarantees `address` is a live `Call<F, R>`.
         let call = unsafe { &*(address as *const Call<F, R>) };
+        // SAFETY: only this thread touches `job` (the caller does not until `done`).
         let job = unsafe { (*call.job.get()).take() };
         if let Some(job) = job {
             let result = {
                 let _task = Task::enter_job();
                 job()
             };
+            // SAFETY: the caller reads `result` only after `done`, which is set below.
             unsafe { *call.result.get() = Some(result) };
         }
         call.done.store(true, Ordering::Release);
