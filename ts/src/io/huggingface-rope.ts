@@ -60,7 +60,7 @@ export function llamaRope(hf: HuggingFaceConfig): Pick<TransformerConfig, 'ropeB
     unsupported(
       Object.hasOwn(p, 'partial_rotary_factor') ? `${field}.partial_rotary_factor` : 'partial_rotary_factor',
       partial,
-      'RoPE on part of the head (partial_rotary_factor < 1) is not mapped for Llama',
+      "Llama's attention rotates every dim of each head (partial RoPE is mapped for GPT-NeoX: model_type 'gpt_neox', rotary_pct)",
     );
   }
   if (type === 'yarn') return { ropeBase: theta, ropeScaling: llamaYarn(hf, p, field) };

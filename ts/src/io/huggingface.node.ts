@@ -76,8 +76,10 @@ async function readTensors(dir: string): Promise<Map<string, NamedTensor | null>
 }
 
 /**
- * Loads a Hugging Face GPT-2 or Llama checkpoint (float32, float16 or bfloat16 weights) as a
- * {@link GPT}, a BERT checkpoint as a {@link BERT}. Needs `await init()` first.
+ * Loads a Hugging Face GPT-2, Llama or GPT-NeoX checkpoint (float32, float16 or bfloat16
+ * weights) as a {@link GPT}, a BERT checkpoint as a {@link BERT}. Needs `await init()` first.
+ * GPT-NeoX loads with `ropeFraction` = its `rotary_pct` (`partial_rotary_factor`); only the
+ * sequential block (`use_parallel_residual: false`) exists here, so Pythia's default is refused.
  *
  * BERT keeps the heads the checkpoint has: `BertForMaskedLM` → `lmHead: 'mlm'`,
  * `BertForPreTraining` → `'mlm'` + `nClasses: 2` (next sentence), `BertForSequenceClassification`
@@ -95,7 +97,8 @@ async function readTensors(dir: string): Promise<Map<string, NamedTensor | null>
  * ```
  * @param dir - a directory with `config.json` and `model.safetensors` (or a sharded index).
  * @throws UnsupportedConfigError naming a config.json field wasmformer does not implement
- *   (e.g. `num_key_value_heads` ≠ `num_attention_heads`, RoPE scaling other than linear, another activation).
+ *   (e.g. `num_key_value_heads` ≠ `num_attention_heads`, RoPE scaling other than linear or YaRN, another
+ *   activation, GPT-NeoX `use_parallel_residual: true`), before any wasm work.
  * @throws CheckpointError for a missing file or a missing, misshapen or unexpected tensor.
  */
 export async function loadHuggingFace(dir: string, options: LoadHuggingFaceOptions = {}): Promise<GPT | BERT> {
@@ -134,7 +137,8 @@ export async function loadHuggingFace(dir: string, options: LoadHuggingFaceOptio
  * Writes `model` as a Hugging Face checkpoint: `config.json` and `model.safetensors` (float32,
  * HF names and layouts), loadable with `AutoModelForCausalLM.from_pretrained(dir)`. Learned
  * positions + LayerNorm + GELU + biases is saved as GPT-2; RoPE + RMSNorm + SwiGLU without
- * biases as Llama; a BERT (encoder, post-LayerNorm, segment embeddings) as
+ * biases as Llama; RoPE (any `ropeFraction`) + LayerNorm + GELU + biases as GPT-NeoX
+ * (`GPTNeoXForCausalLM`, `use_parallel_residual: false`); a BERT (encoder, post-LayerNorm, segment embeddings) as
  * `BertForMaskedLM`, `BertForPreTraining` (MLM + 2 classes) or `BertForSequenceClassification`
  * (`AutoModelForMaskedLM` / `AutoModelForPreTraining` / `AutoModelForSequenceClassification`).
  * Creates `dir` if needed and replaces both files atomically.

@@ -7,6 +7,7 @@
  * | --------------- | ---------------------------------------------------------------------- |
  * | `gpt2`          | learned positions, pre-LayerNorm, GELU (tanh) MLP, biases              |
  * | `llama`         | RoPE (rotate_half, 'linear' scaling), pre-RMSNorm, SwiGLU, no biases, H_kv = H |
+ * | `gpt_neox`      | RoPE on `rotary_pct` of each head, pre-LayerNorm, GELU MLP, biases, sequential residual |
  * | `bert`          | encoder: learned positions + segments, embedding LayerNorm, post-LN, GELU |
  *
  * Layouts: wasmformer linear weights are `[out, in]` (PyTorch `nn.Linear`). GPT-2's HF
@@ -14,15 +15,24 @@
  * `q_proj`, `k_proj`, `v_proj` (`[C, C]` each) are stacked as rows of `c_attn: [3C, C]`, and so
  * are BERT's `query`, `key`, `value`. A BERT checkpoint's heads (pooler, masked-LM, next-sentence,
  * classifier) depend on its class ({@link BERT_CLASSES}); the table marks each head tensor.
+ * GPT-NeoX's fused `query_key_value` has each head's q, k, v together (`huggingface-neox.ts`).
  * Anything a side cannot represent throws {@link UnsupportedConfigError} naming the field.
  */
 import { CheckpointError, UnsupportedConfigError } from '../errors.js';
 import type { TransformerConfig, TransformerConfigInput } from '../models/config.js';
+import {
+  NEOX_FIXED,
+  NEOX_TABLE,
+  neoxConfigFromHuggingFace,
+  neoxConfigToHuggingFace,
+  neoxQkvFromHuggingFace,
+  neoxQkvToHuggingFace,
+} from './huggingface-neox.js';
 import { ROPE_NTK_ON_SAVE, llamaRope, llamaRopeScalingToHuggingFace, read, unsupported } from './huggingface-rope.js';
 import type { NamedTensor } from '../models/transformer.js';
 
 /** The Hugging Face architectures wasmformer reads and writes. */
-export type HuggingFaceArch = 'gpt2' | 'llama' | 'bert';
+export type HuggingFaceArch = 'gpt2' | 'llama' | 'gpt_neox' | 'bert';
 
 /** The parts of a BERT checkpoint besides the encoder (`modeling_bert.py`). */
 export type BertHead = 'pooler' | 'mlm' | 'nsp' | 'classifier';
@@ -61,6 +71,8 @@ export interface ParamField {
   head?: BertHead;
   /** Only when `tieEmbeddings` is this (absent: always). */
   tied?: boolean;
+  /** GPT-NeoX `query_key_value`: HF's rows are `[H, 3, D]`, ours `[3, H, D]`. */
+  qkvPerHead?: true;
 }
 
 /**
@@ -97,6 +109,8 @@ export interface ArchTable {
   buffers: RegExp;
   /** Tied copies: checked against the tensor they repeat on load, not written. */
   copies: readonly CopyField[];
+  /** Other names of a tensor some checkpoints use, read as the table's name (never written). */
+  aliases?: Readonly<Record<string, string>>;
 }
 
 /** THE table: every name wasmformer maps, both directions. */
@@ -176,6 +190,7 @@ export const HF_TABLE: Readonly<Record<HuggingFaceArch, ArchTable>> = {
     buffers: /^model\.layers\.\d+\.self_attn\.rotary_emb\.inv_freq$/,
     copies: [{ hf: 'lm_head.weight', ours: 'transformer.wte.weight', tied: true }],
   },
+  gpt_neox: NEOX_TABLE,
   bert: {
     className: 'BertForMaskedLM', // the class actually written follows the heads (bertClassFor)
     prefix: 'bert.',
@@ -253,6 +268,7 @@ export const HF_TABLE: Readonly<Record<HuggingFaceArch, ArchTable>> = {
 const FIXED: Readonly<Record<HuggingFaceArch, Partial<TransformerConfig>>> = {
   gpt2: { positional: 'learned', norm: 'layernorm', normPlacement: 'pre', ffn: 'gelu', bias: true, causal: true },
   llama: { positional: 'rope', norm: 'rmsnorm', normPlacement: 'pre', ffn: 'swiglu', bias: false, causal: true },
+  gpt_neox: NEOX_FIXED,
   bert: { positional: 'learned', norm: 'layernorm', normPlacement: 'post', ffn: 'gelu', bias: true, causal: false, embeddingNorm: true },
 };
 
@@ -270,8 +286,8 @@ export function huggingFaceArch(hf: HuggingFaceConfig): HuggingFaceArch {
     );
   }
   const type = hf.model_type;
-  if (type === 'gpt2' || type === 'llama' || type === 'bert') return type;
-  return unsupported('model_type', type, "wasmformer reads 'gpt2', 'llama' and 'bert' checkpoints");
+  if (type === 'gpt2' || type === 'llama' || type === 'gpt_neox' || type === 'bert') return type;
+  return unsupported('model_type', type, "wasmformer reads 'gpt2', 'llama', 'gpt_neox' and 'bert' checkpoints");
 }
 
 /** The heads of a BERT config.json's class (`architectures[0]`; none given: `BertModel`). */
@@ -358,6 +374,8 @@ export function configFromHuggingFace(hf: HuggingFaceConfig, heads?: readonly Be
     expect(hf, 'attention_bias', false, [false], 'Llama-style models have no biases in wasmformer');
     expect(hf, 'mlp_bias', false, [false], 'Llama-style models have no biases in wasmformer');
     expect(hf, 'pretraining_tp', 1, [1, null], 'tensor-parallel slicing (pretraining_tp > 1) is not implemented');
+  } else if (arch === 'gpt_neox') {
+    Object.assign(mapped, neoxConfigFromHuggingFace(hf));
   } else {
     expect(
       hf,
@@ -399,10 +417,18 @@ function refuse(field: string, value: unknown, why: string): never {
   );
 }
 
+/** The name of a causal architecture in messages. */
+const NAMES: Readonly<Record<HuggingFaceArch, string>> = { gpt2: 'GPT-2', llama: 'Llama', gpt_neox: 'GPT-NeoX', bert: 'BERT' };
+
+/** Why partial RoPE on a Llama-shaped config is refused. */
+const LLAMA_PARTIAL_ROPE =
+  "Llama rotates every dim of each head; partial RoPE is saved as GPT-NeoX (rotary_pct), whose block needs norm 'layernorm', ffn 'gelu' and bias: true";
+
 /**
- * The architecture a wasmformer config is saved as: causal learned positions → GPT-2, RoPE →
- * Llama (`ropeScaling` null or 'linear'; 'ntk' has no Hugging Face equivalent and is refused);
- * an encoder (`causal: false`) → BERT.
+ * The architecture a wasmformer config is saved as: causal learned positions → GPT-2; RoPE with
+ * LayerNorm, a GELU MLP and biases → GPT-NeoX (any `ropeFraction`, exact or tanh GELU); other
+ * RoPE → Llama (`ropeFraction` 1 only). RoPE scaling null, 'linear' or 'yarn' ('ntk' has no
+ * Hugging Face equivalent and is refused). An encoder (`causal: false`) → BERT.
  * @throws UnsupportedConfigError naming the first field no architecture can hold.
  */
 export function huggingFaceArchFor(c: TransformerConfig): HuggingFaceArch {
@@ -426,33 +452,36 @@ export function huggingFaceArchFor(c: TransformerConfig): HuggingFaceArch {
   if (c.normPlacement !== 'pre') refuse('normPlacement', c.normPlacement, 'GPT-2 and Llama are pre-norm');
   let arch: HuggingFaceArch;
   if (c.positional === 'learned') arch = 'gpt2';
-  else if (c.positional === 'rope') arch = 'llama';
-  else return refuse('positional', c.positional, "only 'learned' (GPT-2) and 'rope' (Llama) have a Hugging Face equivalent here");
+  else if (c.positional === 'rope')
+    arch = c.norm === NEOX_FIXED.norm && c.ffn === NEOX_FIXED.ffn && c.bias === NEOX_FIXED.bias ? 'gpt_neox' : 'llama';
+  else return refuse('positional', c.positional, "only 'learned' (GPT-2) and 'rope' (Llama, GPT-NeoX) have a Hugging Face equivalent here");
   if (c.ropeScaling !== null && arch === 'gpt2')
     refuse('ropeScaling', c.ropeScaling, 'a GPT-2 checkpoint has learned positions, no RoPE to scale');
   if (c.ropeScaling?.type === 'ntk') refuse('ropeScaling', c.ropeScaling, ROPE_NTK_ON_SAVE);
-  if (c.ropeFraction !== 1)
-    refuse('ropeFraction', c.ropeFraction, 'partial RoPE (GPT-NeoX rotary_pct) is not mapped; Llama rotates every dim');
-  if (c.ropeKeepFrequencies !== 1) refuse('ropeKeepFrequencies', c.ropeKeepFrequencies, 'Llama has no p-RoPE');
+  if (c.ropeFraction !== 1 && arch === 'llama') refuse('ropeFraction', c.ropeFraction, LLAMA_PARTIAL_ROPE);
+  if (c.ropeKeepFrequencies !== 1) refuse('ropeKeepFrequencies', c.ropeKeepFrequencies, `${NAMES[arch]} has no p-RoPE`);
   if (c.noPositionLayers.length > 0)
     refuse(
       'noPositionLayers',
       c.noPositionLayers,
-      "Llama's attention uses RoPE in every layer (no_rope_layers is Llama 4 / SmolLM3, not mapped)",
+      `${NAMES[arch]}'s attention uses RoPE in every layer (no_rope_layers is Llama 4 / SmolLM3, not mapped)`,
     );
   if (c.lmHead !== 'plain') refuse('lmHead', c.lmHead, "a causal LM checkpoint needs lmHead 'plain'");
   for (const [key, plain] of [
     ['typeVocabSize', 0],
     ['embeddingNorm', false],
-    ['geluExact', false],
     ['nClasses', 0],
   ] as const) {
-    if (c[key] !== plain) refuse(key, c[key], `GPT-2 and Llama have no such option (needs ${JSON.stringify(plain)})`);
+    if (c[key] !== plain) refuse(key, c[key], `GPT-2, Llama and GPT-NeoX have no such option (needs ${JSON.stringify(plain)})`);
   }
+  if (c.geluExact && arch !== 'gpt_neox')
+    refuse('geluExact', c.geluExact, `${NAMES[arch]} has no exact-GELU option (needs false; GPT-NeoX has hidden_act 'gelu')`);
   const fixed = FIXED[arch];
   for (const key of ['norm', 'ffn', 'bias'] as const) {
-    if (c[key] !== fixed[key])
-      refuse(key, c[key], `a ${arch === 'gpt2' ? 'GPT-2' : 'Llama'} checkpoint needs ${key} = ${JSON.stringify(fixed[key])}`);
+    if (c[key] !== fixed[key]) {
+      const other = arch === 'llama' ? " (RoPE with norm 'layernorm', ffn 'gelu' and bias: true is saved as GPT-NeoX)" : '';
+      refuse(key, c[key], `a ${NAMES[arch]} checkpoint needs ${key} = ${JSON.stringify(fixed[key])}${other}`);
+    }
   }
   return arch;
 }
@@ -520,6 +549,8 @@ export function configToHuggingFace(c: TransformerConfig, extra: HuggingFaceConf
       rope_scaling: null,
     });
     if (c.ropeScaling !== null) Object.assign(out, llamaRopeScalingToHuggingFace(c.ropeScaling, c.ropeBase));
+  } else if (arch === 'gpt_neox') {
+    Object.assign(out, neoxConfigToHuggingFace(c));
   } else {
     Object.assign(out, {
       hidden_act: c.geluExact ? 'gelu' : 'gelu_new',
@@ -538,15 +569,22 @@ export function configToHuggingFace(c: TransformerConfig, extra: HuggingFaceConf
   return out;
 }
 
-/** Expands `{l}` for every layer: [ours, hf names, transpose] per parameter of `c` whose head is in `heads`. */
-function* paramPairs(arch: HuggingFaceArch, c: TransformerConfig, heads: ReadonlySet<BertHead>): Generator<[string, string[], boolean]> {
+/**
+ * Expands `{l}` for every layer: [ours, hf names, transpose, qkvPerHead] per parameter of `c`
+ * whose head is in `heads`.
+ */
+function* paramPairs(
+  arch: HuggingFaceArch,
+  c: TransformerConfig,
+  heads: ReadonlySet<BertHead>,
+): Generator<[string, string[], boolean, boolean]> {
   for (const p of HF_TABLE[arch].params) {
     if (p.tied !== undefined && p.tied !== c.tieEmbeddings) continue;
     if (p.head !== undefined && !heads.has(p.head)) continue;
     const layers = p.ours.includes('{l}') ? c.nLayer : 1;
     for (let l = 0; l < layers; l++) {
       const at = (name: string): string => name.replace('{l}', String(l));
-      yield [at(p.ours), p.hf.map(at), p.transpose === true];
+      yield [at(p.ours), p.hf.map(at), p.transpose === true, p.qkvPerHead === true];
     }
   }
 }
@@ -583,9 +621,11 @@ export function weightsFromHuggingFace(
   const shapes = new Map(specs.map((s) => [s.name, [...s.shape]]));
   const byName = new Map<string, NamedTensor>();
   for (const [name, t] of tensors) {
-    const full = table.unprefixed.test(name) || name.startsWith(table.prefix) ? name : table.prefix + name;
-    if (table.buffers.test(full)) continue;
+    const prefixed = table.unprefixed.test(name) || name.startsWith(table.prefix) ? name : table.prefix + name;
+    if (table.buffers.test(prefixed)) continue;
     if (t === null) throw new CheckpointError(`Hugging Face checkpoint: '${name}' is not a float tensor and not a buffer wasmformer knows`);
+    const full = table.aliases?.[prefixed] ?? prefixed;
+    if (byName.has(full)) throw new CheckpointError(`Hugging Face checkpoint: '${name}' and '${full}' are the same tensor; keep one`);
     byName.set(full, t);
   }
   if (arch === 'bert' && !c.tieEmbeddings && !byName.has('cls.predictions.decoder.bias') && byName.has('cls.predictions.bias')) {
@@ -608,11 +648,13 @@ export function weightsFromHuggingFace(
   };
   const out = new Map<string, NamedTensor>();
   const fresh = new Set<string>();
-  for (const [ours, hf, transpose] of paramPairs(arch, c, new Set([...inModel].filter((h) => inFile.has(h))))) {
+  for (const [ours, hf, transpose, qkvPerHead] of paramPairs(arch, c, new Set([...inModel].filter((h) => inFile.has(h))))) {
     const shape = shapes.get(ours);
     if (!shape) throw new CheckpointError(`Hugging Face mapping: the model has no parameter '${ours}' (table and model disagree)`);
     if (transpose) {
       out.set(ours, transpose2d(take(hf[0] as string, [shape[1] as number, shape[0] as number])));
+    } else if (qkvPerHead) {
+      out.set(ours, neoxQkvFromHuggingFace({ shape, data: take(hf[0] as string, shape).data }, c.nHead));
     } else if (hf.length === 1) {
       out.set(ours, { shape, data: take(hf[0] as string, shape).data });
     } else {
@@ -666,12 +708,12 @@ export function weightsToHuggingFace(c: TransformerConfig, weights: ReadonlyMap<
     if (copy.written && copy.tied === c.tieEmbeddings && (copy.head === undefined || heads.has(copy.head)) && t)
       out.push([copy.hf, { shape: [...t.shape], data: t.data.slice() }]);
   }
-  for (const [ours, hf, transpose] of paramPairs(arch, c, heads)) {
+  for (const [ours, hf, transpose, qkvPerHead] of paramPairs(arch, c, heads)) {
     const t = weights.get(ours);
     if (!t) throw new CheckpointError(`saveHuggingFace: the model has no tensor '${ours}'`);
     used.add(ours);
-    if (transpose) {
-      out.push([hf[0] as string, transpose2d(t)]);
+    if (transpose || qkvPerHead) {
+      out.push([hf[0] as string, transpose ? transpose2d(t) : neoxQkvToHuggingFace(t, c.nHead)]);
       continue;
     }
     const part = t.data.length / hf.length;
