@@ -48,7 +48,7 @@ Usage:
   wasmformer train  [--data file.txt] [--out dir] [options]   train a GPT (char-level or BPE)
   wasmformer eval   --checkpoint dir --data file.txt          validation loss of a checkpoint
   wasmformer generate --checkpoint dir [--prompt text]        stream a continuation (alias: sample);
-                                                              dir: a checkpoint or a Hugging Face GPT-2/Llama directory
+                                                              dir: a checkpoint or a Hugging Face GPT-2/Llama/GPT-NeoX directory
   wasmformer tokenizer train --data file.txt --vocab-size N --out dir   train a byte-level BPE tokenizer
   wasmformer bert pretrain|finetune|predict|fill-mask ...    BERT commands (wasmformer bert --help)
   wasmformer lab <name|all|list> [--seeds N] [--quick]       the lecture lab: seeded experiments with reports and plots
