@@ -140,13 +140,20 @@ export class GPT extends TransformerModel {
     });
   }
 
+  /**
+   * The decoder calls, each through {@link TransformerModel.handle}, so that a model disposed
+   * while a {@link GPT.stream} is suspended throws {@link DisposedError} on the next step instead
+   * of reaching freed wasm memory. Ending a disposed model's decoder does nothing: its state
+   * was freed with the model.
+   */
   private decodeHandle(): DecodeHandle {
-    const h = this.handle;
     return {
-      decodeStart: (slots, capacity) => callWasm(() => h.decodeStart({ slots, capacity })),
-      decodeFeed: (tokens, counts) => callWasm(() => h.decodeFeed(tokens, counts)),
-      decodeReset: (slot) => callWasm(() => h.decodeReset(slot)),
-      decodeEnd: () => h.decodeEnd(),
+      decodeStart: (slots, capacity) => callWasm(() => this.handle.decodeStart({ slots, capacity })),
+      decodeFeed: (tokens, counts) => callWasm(() => this.handle.decodeFeed(tokens, counts)),
+      decodeReset: (slot) => callWasm(() => this.handle.decodeReset(slot)),
+      decodeEnd: () => {
+        if (!this.disposed) this.handle.decodeEnd();
+      },
     };
   }
 }

@@ -109,6 +109,11 @@ export class TransformerModel {
     return this.#handle;
   }
 
+  /** True once {@link TransformerModel.dispose} ran. */
+  get disposed(): boolean {
+    return this.#handle === undefined;
+  }
+
   /**
    * The wasm object itself, for benchmarks that time one core call (bench/); the library,
    * the Trainer and checkpoints go through the model's methods.

@@ -1,5 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CharTokenizer, GPT, InvalidArgumentError, Trainer, init, type TransformerConfigInput } from '../../../dist/index.node.js';
+import {
+  CharTokenizer,
+  DisposedError,
+  GPT,
+  InvalidArgumentError,
+  Trainer,
+  init,
+  type TransformerConfigInput,
+} from '../../../dist/index.node.js';
 
 const POSITIONALS = ['learned', 'sinusoidal', 'none', 'relative', 'rope', 'alibi', 'kerple'] as const;
 
@@ -162,5 +170,15 @@ describe('streaming text', () => {
     await expect(async () => {
       for await (const _ of gpt.stream(tokenizer, 'the ', { stop: [''] })) void _;
     }).rejects.toThrow(InvalidArgumentError);
+  });
+
+  it('a model disposed while its stream is suspended ends the stream with DisposedError', async () => {
+    const own = GPT.create(gpt.config, { seed: 2 });
+    const stream = own.stream(tokenizer, 'the ', { maxNewTokens: 20 });
+    expect(typeof (await stream.next()).value).toBe('string');
+    own.dispose();
+    await expect(stream.next()).rejects.toThrow(DisposedError);
+    // The generator is finished, and returning it again (as `for await` does) is clean.
+    await expect(stream.return(undefined)).resolves.toEqual({ done: true, value: undefined });
   });
 });
