@@ -9,8 +9,8 @@
  * - diagnostics (`poolSmoke`: does every pool thread compute; `attentionTrainingPass`: the
  *   attention kernels' forward and backward, for benchmarks);
  * - WebGPU, first milestone: the device (`requestGpu`, `Gpu`, with its typed errors `GpuError`
- *   and `DeviceLostError`), pipelines from WGSL with the compiler's messages
- *   (`createGpuPipeline`), error scopes (`withErrorScopes`) and the matrix product
+ *   and `DeviceLostError`), WGSL checked into a pipeline with the compiler's messages
+ *   (`compileGpuShader`), error scopes (`withErrorScopes`) and the matrix product
  *   (`gpuMatmul`, `GpuMatmul`). In Node it needs the optional peer dependency `webgpu`.
  *
  * Import "wasmformer" too: `init()` is there, and this entry shares its WebAssembly instance.
@@ -36,7 +36,7 @@ export type { GpuErrorKind } from './errors.js';
 export { Gpu, requestGpu } from './webgpu/device.js';
 export type { GpuAdapterDescription, GpuLimits, RequestGpuOptions } from './webgpu/device.js';
 export { GpuMatmul, gpuMatmul } from './webgpu/matmul.js';
-export type { GpuMatmulOptions, GpuMatmulShape } from './webgpu/matmul.js';
-export { createGpuPipeline } from './webgpu/pipeline.js';
+export type { GpuMatmulForm, GpuMatmulOptions, GpuMatmulShape } from './webgpu/matmul.js';
+export { compileGpuShader } from './webgpu/pipeline.js';
 export type { GpuPipelineOptions } from './webgpu/pipeline.js';
 export { withErrorScopes } from './webgpu/scopes.js';

@@ -63,22 +63,24 @@ const LIMIT_KEYS: readonly (keyof GpuLimits)[] = [
  * `DeviceLostError`; there is no silent re-creation.
  */
 export class Gpu {
-  /** The WebGPU device. Kernels and peers (TF.js's WebGPU backend) can share it. */
-  readonly device: GPUDevice;
   /** The adapter the device came from. */
   readonly adapter: GpuAdapterDescription;
   /** Resolves with the error once the device is lost (never, while it lives). */
   readonly lost: Promise<DeviceLostError>;
   /** Per-device caches of the kernels (compiled pipelines), keyed by the kernel's name and its overrides. @internal */
   readonly cache = new Map<string, unknown>();
+  readonly #device: GPUDevice;
   #lostError: DeviceLostError | undefined;
   #disposed = false;
 
-  /** @internal Use {@link requestGpu}. */
-  constructor(device: GPUDevice, adapter: GpuAdapterDescription) {
-    this.device = device;
+  /**
+   * @internal Use {@link requestGpu}.
+   * @param device - a `GPUDevice`
+   */
+  constructor(device: unknown, adapter: GpuAdapterDescription) {
+    this.#device = device as GPUDevice;
     this.adapter = adapter;
-    this.lost = device.lost.then((info) => {
+    this.lost = this.#device.lost.then((info) => {
       const error = new DeviceLostError(
         `the WebGPU device (${adapter.description || adapter.architecture || 'unknown adapter'}) was lost: ${info.reason}${info.message ? `: ${info.message}` : ''}`,
         info.reason,
@@ -86,6 +88,15 @@ export class Gpu {
       this.#lostError = error;
       return error;
     });
+  }
+
+  /**
+   * The WebGPU `GPUDevice`, for code that shares it (TF.js's WebGPU backend in the benchmark,
+   * tests). Typed `unknown` so that wasmformer's types do not need `@webgpu/types`: cast it to
+   * `GPUDevice`.
+   */
+  get device(): unknown {
+    return this.#device;
   }
 
   /**
@@ -102,7 +113,7 @@ export class Gpu {
   /** Resolves when all the work submitted so far has finished on the GPU. */
   async done(): Promise<void> {
     this.check('Gpu.done');
-    await this.device.queue.onSubmittedWorkDone();
+    await this.#device.queue.onSubmittedWorkDone();
   }
 
   /** Whether {@link Gpu.dispose} has been called. */
@@ -115,7 +126,7 @@ export class Gpu {
     if (this.#disposed) return;
     this.#disposed = true;
     this.cache.clear();
-    this.device.destroy();
+    this.#device.destroy();
   }
 
   /** Same as {@link Gpu.dispose}, for `using`. */
@@ -183,4 +194,12 @@ function describeAdapter(adapter: GPUAdapter, device: GPUDevice): GpuAdapterDesc
     limits,
     features: [...adapter.features].sort(),
   };
+}
+
+/**
+ * The `GPUDevice` of a {@link Gpu}, typed, for the kernels of this package.
+ * @internal
+ */
+export function gpuDevice(gpu: Gpu): GPUDevice {
+  return gpu.device as GPUDevice;
 }

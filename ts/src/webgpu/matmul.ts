@@ -4,13 +4,18 @@
  * {@link GpuMatmul} keeps its operands on the GPU for repeated products (benchmarks).
  */
 import { InvalidArgumentError, OutOfMemoryError, UnsupportedError } from '../errors.js';
-import type { MatmulForm } from '../kernels/matmul.js';
 import { checkArray, checkChoice, checkDim, describe } from '../kernels/validate.js';
-import { Gpu } from './device.js';
+import { Gpu, gpuDevice } from './device.js';
 import MATMUL_WGSL from './matmul.wgsl';
 import { cachedPipeline } from './pipeline.js';
 import { readBuffer } from './readback.js';
 import { withErrorScopes } from './scopes.js';
+
+/**
+ * How the operands are stored, as in the wasm `matmul`: `'ab'` a [M, K] · b [K, N]; `'abt'`
+ * a [M, K] · bᵀ with b stored [N, K]; `'atb'` aᵀ · b with a stored [K, M], b [K, N].
+ */
+export type GpuMatmulForm = 'ab' | 'abt' | 'atb';
 
 /** Dimensions of a {@link GpuMatmul}. */
 export interface GpuMatmulShape {
@@ -21,7 +26,7 @@ export interface GpuMatmulShape {
   /** N: columns of the result. */
   n: number;
   /** Storage of a and b, as in the wasm `matmul`; default `'ab'`. */
-  form?: MatmulForm;
+  form?: GpuMatmulForm;
   /** Whether a `[N]` bias is added to every row; default false. */
   bias?: boolean;
 }
@@ -37,13 +42,13 @@ export interface GpuMatmulOptions {
   /** N: columns of the result (and of `b`). */
   n: number;
   /** Storage of a and b; default `'ab'`. */
-  form?: MatmulForm;
+  form?: GpuMatmulForm;
   /** `[N]` float32, added to every row of the result. */
   bias?: Float32Array;
 }
 
-const FORMS: readonly MatmulForm[] = ['ab', 'abt', 'atb'];
-const FORM_CODE: Record<MatmulForm, number> = { ab: 0, abt: 1, atb: 2 };
+const FORMS: readonly GpuMatmulForm[] = ['ab', 'abt', 'atb'];
+const FORM_CODE: Record<GpuMatmulForm, number> = { ab: 0, abt: 1, atb: 2 };
 const TILE = 64; // out tile per workgroup, both sides (matmul.wgsl TILE_M, TILE_N)
 
 /**
@@ -106,7 +111,7 @@ export class GpuMatmul {
     this.#buffers = buffers;
     const [out, a, b, bias] = buffers as [GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer, GPUBuffer];
     [this.#out, this.#a, this.#b, this.#bias] = [out, a, b, bias];
-    this.#bindGroup = gpu.device.createBindGroup({
+    this.#bindGroup = gpuDevice(gpu).createBindGroup({
       label: 'matmul',
       layout: pipeline.getBindGroupLayout(0),
       entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
@@ -130,9 +135,9 @@ export class GpuMatmul {
       code: MATMUL_WGSL,
       constants: { FORM: FORM_CODE[form], HAS_BIAS: bias ? 1 : 0 },
     });
-    const { device } = gpu;
+    const device = gpuDevice(gpu);
     const storage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
-    const buffers = await withErrorScopes(device, 'GpuMatmul.create: buffers', () => {
+    const buffers = await withErrorScopes(gpu, 'GpuMatmul.create: buffers', () => {
       const made: GPUBuffer[] = [];
       const make = (label: string, size: number, usage: number) => {
         const buffer = device.createBuffer({ label: `matmul.${label}`, size, usage });
@@ -158,7 +163,7 @@ export class GpuMatmul {
   write(operands: { a?: Float32Array; b?: Float32Array; bias?: Float32Array }): void {
     this.#check('GpuMatmul.write');
     const { m, k, n, form, bias } = this.shape;
-    const { queue } = this.#gpu.device;
+    const { queue } = gpuDevice(this.#gpu);
     if (operands.a !== undefined) {
       checkArray('GpuMatmul.write', 'a', operands.a, m * k, form === 'atb' ? `[K, M] = [${k}, ${m}]` : `[M, K] = [${m}, ${k}]`);
       writeF32(queue, this.#a, operands.a);
@@ -177,7 +182,7 @@ export class GpuMatmul {
   /** Submits the product (one dispatch in one command buffer); it runs asynchronously on the GPU. */
   run(): void {
     this.#check('GpuMatmul.run');
-    const { device } = this.#gpu;
+    const device = gpuDevice(this.#gpu);
     const encoder = device.createCommandEncoder({ label: 'matmul' });
     const pass = encoder.beginComputePass({ label: 'matmul' });
     pass.setPipeline(this.#pipeline);
@@ -221,7 +226,7 @@ function checkGpu(op: string, gpu: unknown): asserts gpu is Gpu {
 }
 
 /** Dimensions and form. */
-function checkShape(op: string, shape: { m: number; k: number; n: number; form: MatmulForm }): void {
+function checkShape(op: string, shape: { m: number; k: number; n: number; form: GpuMatmulForm }): void {
   const { m, k, n, form } = shape;
   checkDim(op, 'm', m);
   checkDim(op, 'k', k);

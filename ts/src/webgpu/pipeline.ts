@@ -3,7 +3,7 @@
  * compile or a pipeline does not validate.
  */
 import { GpuError } from '../errors.js';
-import type { Gpu } from './device.js';
+import { type Gpu, gpuDevice } from './device.js';
 
 /** A WGSL compute shader and how to specialise it. */
 export interface GpuPipelineOptions {
@@ -29,7 +29,7 @@ export interface GpuPipelineOptions {
 export async function createGpuPipeline(gpu: Gpu, options: GpuPipelineOptions): Promise<GPUComputePipeline> {
   const { label, code, entryPoint = 'main', constants = {} } = options;
   gpu.check(label);
-  const { device } = gpu;
+  const device = gpuDevice(gpu);
   const what = `${label}${Object.keys(constants).length > 0 ? ` (${JSON.stringify(constants)})` : ''}`;
   const messages: string[] = [];
   let module: GPUShaderModule | undefined;
@@ -60,6 +60,15 @@ export async function createGpuPipeline(gpu: Gpu, options: GpuPipelineOptions): 
   if (scoped && !messages.includes(scoped.message)) messages.push(scoped.message);
   if (messages.length > 0 || !pipeline) throw new GpuError(`${what}: the shader failed to compile`, 'shader', messages);
   return pipeline;
+}
+
+/**
+ * Checks that WGSL compiles into a compute pipeline on `gpu` (the pipeline is made, then
+ * dropped): {@link createGpuPipeline}'s errors, for tools and tests.
+ * @throws GpuError with kind `'shader'` and the compiler's messages
+ */
+export async function compileGpuShader(gpu: Gpu, options: GpuPipelineOptions): Promise<void> {
+  await createGpuPipeline(gpu, options);
 }
 
 /** The cached pipeline for `key` on `gpu`, made by {@link createGpuPipeline} on first use. */

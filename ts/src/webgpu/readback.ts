@@ -1,5 +1,5 @@
 /** Reading a GPU buffer back into a `Float32Array`, failing (never hanging) if the device is lost. */
-import type { Gpu } from './device.js';
+import { type Gpu, gpuDevice } from './device.js';
 import { withErrorScopes } from './scopes.js';
 
 /**
@@ -9,8 +9,8 @@ import { withErrorScopes } from './scopes.js';
  * @throws GpuError when WebGPU rejects the copy
  */
 export async function readBuffer(gpu: Gpu, source: GPUBuffer, what: string): Promise<Float32Array> {
-  const { device } = gpu;
-  const staging = await withErrorScopes(device, what, () => {
+  const device = gpuDevice(gpu);
+  const staging = await withErrorScopes(gpu, what, () => {
     const buffer = device.createBuffer({
       label: `${source.label}.staging`,
       size: source.size,

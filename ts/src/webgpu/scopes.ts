@@ -4,21 +4,23 @@
  * `GpuError` (or `OutOfMemoryError`) naming the operation.
  */
 import { GpuError, OutOfMemoryError, type WasmformerError } from '../errors.js';
+import { type Gpu, gpuDevice } from './device.js';
 
 const FILTERS: readonly GPUErrorFilter[] = ['internal', 'out-of-memory', 'validation'];
 
 /**
- * Runs `body` inside error scopes on `device` and throws what they caught.
+ * Runs `body` inside error scopes on the device of `gpu` and throws what they caught.
  *
  * `body` may be async; the scopes are popped after it settles, whether or not it threw (an
  * exception from `body` itself wins over a scope's error).
  *
- * @param device - the device whose calls `body` makes
+ * @param gpu - the device whose calls `body` makes
  * @param what - the operation, for the error message (`"matmul: upload"`)
  * @throws GpuError with kind `'validation'` or `'internal'` and WebGPU's message
  * @throws OutOfMemoryError when an allocation failed
  */
-export async function withErrorScopes<T>(device: GPUDevice, what: string, body: () => T | Promise<T>): Promise<T> {
+export async function withErrorScopes<T>(gpu: Gpu, what: string, body: () => T | Promise<T>): Promise<T> {
+  const device = gpuDevice(gpu);
   for (const filter of FILTERS) device.pushErrorScope(filter);
   let result: T;
   try {
@@ -43,7 +45,7 @@ async function popScopes(device: GPUDevice, what: string): Promise<WasmformerErr
 }
 
 /** A `GPUError` as its typed class. */
-export function typedGpuError(error: GPUError, what: string): WasmformerError {
+function typedGpuError(error: GPUError, what: string): WasmformerError {
   if (isA(error, 'GPUOutOfMemoryError')) {
     return new OutOfMemoryError(`${what}: the GPU ran out of memory: ${error.message}`);
   }

@@ -8,7 +8,7 @@ import {
   type Gpu,
   GpuError,
   GpuMatmul,
-  createGpuPipeline,
+  compileGpuShader,
   gpuMatmul,
   requestGpu,
   withErrorScopes,
@@ -29,7 +29,7 @@ describe.skipIf(skip !== undefined)('WebGPU device layer', () => {
   });
 
   it('rejects bad arguments with typed errors before any GPU work', async () => {
-    const device = gpu!.device;
+    const device = gpu!.device as GPUDevice;
     const spies = [
       vi.spyOn(device, 'createBuffer'),
       vi.spyOn(device, 'createShaderModule'),
@@ -57,7 +57,7 @@ describe.skipIf(skip !== undefined)('WebGPU device layer', () => {
 
   it('a shader that does not compile: GpuError "shader" with the compiler messages', async () => {
     const code = '@compute @workgroup_size(1) fn main() {\n  let x: f32 = undefined_name;\n}\n';
-    const error = await createGpuPipeline(gpu!, { label: 'broken', code }).catch((e: unknown) => e);
+    const error = await compileGpuShader(gpu!, { label: 'broken', code }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(GpuError);
     const gpuError = error as InstanceType<typeof GpuError>;
     expect(gpuError.kind).toBe('shader');
@@ -68,17 +68,17 @@ describe.skipIf(skip !== undefined)('WebGPU device layer', () => {
 
   it('a pipeline that does not validate (workgroup too large): GpuError "shader"', async () => {
     const code = '@compute @workgroup_size(1024, 1024) fn main() {}\n';
-    const error = await createGpuPipeline(gpu!, { label: 'too-large', code }).catch((e: unknown) => e);
+    const error = await compileGpuShader(gpu!, { label: 'too-large', code }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(GpuError);
     expect((error as InstanceType<typeof GpuError>).kind).toBe('shader');
     expect((error as InstanceType<typeof GpuError>).messages.join('\n')).toMatch(/workgroup/i);
   });
 
   it('withErrorScopes turns a validation error into GpuError "validation" and passes results through', async () => {
-    const device = gpu!.device;
-    const value = await withErrorScopes(device, 'fine', () => 42);
+    const device = gpu!.device as GPUDevice;
+    const value = await withErrorScopes(gpu!, 'fine', () => 42);
     expect(value).toBe(42);
-    const error = await withErrorScopes(device, 'bad buffer', () => {
+    const error = await withErrorScopes(gpu!, 'bad buffer', () => {
       // MAP_READ may only be combined with COPY_DST.
       device.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.STORAGE });
     }).catch((e: unknown) => e);
@@ -95,7 +95,7 @@ describe.skipIf(skip !== undefined)('WebGPU device layer', () => {
 
     const lost = await requestGpu();
     const plan = await GpuMatmul.create(lost, { m: 2, k: 2, n: 2 });
-    lost.device.destroy(); // as if the browser or the driver took it away
+    (lost.device as GPUDevice).destroy(); // as if the browser or the driver took it away
     const lostError = await lost.lost;
     expect(lostError).toBeInstanceOf(DeviceLostError);
     expect(lostError.reason).toBe('destroyed');
