@@ -64,8 +64,11 @@ export async function createGpuPipeline(gpu: Gpu, options: GpuPipelineOptions): 
 
 /**
  * Checks that WGSL compiles into a compute pipeline on `gpu` (the pipeline is made, then
- * dropped): {@link createGpuPipeline}'s errors, for tools and tests.
- * @throws GpuError with kind `'shader'` and the compiler's messages
+ * dropped, as the kernels make theirs), for tools and tests.
+ * @throws GpuError with kind `'shader'`: `messages` holds `getCompilationInfo()`'s errors
+ *   (`line:column: text`) and the pipeline's validation message; the error names the shader's
+ *   label and its overrides
+ * @throws DisposedError or DeviceLostError when `gpu` can no longer be used
  */
 export async function compileGpuShader(gpu: Gpu, options: GpuPipelineOptions): Promise<void> {
   await createGpuPipeline(gpu, options);
