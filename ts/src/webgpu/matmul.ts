@@ -3,7 +3,7 @@
  * an optional bias. {@link gpuMatmul} is one call from `Float32Array`s to a `Float32Array`;
  * {@link GpuMatmul} keeps its operands on the GPU for repeated products (benchmarks).
  */
-import { InvalidArgumentError, OutOfMemoryError, UnsupportedError } from '../errors.js';
+import { DisposedError, InvalidArgumentError, OutOfMemoryError, UnsupportedError } from '../errors.js';
 import { checkArray, checkChoice, checkDim, describe } from '../kernels/validate.js';
 import { Gpu, gpuDevice } from './device.js';
 import MATMUL_WGSL from './matmul.wgsl';
@@ -214,7 +214,7 @@ export class GpuMatmul {
   }
 
   #check(op: string): void {
-    if (this.#disposed) throw new InvalidArgumentError(`${op}: the GpuMatmul was disposed`);
+    if (this.#disposed) throw new DisposedError(`${op}: the GpuMatmul was disposed`);
     this.#gpu.check(op);
   }
 }
