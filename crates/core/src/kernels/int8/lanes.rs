@@ -60,10 +60,10 @@ mod imp {
         /// `acc + f32(self) · scale`.
         #[inline(always)]
         pub fn scale_add(self, scale: f32, acc: F32x4) -> F32x4 {
-            let mut lanes = [0.0f32; 4];
-            // SAFETY: `lanes` is 16 writable bytes; v128.store allows any alignment.
-            unsafe { v128_store(lanes.as_mut_ptr().cast::<v128>(), f32x4_convert_i32x4(self.0)) };
-            F32x4::mul_add(F32x4::load(&lanes), F32x4::splat(scale), acc)
+            // SAFETY: `F32x4` is `#[repr(transparent)]` over `v128` (simd/wasm128.rs), so a
+            // `v128` of four f32 lanes is a valid `F32x4`.
+            let lanes: F32x4 = unsafe { core::mem::transmute(f32x4_convert_i32x4(self.0)) };
+            F32x4::mul_add(lanes, F32x4::splat(scale), acc)
         }
     }
 }

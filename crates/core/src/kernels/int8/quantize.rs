@@ -134,7 +134,7 @@ pub fn quantize_weight(weight: &[f32], n: usize, k: usize, scales: Scales) -> Re
             *scale = max / Q8_MAX;
             let inv = Q8_MAX / max;
             for (qv, &wv) in qb.iter_mut().zip(w) {
-                *qv = (wv * inv).round().clamp(-Q8_MAX, Q8_MAX) as i8;
+                *qv = (wv * inv).round_ties_even().clamp(-Q8_MAX, Q8_MAX) as i8;
             }
         }
     }
@@ -154,7 +154,8 @@ pub struct QuantRows {
     pub k8: usize,
 }
 
-/// Quantises `inp: [M, K]` per row: `scale = max|x| / 32767`, `q = round(x / scale)`.
+/// Quantises `inp: [M, K]` per row: `scale = max|x| / 32767`, `q = round(x / scale)`, ties to even
+/// (wasm `f32.nearest`: one instruction).
 /// `inp.len()` must be `M·K` (the callers check it).
 pub fn quantize_rows(inp: &[f32], m: usize, k: usize) -> QuantRows {
     let k8 = k.div_ceil(8) * 8;
@@ -174,7 +175,7 @@ pub fn quantize_rows(inp: &[f32], m: usize, k: usize) -> QuantRows {
         *scale = max / Q16_MAX;
         let inv = Q16_MAX / max;
         for (qv, &x) in q[i * k8..i * k8 + k].iter_mut().zip(row) {
-            *qv = (x * inv).round().clamp(-Q16_MAX, Q16_MAX) as i16;
+            *qv = (x * inv).round_ties_even().clamp(-Q16_MAX, Q16_MAX) as i16;
         }
     }
     QuantRows { q, scales, m, k8 }
