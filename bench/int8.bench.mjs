@@ -69,7 +69,7 @@ for (const threads of threadCounts) {
   }
 }
 
-console.log(`\n${info.variant}: speedup of int8 over float32 (float32 s ÷ int8 s, paired), float32 G multiply-adds/s in brackets`);
+console.log(`\n${info.variant}: speedup of int8 over float32 (float32 s ÷ int8 s, paired), float32 alone in G multiply-adds/s`);
 console.log('| M | K × N | threads | float32 GMAC/s | int8 per-channel | int8 block 32 |');
 console.log('| --- | --- | --- | --- | --- | --- |');
 for (const threads of threadCounts) {

@@ -11,7 +11,7 @@ mod imp {
     use super::F32x4;
     use core::arch::wasm32::{
         f32x4_convert_i32x4, i16x8_load_extend_i8x8, i32x4_add, i32x4_dot_i16x8, i32x4_splat, v128,
-        v128_load, v128_store,
+        v128_load,
     };
 
     /// 8 int16 lanes.

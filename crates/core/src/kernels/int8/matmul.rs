@@ -14,6 +14,8 @@ use crate::par::for_each_row_block_balanced;
 const COLUMN_BLOCK: usize = 64;
 /// Rows per register tile.
 const TILE_ROWS: usize = 4;
+/// Columns per register tile.
+const TILE_COLS: usize = 2;
 
 /// `out = x̂ · ŵᵀ (+ bias)` for quantised rows. Panics on inconsistent lengths (checked by
 /// [`super::linear_int8_infer`]).
@@ -38,14 +40,14 @@ pub fn linear_int8_matmul(
                 if i + TILE_ROWS <= task_rows.end {
                     let mut j = j0;
                     while j < j_end {
-                        if j + 2 <= j_end {
-                            let t = tile::<TILE_ROWS, 2>(rows, i, weight, j);
+                        if j + TILE_COLS <= j_end {
+                            let t = tile::<TILE_ROWS, TILE_COLS>(rows, i, weight, j);
                             for (r, t_row) in t.iter().enumerate() {
                                 for (c, &v) in t_row.iter().enumerate() {
                                     block[at + r * n + j + c] = finish(v, i + r, j + c);
                                 }
                             }
-                            j += 2;
+                            j += TILE_COLS;
                         } else {
                             let t = tile::<TILE_ROWS, 1>(rows, i, weight, j);
                             for (r, [v]) in t.iter().enumerate() {
