@@ -75,7 +75,8 @@ console.log('| --- | --- | --- | --- | --- | --- |');
 for (const threads of threadCounts) {
   for (const m of ROWS) {
     for (const [k, n] of LAYERS) {
-      const of = (impl) => rows.find((r) => r.impl === impl && r.threads === threads && r.shape.m === m && r.shape.k === k && r.shape.n === n);
+      const of = (impl) =>
+        rows.find((r) => r.impl === impl && r.threads === threads && r.shape.m === m && r.shape.k === k && r.shape.n === n);
       const [a, b] = [of('int8'), of('int8-block32')];
       console.log(`| ${m} | ${k} × ${n} | ${threads} | ${a.peerGmacs.toFixed(1)} | ${a.speedup.toFixed(2)}× | ${b.speedup.toFixed(2)}× |`);
     }
