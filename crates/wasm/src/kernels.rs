@@ -3,11 +3,14 @@
 //! and copies results out; lengths are checked in TS first and again by the core.
 
 use wasm_bindgen::prelude::*;
+use wasmformer_core::error::check_len;
 use wasmformer_core::kernels::attention::{
     attention_backward_lse, attention_forward_infer, attention_forward_lse, AttnCache, AttnDims,
     AttnGrads, AttnInferDims, AttnOptions, AttnSaved, Qkv,
 };
+use wasmformer_core::kernels::gemv::{self, linear_forward_infer};
 use wasmformer_core::kernels::glu::{activation_forward, glu_forward, Activation, GluKind};
+use wasmformer_core::kernels::int8::{linear_int8_infer, quantize_weight, Int8Weight, Scales};
 use wasmformer_core::kernels::matmul::{matmul_forward, MatmulDims, MatmulForm};
 use wasmformer_core::kernels::norm::{
     layernorm_forward, rmsnorm_forward, NormCache, NormDims, RmsCache,
@@ -256,4 +259,78 @@ pub fn cross_entropy(
     let ignore_index = o.optional_i32("ignoreIndex")?;
     let mut probs = vec![0.0; logits.len()];
     crossentropy_forward(losses, &mut probs, logits, targets, ignore_index, dims).map_err(to_js)
+}
+
+/// How [`LinearWeights`] stores its matrix.
+enum StoredWeight {
+    /// `[N, K]` float32, as given.
+    F32(Vec<f32>),
+    /// `[N, K]` quantised to int8 and packed once.
+    Int8(Int8Weight),
+}
+
+/// A linear layer's weight `[N, K]` (PyTorch's `[out, in]`) held in the module, as float32 or
+/// packed int8, applied as the decoding path applies its layers: `out = x · weightᵀ (+ bias)`,
+/// the few-rows kernel for `M ≤ 8` rows and the tiled product above.
+#[wasm_bindgen]
+pub struct LinearWeights {
+    weight: StoredWeight,
+    n: usize,
+    k: usize,
+}
+
+#[wasm_bindgen]
+impl LinearWeights {
+    /// Copies (float32) or quantises (int8) `weight: [N, K]`. `options`: `{ n, k, dtype:
+    /// "float32" | "int8", block }`, where `block` is the int8 scale block along K (0: one
+    /// scale per output channel).
+    #[wasm_bindgen(constructor)]
+    pub fn new(weight: &[f32], options: &JsValue) -> Result<LinearWeights, JsValue> {
+        let o = Options::new(options, "LinearWeights")?;
+        let (n, k) = (o.count("n")?, o.count("k")?);
+        let stored = if o.choice("dtype", &["float32", "int8"])? == 0 {
+            check_len("LinearWeights: weight", n.saturating_mul(k), weight.len()).map_err(to_js)?;
+            StoredWeight::F32(weight.to_vec())
+        } else {
+            let scales = match o.count("block")? {
+                0 => Scales::PerChannel,
+                block => Scales::Block(block),
+            };
+            StoredWeight::Int8(quantize_weight(weight, n, k, scales).map_err(to_js)?)
+        };
+        Ok(LinearWeights { weight: stored, n, k })
+    }
+
+    /// Bytes the stored weight takes in the module (values and scales).
+    #[wasm_bindgen(js_name = byteLength)]
+    pub fn byte_length(&self) -> usize {
+        match &self.weight {
+            StoredWeight::F32(w) => 4 * w.len(),
+            StoredWeight::Int8(w) => w.bytes(),
+        }
+    }
+
+    /// `out: [M, N] = x: [M, K] · weightᵀ (+ bias: [N])`. `options`: `{ m }`.
+    pub fn apply(
+        &self,
+        out: &mut [f32],
+        x: &[f32],
+        bias: Option<Box<[f32]>>,
+        options: &JsValue,
+    ) -> Result<(), JsValue> {
+        let m = Options::new(options, "LinearWeights.apply")?.count("m")?;
+        let bias = bias.as_deref();
+        match &self.weight {
+            StoredWeight::F32(w) => {
+                let dims = MatmulDims::new(m, self.k, self.n);
+                if m <= gemv::MAX_ROWS {
+                    linear_forward_infer(out, x, w, bias, dims)
+                } else {
+                    matmul_forward(out, x, w, bias, dims, MatmulForm::ABt)
+                }
+            }
+            StoredWeight::Int8(w) => linear_int8_infer(out, x, w, bias, m),
+        }
+        .map_err(to_js)
+    }
 }

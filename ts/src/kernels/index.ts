@@ -16,3 +16,5 @@ export { layerNorm, rmsNorm } from './norm.js';
 export type { NormOptions } from './norm.js';
 export { crossEntropy, softmax } from './softmax.js';
 export type { CrossEntropyOptions, CrossEntropyResult, SoftmaxOptions } from './softmax.js';
+export { LinearWeight } from './int8-linear.js';
+export type { LinearApplyOptions, LinearDtype, LinearWeightOptions } from './int8-linear.js';

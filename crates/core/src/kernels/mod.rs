@@ -9,6 +9,7 @@ pub mod embedding;
 mod gemm;
 pub mod gemv;
 pub mod glu;
+pub mod int8;
 pub mod matmul;
 pub mod norm;
 pub mod residual;
