@@ -25,17 +25,20 @@ export interface HeatmapOptions {
   min?: number;
   /** Value mapped to the highest colour (default: the largest value). */
   max?: number;
-  /** Pixels per cell. */
+  /** CSS pixels per cell (the canvas holds one pixel per cell, scaled up without smoothing). */
   cell: number;
-  /** Cells drawn hatched grey instead (the causal mask). */
+  /** Cells drawn light grey instead (the causal mask). */
   masked?: (row: number, col: number) => boolean;
 }
 
-/** Draws `values: [rows, cols]` into `canvas` (resized to fit). */
+const MASKED: [number, number, number] = [222, 222, 222];
+
+/** Draws `values: [rows, cols]` into `canvas`: one canvas pixel per cell, shown `cell` CSS pixels wide. */
 export function drawHeatmap(canvas: HTMLCanvasElement, values: ArrayLike<number>, rows: number, cols: number, options: HeatmapOptions): void {
-  const { cell } = options;
-  canvas.width = cols * cell;
-  canvas.height = rows * cell;
+  canvas.width = cols;
+  canvas.height = rows;
+  canvas.style.width = `${cols * options.cell}px`;
+  canvas.style.height = `${rows * options.cell}px`;
   const ctx = canvas.getContext('2d');
   if (!ctx) return;
   let min = options.min ?? Number.POSITIVE_INFINITY;
@@ -48,22 +51,11 @@ export function drawHeatmap(canvas: HTMLCanvasElement, values: ArrayLike<number>
     }
   }
   const span = max - min || 1;
-  const image = ctx.createImageData(cols * cell, rows * cell);
+  const image = ctx.createImageData(cols, rows);
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) {
-      const masked = options.masked?.(r, c) ?? false;
-      const [red, green, blue] = masked ? [0, 0, 0] : viridis((values[r * cols + c]! - min) / span);
-      for (let y = 0; y < cell; y++) {
-        for (let x = 0; x < cell; x++) {
-          const o = ((r * cell + y) * cols * cell + c * cell + x) * 4;
-          // Masked cells: light grey with a diagonal hatch.
-          const hatch = masked && (x + y) % 4 === 0;
-          image.data[o] = masked ? (hatch ? 170 : 225) : red;
-          image.data[o + 1] = masked ? (hatch ? 170 : 225) : green;
-          image.data[o + 2] = masked ? (hatch ? 170 : 225) : blue;
-          image.data[o + 3] = 255;
-        }
-      }
+      const rgb = options.masked?.(r, c) ? MASKED : viridis((values[r * cols + c]! - min) / span);
+      image.data.set([rgb[0], rgb[1], rgb[2], 255], (r * cols + c) * 4);
     }
   }
   ctx.putImageData(image, 0, 0);
@@ -73,13 +65,12 @@ const tooltip = document.createElement('div');
 tooltip.id = 'tooltip';
 document.body.append(tooltip);
 
-/** Shows `describe(row, col)` next to the pointer while it is over a cell of `canvas`. */
-export function onHover(canvas: HTMLCanvasElement, cell: () => number, describe: (row: number, col: number) => string | undefined): void {
+/** Shows `describe(row, col)` next to the pointer while it is over a cell of a {@link drawHeatmap} canvas. */
+export function onHover(canvas: HTMLCanvasElement, describe: (row: number, col: number) => string | undefined): void {
   canvas.addEventListener('mousemove', (event) => {
     const rect = canvas.getBoundingClientRect();
-    const scale = canvas.width / rect.width;
-    const col = Math.floor(((event.clientX - rect.left) * scale) / cell());
-    const row = Math.floor(((event.clientY - rect.top) * scale) / cell());
+    const col = Math.floor(((event.clientX - rect.left) / rect.width) * canvas.width);
+    const row = Math.floor(((event.clientY - rect.top) / rect.height) * canvas.height);
     const text = describe(row, col);
     if (text === undefined) {
       tooltip.style.display = 'none';

@@ -20,6 +20,8 @@ export interface ExplorerState {
   runtime?: RuntimeInfo;
   errors: string[];
   train: {
+    /** `performance.now()` when the worker started training. */
+    startedAt?: number;
     params?: number;
     steps: { step: number; loss: number; tokensPerSec: number }[];
     evals: { step: number; valLoss: number }[];

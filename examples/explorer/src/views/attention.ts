@@ -1,7 +1,7 @@
 /**
  * Attention: for a prompt, the softmax attention map of every layer × head of the model being
  * trained, refreshed as training goes on. Row = query token, column = key token; the causal
- * mask (keys after the query) is hatched grey. Hover a cell for the tokens and the weight.
+ * mask (keys after the query) is grey. Hover a cell for the tokens and the weight.
  */
 import { drawHeatmap, onHover } from '../heatmap';
 import type { AttentionData, FromWorker } from '../protocol';
@@ -21,7 +21,7 @@ export function setupAttentionView(root: HTMLElement, worker: WorkerClient): voi
     html(`<div>
       <p>Each map is one head: row <i>i</i> is the query token, column <i>j</i> the key token, the colour how much of
       query <i>i</i>'s attention goes to key <i>j</i> (each row sums to 1). In a GPT a token cannot look ahead: the
-      hatched cells above the diagonal are the causal mask. The maps refresh while the model trains.</p>
+      grey cells above the diagonal are the causal mask. The maps refresh while the model trains.</p>
       <label>prompt <input id="attention-prompt" size="40" value="the dog chased the cat ."></label>
       <button id="attention-refresh">Show</button>
       <p id="attention-status" class="muted">train a model (Train view) to see its attention</p>
@@ -45,18 +45,14 @@ export function setupAttentionView(root: HTMLElement, worker: WorkerClient): voi
         for (let h = 0; h < data.nHead; h++) {
           const figure = html(`<figure><canvas class="heat"></canvas><figcaption>layer ${l}, head ${h}</figcaption></figure>`);
           const canvas = figure.querySelector('canvas')!;
-          onHover(
-            canvas,
-            () => cellSize(state.attention?.tokens.length ?? 1),
-            (i, j) => {
+          onHover(canvas, (i, j) => {
               const a = state.attention;
               if (!a || i < 0 || j < 0 || i >= a.tokens.length || j >= a.tokens.length) return undefined;
               const n = a.tokens.length;
               const w = a.weights[((l * a.nHead + h) * n + i) * n + j]!;
               const masked = a.causal && j > i ? ' (masked: a later token)' : '';
               return `query ${i} ${show(a.tokens[i]!)} → key ${j} ${show(a.tokens[j]!)}: ${w.toFixed(4)}${masked}`;
-            },
-          );
+          });
           canvases.push(canvas);
           grid.append(figure);
         }
@@ -74,11 +70,16 @@ export function setupAttentionView(root: HTMLElement, worker: WorkerClient): voi
     byId('attention-status').textContent = `step ${data.step}: ${data.nLayer} layers × ${data.nHead} heads over ${t} tokens ${data.tokens.map(show).join(' ')}`;
   };
 
+  // Drawn only while the view is shown; showing it draws the latest maps.
+  const visible = () => root.classList.contains('active');
   worker.listen((message: FromWorker) => {
     if (message.type !== 'attention') return;
     state.attention = message.data;
-    draw(message.data);
+    if (visible()) draw(message.data);
   });
+  new MutationObserver(() => {
+    if (visible() && state.attention) draw(state.attention);
+  }).observe(root, { attributes: true, attributeFilter: ['class'] });
   const refresh = () => worker.send({ type: 'attention', prompt: attentionPrompt() });
   byId('attention-refresh').onclick = refresh;
   byId<HTMLInputElement>('attention-prompt').addEventListener('change', refresh);

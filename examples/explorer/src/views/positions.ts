@@ -26,7 +26,6 @@ function drawEncoding(figure: HTMLElement, data: EncodingData): void {
     drawHeatmap(canvas, sim, t, t, { min: -1, max: 1, cell });
     onHover(
       canvas,
-      () => cell,
       (i, j) => (i >= 0 && j >= 0 && i < t && j < t ? `positions ${i} and ${j}: cosine ${sim[i * t + j]!.toFixed(3)}` : undefined),
     );
     body.replaceChildren(canvas, html(`<p class="muted">cosine similarity of position vectors (row i, column j; −1 … 1)</p>`));
@@ -55,7 +54,6 @@ function drawEncoding(figure: HTMLElement, data: EncodingData): void {
     drawHeatmap(canvas, rows, nHead, buckets, { cell: 10 });
     onHover(
       canvas,
-      () => 10,
       (h, b) => (h >= 0 && b >= 0 && h < nHead && b < buckets ? `head ${h}, bucket ${b}: bias ${rows[h * buckets + b]!.toFixed(4)}` : undefined),
     );
     body.replaceChildren(canvas, html(`<p class="muted">T5 relative bias, learned: one row per head, one column per distance bucket (near distances exact, far ones log-spaced)</p>`));

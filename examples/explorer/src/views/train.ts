@@ -106,6 +106,8 @@ export function setupTrainView(root: HTMLElement, worker: WorkerClient, attentio
 
   worker.listen((message: FromWorker) => {
     if (message.type === 'started') {
+      state.train.startedAt = performance.now();
+      state.train.params = message.params;
       header = `${message.params.toLocaleString()} parameters, ${message.vocab} characters; ${message.trainTokens.toLocaleString()} training / ${message.valTokens.toLocaleString()} validation tokens\n`;
       status.textContent = header;
     } else if (message.type === 'step') {
