@@ -22,7 +22,7 @@ const OUT = join(ROOT, 'runs/explorer');
 const BUILT = join(OUT, 'site');
 const SHOTS = join(OUT, 'screenshots');
 /** A small model, so that 20 steps take a few seconds on one shared core. */
-const QUERY = '?autostart&steps=20&nLayer=2&nHead=2&nEmbd=32&blockSize=32&batchSize=8&compareSteps=20';
+const QUERY = '?autostart&steps=20&nLayer=2&nHead=2&nEmbd=32&blockSize=32&batchSize=8&compareSteps=20&bertSteps=20&orderSteps=20';
 
 /** What the page exposes as `window.__explorer` (examples/explorer/src/state.ts), as far as the test reads it. */
 interface Explorer {
@@ -38,6 +38,13 @@ interface Explorer {
   attention?: { step: number; tokens: string[]; nLayer: number; nHead: number; causal: boolean; weights: Record<string, number> };
   rope?: { request: { positions: number; headDim: number }; scores: Record<string, number>; maxShiftGap: number };
   positions: { positional: string; losses: { loss: number }[]; valLosses: { loss: number }[]; encoding?: { kind: string } }[];
+  bert: {
+    mlm: { step: number; loss: number }[];
+    fill?: { text: string; candidates: { token: string; score: number }[] };
+    orderGap: { none?: number; learned?: number };
+    order: { step: number; accuracy: number[] }[];
+    done: string[];
+  };
 }
 
 let browser: Browser;
@@ -221,6 +228,34 @@ async function checkExplorer(isolated: boolean): Promise<void> {
   expect(await inkOf(page, '#compare-encodings canvas.heat')).toBeGreaterThan(0.9);
   expect(await inkOf(page, '#compare-chart canvas')).toBeGreaterThan(0.005);
   await page.screenshot({ path: join(SHOTS, `positions-${mode}.png`), fullPage: true });
+
+  // BERT: fill-mask after 20 masked-LM steps; the order demonstration's exact part.
+  await view(page, 'bert');
+  await page.click('#mlm-start');
+  await page.waitForFunction(() => (window as unknown as { __explorer: Explorer }).__explorer.bert.done.includes('mlm'), null, {
+    timeout: 60_000,
+  });
+  await page.click('#order-start');
+  await page.waitForFunction(() => (window as unknown as { __explorer: Explorer }).__explorer.bert.done.includes('order'), null, {
+    timeout: 60_000,
+  });
+  const bert = (await explorer(page)).bert;
+  expect(bert.mlm.map((s) => s.step)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+  expect(bert.mlm.at(-1)!.loss).toBeLessThan(bert.mlm[0]!.loss);
+  const candidates = bert.fill!.candidates;
+  expect(bert.fill!.text).toBe('the [MASK] chased the cat .');
+  expect(candidates).toHaveLength(5);
+  expect(candidates.every((c, i) => c.score > 0 && c.score <= 1 && (i === 0 || c.score <= candidates[i - 1]!.score))).toBe(true);
+  expect(candidates.reduce((sum, c) => sum + c.score, 0)).toBeLessThanOrEqual(1 + 1e-6);
+  // A NoPE encoder's state for "the dog chased the cat" is the one for "the cat chased the dog" (to float rounding).
+  expect(bert.orderGap.none!).toBeLessThan(1e-5);
+  expect(bert.orderGap.learned!).toBeGreaterThan(100 * bert.orderGap.none!);
+  expect(bert.order.map((o) => o.step)).toEqual([10, 20]);
+  expect(bert.order.every((o) => o.accuracy.length === 2 && o.accuracy.every((a) => a >= 0 && a <= 1))).toBe(true);
+  // The NoPE encoder cannot beat chance on balanced twins: exactly half of them right.
+  expect(bert.order.every((o) => o.accuracy[0] === 0.5)).toBe(true);
+  expect(await inkOf(page, '#mlm-chart canvas')).toBeGreaterThan(0.005);
+  await page.screenshot({ path: join(SHOTS, `bert-${mode}.png`), fullPage: true });
 
   expect((await explorer(page)).errors).toEqual([]);
   expect(consoleErrors).toEqual([]);

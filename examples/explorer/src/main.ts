@@ -6,6 +6,7 @@ import './style.css';
 import type { FromWorker } from './protocol';
 import { byId, state } from './state';
 import { attentionPrompt, setupAttentionView } from './views/attention';
+import { setupBertView } from './views/bert';
 import { setupPositionsView } from './views/positions';
 import { setupRopeView } from './views/rope';
 import { setupTrainView } from './views/train';
@@ -37,6 +38,7 @@ setupRopeView(byId('view-rope'), worker, () => {
   return d >= 2 && d % 2 === 0 ? d : 16;
 });
 setupPositionsView(byId('view-positions'));
+setupBertView(byId('view-bert'));
 
 /** Shows one view. */
 export function showView(name: string): void {

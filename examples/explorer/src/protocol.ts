@@ -93,3 +93,18 @@ export type FromWorker =
   | { type: 'encoding'; data: EncodingData }
   | { type: 'rope'; data: RopeResult }
   | { type: 'error'; message: string };
+
+/** The page → BERT worker messages. */
+export type BertToWorker =
+  | { type: 'mlm'; text: string; steps: number; fill: string }
+  | { type: 'fill'; text: string }
+  | { type: 'order'; steps: number };
+
+/** The BERT worker → page messages. */
+export type BertFromWorker =
+  | { type: 'mlm-step'; step: number; loss: number }
+  | { type: 'fill'; text: string; candidates: { token: string; score: number }[] }
+  | { type: 'order-gap'; positional: 'none' | 'learned'; gap: number }
+  | { type: 'order-accuracy'; step: number; accuracy: number[] }
+  | { type: 'done'; what: BertToWorker['type'] }
+  | { type: 'error'; message: string };

@@ -31,6 +31,16 @@ export interface ExplorerState {
   attention?: AttentionData;
   rope?: RopeResult & { maxShiftGap: number };
   positions: ComparedRun[];
+  bert: {
+    mlm: { step: number; loss: number }[];
+    fill?: { text: string; candidates: { token: string; score: number }[] };
+    /** Relative difference of the state at [Q] for the two orders, before training. */
+    orderGap: { none?: number; learned?: number };
+    /** Held-out accuracy of [NoPE, learned]. */
+    order: { step: number; accuracy: number[] }[];
+    /** Finished jobs ('mlm', 'order'). */
+    done: string[];
+  };
 }
 
 export const state: ExplorerState = {
@@ -38,6 +48,7 @@ export const state: ExplorerState = {
   errors: [],
   train: { steps: [], evals: [], running: false },
   positions: [],
+  bert: { mlm: [], orderGap: {}, order: [], done: [] },
 };
 
 (globalThis as unknown as { __explorer: ExplorerState }).__explorer = state;
