@@ -3,8 +3,21 @@ import type { Platform, PoolWorker, PoolWorkerInit, PoolWorkerMessage } from '..
 import type { Variant } from '../wasm/variants.js';
 
 // The bundle sits in dist/, with the .wasm files in dist/wasm/ and the worker beside it.
-// `new URL(…, import.meta.url)` is the pattern bundlers (Vite, webpack 5, esbuild) rewrite.
-const wasmUrl = (variant: Variant): URL => new URL(`./wasm/${variant}.wasm`, import.meta.url);
+// `new URL('<literal>', import.meta.url)` is the pattern bundlers (Vite, webpack 5, esbuild)
+// rewrite: one literal per build, because a template literal becomes a glob that Vite's
+// dependency pre-bundling (its dev server, for a package in node_modules) resolves to nothing.
+function wasmUrl(variant: Variant): URL {
+  switch (variant) {
+    case 'simd':
+      return new URL('./wasm/simd.wasm', import.meta.url);
+    case 'relaxed':
+      return new URL('./wasm/relaxed.wasm', import.meta.url);
+    case 'threads':
+      return new URL('./wasm/threads.wasm', import.meta.url);
+    case 'threads-relaxed':
+      return new URL('./wasm/threads-relaxed.wasm', import.meta.url);
+  }
+}
 
 /**
  * Starts a pool worker. The whole expression `new Worker(new URL('…', import.meta.url), {…})`
