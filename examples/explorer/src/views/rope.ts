@@ -108,6 +108,8 @@ export function setupRopeView(root: HTMLElement, worker: WorkerClient, headDim: 
     xLabel: 'offset m − n',
     yLabel: 'q·k',
     series: STARTS.map((n) => `n = ${n}`),
+    // Dashed and dotted, so that the curves show through each other where they coincide.
+    styles: [{ color: 0 }, { color: 1, dash: [10, 6] }, { color: 2, dash: [2, 6] }],
     width: 560,
   });
   let seed = 1;
