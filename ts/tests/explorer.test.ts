@@ -30,6 +30,7 @@ interface Explorer {
   runtime?: { variant: string; threads: number };
   errors: string[];
   train: {
+    running: boolean;
     startedAt?: number;
     steps: { step: number; loss: number; tokensPerSec: number }[];
     evals: { step: number; valLoss: number }[];
@@ -256,6 +257,30 @@ async function checkExplorer(isolated: boolean): Promise<void> {
   expect(bert.order.every((o) => o.accuracy[0] === 0.5)).toBe(true);
   expect(await inkOf(page, '#mlm-chart canvas')).toBeGreaterThan(0.005);
   await page.screenshot({ path: join(SHOTS, `bert-${mode}.png`), fullPage: true });
+
+  // Pause, resume and reset: no step while paused; reset and train again from step 1.
+  await view(page, 'train');
+  await page.click('#reset');
+  await page.fill('#steps', '100000');
+  await page.click('#start');
+  const stepsNow = async () => (await explorer(page)).train.steps.length;
+  await page.waitForFunction(() => (window as unknown as { __explorer: Explorer }).__explorer.train.steps.length >= 5);
+  await page.click('#pause');
+  await page.waitForFunction(() => !(window as unknown as { __explorer: Explorer }).__explorer.train.running);
+  const paused = await stepsNow();
+  await page.waitForTimeout(300);
+  expect(await stepsNow()).toBe(paused);
+  await page.click('#pause'); // now labelled Resume
+  await page.waitForFunction((n) => (window as unknown as { __explorer: Explorer }).__explorer.train.steps.length > n + 5, paused);
+  await page.click('#reset');
+  await page.waitForFunction(() => !(window as unknown as { __explorer: Explorer }).__explorer.train.running);
+  await page.fill('#steps', '20');
+  await page.click('#start');
+  await page.waitForFunction(() => {
+    const train = (window as unknown as { __explorer: Explorer }).__explorer.train;
+    return train.steps.length >= 20 && !train.running;
+  });
+  expect((await explorer(page)).train.steps.map((s) => s.step)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
 
   expect((await explorer(page)).errors).toEqual([]);
   expect(consoleErrors).toEqual([]);

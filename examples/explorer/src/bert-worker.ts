@@ -4,7 +4,7 @@
  * (2) the order demonstration: a BERT without positions (NoPE) and one with learned positions,
  * both trained on "who chased whom" twins; the NoPE encoder cannot tell them apart.
  */
-import { BERT, grammarVocabulary, init, MaskedLMDataset, Rng, Trainer, WordPieceTokenizer } from 'wasmformer';
+import { BERT, grammarVocabulary, init, MaskedLMDataset, type Rng, Trainer, WordPieceTokenizer } from 'wasmformer';
 import { BLOCK, type Example, makeTask, toBatch, WORDS, wordId } from './order-task';
 import type { BertFromWorker, BertToWorker } from './protocol';
 
@@ -24,7 +24,9 @@ async function trainMlm(text: string, steps: number, fill: string): Promise<void
     .split('\n')
     .map((line) => line.trim())
     .filter((line) => line.length > 0)
-    .map((line) => Array.from(tokenizer.encode(line, undefined, { addSpecialTokens: false, maxLength: 30, truncation: 'longest_first' }).inputIds));
+    .map((line) =>
+      Array.from(tokenizer.encode(line, undefined, { addSpecialTokens: false, maxLength: 30, truncation: 'longest_first' }).inputIds),
+    );
   const data = new MaskedLMDataset(sentences, {
     clsId: tokenizer.clsId,
     sepId: tokenizer.sepId,
@@ -34,7 +36,11 @@ async function trainMlm(text: string, steps: number, fill: string): Promise<void
   });
   const bert = BERT.create({ vocabSize: tokenizer.vocabSize, blockSize: 32, nLayer: 2, nHead: 4, nEmbd: 64 }, { seed: 1 });
   mlm = { bert, tokenizer };
-  const trainer = new Trainer(bert, { train: data }, { batchSize: 32, maxSteps: steps, lr: 2e-3, warmupSteps: Math.min(20, steps), seed: 1 });
+  const trainer = new Trainer(
+    bert,
+    { train: data },
+    { batchSize: 32, maxSteps: steps, lr: 2e-3, warmupSteps: Math.min(20, steps), seed: 1 },
+  );
   for (let step = 1; step <= steps; step++) {
     const e = trainer.trainStep();
     post({ type: 'mlm-step', step: e.step, loss: e.loss });
@@ -81,7 +87,18 @@ async function order(steps: number): Promise<void> {
   // blocks and a plain head, no segments; 2 layers, 64 wide, 4 heads, lr 0.002.
   const models = positionals.map((positional) =>
     BERT.create(
-      { vocabSize: WORDS.length, blockSize: BLOCK, nLayer: 2, nHead: 4, nEmbd: 64, positional, normPlacement: 'pre', lmHead: 'plain', embeddingNorm: false, typeVocabSize: 0 },
+      {
+        vocabSize: WORDS.length,
+        blockSize: BLOCK,
+        nLayer: 2,
+        nHead: 4,
+        nEmbd: 64,
+        positional,
+        normPlacement: 'pre',
+        lmHead: 'plain',
+        embeddingNorm: false,
+        typeVocabSize: 0,
+      },
       { seed: 1 },
     ),
   );
@@ -98,7 +115,10 @@ async function order(steps: number): Promise<void> {
       });
       post({ type: 'order-gap', positional, gap: gap / (scale || 1) });
     });
-    const trainers = models.map((model) => new Trainer(model, { train: source }, { batchSize: 32, maxSteps: steps, lr: 2e-3, warmupSteps: Math.ceil(steps / 10), seed: 1 }));
+    const trainers = models.map(
+      (model) =>
+        new Trainer(model, { train: source }, { batchSize: 32, maxSteps: steps, lr: 2e-3, warmupSteps: Math.ceil(steps / 10), seed: 1 }),
+    );
     for (let step = 1; step <= steps; step++) {
       trainers.forEach((trainer) => trainer.trainStep());
       if (step % 10 === 0 || step === steps) {

@@ -34,7 +34,13 @@ export interface HeatmapOptions {
 const MASKED: [number, number, number] = [222, 222, 222];
 
 /** Draws `values: [rows, cols]` into `canvas`: one canvas pixel per cell, shown `cell` CSS pixels wide. */
-export function drawHeatmap(canvas: HTMLCanvasElement, values: ArrayLike<number>, rows: number, cols: number, options: HeatmapOptions): void {
+export function drawHeatmap(
+  canvas: HTMLCanvasElement,
+  values: ArrayLike<number>,
+  rows: number,
+  cols: number,
+  options: HeatmapOptions,
+): void {
   canvas.width = cols;
   canvas.height = rows;
   canvas.style.width = `${cols * options.cell}px`;

@@ -42,8 +42,10 @@ setupBertView(byId('view-bert'));
 
 /** Shows one view. */
 export function showView(name: string): void {
-  for (const button of document.querySelectorAll<HTMLButtonElement>('#tabs button')) button.classList.toggle('active', button.dataset.view === name);
-  for (const section of document.querySelectorAll<HTMLElement>('main > .view')) section.classList.toggle('active', section.id === `view-${name}`);
+  for (const button of document.querySelectorAll<HTMLButtonElement>('#tabs button'))
+    button.classList.toggle('active', button.dataset.view === name);
+  for (const section of document.querySelectorAll<HTMLElement>('main > .view'))
+    section.classList.toggle('active', section.id === `view-${name}`);
 }
 
 for (const button of document.querySelectorAll<HTMLButtonElement>('#tabs button')) {

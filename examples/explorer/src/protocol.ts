@@ -74,9 +74,9 @@ export interface AttentionData {
 
 /** What the trained model's positional encoding is, for the Positions view. */
 export type EncodingData =
-  | { kind: 'vectors'; positional: Positional; blockSize: number; nEmbd: number; /** `[T, C]` */ vectors: Float32Array }
+  | { kind: 'vectors'; positional: Positional; blockSize: number; nEmbd: number /** `[T, C]` */; vectors: Float32Array }
   | { kind: 'alibi'; positional: Positional; slopes: number[] }
-  | { kind: 'relative'; positional: Positional; buckets: number; nHead: number; /** `[buckets, H]` */ table: Float32Array }
+  | { kind: 'relative'; positional: Positional; buckets: number; nHead: number /** `[buckets, H]` */; table: Float32Array }
   | { kind: 'rope'; positional: Positional; headDim: number; base: number }
   | { kind: 'none'; positional: Positional };
 

@@ -15,7 +15,9 @@ interface Run {
   train: TrainOptions;
   attentionPrompt: string;
   running: boolean;
-  generating: boolean;
+  /** The generation in progress: training waits for it, and a new run ends it before disposing the model. */
+  generation?: Promise<void>;
+  stop: AbortController;
 }
 
 let run: Run | undefined;
@@ -61,7 +63,7 @@ function attention(r: Run, prompt: string): void {
 
 async function trainLoop(r: Run): Promise<void> {
   while (r === run && r.running && r.trainer.step < r.train.maxSteps) {
-    if (!r.generating) {
+    if (!r.generation) {
       const e = r.trainer.trainStep();
       post({ type: 'step', step: e.step, loss: e.loss, tokensPerSec: e.tokensPerSec, lr: e.lr });
       if (e.step % r.train.evalEvery === 0 || e.step === r.train.maxSteps) {
@@ -79,7 +81,14 @@ async function trainLoop(r: Run): Promise<void> {
 
 async function start(message: Extract<ToWorker, { type: 'start' }>): Promise<void> {
   await ready;
-  run?.gpt.dispose();
+  const previous = run;
+  run = undefined;
+  if (previous) {
+    previous.running = false;
+    previous.stop.abort();
+    await previous.generation?.catch(() => undefined);
+    previous.gpt.dispose();
+  }
   const tokenizer = CharTokenizer.fromText(message.text);
   const { train, val } = TokenDataset.split(tokenizer.encode(message.text), 0.1);
   const gpt = GPT.create({ vocabSize: tokenizer.vocabSize, ...message.model }, { seed: message.seed });
@@ -94,7 +103,16 @@ async function start(message: Extract<ToWorker, { type: 'start' }>): Promise<voi
       seed: message.seed,
     },
   );
-  const r: Run = { gpt, tokenizer, trainer, model: message.model, train: message.train, attentionPrompt: message.attentionPrompt, running: true, generating: false };
+  const r: Run = {
+    gpt,
+    tokenizer,
+    trainer,
+    model: message.model,
+    train: message.train,
+    attentionPrompt: message.attentionPrompt,
+    running: true,
+    stop: new AbortController(),
+  };
   run = r;
   post({ type: 'started', params: gpt.numParams, vocab: tokenizer.vocabSize, trainTokens: train.length, valTokens: val.length });
   postState(r);
@@ -103,26 +121,32 @@ async function start(message: Extract<ToWorker, { type: 'start' }>): Promise<voi
 }
 
 async function generate(r: Run, sample: SampleOptions): Promise<void> {
-  r.generating = true;
+  if (r.generation) return;
+  r.generation = streamSample(r, sample);
   try {
-    const prompt = known(r, sample.prompt) || r.tokenizer.vocab[0] || ' ';
-    let text = '';
-    const stream = r.gpt.stream(r.tokenizer, prompt, {
-      maxNewTokens: sample.maxNewTokens,
-      temperature: sample.temperature,
-      topK: sample.topK > 0 ? Math.min(sample.topK, r.tokenizer.vocabSize) : undefined,
-      topP: sample.topP,
-      seed: r.trainer.step,
-      contextOverflow: 'slide',
-    });
-    for await (const piece of stream) {
-      text += piece;
-      post({ type: 'piece', text: piece });
-    }
-    post({ type: 'generated', text: prompt + text });
+    await r.generation;
   } finally {
-    r.generating = false;
+    r.generation = undefined;
   }
+}
+
+async function streamSample(r: Run, sample: SampleOptions): Promise<void> {
+  const prompt = known(r, sample.prompt) || r.tokenizer.vocab[0] || ' ';
+  let text = '';
+  const stream = r.gpt.stream(r.tokenizer, prompt, {
+    maxNewTokens: sample.maxNewTokens,
+    temperature: sample.temperature,
+    topK: sample.topK > 0 ? Math.min(sample.topK, r.tokenizer.vocabSize) : undefined,
+    topP: sample.topP,
+    seed: r.trainer.step,
+    contextOverflow: 'slide',
+    signal: r.stop.signal,
+  });
+  for await (const piece of stream) {
+    text += piece;
+    post({ type: 'piece', text: piece });
+  }
+  post({ type: 'generated', text: prompt + text });
 }
 
 function encoding(r: Run): EncodingData {

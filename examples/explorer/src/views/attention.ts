@@ -46,12 +46,12 @@ export function setupAttentionView(root: HTMLElement, worker: WorkerClient): voi
           const figure = html(`<figure><canvas class="heat"></canvas><figcaption>layer ${l}, head ${h}</figcaption></figure>`);
           const canvas = figure.querySelector('canvas')!;
           onHover(canvas, (i, j) => {
-              const a = state.attention;
-              if (!a || i < 0 || j < 0 || i >= a.tokens.length || j >= a.tokens.length) return undefined;
-              const n = a.tokens.length;
-              const w = a.weights[((l * a.nHead + h) * n + i) * n + j]!;
-              const masked = a.causal && j > i ? ' (masked: a later token)' : '';
-              return `query ${i} ${show(a.tokens[i]!)} → key ${j} ${show(a.tokens[j]!)}: ${w.toFixed(4)}${masked}`;
+            const a = state.attention;
+            if (!a || i < 0 || j < 0 || i >= a.tokens.length || j >= a.tokens.length) return undefined;
+            const n = a.tokens.length;
+            const w = a.weights[((l * a.nHead + h) * n + i) * n + j]!;
+            const masked = a.causal && j > i ? ' (masked: a later token)' : '';
+            return `query ${i} ${show(a.tokens[i]!)} → key ${j} ${show(a.tokens[j]!)}: ${w.toFixed(4)}${masked}`;
           });
           canvases.push(canvas);
           grid.append(figure);
@@ -67,7 +67,8 @@ export function setupAttentionView(root: HTMLElement, worker: WorkerClient): voi
         masked: data.causal ? (i, j) => j > i : undefined,
       });
     });
-    byId('attention-status').textContent = `step ${data.step}: ${data.nLayer} layers × ${data.nHead} heads over ${t} tokens ${data.tokens.map(show).join(' ')}`;
+    byId('attention-status').textContent =
+      `step ${data.step}: ${data.nLayer} layers × ${data.nHead} heads over ${t} tokens ${data.tokens.map(show).join(' ')}`;
   };
 
   // Drawn only while the view is shown; showing it draws the latest maps.

@@ -33,7 +33,14 @@ export function setupBertView(root: HTMLElement): void {
       <div id="order-chart"></div>
     </div>`),
   );
-  const mlmChart = lineChart(byId('mlm-chart'), { title: 'masked-LM loss', xLabel: 'step', yLabel: 'loss', series: ['train'], width: 480, height: 240 });
+  const mlmChart = lineChart(byId('mlm-chart'), {
+    title: 'masked-LM loss',
+    xLabel: 'step',
+    yLabel: 'loss',
+    series: ['train'],
+    width: 480,
+    height: 240,
+  });
   const orderChart = lineChart(byId('order-chart'), {
     title: 'accuracy on held-out twins (chance = 0.5)',
     xLabel: 'step',
@@ -94,7 +101,12 @@ export function setupBertView(root: HTMLElement): void {
   byId('mlm-start').onclick = () => {
     state.bert.mlm = [];
     byId<HTMLButtonElement>('mlm-start').disabled = true;
-    send({ type: 'mlm', text: corpus(), steps: Number(byId<HTMLInputElement>('mlm-steps').value), fill: byId<HTMLInputElement>('fill-text').value });
+    send({
+      type: 'mlm',
+      text: corpus(),
+      steps: Number(byId<HTMLInputElement>('mlm-steps').value),
+      fill: byId<HTMLInputElement>('fill-text').value,
+    });
   };
   byId('fill-text').addEventListener('change', () => send({ type: 'fill', text: byId<HTMLInputElement>('fill-text').value }));
   byId('order-start').onclick = () => {

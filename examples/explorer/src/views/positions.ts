@@ -24,9 +24,8 @@ function drawEncoding(figure: HTMLElement, data: EncodingData): void {
     canvas.className = 'heat';
     const cell = Math.max(3, Math.floor(192 / t));
     drawHeatmap(canvas, sim, t, t, { min: -1, max: 1, cell });
-    onHover(
-      canvas,
-      (i, j) => (i >= 0 && j >= 0 && i < t && j < t ? `positions ${i} and ${j}: cosine ${sim[i * t + j]!.toFixed(3)}` : undefined),
+    onHover(canvas, (i, j) =>
+      i >= 0 && j >= 0 && i < t && j < t ? `positions ${i} and ${j}: cosine ${sim[i * t + j]!.toFixed(3)}` : undefined,
     );
     body.replaceChildren(canvas, html(`<p class="muted">cosine similarity of position vectors (row i, column j; −1 … 1)</p>`));
   } else if (data.kind === 'alibi') {
@@ -52,15 +51,25 @@ function drawEncoding(figure: HTMLElement, data: EncodingData): void {
     const rows = new Float32Array(nHead * buckets);
     for (let b = 0; b < buckets; b++) for (let h = 0; h < nHead; h++) rows[h * buckets + b] = table[b * nHead + h]!;
     drawHeatmap(canvas, rows, nHead, buckets, { cell: 10 });
-    onHover(
-      canvas,
-      (h, b) => (h >= 0 && b >= 0 && h < nHead && b < buckets ? `head ${h}, bucket ${b}: bias ${rows[h * buckets + b]!.toFixed(4)}` : undefined),
+    onHover(canvas, (h, b) =>
+      h >= 0 && b >= 0 && h < nHead && b < buckets ? `head ${h}, bucket ${b}: bias ${rows[h * buckets + b]!.toFixed(4)}` : undefined,
     );
-    body.replaceChildren(canvas, html(`<p class="muted">T5 relative bias, learned: one row per head, one column per distance bucket (near distances exact, far ones log-spaced)</p>`));
+    body.replaceChildren(
+      canvas,
+      html(
+        `<p class="muted">T5 relative bias, learned: one row per head, one column per distance bucket (near distances exact, far ones log-spaced)</p>`,
+      ),
+    );
   } else if (data.kind === 'rope') {
-    body.replaceChildren(html(`<p class="muted">RoPE has no table: it rotates q and k (head size ${data.headDim}, base ${data.base}); see the RoPE clock view.</p>`));
+    body.replaceChildren(
+      html(
+        `<p class="muted">RoPE has no table: it rotates q and k (head size ${data.headDim}, base ${data.base}); see the RoPE clock view.</p>`,
+      ),
+    );
   } else {
-    body.replaceChildren(html(`<p class="muted">${data.positional}: no positions at all; only the causal mask tells the tokens apart.</p>`));
+    body.replaceChildren(
+      html(`<p class="muted">${data.positional}: no positions at all; only the causal mask tells the tokens apart.</p>`),
+    );
   }
 }
 
@@ -130,12 +139,20 @@ export function setupPositionsView(root: HTMLElement): void {
           drawEncoding(figure, message.data);
           worker.terminate();
           if (runs.every((r) => r.encoding)) {
-            byId('compare-status').textContent = `done: final validation loss ${runs.map((r) => `${r.positional} ${r.valLosses.at(-1)?.loss.toFixed(3)}`).join(', ')}`;
+            byId('compare-status').textContent =
+              `done: final validation loss ${runs.map((r) => `${r.positional} ${r.valLosses.at(-1)?.loss.toFixed(3)}`).join(', ')}`;
           }
         }
         if (message.type === 'step' || message.type === 'eval') redraw(runs);
       });
-      worker.send({ type: 'start', text, model: { ...modelOptions(), positional: run.positional as EncodingData['positional'] }, train, attentionPrompt: 'the', seed: 1 });
+      worker.send({
+        type: 'start',
+        text,
+        model: { ...modelOptions(), positional: run.positional as EncodingData['positional'] },
+        train,
+        attentionPrompt: 'the',
+        seed: 1,
+      });
       return worker;
     });
   };

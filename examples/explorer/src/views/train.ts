@@ -84,14 +84,16 @@ export function setupTrainView(root: HTMLElement, worker: WorkerClient, attentio
     const file = event.dataTransfer?.files[0];
     if (file) file.text().then((text) => (corpusBox.value = text));
   });
-  const chart = lineChart(byId('loss-chart'), { title: 'loss (nats per character)', xLabel: 'step', yLabel: 'loss', series: ['train', 'validation'] });
+  const chart = lineChart(byId('loss-chart'), {
+    title: 'loss (nats per character)',
+    xLabel: 'step',
+    yLabel: 'loss',
+    series: ['train', 'validation'],
+  });
   const status = byId('train-status');
-  const [startButton, pauseButton, resetButton, generateButton] = ['start', 'pause', 'reset', 'generate'].map((id) => byId<HTMLButtonElement>(id)) as [
-    HTMLButtonElement,
-    HTMLButtonElement,
-    HTMLButtonElement,
-    HTMLButtonElement,
-  ];
+  const [startButton, pauseButton, resetButton, generateButton] = ['start', 'pause', 'reset', 'generate'].map((id) =>
+    byId<HTMLButtonElement>(id),
+  ) as [HTMLButtonElement, HTMLButtonElement, HTMLButtonElement, HTMLButtonElement];
   let header = '';
   let last = '';
 
@@ -144,7 +146,14 @@ export function setupTrainView(root: HTMLElement, worker: WorkerClient, attentio
     resetButton.disabled = false;
     generateButton.disabled = false;
     status.textContent = 'starting…';
-    worker.send({ type: 'start', text: corpus(), model: modelOptions(), train: trainOptions(), attentionPrompt: attentionPrompt(), seed: 1 });
+    worker.send({
+      type: 'start',
+      text: corpus(),
+      model: modelOptions(),
+      train: trainOptions(),
+      attentionPrompt: attentionPrompt(),
+      seed: 1,
+    });
   };
   pauseButton.onclick = () => worker.send({ type: state.train.running ? 'pause' : 'resume' });
   resetButton.onclick = () => {
