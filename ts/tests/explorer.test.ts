@@ -38,7 +38,12 @@ interface Explorer {
   };
   attention?: { step: number; tokens: string[]; nLayer: number; nHead: number; causal: boolean; weights: Record<string, number> };
   rope?: { request: { positions: number; headDim: number }; scores: Record<string, number>; maxShiftGap: number };
-  positions: { positional: string; losses: { loss: number }[]; valLosses: { loss: number }[]; encoding?: { kind: string } }[];
+  positions: {
+    positional: string;
+    losses: { loss: number }[];
+    valLosses: { loss: number }[];
+    encoding?: { kind: string; slopes?: number[]; r1?: number[]; r2?: number[] };
+  }[];
   bert: {
     mlm: { step: number; loss: number }[];
     fill?: { text: string; candidates: { token: string; score: number }[] };
@@ -208,8 +213,9 @@ async function checkExplorer(isolated: boolean): Promise<void> {
   expect(await inkOf(page, '#rope-scores canvas')).toBeGreaterThan(0.005);
   await page.screenshot({ path: join(SHOTS, `rope-${mode}.png`) });
 
-  // Positions compared: learned, RoPE and ALiBi trained side by side on the same data.
+  // Positions compared: all seven encodings trained side by side on the same data.
   await view(page, 'positions');
+  for (const box of await page.locator('input[name=compare]').all()) await box.check();
   await page.click('#compare-start');
   await page.waitForFunction(
     () => {
@@ -222,9 +228,16 @@ async function checkExplorer(isolated: boolean): Promise<void> {
   const runs = (await explorer(page)).positions;
   expect(runs.map((r) => [r.positional, r.losses.length, r.encoding?.kind])).toEqual([
     ['learned', 20, 'vectors'],
+    ['sinusoidal', 20, 'vectors'],
     ['rope', 20, 'rope'],
     ['alibi', 20, 'alibi'],
+    ['relative', 20, 'relative'],
+    ['kerple', 20, 'kerple'],
+    ['none', 20, 'none'],
   ]);
+  // ALiBi's slopes for 2 heads are 2^(−8h/2), h = 1, 2; KERPLE's learned rates are positive.
+  expect(runs[3]!.encoding!.slopes).toEqual([1 / 16, 1 / 256]);
+  expect([...runs[5]!.encoding!.r1!, ...runs[5]!.encoding!.r2!].every((r) => r > 0)).toBe(true);
   expect(runs.every((r) => r.valLosses.length > 0 && r.losses.every((l) => Number.isFinite(l.loss)))).toBe(true);
   expect(await inkOf(page, '#compare-encodings canvas.heat')).toBeGreaterThan(0.9);
   expect(await inkOf(page, '#compare-chart canvas')).toBeGreaterThan(0.005);

@@ -76,6 +76,8 @@ export interface AttentionData {
 export type EncodingData =
   | { kind: 'vectors'; positional: Positional; blockSize: number; nEmbd: number /** `[T, C]` */; vectors: Float32Array }
   | { kind: 'alibi'; positional: Positional; slopes: number[] }
+  /** KERPLE's learned rates per head: bias = −r1·ln(1 + r2·distance). */
+  | { kind: 'kerple'; positional: Positional; r1: number[]; r2: number[] }
   | { kind: 'relative'; positional: Positional; buckets: number; nHead: number /** `[buckets, H]` */; table: Float32Array }
   | { kind: 'rope'; positional: Positional; headDim: number; base: number }
   | { kind: 'none'; positional: Positional };

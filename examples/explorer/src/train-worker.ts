@@ -157,6 +157,13 @@ function encoding(r: Run): EncodingData {
     return { kind: 'vectors', positional, blockSize, nEmbd, vectors };
   }
   if (positional === 'alibi') return { kind: 'alibi', positional, slopes: alibiSlopes(nHead) };
+  if (positional === 'kerple') {
+    // Stored as ρ, [2, H]; the rates are softplus(ρ) (the core's kerple.rs).
+    const rho = r.gpt.getWeights().get('transformer.kerple.weight')!.data;
+    const softplus = (x: number) => (x > 30 ? x : Math.log1p(Math.exp(x)));
+    const rates = (row: number) => Array.from({ length: nHead }, (_, h) => softplus(rho[row * nHead + h]!));
+    return { kind: 'kerple', positional, r1: rates(0), r2: rates(1) };
+  }
   if (positional === 'relative') {
     const table = r.gpt.getWeights().get('transformer.rel_bias.weight')!.data;
     return { kind: 'relative', positional, buckets: r.gpt.config.relativeBuckets, nHead, table };

@@ -43,6 +43,21 @@ function drawEncoding(figure: HTMLElement, data: EncodingData): void {
       d,
       data.slopes.map((s) => d.map((x) => -s * x)),
     );
+  } else if (data.kind === 'kerple') {
+    const chartBox = document.createElement('div');
+    body.replaceChildren(chartBox);
+    const d = Array.from({ length: 32 }, (_, i) => i);
+    lineChart(chartBox, {
+      title: 'KERPLE (learned): bias added to the score',
+      xLabel: 'distance i − j',
+      yLabel: 'bias',
+      series: data.r1.map((r1, h) => `head ${h} (r1 ${r1.toPrecision(2)}, r2 ${data.r2[h]!.toPrecision(2)})`),
+      width: 360,
+      height: 240,
+    }).set(
+      d,
+      data.r1.map((r1, h) => d.map((x) => -r1 * Math.log1p(data.r2[h]! * x))),
+    );
   } else if (data.kind === 'relative') {
     const canvas = document.createElement('canvas');
     canvas.className = 'heat';
