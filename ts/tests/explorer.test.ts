@@ -46,7 +46,11 @@ interface Explorer {
   }[];
   bert: {
     mlm: { step: number; loss: number }[];
-    fill?: { text: string; candidates: { token: string; score: number }[] };
+    fill?: {
+      text: string;
+      candidates: { token: string; score: number }[];
+      attention: { tokens: string[]; nLayer: number; nHead: number; causal: boolean; weights: Record<string, number> };
+    };
     orderGap: { none?: number; learned?: number };
     order: { step: number; accuracy: number[] }[];
     done: string[];
@@ -261,6 +265,27 @@ async function checkExplorer(isolated: boolean): Promise<void> {
   expect(candidates).toHaveLength(5);
   expect(candidates.every((c, i) => c.score > 0 && c.score <= 1 && (i === 0 || c.score <= candidates[i - 1]!.score))).toBe(true);
   expect(candidates.reduce((sum, c) => sum + c.score, 0)).toBeLessThanOrEqual(1 + 1e-6);
+  // Its attention on the sentence: bidirectional (weight above the diagonal), rows sum to 1.
+  const bertAtt = bert.fill!.attention;
+  expect(bertAtt.causal).toBe(false);
+  expect(bertAtt.tokens).toEqual(['[CLS]', 'the', '[MASK]', 'chased', 'the', 'cat', '.', '[SEP]']);
+  const n = bertAtt.tokens.length;
+  let bertWorstRow = 0;
+  let bertAbove = 0;
+  for (let m = 0; m < bertAtt.nLayer * bertAtt.nHead; m++) {
+    for (let i = 0; i < n; i++) {
+      let sum = 0;
+      for (let j = 0; j < n; j++) {
+        const w = bertAtt.weights[String((m * n + i) * n + j)]!;
+        sum += w;
+        if (j > i) bertAbove += w;
+      }
+      bertWorstRow = Math.max(bertWorstRow, Math.abs(sum - 1));
+    }
+  }
+  expect(bertWorstRow).toBeLessThan(1e-5);
+  expect(bertAbove).toBeGreaterThan(1);
+  expect(await page.locator('#bert-attention canvas').count()).toBe(bertAtt.nLayer * bertAtt.nHead);
   // A NoPE encoder's state for "the dog chased the cat" is the one for "the cat chased the dog" (to float rounding).
   expect(bert.orderGap.none!).toBeLessThan(1e-5);
   expect(bert.orderGap.learned!).toBeGreaterThan(100 * bert.orderGap.none!);

@@ -10,6 +10,8 @@ import type { BertFromWorker, BertToWorker } from './protocol';
 
 const ready = init({ threads: 1 });
 let mlm: { bert: BERT; tokenizer: WordPieceTokenizer } | undefined;
+/** Masked-LM steps done. */
+let mlmSteps = 0;
 
 function post(message: BertFromWorker): void {
   postMessage(message);
@@ -36,6 +38,7 @@ async function trainMlm(text: string, steps: number, fill: string): Promise<void
   });
   const bert = BERT.create({ vocabSize: tokenizer.vocabSize, blockSize: 32, nLayer: 2, nHead: 4, nEmbd: 64 }, { seed: 1 });
   mlm = { bert, tokenizer };
+  mlmSteps = 0;
   const trainer = new Trainer(
     bert,
     { train: data },
@@ -43,6 +46,7 @@ async function trainMlm(text: string, steps: number, fill: string): Promise<void
   );
   for (let step = 1; step <= steps; step++) {
     const e = trainer.trainStep();
+    mlmSteps = e.step;
     post({ type: 'mlm-step', step: e.step, loss: e.loss });
     if (step % 25 === 0 || step === steps) fillMask(fill);
     await nextTask();
@@ -51,8 +55,14 @@ async function trainMlm(text: string, steps: number, fill: string): Promise<void
 
 function fillMask(text: string): void {
   if (!mlm) return;
-  const candidates = mlm.bert.fillMask(mlm.tokenizer, text, { topK: 5 })[0] ?? [];
-  post({ type: 'fill', text, candidates: candidates.map((c) => ({ token: c.token, score: c.score })) });
+  const { bert, tokenizer } = mlm;
+  const candidates = bert.fillMask(tokenizer, text, { topK: 5 })[0] ?? [];
+  // The same sentence's attention: bidirectional, every token sees every other.
+  const encoded = tokenizer.encode(text);
+  const att = bert.attentionWeights(encoded.inputIds, { typeIds: encoded.tokenTypeIds, attentionMask: encoded.attentionMask });
+  const tokens = Array.from(encoded.inputIds, (id) => tokenizer.idToToken(id) ?? `[${id}]`);
+  const attention = { step: mlmSteps, tokens, nLayer: att.nLayer, nHead: att.nHead, causal: bert.config.causal, weights: att.weights };
+  post({ type: 'fill', text, candidates: candidates.map((c) => ({ token: c.token, score: c.score })), attention });
 }
 
 /** Accuracy of the answer at `[Q]` over `examples`: the larger of the two answer logits. */

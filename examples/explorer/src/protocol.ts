@@ -105,7 +105,7 @@ export type BertToWorker =
 /** The BERT worker → page messages. */
 export type BertFromWorker =
   | { type: 'mlm-step'; step: number; loss: number }
-  | { type: 'fill'; text: string; candidates: { token: string; score: number }[] }
+  | { type: 'fill'; text: string; candidates: { token: string; score: number }[]; attention: AttentionData }
   | { type: 'order-gap'; positional: 'none' | 'learned'; gap: number }
   | { type: 'order-accuracy'; step: number; accuracy: number[] }
   | { type: 'done'; what: BertToWorker['type'] }

@@ -33,7 +33,7 @@ export interface ExplorerState {
   positions: ComparedRun[];
   bert: {
     mlm: { step: number; loss: number }[];
-    fill?: { text: string; candidates: { token: string; score: number }[] };
+    fill?: { text: string; candidates: { token: string; score: number }[]; attention: AttentionData };
     /** Relative difference of the state at [Q] for the two orders, before training. */
     orderGap: { none?: number; learned?: number };
     /** Held-out accuracy of [NoPE, learned]. */

@@ -3,12 +3,10 @@
  * trained, refreshed as training goes on. Row = query token, column = key token; the causal
  * mask (keys after the query) is grey. Hover a cell for the tokens and the weight.
  */
-import { drawHeatmap, onHover } from '../heatmap';
+import { attentionGrid, showTokens } from '../attention-grid';
 import type { AttentionData, FromWorker } from '../protocol';
 import { byId, html, state } from '../state';
 import type { WorkerClient } from '../worker-client';
-
-const show = (token: string) => JSON.stringify(token);
 
 /** The prompt the maps are drawn for. */
 export function attentionPrompt(): string {
@@ -28,47 +26,11 @@ export function setupAttentionView(root: HTMLElement, worker: WorkerClient): voi
       <div id="attention-grid" class="grid"></div>
     </div>`),
   );
-  const grid = byId('attention-grid');
-  let canvases: HTMLCanvasElement[] = [];
-  let shape = '';
-  const cellSize = (t: number) => Math.max(6, Math.min(16, Math.floor(220 / t)));
-
+  const drawGrid = attentionGrid(byId('attention-grid'));
   const draw = (data: AttentionData) => {
-    const t = data.tokens.length;
-    const key = `${data.nLayer}x${data.nHead}x${t}`;
-    if (key !== shape) {
-      shape = key;
-      grid.replaceChildren();
-      grid.style.gridTemplateColumns = `repeat(${data.nHead}, max-content)`;
-      canvases = [];
-      for (let l = 0; l < data.nLayer; l++) {
-        for (let h = 0; h < data.nHead; h++) {
-          const figure = html(`<figure><canvas class="heat"></canvas><figcaption>layer ${l}, head ${h}</figcaption></figure>`);
-          const canvas = figure.querySelector('canvas')!;
-          onHover(canvas, (i, j) => {
-            const a = state.attention;
-            if (!a || i < 0 || j < 0 || i >= a.tokens.length || j >= a.tokens.length) return undefined;
-            const n = a.tokens.length;
-            const w = a.weights[((l * a.nHead + h) * n + i) * n + j]!;
-            const masked = a.causal && j > i ? ' (masked: a later token)' : '';
-            return `query ${i} ${show(a.tokens[i]!)} → key ${j} ${show(a.tokens[j]!)}: ${w.toFixed(4)}${masked}`;
-          });
-          canvases.push(canvas);
-          grid.append(figure);
-        }
-      }
-    }
-    const size = t * t;
-    canvases.forEach((canvas, index) => {
-      drawHeatmap(canvas, data.weights.subarray(index * size, (index + 1) * size), t, t, {
-        min: 0,
-        max: 1,
-        cell: cellSize(t),
-        masked: data.causal ? (i, j) => j > i : undefined,
-      });
-    });
+    drawGrid(data);
     byId('attention-status').textContent =
-      `step ${data.step}: ${data.nLayer} layers × ${data.nHead} heads over ${t} tokens ${data.tokens.map(show).join(' ')}`;
+      `step ${data.step}: ${data.nLayer} layers × ${data.nHead} heads over ${data.tokens.length} tokens ${showTokens(data.tokens)}`;
   };
 
   // Drawn only while the view is shown; showing it draws the latest maps.

@@ -4,6 +4,7 @@
  * the cat" and "the cat chased the dog" give it the same state, and it cannot learn who chased
  * whom; with learned positions it can.
  */
+import { attentionGrid } from '../attention-grid';
 import { lineChart } from '../chart';
 import type { BertFromWorker, BertToWorker } from '../protocol';
 import { byId, html, numberParam, state } from '../state';
@@ -21,6 +22,9 @@ export function setupBertView(root: HTMLElement): void {
         <label>sentence <input id="fill-text" size="36" value="the [MASK] chased the cat ."></label>
       </fieldset>
       <div class="row"><div id="mlm-chart"></div><div><p id="fill-status" class="muted">train first</p><table id="fill-table"></table></div></div>
+      <p class="muted">Its attention on the sentence: an encoder is bidirectional, so no cell is masked (compare the GPT's
+      maps in the Attention view).</p>
+      <div id="bert-attention" class="grid"></div>
       <h2>Word order without positions</h2>
       <p>Two encoders, one without positional encoding (NoPE) and one with learned positions, learn to answer
       "who chased whom?" from sentences that come in twins: "the dog chased the cat" / "the cat chased the dog". The
@@ -49,6 +53,7 @@ export function setupBertView(root: HTMLElement): void {
     width: 640,
     height: 260,
   });
+  const drawAttention = attentionGrid(byId('bert-attention'));
   let worker: Worker | undefined;
   const send = (message: BertToWorker) => {
     if (!worker) {
@@ -68,6 +73,7 @@ export function setupBertView(root: HTMLElement): void {
       );
     } else if (message.type === 'fill') {
       bert.fill = message;
+      drawAttention(message.attention);
       byId('fill-status').textContent = `after ${bert.mlm.length} steps, "${message.text}":`;
       byId('fill-table').replaceChildren(
         ...message.candidates.map((c) =>
