@@ -19,14 +19,14 @@ const TYPES = {
 };
 
 /**
- * Serves files under `prefixes` of the repository. `isolated` adds COOP/COEP.
+ * Serves files under `prefixes` of `root` (default: the repository). `isolated` adds COOP/COEP.
  * @returns the node:http server (not yet listening)
  */
-export function staticServer({ isolated = true, prefixes = ['/dist/', '/examples/'] } = {}) {
+export function staticServer({ isolated = true, prefixes = ['/dist/', '/examples/'], root = ROOT } = {}) {
   return createServer((request, response) => {
     let path = normalize(decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname));
     if (path.endsWith('/')) path += 'index.html';
-    const file = join(ROOT, path);
+    const file = join(root, path);
     if (!prefixes.some((prefix) => path.startsWith(prefix)) || !existsSync(file) || !statSync(file).isFile()) {
       response.writeHead(404).end();
       return;

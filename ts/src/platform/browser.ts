@@ -3,9 +3,29 @@ import type { Platform, PoolWorker, PoolWorkerInit, PoolWorkerMessage } from '..
 import type { Variant } from '../wasm/variants.js';
 
 // The bundle sits in dist/, with the .wasm files in dist/wasm/ and the worker beside it.
-// `new URL(…, import.meta.url)` is the pattern bundlers (Vite, webpack 5, esbuild) rewrite.
-const wasmUrl = (variant: Variant): URL => new URL(`./wasm/${variant}.wasm`, import.meta.url);
-const workerUrl = (): URL => new URL('./worker.browser.js', import.meta.url);
+// `new URL('<literal>', import.meta.url)` is the pattern bundlers (Vite, webpack 5, esbuild)
+// rewrite: one literal per build, because a template literal becomes a glob that Vite's
+// dependency pre-bundling (its dev server, for a package in node_modules) resolves to nothing.
+function wasmUrl(variant: Variant): URL {
+  switch (variant) {
+    case 'simd':
+      return new URL('./wasm/simd.wasm', import.meta.url);
+    case 'relaxed':
+      return new URL('./wasm/relaxed.wasm', import.meta.url);
+    case 'threads':
+      return new URL('./wasm/threads.wasm', import.meta.url);
+    case 'threads-relaxed':
+      return new URL('./wasm/threads-relaxed.wasm', import.meta.url);
+  }
+}
+
+/**
+ * Starts a pool worker. The whole expression `new Worker(new URL('…', import.meta.url), {…})`
+ * stays in one piece: it is the form Vite and webpack 5 recognise as a worker entry and bundle
+ * with its imports. A bare `new URL(…)` is copied (or inlined as a data: URL) as a plain asset,
+ * whose `import` of the package's shared chunk then fails.
+ */
+const startWorker = (): Worker => new Worker(new URL('./worker.browser.js', import.meta.url), { type: 'module', name: 'wasmformer-pool' });
 
 /** True inside a dedicated worker, where blocking (Atomics.wait) is allowed. */
 function inWorker(): boolean {
@@ -28,7 +48,7 @@ export const browserPlatform: Platform = {
   hardwareThreads: () => (typeof navigator !== 'undefined' && navigator.hardwareConcurrency) || 1,
   startPoolWorker(init: PoolWorkerInit): Promise<PoolWorker> {
     return new Promise((resolve, reject) => {
-      const worker = new Worker(workerUrl(), { type: 'module', name: 'wasmformer-pool' });
+      const worker = startWorker();
       worker.onerror = (event) => reject(new Error(`pool worker failed to start: ${event.message}`));
       worker.onmessage = (event: MessageEvent<PoolWorkerMessage>) => {
         if (event.data.type === 'ready') {
