@@ -21,6 +21,9 @@ export const SMOLLM3_CLASS = 'SmolLM3ForCausalLM';
 /** SmolLM3's `rope_theta` when config.json gives none (`SmolLM3Config.default_theta`). */
 const SMOLLM3_THETA = 2_000_000;
 
+/** The most layers a SmolLM3 config.json may declare (far above any model a 4 GiB wasm memory holds). */
+const MAX_LAYERS = 1 << 16;
+
 /** SmolLM3's config fields and `SmolLM3Config`'s defaults (the Llama names, other defaults). */
 export const SMOLLM3_CONFIG: readonly ConfigField[] = [
   { ours: 'vocabSize', hf: 'vocab_size', default: 128256 },
@@ -85,6 +88,9 @@ export function smollm3ConfigFromHuggingFace(
   sizes: { nLayer: number; nHead: number; nEmbd: number },
 ): Pick<TransformerConfig, 'ropeBase' | 'ropeScaling' | 'noPositionLayers'> {
   const { nLayer, nHead, nEmbd } = sizes;
+  // The NoPE list is built per layer: a count no wasm32 memory could hold is refused here, typed.
+  if (!Number.isInteger(nLayer) || nLayer < 1 || nLayer > MAX_LAYERS)
+    unsupported('num_hidden_layers', nLayer, `must be an integer in [1, ${MAX_LAYERS}]`);
   // SmolLM3Config's default is 4 key/value heads (null: H).
   const kv = read(hf, 'num_key_value_heads', 4);
   if (kv !== null && kv !== nHead) {

@@ -93,6 +93,8 @@ describe('SmolLM3 configs wasmformer cannot represent (before init)', () => {
         /rotates every dim/,
       ],
       [{ ...hfConfig, num_hidden_layers: 'four' }, 'num_hidden_layers', /expected a number/],
+      [{ ...hfConfig, num_hidden_layers: 2.5 }, 'num_hidden_layers', /must be an integer/],
+      [{ ...hfConfig, no_rope_layers: null, num_hidden_layers: 1e12 }, 'num_hidden_layers', /must be an integer in \[1, 65536\]/],
     ];
     for (const [config, field, message] of cases) {
       let error: unknown;
