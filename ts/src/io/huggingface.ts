@@ -475,7 +475,13 @@ export function huggingFaceArchFor(c: TransformerConfig): HuggingFaceArch {
   if (c.ropeScaling !== null && arch === 'gpt2')
     refuse('ropeScaling', c.ropeScaling, 'a GPT-2 checkpoint has learned positions, no RoPE to scale');
   if (c.ropeScaling?.type === 'ntk') refuse('ropeScaling', c.ropeScaling, ROPE_NTK_ON_SAVE);
-  if (c.ropeFraction !== 1 && (arch === 'llama' || arch === 'smollm3')) refuse('ropeFraction', c.ropeFraction, LLAMA_PARTIAL_ROPE);
+  if (c.ropeFraction !== 1 && arch === 'llama') refuse('ropeFraction', c.ropeFraction, LLAMA_PARTIAL_ROPE);
+  if (c.ropeFraction !== 1 && arch === 'smollm3')
+    refuse(
+      'ropeFraction',
+      c.ropeFraction,
+      'SmolLM3 rotates every dim of each head in its RoPE layers (no mapped architecture has partial RoPE with NoPE layers)',
+    );
   if (c.ropeKeepFrequencies !== 1) refuse('ropeKeepFrequencies', c.ropeKeepFrequencies, `${NAMES[arch]} has no p-RoPE`);
   if (c.noPositionLayers.length > 0 && arch !== 'smollm3')
     refuse(
@@ -497,8 +503,7 @@ export function huggingFaceArchFor(c: TransformerConfig): HuggingFaceArch {
   const fixed = FIXED[arch];
   for (const key of ['norm', 'ffn', 'bias'] as const) {
     if (c[key] !== fixed[key]) {
-      const other =
-        arch === 'llama' || arch === 'smollm3' ? " (RoPE with norm 'layernorm', ffn 'gelu' and bias: true is saved as GPT-NeoX)" : '';
+      const other = arch === 'llama' ? " (RoPE with norm 'layernorm', ffn 'gelu' and bias: true is saved as GPT-NeoX)" : '';
       refuse(key, c[key], `a ${NAMES[arch]} checkpoint needs ${key} = ${JSON.stringify(fixed[key])}${other}`);
     }
   }

@@ -335,7 +335,7 @@ describe('saving per-layer NoPE', () => {
         'noPositionLayers',
         /GPT-NeoX's attention uses RoPE in every layer \(per-layer NoPE is saved as SmolLM3/,
       ],
-      [{ ...smol, ropeFraction: 0.5 }, 'ropeFraction', /Llama rotates every dim/],
+      [{ ...smol, ropeFraction: 0.5 }, 'ropeFraction', /SmolLM3 rotates every dim of each head in its RoPE layers/],
       [{ ...smol, ropeKeepFrequencies: 0.5 }, 'ropeKeepFrequencies', /SmolLM3 has no p-RoPE/],
       [{ ...smol, ropeScaling: { type: 'ntk', factor: 2 } }, 'ropeScaling', /no static NTK-aware rule/],
       [{ ...smol, norm: 'layernorm' }, 'norm', /a SmolLM3 checkpoint needs norm = "rmsnorm"/],
