@@ -76,8 +76,10 @@ async function readTensors(dir: string): Promise<Map<string, NamedTensor | null>
 }
 
 /**
- * Loads a Hugging Face GPT-2, Llama or GPT-NeoX checkpoint (float32, float16 or bfloat16
+ * Loads a Hugging Face GPT-2, Llama, SmolLM3 or GPT-NeoX checkpoint (float32, float16 or bfloat16
  * weights) as a {@link GPT}, a BERT checkpoint as a {@link BERT}. Needs `await init()` first.
+ * SmolLM3 loads as the Llama block with `noPositionLayers` = the layers whose `no_rope_layers`
+ * entry is 0 (absent: every `no_rope_layer_interval`-th layer, as transformers builds it).
  * GPT-NeoX loads with `ropeFraction` = its `rotary_pct` (`partial_rotary_factor`); only the
  * sequential block (`use_parallel_residual: false`) exists here, so Pythia's default is refused.
  *
@@ -137,7 +139,8 @@ export async function loadHuggingFace(dir: string, options: LoadHuggingFaceOptio
  * Writes `model` as a Hugging Face checkpoint: `config.json` and `model.safetensors` (float32,
  * HF names and layouts), loadable with `AutoModelForCausalLM.from_pretrained(dir)`. Learned
  * positions + LayerNorm + GELU + biases is saved as GPT-2; RoPE + RMSNorm + SwiGLU without
- * biases as Llama; RoPE (any `ropeFraction`) + LayerNorm + GELU + biases as GPT-NeoX
+ * biases as Llama, or as SmolLM3 (`SmolLM3ForCausalLM`, `no_rope_layers`) when `noPositionLayers`
+ * is non-empty; RoPE (any `ropeFraction`) + LayerNorm + GELU + biases as GPT-NeoX
  * (`GPTNeoXForCausalLM`, `use_parallel_residual: false`); a BERT (encoder, post-LayerNorm, segment embeddings) as
  * `BertForMaskedLM`, `BertForPreTraining` (MLM + 2 classes) or `BertForSequenceClassification`
  * (`AutoModelForMaskedLM` / `AutoModelForPreTraining` / `AutoModelForSequenceClassification`).

@@ -7,6 +7,7 @@
  * | --------------- | ---------------------------------------------------------------------- |
  * | `gpt2`          | learned positions, pre-LayerNorm, GELU (tanh) MLP, biases              |
  * | `llama`         | RoPE (rotate_half, 'linear' scaling), pre-RMSNorm, SwiGLU, no biases, H_kv = H |
+ * | `smollm3`       | the Llama block with NoPE layers (`no_rope_layers`), H_kv = H          |
  * | `gpt_neox`      | RoPE on `rotary_pct` of each head, pre-LayerNorm, GELU MLP, biases, sequential residual |
  * | `bert`          | encoder: learned positions + segments, embedding LayerNorm, post-LN, GELU |
  *
@@ -28,11 +29,12 @@ import {
   neoxQkvFromHuggingFace,
   neoxQkvToHuggingFace,
 } from './huggingface-neox.js';
+import { SMOLLM3_CLASS, SMOLLM3_CONFIG, smollm3ConfigFromHuggingFace, smollm3ConfigToHuggingFace } from './huggingface-smollm3.js';
 import { ROPE_NTK_ON_SAVE, llamaRope, llamaRopeScalingToHuggingFace, read, unsupported } from './huggingface-rope.js';
 import type { NamedTensor } from '../models/transformer.js';
 
 /** The Hugging Face architectures wasmformer reads and writes. */
-export type HuggingFaceArch = 'gpt2' | 'llama' | 'gpt_neox' | 'bert';
+export type HuggingFaceArch = 'gpt2' | 'llama' | 'smollm3' | 'gpt_neox' | 'bert';
 
 /** The parts of a BERT checkpoint besides the encoder (`modeling_bert.py`). */
 export type BertHead = 'pooler' | 'mlm' | 'nsp' | 'classifier';
@@ -113,6 +115,46 @@ export interface ArchTable {
   aliases?: Readonly<Record<string, string>>;
 }
 
+/** The Llama row of the mapping table; SmolLM3 names its tensors the same way. */
+const LLAMA_TABLE: ArchTable = {
+  className: 'LlamaForCausalLM',
+  prefix: 'model.',
+  unprefixed: /^lm_head\.weight$/,
+  config: [
+    { ours: 'vocabSize', hf: 'vocab_size', default: 32000 },
+    { ours: 'blockSize', hf: 'max_position_embeddings', default: 2048 },
+    { ours: 'nLayer', hf: 'num_hidden_layers', default: 32 },
+    { ours: 'nHead', hf: 'num_attention_heads', default: 32 },
+    { ours: 'nEmbd', hf: 'hidden_size', default: 4096 },
+    { ours: 'ffnHidden', hf: 'intermediate_size', default: 11008 },
+    { ours: 'normEps', hf: 'rms_norm_eps', default: 1e-6 },
+    { ours: 'ropeBase', hf: 'rope_theta', default: 10000 }, // transformers ≥ 5: rope_parameters.rope_theta
+    { ours: 'tieEmbeddings', hf: 'tie_word_embeddings', default: false },
+  ],
+  params: [
+    { ours: 'transformer.wte.weight', hf: ['model.embed_tokens.weight'] },
+    { ours: 'transformer.h.{l}.ln_1.weight', hf: ['model.layers.{l}.input_layernorm.weight'] },
+    {
+      ours: 'transformer.h.{l}.attn.c_attn.weight',
+      hf: [
+        'model.layers.{l}.self_attn.q_proj.weight',
+        'model.layers.{l}.self_attn.k_proj.weight',
+        'model.layers.{l}.self_attn.v_proj.weight',
+      ],
+    },
+    { ours: 'transformer.h.{l}.attn.c_proj.weight', hf: ['model.layers.{l}.self_attn.o_proj.weight'] },
+    { ours: 'transformer.h.{l}.ln_2.weight', hf: ['model.layers.{l}.post_attention_layernorm.weight'] },
+    { ours: 'transformer.h.{l}.mlp.c_fc.weight', hf: ['model.layers.{l}.mlp.gate_proj.weight'] },
+    { ours: 'transformer.h.{l}.mlp.c_up.weight', hf: ['model.layers.{l}.mlp.up_proj.weight'] },
+    { ours: 'transformer.h.{l}.mlp.c_proj.weight', hf: ['model.layers.{l}.mlp.down_proj.weight'] },
+    { ours: 'transformer.ln_f.weight', hf: ['model.norm.weight'] },
+    { ours: 'lm_head.weight', hf: ['lm_head.weight'], tied: false },
+  ],
+  // The RoPE frequency table older Llama checkpoints saved.
+  buffers: /^model\.layers\.\d+\.self_attn\.rotary_emb\.inv_freq$/,
+  copies: [{ hf: 'lm_head.weight', ours: 'transformer.wte.weight', tied: true }],
+};
+
 /** THE table: every name wasmformer maps, both directions. */
 export const HF_TABLE: Readonly<Record<HuggingFaceArch, ArchTable>> = {
   gpt2: {
@@ -152,44 +194,8 @@ export const HF_TABLE: Readonly<Record<HuggingFaceArch, ArchTable>> = {
     buffers: /^transformer\.h\.\d+\.attn\.(bias|masked_bias)$/,
     copies: [{ hf: 'lm_head.weight', ours: 'transformer.wte.weight', tied: true }],
   },
-  llama: {
-    className: 'LlamaForCausalLM',
-    prefix: 'model.',
-    unprefixed: /^lm_head\.weight$/,
-    config: [
-      { ours: 'vocabSize', hf: 'vocab_size', default: 32000 },
-      { ours: 'blockSize', hf: 'max_position_embeddings', default: 2048 },
-      { ours: 'nLayer', hf: 'num_hidden_layers', default: 32 },
-      { ours: 'nHead', hf: 'num_attention_heads', default: 32 },
-      { ours: 'nEmbd', hf: 'hidden_size', default: 4096 },
-      { ours: 'ffnHidden', hf: 'intermediate_size', default: 11008 },
-      { ours: 'normEps', hf: 'rms_norm_eps', default: 1e-6 },
-      { ours: 'ropeBase', hf: 'rope_theta', default: 10000 }, // transformers ≥ 5: rope_parameters.rope_theta
-      { ours: 'tieEmbeddings', hf: 'tie_word_embeddings', default: false },
-    ],
-    params: [
-      { ours: 'transformer.wte.weight', hf: ['model.embed_tokens.weight'] },
-      { ours: 'transformer.h.{l}.ln_1.weight', hf: ['model.layers.{l}.input_layernorm.weight'] },
-      {
-        ours: 'transformer.h.{l}.attn.c_attn.weight',
-        hf: [
-          'model.layers.{l}.self_attn.q_proj.weight',
-          'model.layers.{l}.self_attn.k_proj.weight',
-          'model.layers.{l}.self_attn.v_proj.weight',
-        ],
-      },
-      { ours: 'transformer.h.{l}.attn.c_proj.weight', hf: ['model.layers.{l}.self_attn.o_proj.weight'] },
-      { ours: 'transformer.h.{l}.ln_2.weight', hf: ['model.layers.{l}.post_attention_layernorm.weight'] },
-      { ours: 'transformer.h.{l}.mlp.c_fc.weight', hf: ['model.layers.{l}.mlp.gate_proj.weight'] },
-      { ours: 'transformer.h.{l}.mlp.c_up.weight', hf: ['model.layers.{l}.mlp.up_proj.weight'] },
-      { ours: 'transformer.h.{l}.mlp.c_proj.weight', hf: ['model.layers.{l}.mlp.down_proj.weight'] },
-      { ours: 'transformer.ln_f.weight', hf: ['model.norm.weight'] },
-      { ours: 'lm_head.weight', hf: ['lm_head.weight'], tied: false },
-    ],
-    // The RoPE frequency table older Llama checkpoints saved.
-    buffers: /^model\.layers\.\d+\.self_attn\.rotary_emb\.inv_freq$/,
-    copies: [{ hf: 'lm_head.weight', ours: 'transformer.wte.weight', tied: true }],
-  },
+  llama: LLAMA_TABLE,
+  smollm3: { ...LLAMA_TABLE, className: SMOLLM3_CLASS, config: SMOLLM3_CONFIG },
   gpt_neox: NEOX_TABLE,
   bert: {
     className: 'BertForMaskedLM', // the class actually written follows the heads (bertClassFor)
@@ -268,6 +274,7 @@ export const HF_TABLE: Readonly<Record<HuggingFaceArch, ArchTable>> = {
 const FIXED: Readonly<Record<HuggingFaceArch, Partial<TransformerConfig>>> = {
   gpt2: { positional: 'learned', norm: 'layernorm', normPlacement: 'pre', ffn: 'gelu', bias: true, causal: true },
   llama: { positional: 'rope', norm: 'rmsnorm', normPlacement: 'pre', ffn: 'swiglu', bias: false, causal: true },
+  smollm3: { positional: 'rope', norm: 'rmsnorm', normPlacement: 'pre', ffn: 'swiglu', bias: false, causal: true },
   gpt_neox: NEOX_FIXED,
   bert: { positional: 'learned', norm: 'layernorm', normPlacement: 'post', ffn: 'gelu', bias: true, causal: false, embeddingNorm: true },
 };
@@ -286,8 +293,8 @@ export function huggingFaceArch(hf: HuggingFaceConfig): HuggingFaceArch {
     );
   }
   const type = hf.model_type;
-  if (type === 'gpt2' || type === 'llama' || type === 'gpt_neox' || type === 'bert') return type;
-  return unsupported('model_type', type, "wasmformer reads 'gpt2', 'llama', 'gpt_neox' and 'bert' checkpoints");
+  if (type === 'gpt2' || type === 'llama' || type === 'smollm3' || type === 'gpt_neox' || type === 'bert') return type;
+  return unsupported('model_type', type, "wasmformer reads 'gpt2', 'llama', 'smollm3', 'gpt_neox' and 'bert' checkpoints");
 }
 
 /** The heads of a BERT config.json's class (`architectures[0]`; none given: `BertModel`). */
@@ -374,6 +381,8 @@ export function configFromHuggingFace(hf: HuggingFaceConfig, heads?: readonly Be
     expect(hf, 'attention_bias', false, [false], 'Llama-style models have no biases in wasmformer');
     expect(hf, 'mlp_bias', false, [false], 'Llama-style models have no biases in wasmformer');
     expect(hf, 'pretraining_tp', 1, [1, null], 'tensor-parallel slicing (pretraining_tp > 1) is not implemented');
+  } else if (arch === 'smollm3') {
+    Object.assign(mapped, smollm3ConfigFromHuggingFace(hf, mapped as { nLayer: number; nHead: number; nEmbd: number }));
   } else if (arch === 'gpt_neox') {
     Object.assign(mapped, neoxConfigFromHuggingFace(hf));
   } else {
@@ -418,7 +427,13 @@ function refuse(field: string, value: unknown, why: string): never {
 }
 
 /** The name of a causal architecture in messages. */
-const NAMES: Readonly<Record<HuggingFaceArch, string>> = { gpt2: 'GPT-2', llama: 'Llama', gpt_neox: 'GPT-NeoX', bert: 'BERT' };
+const NAMES: Readonly<Record<HuggingFaceArch, string>> = {
+  gpt2: 'GPT-2',
+  llama: 'Llama',
+  smollm3: 'SmolLM3',
+  gpt_neox: 'GPT-NeoX',
+  bert: 'BERT',
+};
 
 /** Why partial RoPE on a Llama-shaped config is refused. */
 const LLAMA_PARTIAL_ROPE =
@@ -427,7 +442,8 @@ const LLAMA_PARTIAL_ROPE =
 /**
  * The architecture a wasmformer config is saved as: causal learned positions → GPT-2; RoPE with
  * LayerNorm, a GELU MLP and biases → GPT-NeoX (any `ropeFraction`, exact or tanh GELU); other
- * RoPE → Llama (`ropeFraction` 1 only). RoPE scaling null, 'linear' or 'yarn' ('ntk' has no
+ * RoPE → Llama (`ropeFraction` 1 only), or SmolLM3 when some layers use no positions
+ * (`noPositionLayers` non-empty; empty stays Llama). RoPE scaling null, 'linear' or 'yarn' ('ntk' has no
  * Hugging Face equivalent and is refused). An encoder (`causal: false`) → BERT.
  * @throws UnsupportedConfigError naming the first field no architecture can hold.
  */
@@ -455,16 +471,24 @@ export function huggingFaceArchFor(c: TransformerConfig): HuggingFaceArch {
   else if (c.positional === 'rope')
     arch = c.norm === NEOX_FIXED.norm && c.ffn === NEOX_FIXED.ffn && c.bias === NEOX_FIXED.bias ? 'gpt_neox' : 'llama';
   else return refuse('positional', c.positional, "only 'learned' (GPT-2) and 'rope' (Llama, GPT-NeoX) have a Hugging Face equivalent here");
+  if (arch === 'llama' && c.noPositionLayers.length > 0) arch = 'smollm3';
   if (c.ropeScaling !== null && arch === 'gpt2')
     refuse('ropeScaling', c.ropeScaling, 'a GPT-2 checkpoint has learned positions, no RoPE to scale');
   if (c.ropeScaling?.type === 'ntk') refuse('ropeScaling', c.ropeScaling, ROPE_NTK_ON_SAVE);
   if (c.ropeFraction !== 1 && arch === 'llama') refuse('ropeFraction', c.ropeFraction, LLAMA_PARTIAL_ROPE);
+  if (c.ropeFraction !== 1 && arch === 'smollm3')
+    refuse(
+      'ropeFraction',
+      c.ropeFraction,
+      'SmolLM3 rotates every dim of each head in its RoPE layers (no mapped architecture has partial RoPE with NoPE layers)',
+    );
   if (c.ropeKeepFrequencies !== 1) refuse('ropeKeepFrequencies', c.ropeKeepFrequencies, `${NAMES[arch]} has no p-RoPE`);
-  if (c.noPositionLayers.length > 0)
+  if (c.noPositionLayers.length > 0 && arch !== 'smollm3')
     refuse(
       'noPositionLayers',
       c.noPositionLayers,
-      `${NAMES[arch]}'s attention uses RoPE in every layer (no_rope_layers is Llama 4 / SmolLM3, not mapped)`,
+      `${NAMES[arch]}'s attention uses RoPE in every layer (per-layer NoPE is saved as SmolLM3, no_rope_layers, ` +
+        "whose block needs norm 'rmsnorm', ffn 'swiglu' and bias: false)",
     );
   if (c.lmHead !== 'plain') refuse('lmHead', c.lmHead, "a causal LM checkpoint needs lmHead 'plain'");
   for (const [key, plain] of [
@@ -549,6 +573,8 @@ export function configToHuggingFace(c: TransformerConfig, extra: HuggingFaceConf
       rope_scaling: null,
     });
     if (c.ropeScaling !== null) Object.assign(out, llamaRopeScalingToHuggingFace(c.ropeScaling, c.ropeBase));
+  } else if (arch === 'smollm3') {
+    Object.assign(out, smollm3ConfigToHuggingFace(c, extra));
   } else if (arch === 'gpt_neox') {
     Object.assign(out, neoxConfigToHuggingFace(c));
   } else {

@@ -163,12 +163,12 @@ describe('Hugging Face Llama with YaRN (llama-rope-yarn fixture)', () => {
     }
   });
 
-  it('refuses to save partial RoPE, p-RoPE and layers without positions as a Llama', async () => {
+  // Layers without positions are saved as SmolLM3 (no_rope_layers): huggingface-smollm3.test.ts.
+  it('refuses to save partial RoPE and p-RoPE as a Llama', async () => {
     const base = { ...gpt.config, ropeScaling: null };
     const cases: [Partial<TransformerConfig>, string][] = [
       [{ ropeFraction: 0.5 }, 'ropeFraction'],
       [{ ropeKeepFrequencies: 0.5 }, 'ropeKeepFrequencies'],
-      [{ noPositionLayers: [1] }, 'noPositionLayers'],
     ];
     for (const [extra, field] of cases) {
       using model = GPT.create({ ...base, ...extra });
