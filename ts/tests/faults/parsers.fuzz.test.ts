@@ -191,7 +191,7 @@ describe('fuzzed parsers: success or a typed error', () => {
   });
 
   it('Hugging Face config.json (GPT-2, Llama, BERT)', () => {
-    for (const dir of ['gpt2', 'llama', 'llama-rope-linear', 'bert-pretraining', 'bert-classifier']) {
+    for (const dir of ['gpt2', 'llama', 'llama-rope-linear', 'gpt-neox', 'smollm3', 'bert-pretraining', 'bert-classifier']) {
       const valid = fixtureJson(`hf/${dir}/config.json`);
       const outcomes = fuzzJson(valid, (v) => {
         const hf = v as Record<string, unknown>;
