@@ -354,7 +354,7 @@ function writeReport(ctx: LabContext, sizes: Sizes): void {
         .map((r) => `σ ${r.std}: ${(100 * r.acc).toFixed(1)}% (${r.solvedSeeds} of ${ctx.seeds.length} seeds solved)`)
         .join('; ')} (Hugging Face's T5 draws N(0, 1/d_model), σ = ${(1 / Math.sqrt(sizes.nEmbd)).toFixed(3)} at width ${sizes.nEmbd}). ${
         anySolved
-          ? 'So the default fails by where it starts, not by what it can learn: near a zero table the twins of a pair give almost opposite bias gradients and training sits at that saddle, which a table that starts large enough can leave (not in every seed). The bias gradient itself is right: the core checks it against finite differences on bidirectional, padded batches (crates/core/tests/model_gradcheck.rs).'
+          ? 'So the default fails by where it starts, not by what it can learn. A likely reason: near a zero table the twins of a pair give almost opposite bias gradients, a saddle that a table starting large enough can leave (not in every seed). The bias gradient itself is right: the core checks it against finite differences on bidirectional, padded batches (crates/core/tests/model_gradcheck.rs).'
           : 'A larger starting table alone did not rescue it at this budget either.'
       }`,
     );
