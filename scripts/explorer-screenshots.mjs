@@ -60,6 +60,7 @@ try {
       trainLoss: state.train.steps.at(-1).loss,
       valLoss: state.train.evals.at(-1).valLoss,
       positions: state.positions.map((r) => [r.positional, r.valLosses.at(-1).loss]),
+      contextLoss: state.positions.map((r) => [r.positional, ...r.context.map((p) => `${p.len}: ${p.loss.toFixed(4)}`)]),
       fill: state.bert.fill.candidates.map((c) => c.token),
       order: state.bert.order.at(-1),
       errors: state.errors,

@@ -41,8 +41,10 @@ interface Explorer {
   positions: {
     positional: string;
     losses: { loss: number }[];
-    valLosses: { loss: number }[];
-    encoding?: { kind: string; slopes?: number[]; r1?: number[]; r2?: number[] };
+    valLosses: { step: number; loss: number }[];
+    encoding?: { kind: string; blockSize?: number; slopes?: number[]; r1?: number[]; r2?: number[] };
+    trainLen: number;
+    context?: { len: number; loss: number }[];
   }[];
   bert: {
     mlm: { step: number; loss: number }[];
@@ -109,6 +111,22 @@ async function open(isolated: boolean): Promise<{ page: Page; consoleErrors: str
 const explorer = (page: Page): Promise<Explorer> => page.evaluate(() => (window as unknown as { __explorer: Explorer }).__explorer);
 
 /** Fraction of a canvas's pixels that are not white (0 = nothing drawn). */
+/** The fraction of the canvases' pixels that are coloured (not grey): the series' lines, not the axes. */
+function colourOf(page: Page, selector: string): Promise<number> {
+  return page.evaluate((sel) => {
+    let [coloured, total] = [0, 0];
+    for (const canvas of Array.from(document.querySelectorAll<HTMLCanvasElement>(sel))) {
+      const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+      for (let i = 0; i < data.length; i += 4) {
+        total += 1;
+        const [r, g, b] = [data[i]!, data[i + 1]!, data[i + 2]!];
+        if (Math.max(r, g, b) - Math.min(r, g, b) > 60) coloured += 1;
+      }
+    }
+    return total === 0 ? 0 : coloured / total;
+  }, selector);
+}
+
 function inkOf(page: Page, selector: string): Promise<number> {
   return page.evaluate((sel) => {
     const canvases = Array.from(document.querySelectorAll<HTMLCanvasElement>(sel));
@@ -243,6 +261,20 @@ async function checkExplorer(isolated: boolean): Promise<void> {
   expect(runs[3]!.encoding!.slopes).toEqual([1 / 16, 1 / 256]);
   expect([...runs[5]!.encoding!.r1!, ...runs[5]!.encoding!.r2!].every((r) => r > 0)).toBe(true);
   expect(runs.every((r) => r.valLosses.length > 0 && r.losses.every((l) => Number.isFinite(l.loss)))).toBe(true);
+  // Train short, test long: every model trained on 32-token windows with room for 128 positions
+  // (the learned table has 128 rows); validation loss at 32, 64 and 128 tokens, finite, and at 32
+  // the same non-overlapping windows as the view's final validation loss, so equal to it within
+  // 1e-4 (float summation order only).
+  expect(runs[0]!.encoding!.blockSize).toBe(128);
+  for (const run of runs) {
+    expect(run.trainLen).toBe(32);
+    expect(run.context?.map((p) => p.len)).toEqual([32, 64, 128]);
+    expect(run.context!.every((p) => Number.isFinite(p.loss) && p.loss > 0)).toBe(true);
+    expect(run.valLosses.at(-1)!.step).toBe(20);
+    expect(Math.abs(run.context![0]!.loss - run.valLosses.at(-1)!.loss)).toBeLessThan(1e-4);
+  }
+  await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+  expect(await colourOf(page, '#compare-context canvas')).toBeGreaterThan(0.002);
   expect(await inkOf(page, '#compare-encodings canvas.heat')).toBeGreaterThan(0.9);
   expect(await inkOf(page, '#compare-chart canvas')).toBeGreaterThan(0.005);
   await page.screenshot({ path: join(SHOTS, `positions-${mode}.png`), fullPage: true });

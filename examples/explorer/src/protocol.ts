@@ -20,6 +20,8 @@ export interface TrainOptions {
   maxSteps: number;
   /** Steps between validation evaluations. */
   evalEvery: number;
+  /** Tokens per training sequence (T); default the model's blockSize. */
+  seqLen?: number;
 }
 
 /** Sampling options of a generation. */
@@ -33,7 +35,19 @@ export interface SampleOptions {
 
 /** The page → worker messages. */
 export type ToWorker =
-  | { type: 'start'; text: string; model: ModelOptions; train: TrainOptions; attentionPrompt: string; seed: number }
+  | {
+      type: 'start';
+      text: string;
+      model: ModelOptions;
+      train: TrainOptions;
+      attentionPrompt: string;
+      seed: number;
+      /**
+       * Context lengths at which to measure the validation loss once training ends (the lab's
+       * `long-text`); when given, validation is the whole split in non-overlapping windows.
+       */
+      contextLengths?: number[];
+    }
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'generate'; sample: SampleOptions }
@@ -88,6 +102,8 @@ export type FromWorker =
   | { type: 'started'; params: number; vocab: number; trainTokens: number; valTokens: number }
   | { type: 'step'; step: number; loss: number; tokensPerSec: number; lr: number }
   | { type: 'eval'; step: number; valLoss: number }
+  /** Validation loss per context length; lengths the validation split cannot fill are left out. */
+  | { type: 'context'; step: number; points: { len: number; loss: number }[] }
   | { type: 'state'; running: boolean; step: number; done: boolean }
   | { type: 'attention'; data: AttentionData }
   | { type: 'piece'; text: string }

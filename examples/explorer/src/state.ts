@@ -12,6 +12,10 @@ export interface ComparedRun {
   valLosses: { step: number; loss: number }[];
   done: boolean;
   encoding?: EncodingData;
+  /** The context length trained on (the Train view's block); the model has room for 4×. */
+  trainLen: number;
+  /** Validation loss at 1×, 2× and 4× the training length, after training (non-overlapping windows). */
+  context?: { len: number; loss: number }[];
 }
 
 /** Everything the views have drawn. */

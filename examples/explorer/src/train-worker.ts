@@ -4,6 +4,7 @@
  * page's requests (pause, attention maps, generation, RoPE scores). The page never computes.
  */
 import { CharTokenizer, GPT, init, kernels, type RuntimeInfo, runtimeInfo, TokenDataset, Trainer } from 'wasmformer';
+import { contextLoss, fullValidation } from './context-loss';
 import { alibiSlopes } from './encodings';
 import type { AttentionData, EncodingData, FromWorker, ModelOptions, RopeRequest, SampleOptions, ToWorker, TrainOptions } from './protocol';
 
@@ -14,6 +15,10 @@ interface Run {
   model: ModelOptions;
   train: TrainOptions;
   attentionPrompt: string;
+  /** `[N]` validation tokens. */
+  val: Int32Array;
+  /** Where to measure the validation loss when training ends (empty: nowhere). */
+  contextLengths: number[];
   running: boolean;
   /** The generation in progress: training waits for it, and a new run ends it before disposing the model. */
   generation?: Promise<void>;
@@ -75,8 +80,17 @@ async function trainLoop(r: Run): Promise<void> {
   }
   if (r === run) {
     r.running = false;
+    if (r.trainer.step >= r.train.maxSteps && r.contextLengths.length > 0) postContext(r);
     postState(r);
   }
+}
+
+/** The validation loss at every asked context length that the validation split can fill. */
+function postContext(r: Run): void {
+  const points = r.contextLengths
+    .filter((len) => len <= r.model.blockSize && len + 1 <= r.val.length)
+    .map((len) => ({ len, loss: contextLoss(r.gpt, r.val, { len, batchSize: 8 }) }));
+  post({ type: 'context', step: r.trainer.step, points });
 }
 
 async function start(message: Extract<ToWorker, { type: 'start' }>): Promise<void> {
@@ -92,11 +106,13 @@ async function start(message: Extract<ToWorker, { type: 'start' }>): Promise<voi
   const tokenizer = CharTokenizer.fromText(message.text);
   const { train, val } = TokenDataset.split(tokenizer.encode(message.text), 0.1);
   const gpt = GPT.create({ vocabSize: tokenizer.vocabSize, ...message.model }, { seed: message.seed });
+  const contextLengths = message.contextLengths ?? [];
   const trainer = new Trainer(
     gpt,
-    { train, val },
+    { train, val: contextLengths.length > 0 ? fullValidation(val) : val },
     {
       batchSize: message.train.batchSize,
+      seqLen: message.train.seqLen,
       maxSteps: message.train.maxSteps,
       lr: message.train.lr,
       warmupSteps: Math.min(20, message.train.maxSteps),
@@ -110,6 +126,8 @@ async function start(message: Extract<ToWorker, { type: 'start' }>): Promise<voi
     model: message.model,
     train: message.train,
     attentionPrompt: message.attentionPrompt,
+    val,
+    contextLengths,
     running: true,
     stop: new AbortController(),
   };

@@ -2,7 +2,9 @@
  * Positions compared: the same data, the same model but its positional encoding, trained side
  * by side (one worker each, one thread each); their loss curves; and what each encoding is:
  * the cosine similarity of the learned or sinusoidal position vectors, ALiBi's fixed distance
- * penalty per head, T5's learned bias per bucket and head.
+ * penalty per head, T5's learned bias per bucket and head. Each model is created with room for
+ * {@link ROOM}× the training length, as the lab's `long-text` experiment does, and after training
+ * its validation loss is measured at 1×, 2× and 4× the training length (train short, test long).
  */
 import { type LineChart, lineChart } from '../chart';
 import { cosineSimilarity } from '../encodings';
@@ -14,6 +16,9 @@ import { corpus, modelOptions, trainOptions } from './train';
 
 const CHOICES = ['learned', 'sinusoidal', 'rope', 'alibi', 'relative', 'kerple', 'none'] as const;
 const DEFAULT = ['learned', 'rope', 'alibi'];
+/** The models' blockSize over the training length: learned positions past it exist untrained. */
+const ROOM = 4;
+const CONTEXT_FACTORS = [1, 2, 4] as const;
 
 function drawEncoding(figure: HTMLElement, data: EncodingData): void {
   const body = figure.querySelector('div')!;
@@ -27,7 +32,10 @@ function drawEncoding(figure: HTMLElement, data: EncodingData): void {
     onHover(canvas, (i, j) =>
       i >= 0 && j >= 0 && i < t && j < t ? `positions ${i} and ${j}: cosine ${sim[i * t + j]!.toFixed(3)}` : undefined,
     );
-    body.replaceChildren(canvas, html(`<p class="muted">cosine similarity of position vectors (row i, column j; −1 … 1)</p>`));
+    body.replaceChildren(
+      canvas,
+      html(`<p class="muted">cosine similarity of position vectors 0 … ${t - 1} of ${data.blockSize} (row i, column j; −1 … 1)</p>`),
+    );
   } else if (data.kind === 'alibi') {
     const chartBox = document.createElement('div');
     body.replaceChildren(chartBox);
@@ -92,20 +100,36 @@ export function setupPositionsView(root: HTMLElement): void {
   root.append(
     html(`<div>
       <p>Pick two or more positional encodings: each trains a copy of the Train view's model (same text, sizes and
-      seed; only the encoding differs) in its own worker on one thread. Validation loss is measured every few steps.</p>
+      seed; only the encoding differs) in its own worker on one thread. Validation loss is measured every few steps.
+      Each model trains on windows of the Train view's block but is built with room for ${ROOM}× as many positions, so
+      learned positions past the training length exist but are never trained; when training ends, its validation loss
+      is measured on non-overlapping windows of 1×, 2× and 4× the training length (the lab's <code>long-text</code>
+      experiment, train short, test long).</p>
       <fieldset>
         ${CHOICES.map((c) => `<label><input type="checkbox" name="compare" value="${c}"${DEFAULT.includes(c) ? ' checked' : ''}> ${c}</label>`).join('')}
         <label>steps <input id="compare-steps" type="number" min="1" value="${numberParam('compareSteps', 300)}"></label>
         <button id="compare-start">Train side by side</button>
       </fieldset>
       <p id="compare-status" class="muted"></p>
-      <div id="compare-chart"></div>
+      <div class="row"><div id="compare-chart"></div><div id="compare-context"></div></div>
       <h2>What each encoding is</h2>
       <div id="compare-encodings" class="row"></div>
     </div>`),
   );
   let workers: WorkerClient[] = [];
   let chart: LineChart | undefined;
+  let contextChart: LineChart | undefined;
+
+  const redrawContext = (runs: ComparedRun[]) => {
+    const lens = [...new Set(runs.flatMap((r) => (r.context ?? []).map((p) => p.len)))].sort((a, b) => a - b);
+    contextChart?.set(
+      lens,
+      runs.map((r) => {
+        const loss = new Map((r.context ?? []).map((p) => [p.len, p.loss]));
+        return lens.map((len) => loss.get(len) ?? null);
+      }),
+    );
+  };
 
   const redraw = (runs: ComparedRun[]) => {
     const steps = [...new Set(runs.flatMap((r) => r.losses.map((l) => l.step)))].sort((a, b) => a - b);
@@ -121,16 +145,27 @@ export function setupPositionsView(root: HTMLElement): void {
     for (const w of workers) w.terminate();
     const chosen = [...document.querySelectorAll<HTMLInputElement>('input[name=compare]:checked')].map((box) => box.value);
     if (chosen.length < 1) return;
-    const runs: ComparedRun[] = chosen.map((positional) => ({ positional, losses: [], valLosses: [], done: false }));
+    const model = modelOptions();
+    const trainLen = model.blockSize;
+    const runs: ComparedRun[] = chosen.map((positional) => ({ positional, losses: [], valLosses: [], done: false, trainLen }));
     state.positions = runs;
     byId('compare-chart').replaceChildren();
+    byId('compare-context').replaceChildren();
+    contextChart = lineChart(byId('compare-context'), {
+      title: `validation loss by context length (trained at ${trainLen})`,
+      xLabel: 'context length (tokens)',
+      yLabel: 'validation loss',
+      series: chosen,
+      width: 440,
+      height: 320,
+    });
     chart = lineChart(byId('compare-chart'), {
       title: 'loss per encoding: training (solid), validation (dashed)',
       xLabel: 'step',
       yLabel: 'loss',
       series: chosen.flatMap((p) => [`${p} train`, `${p} validation`]),
       styles: chosen.flatMap((_, i) => [{ color: i }, { color: i, dash: [6, 4] }]),
-      width: 900,
+      width: 560,
       height: 320,
     });
     const encodings = byId('compare-encodings');
@@ -146,7 +181,10 @@ export function setupPositionsView(root: HTMLElement): void {
       worker.listen((message: FromWorker) => {
         if (message.type === 'step') run.losses.push({ step: message.step, loss: message.loss });
         else if (message.type === 'eval') run.valLosses.push({ step: message.step, loss: message.valLoss });
-        else if (message.type === 'state' && message.done) {
+        else if (message.type === 'context') {
+          run.context = message.points;
+          redrawContext(runs);
+        }        else if (message.type === 'state' && message.done) {
           run.done = true;
           worker.send({ type: 'encoding' });
         } else if (message.type === 'encoding') {
@@ -155,7 +193,8 @@ export function setupPositionsView(root: HTMLElement): void {
           worker.terminate();
           if (runs.every((r) => r.encoding)) {
             byId('compare-status').textContent =
-              `done: final validation loss ${runs.map((r) => `${r.positional} ${r.valLosses.at(-1)?.loss.toFixed(3)}`).join(', ')}`;
+              `done: final validation loss ${runs.map((r) => `${r.positional} ${r.valLosses.at(-1)?.loss.toFixed(3)}`).join(', ')}; ` +
+              `at ${ROOM}× the training length ${runs.map((r) => `${r.positional} ${r.context?.at(-1)?.loss.toFixed(3) ?? '–'}`).join(', ')}`;
           }
         }
         if (message.type === 'step' || message.type === 'eval') redraw(runs);
@@ -163,10 +202,11 @@ export function setupPositionsView(root: HTMLElement): void {
       worker.send({
         type: 'start',
         text,
-        model: { ...modelOptions(), positional: run.positional as EncodingData['positional'] },
-        train,
+        model: { ...model, positional: run.positional as EncodingData['positional'], blockSize: ROOM * trainLen },
+        train: { ...train, seqLen: trainLen },
         attentionPrompt: 'the',
         seed: 1,
+        contextLengths: CONTEXT_FACTORS.map((f) => f * trainLen),
       });
       return worker;
     });
