@@ -4,6 +4,9 @@
 // configuration (onnxruntime-web, 1 and 2 threads) and its Node default (onnxruntime-node,
 // native), there on 2 threads (ONNX Runtime's default, one per physical core, made explicit so
 // the results say it). Also the cost of one decoding step at position ~1024 against position ~64.
+// Each thread count times the float32 model and an int8 copy of it (`gpt.quantize({ weights:
+// 'int8' })`, same seed so the same weights) one after the other in the same run; the int8 row
+// reports its speed as a ratio to that float32 row. `--no-int8` skips it.
 // `node [--experimental-wasm-relaxed-simd on Node 20] bench/gpt-decode.bench.mjs [--new 128] [--no-peers]`
 // Writes bench/results/gpt-decode.jsonl.
 import { spawnSync } from 'node:child_process';
@@ -26,7 +29,7 @@ const record = (row) => rows.push(row);
 /** A row in the shared results format (bench/results.mjs). */
 const toMeasurements = (r) => {
   const impl = r.impl === 'wasmformer' ? wasmformerImpl(r.variant) : transformersJsImpl(r.device);
-  const what = { impl, threads: r.threads, variant: r.variant, model: 'gpt2-small-random' };
+  const what = { impl, threads: r.threads, variant: r.variant, model: 'gpt2-small-random', dtype: r.dtype ?? 'float32' };
   return [
     ...measurements(
       'gpt-decode',
@@ -42,12 +45,16 @@ await init();
 const info = runtimeInfo();
 const config = { vocabSize: 50257, blockSize: 1024, nLayer: 12, nHead: 12, nEmbd: 768 };
 const gpt = GPT.create(config);
+const models = [{ dtype: 'float32', gpt }];
+if (!process.argv.includes('--no-int8')) {
+  models.push({ dtype: 'int8', gpt: GPT.create(config).quantize({ weights: 'int8' }) });
+}
 const prompt = Array.from({ length: PROMPT }, (_, i) => (i * 7919) % 50257);
-const handle = gpt._wasm();
 const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-/** Median ms of one decoding step with `len` tokens already in the cache. */
-function stepMs(len, steps = 12) {
+/** Median ms of one decoding step of `model` with `len` tokens already in the cache. */
+function stepMs(model, len, steps = 12) {
+  const handle = model._wasm();
   handle.decodeStart({ slots: 1, capacity: len + steps });
   handle.decodeFeed(
     Uint32Array.from({ length: len }, (_, i) => (i * 31) % 50257),
@@ -65,6 +72,11 @@ function stepMs(len, steps = 12) {
 
 for (const threads of [1, 2].filter((t) => t <= info.threads)) {
   setThreadLimit(threads);
+  for (const { dtype, gpt } of models) measure(gpt, dtype, threads);
+}
+
+/** Times `gpt` on `threads` threads and records a row. */
+function measure(gpt, dtype, threads) {
   gpt.generate(prompt.slice(0, 8), { maxNewTokens: 4, temperature: 0 }); // warm-up
   let t0 = performance.now();
   gpt.generate(prompt, { maxNewTokens: 1, temperature: 0 });
@@ -73,11 +85,12 @@ for (const threads of [1, 2].filter((t) => t <= info.threads)) {
   const out = gpt.generate(prompt, { maxNewTokens: NEW, temperature: 0 });
   const totalMs = performance.now() - t0;
   const decodeTokensPerSec = (NEW - 1) / ((totalMs - prefillMs) / 1000);
-  const at64 = stepMs(63);
-  const at1024 = stepMs(1023 - 12);
+  const at64 = stepMs(gpt, 63);
+  const at1024 = stepMs(gpt, 1023 - 12);
   record({
     impl: 'wasmformer',
     variant: info.variant,
+    dtype,
     threads,
     prompt: PROMPT,
     newTokens: NEW,
@@ -89,12 +102,12 @@ for (const threads of [1, 2].filter((t) => t <= info.threads)) {
     tokens: Array.from(out.subarray(PROMPT, PROMPT + 16)),
   });
   console.error(
-    `[gpt-decode] wasmformer ${info.variant} ${threads}t: prefill ${prefillMs.toFixed(0)} ms, ` +
+    `[gpt-decode] wasmformer ${info.variant} ${dtype} ${threads}t: prefill ${prefillMs.toFixed(0)} ms, ` +
       `decode ${decodeTokensPerSec.toFixed(1)} tok/s; step at 64: ${at64.toFixed(1)} ms, at ~1024: ${at1024.toFixed(1)} ms (×${(at1024 / at64).toFixed(2)})`,
   );
 }
 setThreadLimit(info.threads);
-gpt.dispose();
+for (const m of models) m.gpt.dispose();
 
 if (process.argv.includes('--no-peers')) {
   console.error('[gpt-decode] peers skipped (--no-peers)');
@@ -140,18 +153,29 @@ const ours = rows.filter((r) => r.impl === 'wasmformer');
 const peers = rows.filter((r) => r.impl !== 'wasmformer');
 console.log(`\nGPT-2 small (124M, random weights), prompt ${PROMPT} → ${NEW} new tokens, greedy. Decode tokens/s (prefill ms):`);
 for (const r of rows) {
-  const label = `${r.impl} ${r.variant}${r.threads ? ` ${r.threads}t` : ''}`.padEnd(40);
+  const label = `${r.impl} ${r.variant}${r.dtype ? ` ${r.dtype}` : ''}${r.threads ? ` ${r.threads}t` : ''}`.padEnd(48);
+  const float32 = ours.find((o) => o.dtype === 'float32' && o.threads === r.threads);
+  const vsFloat32 =
+    r.dtype === 'int8' && float32 ? [`${(r.decodeTokensPerSec / float32.decodeTokensPerSec).toFixed(2)}× float32 ${r.threads}t`] : [];
   const ratios =
     r.impl === 'wasmformer'
-      ? peers
-          .map((p) => `${(r.decodeTokensPerSec / p.decodeTokensPerSec).toFixed(2)}× ${p.variant}${p.threads ? ` ${p.threads}t` : ''}`)
-          .join(', ')
+      ? [
+          ...vsFloat32,
+          ...peers.map(
+            (p) => `${(r.decodeTokensPerSec / p.decodeTokensPerSec).toFixed(2)}× ${p.variant}${p.threads ? ` ${p.threads}t` : ''}`,
+          ),
+        ].join(', ')
       : '';
   console.log(`  ${label} ${r.decodeTokensPerSec.toFixed(1).padStart(7)} tok/s  (${r.prefillMs.toFixed(0)} ms)  ${ratios}`);
 }
 for (const r of ours) {
+  const float32 = ours.find((o) => o.dtype === 'float32' && o.threads === r.threads);
+  const speedup =
+    r.dtype === 'int8' && float32
+      ? `; ${(float32.stepMsAt64 / r.stepMsAt64).toFixed(2)}× / ${(float32.stepMsAt1024 / r.stepMsAt1024).toFixed(2)}× float32's speed`
+      : '';
   console.log(
-    `  wasmformer ${r.threads}t one step: ${r.stepMsAt64.toFixed(1)} ms at position 64, ${r.stepMsAt1024.toFixed(1)} ms at ~1024 (×${(r.stepMsAt1024 / r.stepMsAt64).toFixed(2)}; target < 2)`,
+    `  wasmformer ${r.dtype} ${r.threads}t one step: ${r.stepMsAt64.toFixed(1)} ms at position 64, ${r.stepMsAt1024.toFixed(1)} ms at ~1024 (×${(r.stepMsAt1024 / r.stepMsAt64).toFixed(2)}; target < 2${speedup})`,
   );
 }
 writeResults('gpt-decode', rows.flatMap(toMeasurements));

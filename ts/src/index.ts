@@ -13,7 +13,7 @@ export type { EngineFeatures, Variant } from './wasm/variants.js';
 
 // Models: GPT (decoder) and BERT (encoder) over one transformer core, and their configuration.
 export { GPT } from './models/gpt.js';
-export type { GPTConfigInput, GenerateOptions, StreamOptions, TextTokenizer } from './models/gpt.js';
+export type { GPTConfigInput, GenerateOptions, QuantizeOptions, StreamOptions, TextTokenizer } from './models/gpt.js';
 export type { SamplingOptions } from './models/sampling.js';
 export { BERT } from './models/bert.js';
 export type {

@@ -435,6 +435,13 @@ impl WasmModel {
         self.inner.decode_reset(slot).map_err(to_js)
     }
 
+    /// Quantises the decoding path's linear weights and LM head to int8 (per-output-channel
+    /// scales, packed once); `decodeFeed` then uses them. Returns their bytes.
+    #[wasm_bindgen(js_name = quantizeInt8)]
+    pub fn quantize_int8(&mut self) -> Result<f64, JsValue> {
+        Ok(self.inner.quantize_int8().map_err(to_js)? as f64)
+    }
+
     /// Frees the KV cache.
     #[wasm_bindgen(js_name = decodeEnd)]
     pub fn decode_end(&mut self) {

@@ -1,22 +1,146 @@
 /**
  * GPT: the transformer with a causal mask and a language-model head (nanoGPT / GPT-2).
  * Training goes through {@link Trainer}; this class adds creation with GPT defaults and
- * generation over a KV cache (`generate`, `generateBatch`, `stream`).
+ * generation over a KV cache (`generate`, `generateBatch`, `stream`), which `quantize` can
+ * switch to int8 weights.
  */
 import { InvalidArgumentError, callWasm } from '../errors.js';
+import type { ModelBatch } from '../train/batches.js';
+import type { AttentionWeights, AttentionWeightsOptions } from './attention.js';
 import type { TransformerConfig, TransformerConfigInput } from './config.js';
 import { type DecodeHandle, decodeSteps, type GenerateOptions, generationSettings } from './generate.js';
-import { type MemoryPlan, TransformerModel } from './transformer.js';
+import {
+  type BatchEvaluation,
+  type BatchGradients,
+  type BatchLosses,
+  type MemoryPlan,
+  type TrainStepOptions,
+  type TrainStepResult,
+  TransformerModel,
+} from './transformer.js';
 
 export type { GenerateOptions } from './generate.js';
 
 /** GPT configuration input: `vocabSize` and `blockSize` are required. */
 export type GPTConfigInput = TransformerConfigInput;
 
+/** Options of {@link GPT.quantize}. */
+export interface QuantizeOptions {
+  /**
+   * `'int8'`: every linear layer's weight and the LM head as int8 with one scale per output
+   * channel (`max|w| / 127`), multiplied with int16-quantised activations (W8A16).
+   */
+  weights: 'int8';
+}
+
 /** A decoder-only transformer. */
 export class GPT extends TransformerModel {
+  #quantization: 'int8' | null = null;
+  #quantizedBytes = 0;
+
   private constructor(config: TransformerConfig, seed: number) {
     super(config, seed);
+  }
+
+  /** `'int8'` after {@link GPT.quantize}, else `null` (float32). */
+  get quantization(): 'int8' | null {
+    return this.#quantization;
+  }
+
+  /** Bytes of the int8 weights and their scales (0 before {@link GPT.quantize}). */
+  get quantizedBytes(): number {
+    return this.#quantizedBytes;
+  }
+
+  /**
+   * Quantises the decoding path to int8: every block's linear weights (`c_attn`, `c_proj`,
+   * `c_fc`, `c_up`, `mlp.c_proj`: `[N, K]`) and the LM head (`[V, C]`) are packed once as int8
+   * with per-output-channel scales, and `generate`, `generateBatch` and `stream` then run
+   * them on the W8A16 kernels (activations quantised per row to int16). Embeddings, norms,
+   * attention and biases stay float32. The float32 weights are kept (`getWeights` still
+   * returns them), so this adds about a quarter of the linear weights' bytes.
+   *
+   * A quantised model is for generation only: the float32 forward paths (`logits`, `loss`,
+   * `gradients`, `evaluateBatch`, `batchOutputs`, `attentionWeights`), loading weights and
+   * training (`Trainer`) throw {@link InvalidArgumentError} rather than mix the two.
+   *
+   * @example
+   * ```ts
+   * const gpt = GPT.create(config).quantize({ weights: 'int8' });
+   * gpt.generate(prompt, { maxNewTokens: 20, temperature: 0 });
+   * ```
+   * @returns this model (for chaining)
+   * @throws InvalidArgumentError for bad options, an already quantised model, or a
+   * non-finite weight; DisposedError after `dispose()`
+   */
+  quantize(options: QuantizeOptions): this {
+    if (options === null || typeof options !== 'object') {
+      throw new InvalidArgumentError("quantize: options must be an object, e.g. { weights: 'int8' }");
+    }
+    const unknown = Object.keys(options).filter((k) => k !== 'weights');
+    if (unknown.length > 0) throw new InvalidArgumentError(`quantize: unknown option ${unknown[0]}`);
+    if (options.weights !== 'int8') {
+      throw new InvalidArgumentError(`quantize: weights must be 'int8', got ${String(options.weights)}`);
+    }
+    const handle = this.handle;
+    if (this.#quantization !== null) throw new InvalidArgumentError('quantize: this model is already quantised to int8');
+    this.#quantizedBytes = callWasm(() => handle.quantizeInt8());
+    this.#quantization = 'int8';
+    return this;
+  }
+
+  /** Throws {@link InvalidArgumentError} when quantised: `what` would run the float32 weights. */
+  #float32Only(what: string): void {
+    if (this.#quantization !== null) {
+      throw new InvalidArgumentError(
+        `${what}: this GPT is quantised to int8 (only generate, generateBatch and stream); use a float32 model`,
+      );
+    }
+  }
+
+  /** {@link TransformerModel.setFlatParams}; refused on a quantised model (its int8 copies would go stale). */
+  override setFlatParams(data: Float32Array): void {
+    this.#float32Only('setFlatParams');
+    super.setFlatParams(data);
+  }
+
+  /** {@link TransformerModel.evaluateBatch}; refused on a quantised model. */
+  override evaluateBatch(batch: ModelBatch, seqLen?: number): BatchLosses {
+    this.#float32Only('evaluateBatch');
+    return super.evaluateBatch(batch, seqLen);
+  }
+
+  /** {@link TransformerModel.evaluateBatchWithClassLogits}; refused on a quantised model. */
+  override evaluateBatchWithClassLogits(batch: ModelBatch, seqLen?: number): BatchEvaluation {
+    this.#float32Only('evaluateBatchWithClassLogits');
+    return super.evaluateBatchWithClassLogits(batch, seqLen);
+  }
+
+  /** {@link TransformerModel.batchGradients}; refused on a quantised model. */
+  override batchGradients(batch: ModelBatch, seqLen?: number): BatchGradients {
+    this.#float32Only('batchGradients');
+    return super.batchGradients(batch, seqLen);
+  }
+
+  /** {@link TransformerModel.batchOutputs}; refused on a quantised model. */
+  override batchOutputs(batch: ModelBatch, seqLen: number, what: 'logits' | 'classLogits' | 'hidden'): Float32Array {
+    this.#float32Only('batchOutputs');
+    return super.batchOutputs(batch, seqLen, what);
+  }
+
+  /** {@link TransformerModel.attentionWeights}; refused on a quantised model. */
+  override attentionWeights(ids: ArrayLike<number>, options: AttentionWeightsOptions = {}): AttentionWeights {
+    this.#float32Only('attentionWeights');
+    return super.attentionWeights(ids, options);
+  }
+
+  /**
+   * {@link TransformerModel._trainStepBatch}; refused on a quantised model.
+   * @internal
+   */
+  override _trainStepBatch(batch: ModelBatch, options: TrainStepOptions): TrainStepResult {
+    this.#float32Only('training');
+    return super._trainStepBatch(batch, options);
   }
 
   /**

@@ -13,6 +13,7 @@
 //! D]` (RoPE already applied to `k`); logits `[S_fed, V]` in slot order.
 
 use super::config::{Ffn, LmHead, ModelConfig, NormKind, NormPlacement, Positional};
+use super::decode_int8::{linear_either, DecodeInt8, Int8Layer};
 use super::kerple::kerple_bias_row;
 use super::params::{LayerTensors, Linear, NormTensors, Tensors};
 use super::positional::{relative_bucket, sinusoid_row};
@@ -219,12 +220,15 @@ impl Decoder {
     /// Appends `tokens` (`counts[s]` of them for slot `s`, slot by slot) and returns the logits
     /// of each fed slot's last new token, `[S_fed, V]` in slot order (slots with `counts[s] =
     /// 0` are skipped). `p`: the model's parameters; `sinusoid: [block_size, C]` when the model
-    /// uses sinusoidal positions; `alibi: [H]` slopes for ALiBi. On error nothing changes.
+    /// uses sinusoidal positions; `alibi: [H]` slopes for ALiBi; `int8`: the int8 copies of
+    /// the linear weights and the head, used instead of the float32 ones when given (built by
+    /// [`DecodeInt8::quantize`] from the same `p`). On error nothing changes.
     pub fn feed(
         &mut self,
         cfg: &ModelConfig,
         p: &Tensors<&[f32]>,
         alibi: Option<&[f32]>,
+        int8: Option<&DecodeInt8>,
         tokens: &[u32],
         counts: &[usize],
     ) -> Result<&[f32]> {
@@ -238,8 +242,18 @@ impl Decoder {
             s.h.copy_from_slice(&s.x);
             norm_rows(cfg, &mut s.x, &mut s.mean, &mut s.rstd, &s.h, w)?;
         }
+        if let Some(q) = int8 {
+            if q.layers.len() != cfg.n_layer {
+                return Err(Error::InvalidArgument(format!(
+                    "decode: int8 weights have {} layers, the model {}",
+                    q.layers.len(),
+                    cfg.n_layer
+                )));
+            }
+        }
         for l in 0..cfg.n_layer {
-            self.layer(cfg, p, l, counts, &rows, alibi)?;
+            let q = int8.map(|q| &q.layers[l]);
+            self.layer(cfg, p, l, q, counts, &rows, alibi)?;
         }
         // Only each fed slot's last row goes through the final norm and the head.
         let mut ends = Vec::new();
@@ -272,21 +286,24 @@ impl Decoder {
             None => &self.last,
         };
         self.logits.resize(fed * v, 0.0);
-        let head = p.lm_head.unwrap_or(p.wte);
+        let head = Linear { weight: p.lm_head.unwrap_or(p.wte), bias: None };
         // logits = hidden · W_headᵀ
-        linear(&mut self.logits, hidden, head, None, fed, c, v)?;
+        linear_either(&mut self.logits, hidden, &head, int8.map(|q| &q.head), (fed, c, v))?;
         for (len, &count) in self.lens.iter_mut().zip(counts) {
             *len += count;
         }
         Ok(&self.logits)
     }
 
-    /// One block over the new rows, reading and extending layer `l`'s cache.
+    /// One block over the new rows, reading and extending layer `l`'s cache (`q`: its int8
+    /// weights, if quantised).
+    #[allow(clippy::too_many_arguments)]
     fn layer(
         &mut self,
         cfg: &ModelConfig,
         p: &Tensors<&[f32]>,
         l: usize,
+        q: Option<&Int8Layer>,
         counts: &[usize],
         rows: &[RowInfo],
         alibi: Option<&[f32]>,
@@ -305,6 +322,7 @@ impl Decoder {
         let layer = Layer {
             cfg,
             lp,
+            q,
             positions,
             rel_bias: p.rel_bias,
             kerple: p.kerple,
@@ -395,7 +413,7 @@ fn norm_rows(
 
 /// `out = inp · weightᵀ + bias`, `out: [m, n]`, `inp: [m, k]`, `weight: [n, k]`: the
 /// streaming kernel for a few rows (a decoding step), the packed gemm for a prompt.
-fn linear(
+pub(super) fn linear(
     out: &mut [f32],
     inp: &[f32],
     weight: &[f32],
@@ -412,17 +430,6 @@ fn linear(
     }
 }
 
-fn linear_layer(
-    out: &mut [f32],
-    inp: &[f32],
-    w: &Linear<&[f32]>,
-    m: usize,
-    k: usize,
-    n: usize,
-) -> Result<()> {
-    linear(out, inp, w.weight, w.bias, m, k, n)
-}
-
 /// What one block reads during a call: the config, the block's weights, the new rows and the
 /// positional tables.
 #[derive(Clone, Copy)]
@@ -430,6 +437,8 @@ struct Layer<'a> {
     cfg: &'a ModelConfig,
     /// The block's weights.
     lp: &'a LayerTensors<&'a [f32]>,
+    /// The block's int8 weights, when the model is quantised.
+    q: Option<&'a Int8Layer>,
     /// The block's attention sees the positions (false in a NoPE layer).
     positions: bool,
     /// `[num_buckets, H]` learned relative-position biases.
@@ -446,21 +455,23 @@ struct Layer<'a> {
 
 /// `s.proj = MLP(s.h)` over the new rows.
 fn mlp(layer: Layer<'_>, s: &mut Scratch) -> Result<()> {
-    let Layer { cfg, lp, rows, .. } = layer;
+    let Layer { cfg, lp, q, rows, .. } = layer;
     let (n, c, f) = (rows.len(), cfg.n_embd, cfg.ffn_hidden);
-    linear_layer(&mut s.fc, &s.h, &lp.c_fc, n, c, f)?; // fc = h · W_fcᵀ + b_fc
+    linear_either(&mut s.fc, &s.h, &lp.c_fc, q.map(|q| &q.c_fc), (n, c, f))?; // fc = h · W_fcᵀ + b_fc
     match (cfg.ffn, &lp.c_up) {
         (Ffn::Gelu | Ffn::Relu, _) => {
             let act = cfg.mlp_activation().unwrap_or(cfg.gelu());
             activation_forward(&mut s.act, &s.fc, act)? // act = gelu(fc) or relu(fc)
         }
         (Ffn::Glu(kind), Some(c_up)) => {
-            linear_layer(&mut s.up, &s.h, c_up, n, c, f)?; // up = h · W_upᵀ + b_up
+            let q_up = q.and_then(|q| q.c_up.as_ref());
+            linear_either(&mut s.up, &s.h, c_up, q_up, (n, c, f))?; // up = h · W_upᵀ + b_up
             glu_forward(&mut s.act, &s.fc, &s.up, kind)?; // act = act(fc) ⊙ up
         }
         _ => return Err(Error::InvalidArgument("decode: GLU weights missing".into())),
     }
-    linear_layer(&mut s.proj, &s.act, &lp.mlp_proj, n, f, c) // proj = act · W_projᵀ + b_proj
+    linear_either(&mut s.proj, &s.act, &lp.mlp_proj, q.map(|q| &q.mlp_proj), (n, f, c))
+    // proj = act · W_projᵀ + b_proj
 }
 
 /// One layer's slice of the cache.
@@ -483,10 +494,10 @@ impl LayerCache<'_> {
 /// `s.proj = attn(input) · W_projᵀ + b_proj` for the new rows, after writing their keys and
 /// values into `cache`. `input` is `s.x` (post-norm) or `s.h` (pre-norm).
 fn attention(layer: Layer<'_>, cache: LayerCache<'_>, s: &mut Scratch, post: bool) -> Result<()> {
-    let Layer { cfg, lp, positions, rel_bias, kerple, alibi, counts, rows } = layer;
+    let Layer { cfg, lp, q: q8, positions, rel_bias, kerple, alibi, counts, rows } = layer;
     let (n, c, h, d) = (rows.len(), cfg.n_embd, cfg.n_head, cfg.head_dim());
     let input = if post { &s.x } else { &s.h };
-    linear_layer(&mut s.qkv, input, &lp.c_attn, n, c, 3 * c)?; // qkv = input · W_attnᵀ + b_attn
+    linear_either(&mut s.qkv, input, &lp.c_attn, q8.map(|q| &q.c_attn), (n, c, 3 * c))?; // qkv = input · W_attnᵀ + b_attn
     let mut r0 = 0;
     for (slot, &count) in counts.iter().enumerate() {
         if count == 0 {
@@ -568,5 +579,6 @@ fn attention(layer: Layer<'_>, cache: LayerCache<'_>, s: &mut Scratch, post: boo
             attend_row(out, &q[r * c + head * d..][..d], keys, scale);
         }
     });
-    linear_layer(&mut s.proj, &s.att, &lp.attn_proj, n, c, c) // proj = att · W_projᵀ + b_proj
+    linear_either(&mut s.proj, &s.att, &lp.attn_proj, q8.map(|q| &q.attn_proj), (n, c, c))
+    // proj = att · W_projᵀ + b_proj
 }

@@ -8,6 +8,7 @@
 pub mod batch;
 pub mod config;
 pub mod decode;
+pub mod decode_int8;
 pub mod ends;
 pub mod heads;
 pub mod kerple;

@@ -8,6 +8,7 @@
 use super::batch::Batch;
 use super::config::{ModelConfig, Positional};
 use super::decode::Decoder;
+use super::decode_int8::DecodeInt8;
 use super::ends::{LossScales, Losses};
 use super::params::{init_params, layout, param_count, tensors, Carve, Group, Spec};
 use super::plan::{acts_in, acts_len};
@@ -86,6 +87,8 @@ pub struct Model {
     alibi: Option<Vec<f32>>,
     /// The KV cache of incremental decoding, while one is open.
     decoder: Option<Decoder>,
+    /// Int8 copies of the decoding path's linear weights ([`Model::quantize_int8`]).
+    int8: Option<DecodeInt8>,
 }
 
 /// Bytes wasm32 can address; native targets are limited only by the allocator.
@@ -139,6 +142,7 @@ impl Model {
             sinusoid,
             alibi,
             decoder: None,
+            int8: None,
         })
     }
 
@@ -471,7 +475,24 @@ impl Model {
             Error::InvalidArgument("decode: no KV cache is open (call decode_start first)".into())
         })?;
         let p = tensors(&self.config, &mut Carve { rest: &self.params });
-        decoder.feed(&self.config, &p, self.alibi.as_deref(), tokens, counts)
+        decoder.feed(&self.config, &p, self.alibi.as_deref(), self.int8.as_ref(), tokens, counts)
+    }
+
+    /// Quantises the linear weights of the decoding path (every block's and the LM head's)
+    /// to int8 with per-output-channel scales, packed once; [`Model::decode_feed`] then uses
+    /// them. The float32 parameters are kept (and still used by every other path). Returns
+    /// the bytes of the int8 copies. See [`DecodeInt8::quantize`].
+    pub fn quantize_int8(&mut self) -> Result<u64> {
+        let p = tensors(&self.config, &mut Carve { rest: &self.params });
+        let q = DecodeInt8::quantize(&self.config, &p)?;
+        let bytes = q.bytes();
+        self.int8 = Some(q);
+        Ok(bytes)
+    }
+
+    /// Whether [`Model::quantize_int8`] has run.
+    pub fn is_int8(&self) -> bool {
+        self.int8.is_some()
     }
 
     /// Tokens held per slot of the open cache.
