@@ -3,11 +3,10 @@
 // (COOP/COEP: the threaded build, with a 2-thread pool working inside a Web Worker).
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { staticServer } from '../../scripts/serve.mjs';
-
-const CHROMIUM = process.env.WASMFORMER_CHROMIUM ?? '/usr/bin/chromium';
+import { launchChromium } from './helpers/chromium.js';
 
 /** dist/, the example pages and the test page on loopback; `isolated` adds COOP/COEP. */
 function serve(isolated: boolean): Promise<Server> {
@@ -35,18 +34,7 @@ let browser: Browser;
 const servers: Server[] = [];
 
 beforeAll(async () => {
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-    ],
-  });
+  browser = await launchChromium({ args: ['--disable-quic'] });
 });
 
 afterAll(async () => {

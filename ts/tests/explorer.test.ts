@@ -10,13 +10,13 @@ import { mkdirSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { staticServer } from '../../scripts/serve.mjs';
 import { ROOT } from './helpers/node.js';
+import { launchChromium } from './helpers/chromium.js';
 
-const CHROMIUM = process.env.WASMFORMER_CHROMIUM ?? '/usr/bin/chromium';
 const APP = join(ROOT, 'examples/explorer');
 const OUT = join(ROOT, 'runs/explorer');
 const BUILT = join(OUT, 'site');
@@ -67,17 +67,7 @@ beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   // The app's own config (examples/explorer/vite.config.ts), only the output folder moved.
   await build({ root: APP, logLevel: 'error', build: { outDir: BUILT, emptyOutDir: true } });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

@@ -9,12 +9,12 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { staticServer } from '../../scripts/serve.mjs';
 import { ROOT } from './helpers/node.js';
+import { launchChromium } from './helpers/chromium.js';
 
-const CHROMIUM = process.env.WASMFORMER_CHROMIUM ?? '/usr/bin/chromium';
 const npm = (args: string[], cwd: string): string =>
   execFileSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, encoding: 'utf8' });
 
@@ -62,17 +62,7 @@ beforeAll(async () => {
   // The Vite release the repository uses (its devDependency), from the npm cache or registry.
   const viteVersion = (JSON.parse(readFileSync(join(ROOT, 'node_modules/vite/package.json'), 'utf8')) as { version: string }).version;
   npm(['install', join(work, packed.filename), `vite@${viteVersion}`], work);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

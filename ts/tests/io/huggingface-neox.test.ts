@@ -27,15 +27,22 @@ import {
   type NamedTensor,
   type TransformerConfigInput,
 } from '../../../dist/index.node.js';
-import { type CausalLMExpected, maxAbs, maxAbsDiff, readJson, sha256, tensorBytes } from './hf-helpers.js';
+import {
+  type CausalLMExpectedWithGrads,
+  expectBitIdenticalSave,
+  expectByteIdenticalReexport,
+  expectCheckedByTransformers,
+  expectGreedyGenerations,
+  expectLossAndGradients,
+  maxAbsDiff,
+  readJson,
+} from './hf-helpers.js';
 import { ROOT } from '../helpers/node.js';
 
 const FIXTURES = join(ROOT, 'ts/tests/fixtures/hf');
 const NEOX_DIR = join(FIXTURES, 'gpt-neox');
 
-interface Expected extends CausalLMExpected {
-  grads: Array<{ name: string; shape: number[]; rows: [number, number]; data: number[] }>;
-}
+type Expected = CausalLMExpectedWithGrads;
 
 let tmp: string;
 let neoxConfig: HuggingFaceConfig;
@@ -257,44 +264,15 @@ describe.each([
   });
 
   it('computes the loss and the gradients of transformers (1e-4 relative)', () => {
-    const { loss, grads } = gpt.gradients(expected.ids, expected.targets, expected.batchSize, expected.seqLen);
-    expect(Math.abs(loss - expected.loss) / expected.loss).toBeLessThan(1e-5);
-    const hf = new Map(weightsToHuggingFace(gpt.config, grads));
-    const report: string[] = [];
-    for (const g of expected.grads) {
-      const ours = hf.get(g.name);
-      expect(ours, g.name).toBeDefined();
-      expect(ours?.shape).toEqual(g.shape);
-      const cols = g.shape.slice(1).reduce((a, b) => a * b, 1);
-      const part = (ours as NamedTensor).data.subarray(g.rows[0] * cols, g.rows[1] * cols);
-      const rel = maxAbsDiff(part, g.data) / maxAbs(g.data);
-      report.push(`${g.name} ${rel.toExponential(1)}`);
-      expect(maxAbs(g.data), `${g.name} has a gradient`).toBeGreaterThan(0);
-      expect(rel, g.name).toBeLessThan(1e-4);
-    }
-    console.log(`${name}: max |grad diff| / max |HF grad|: ${report.join(', ')}`);
+    expectLossAndGradients(gpt, expected, name);
   });
 
   it('generates the same greedy tokens as transformers', () => {
-    for (const g of expected.generations) {
-      const tokens = gpt.generate(g.prompt, { maxNewTokens: 20, temperature: 0 });
-      expect(Array.from(tokens)).toEqual(g.tokens);
-    }
+    expectGreedyGenerations(gpt, expected);
   });
 
   it('saves tensors identical to the original Hugging Face file', async () => {
-    const out = join(tmp, `roundtrip-${name}`);
-    await saveHuggingFace(gpt, out);
-    const original = tensorBytes(await readFile(join(dir, 'model.safetensors')));
-    const saved = tensorBytes(await readFile(join(out, 'model.safetensors')));
-    expect([...saved.keys()].sort()).toEqual([...original.keys()].sort());
-    for (const [k, t] of original) {
-      const s = saved.get(k);
-      expect(s?.shape, k).toEqual(t.shape);
-      expect(s?.bytes.equals(t.bytes), `${k} is bit-identical`).toBe(true);
-    }
-    using again = await loadHuggingFace(out);
-    expect(again.config).toEqual(gpt.config);
+    await expectBitIdenticalSave(gpt, dir, join(tmp, `roundtrip-${name}`));
   });
 });
 
@@ -306,33 +284,11 @@ describe.each(['ours-gpt-neox', 'ours-gpt-neox-yarn'])('%s: a checkpoint wasmfor
   });
 
   it('was loaded by transformers with the same logits (hf_check.json), for these exact files', async () => {
-    const check = await readJson<{
-      passed: boolean;
-      modelClass: string;
-      maxAbsLogitDiff: number;
-      loadingProblems: object;
-      sha256: Record<string, string>;
-    }>(join(dir, 'hf_check.json'));
-    expect(check.passed).toBe(true);
-    expect(check.modelClass).toBe('GPTNeoXForCausalLM');
-    expect(check.loadingProblems).toEqual({});
-    expect(check.maxAbsLogitDiff).toBeLessThan(1e-4);
-    for (const [file, hash] of Object.entries(check.sha256)) expect(sha256(await readFile(join(dir, file))), file).toBe(hash);
+    await expectCheckedByTransformers(dir, 'GPTNeoXForCausalLM');
   });
 
   it('re-exports byte-identical files from the same weights, with the recorded logits', async () => {
-    const ours = await readJson<{ config: TransformerConfigInput; batchSize: number; seqLen: number; ids: number[]; logits: number[] }>(
-      join(dir, 'ours.json'),
-    );
-    using gpt = await loadHuggingFace(dir);
-    expect(gpt.config).toMatchObject(ours.config);
-    expect(gpt.config.ropeFraction).toBeLessThan(1);
-    expect(maxAbsDiff(gpt.logits(ours.ids, ours.batchSize, ours.seqLen), ours.logits)).toBeLessThan(1e-5);
-    const out = join(tmp, `reexport-${name}`);
-    await saveHuggingFace(gpt, out);
-    for (const file of ['model.safetensors', 'config.json']) {
-      expect(Buffer.compare(await readFile(join(out, file)), await readFile(join(dir, file))), file).toBe(0);
-    }
+    await expectByteIdenticalReexport(dir, join(tmp, `reexport-${name}`), (config) => expect(config.ropeFraction).toBeLessThan(1));
   });
 });
 

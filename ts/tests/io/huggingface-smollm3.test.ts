@@ -4,7 +4,7 @@
 // H_kv = H, tied head, float32, eager attention). `ours-smollm3*` were saved by wasmformer
 // (scripts/fixtures/export-ours.mjs: layer 0 of 2 NoPE, untied head; layer 1 of 3 NoPE with
 // YaRN, logits at T = 40, tied) and loaded by transformers (hf_check.json).
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,20 +18,25 @@ import {
   loadHuggingFace,
   runtimeInfo,
   saveHuggingFace,
-  weightsToHuggingFace,
   type HuggingFaceConfig,
-  type NamedTensor,
   type TransformerConfigInput,
 } from '../../../dist/index.node.js';
-import { type CausalLMExpected, maxAbs, maxAbsDiff, readJson, sha256, tensorBytes } from './hf-helpers.js';
+import {
+  type CausalLMExpectedWithGrads,
+  expectBitIdenticalSave,
+  expectByteIdenticalReexport,
+  expectCheckedByTransformers,
+  expectGreedyGenerations,
+  expectLossAndGradients,
+  maxAbsDiff,
+  readJson,
+} from './hf-helpers.js';
 import { ROOT } from '../helpers/node.js';
 
 const FIXTURES = join(ROOT, 'ts/tests/fixtures/hf');
 const DIR = join(FIXTURES, 'smollm3');
 
-interface Expected extends CausalLMExpected {
-  grads: Array<{ name: string; shape: number[]; rows: [number, number]; data: number[] }>;
-}
+type Expected = CausalLMExpectedWithGrads;
 
 let tmp: string;
 let hfConfig: HuggingFaceConfig;
@@ -237,46 +242,18 @@ describe('Hugging Face smollm3 fixture', () => {
   });
 
   it('computes the loss and the gradients of transformers (1e-4 relative)', () => {
-    const { loss, grads } = gpt.gradients(expected.ids, expected.targets, expected.batchSize, expected.seqLen);
-    expect(Math.abs(loss - expected.loss) / expected.loss).toBeLessThan(1e-5);
-    const hf = new Map(weightsToHuggingFace(gpt.config, grads));
-    const report: string[] = [];
-    for (const g of expected.grads) {
-      const ours = hf.get(g.name);
-      expect(ours, g.name).toBeDefined();
-      expect(ours?.shape).toEqual(g.shape);
-      const cols = g.shape.slice(1).reduce((a, b) => a * b, 1);
-      const part = (ours as NamedTensor).data.subarray(g.rows[0] * cols, g.rows[1] * cols);
-      const rel = maxAbsDiff(part, g.data) / maxAbs(g.data);
-      report.push(`${g.name} ${rel.toExponential(1)}`);
-      expect(maxAbs(g.data), `${g.name} has a gradient`).toBeGreaterThan(0);
-      expect(rel, g.name).toBeLessThan(1e-4);
-    }
-    console.log(`smollm3: max |grad diff| / max |HF grad|: ${report.join(', ')}`);
+    expectLossAndGradients(gpt, expected, 'smollm3');
   });
 
   it('generates the same greedy tokens as transformers', () => {
-    for (const g of expected.generations) {
-      const tokens = gpt.generate(g.prompt, { maxNewTokens: 20, temperature: 0 });
-      expect(Array.from(tokens)).toEqual(g.tokens);
-    }
+    expectGreedyGenerations(gpt, expected);
   });
 
   it('saves tensors identical to the original Hugging Face file, as SmolLM3', async () => {
     const out = join(tmp, 'roundtrip');
-    await saveHuggingFace(gpt, out);
-    const original = tensorBytes(await readFile(join(DIR, 'model.safetensors')));
-    const saved = tensorBytes(await readFile(join(out, 'model.safetensors')));
-    expect([...saved.keys()].sort()).toEqual([...original.keys()].sort());
-    for (const [k, t] of original) {
-      const s = saved.get(k);
-      expect(s?.shape, k).toEqual(t.shape);
-      expect(s?.bytes.equals(t.bytes), `${k} is bit-identical`).toBe(true);
-    }
+    await expectBitIdenticalSave(gpt, DIR, out);
     const config = await readJson<HuggingFaceConfig>(join(out, 'config.json'));
     expect(config).toMatchObject({ model_type: 'smollm3', no_rope_layers: [1, 0, 1, 0] });
-    using again = await loadHuggingFace(out);
-    expect(again.config).toEqual(gpt.config);
   });
 });
 
@@ -291,33 +268,11 @@ describe.each([
   });
 
   it('was loaded by transformers with the same logits (hf_check.json), for these exact files', async () => {
-    const check = await readJson<{
-      passed: boolean;
-      modelClass: string;
-      maxAbsLogitDiff: number;
-      loadingProblems: object;
-      sha256: Record<string, string>;
-    }>(join(dir, 'hf_check.json'));
-    expect(check.passed).toBe(true);
-    expect(check.modelClass).toBe('SmolLM3ForCausalLM');
-    expect(check.loadingProblems).toEqual({});
-    expect(check.maxAbsLogitDiff).toBeLessThan(1e-4);
-    for (const [file, hash] of Object.entries(check.sha256)) expect(sha256(await readFile(join(dir, file))), file).toBe(hash);
+    await expectCheckedByTransformers(dir, 'SmolLM3ForCausalLM');
   });
 
   it('re-exports byte-identical files from the same weights, with the recorded logits', async () => {
-    const ours = await readJson<{ config: TransformerConfigInput; batchSize: number; seqLen: number; ids: number[]; logits: number[] }>(
-      join(dir, 'ours.json'),
-    );
-    using gpt = await loadHuggingFace(dir);
-    expect(gpt.config).toMatchObject(ours.config);
-    expect(gpt.config).toMatchObject(config);
-    expect(maxAbsDiff(gpt.logits(ours.ids, ours.batchSize, ours.seqLen), ours.logits)).toBeLessThan(1e-5);
-    const out = join(tmp, `reexport-${name}`);
-    await saveHuggingFace(gpt, out);
-    for (const file of ['model.safetensors', 'config.json']) {
-      expect(Buffer.compare(await readFile(join(out, file)), await readFile(join(dir, file))), file).toBe(0);
-    }
+    await expectByteIdenticalReexport(dir, join(tmp, `reexport-${name}`), (loaded) => expect(loaded).toMatchObject(config));
   });
 });
 

@@ -5,12 +5,12 @@
 import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { staticServer } from '../../../scripts/serve.mjs';
 import { REQUIRE_WEBGPU } from './gpu.js';
+import { CHROMIUM, launchChromium } from '../helpers/chromium.js';
 
-const CHROMIUM = process.env.WASMFORMER_CHROMIUM ?? '/usr/bin/chromium';
 const skip = existsSync(CHROMIUM) || REQUIRE_WEBGPU ? undefined : `no Chromium at ${CHROMIUM} (set WASMFORMER_CHROMIUM)`;
 if (skip) console.warn(`webgpu/browser.test.ts: skipped: ${skip}`);
 
@@ -27,10 +27,7 @@ let server: Server;
 
 describe.skipIf(skip !== undefined)('gpuMatmul in Chromium (WebGPU)', () => {
   beforeAll(async () => {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-    });
+    browser = await launchChromium({ webgpu: true });
     server = staticServer({ isolated: false, prefixes: ['/dist/', '/ts/tests/webgpu/browser/'] });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   });
