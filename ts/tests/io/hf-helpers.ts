@@ -61,13 +61,21 @@ export interface CausalLMExpectedWithGrads extends CausalLMExpected {
   grads: Array<{ name: string; shape: number[]; rows: [number, number]; data: number[] }>;
 }
 
-/** The loss within 1e-5 relative and every recorded gradient slice within 1e-4 relative of transformers'. */
-export function expectLossAndGradients(gpt: GPT, expected: CausalLMExpectedWithGrads, label: string): void {
-  const { loss, grads } = gpt.gradients(expected.ids, expected.targets, expected.batchSize, expected.seqLen);
-  expect(Math.abs(loss - expected.loss) / expected.loss).toBeLessThan(1e-5);
-  const hf = new Map(weightsToHuggingFace(gpt.config, grads));
+/** A recorded gradient slice: rows `[from, to)` of one Hugging Face tensor's gradient. */
+export type ExpectedGradSlice = CausalLMExpectedWithGrads['grads'][number];
+
+/**
+ * Every recorded gradient slice within 1e-4 relative of ours (`grads` in wasmformer's names,
+ * mapped to Hugging Face's for `config`); returns one "name relative-error" line per slice.
+ */
+export function expectGradientSlices(
+  config: TransformerConfig,
+  grads: Map<string, NamedTensor>,
+  expected: readonly ExpectedGradSlice[],
+): string[] {
+  const hf = new Map(weightsToHuggingFace(config, grads));
   const report: string[] = [];
-  for (const g of expected.grads) {
+  for (const g of expected) {
     const ours = hf.get(g.name);
     expect(ours, g.name).toBeDefined();
     expect(ours?.shape).toEqual(g.shape);
@@ -78,6 +86,14 @@ export function expectLossAndGradients(gpt: GPT, expected: CausalLMExpectedWithG
     expect(maxAbs(g.data), `${g.name} has a gradient`).toBeGreaterThan(0);
     expect(rel, g.name).toBeLessThan(1e-4);
   }
+  return report;
+}
+
+/** The loss within 1e-5 relative and every recorded gradient slice within 1e-4 relative of transformers'. */
+export function expectLossAndGradients(gpt: GPT, expected: CausalLMExpectedWithGrads, label: string): void {
+  const { loss, grads } = gpt.gradients(expected.ids, expected.targets, expected.batchSize, expected.seqLen);
+  expect(Math.abs(loss - expected.loss) / expected.loss).toBeLessThan(1e-5);
+  const report = expectGradientSlices(gpt.config, grads, expected.grads);
   console.log(`${label}: max |grad diff| / max |HF grad|: ${report.join(', ')}`);
 }
 
