@@ -119,6 +119,24 @@ fn sharded_steps_with_kernels_split_inside_shards_repeat_bit_for_bit() {
     // Large enough that the products inside each shard split into tasks, which an idle thread
     // may take from the other shard: the result must not depend on who ran what.
     let cfg = ModelConfig::gpt(37, 32, 2, 4, 64);
+    repeat_bit_for_bit_on_two_threads(&cfg, "learned");
+}
+
+#[test]
+fn trainable_attention_biases_repeat_bit_for_bit_on_two_threads() {
+    // Relative and KERPLE biases get their gradient summed over the batch inside the attention
+    // backward, whose heads run on several threads: the sum must not follow thread timing.
+    for (positional, name) in [
+        (Positional::Relative { num_buckets: 8, max_distance: 16 }, "relative"),
+        (Positional::Kerple, "kerple"),
+    ] {
+        let mut cfg = ModelConfig::gpt(37, 32, 2, 4, 64);
+        cfg.positional = positional;
+        repeat_bit_for_bit_on_two_threads(&cfg, name);
+    }
+}
+
+fn repeat_bit_for_bit_on_two_threads(cfg: &ModelConfig, what: &str) {
     let run = || {
         let _cap = lock_thread_cap();
         par::set_max_threads(2);
@@ -141,6 +159,6 @@ fn sharded_steps_with_kernels_split_inside_shards_repeat_bit_for_bit() {
     };
     let first = run();
     for _ in 0..3 {
-        assert!(run() == first, "two-thread training steps differ between runs");
+        assert!(run() == first, "{what}: two-thread training steps differ between runs");
     }
 }

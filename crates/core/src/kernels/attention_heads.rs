@@ -265,6 +265,10 @@ pub(crate) fn forward_heads(
 }
 
 /// Backward of every head; see the module doc.
+///
+/// Without a bias gradient every `(b, h)` pair is a task of its own. With one (`dbias:
+/// [H, T, T]`, summed over the batch), a task is a whole head: it adds its `B` pairs' `dS` into
+/// `dbias[h]` in batch order, so the sum is the same bits on any number of threads.
 pub(crate) fn backward_heads(
     grads: AttnGrads<'_>,
     dout: &[f32],
@@ -273,12 +277,9 @@ pub(crate) fn backward_heads(
     dims: AttnDims,
     options: AttnOptions<'_>,
 ) -> Result<()> {
-    let (AttnGrads { dq, dk, dv, dbias }, AttnSaved { out, lse, probs }, Qkv { q, k, v }) =
-        (grads, saved, x);
-    let AttnDims { b: _, h, t, d } = dims;
+    let (AttnGrads { dq, dk, dv, dbias }, saved, x) = (grads, saved, x);
+    let AttnDims { b, h, t, d } = dims;
     let head = t * d;
-    let scale = 1.0 / (d as f32).sqrt();
-    let (scores, lower, upper) = triangles(options.causal);
     type Grads<'g> = (&'g mut [f32], &'g mut [f32], &'g mut [f32]);
     let slots: Vec<Mutex<Grads<'_>>> = dq
         .chunks_mut(head)
@@ -286,84 +287,126 @@ pub(crate) fn backward_heads(
         .zip(dv.chunks_mut(head))
         .map(|((a, b), c)| Mutex::new((a, b, c)))
         .collect();
-    let dbias_heads: Option<Vec<Mutex<&mut [f32]>>> =
-        dbias.map(|db| db.chunks_mut(t * t).map(Mutex::new).collect());
+    let pass = HeadPass { dout, saved, x, dims, options };
     let failure: Mutex<Option<crate::Error>> = Mutex::new(None);
-    for_each_range(slots.len(), min_pairs(dims), |pairs| {
-        let mut ds = vec![0.0f32; t * t];
-        let mut rebuilt = if probs.is_some() { Vec::new() } else { vec![0.0f32; t * t] };
-        for pair in pairs {
-            let (bb, hh) = (pair / h, pair % h);
-            let rows = pair * head..(pair + 1) * head;
-            let (qh, kh, vh, oh, doh) = (
-                &q[rows.clone()],
-                &k[rows.clone()],
-                &v[rows.clone()],
-                &out[rows.clone()],
-                &dout[rows.clone()],
-            );
-            let mut slot = lock(&slots[pair]);
-            let (dqh, dkh, dvh) = &mut *slot;
-            let result = (|| {
-                let saved = &lse[pair * t..(pair + 1) * t];
-                let p: &[f32] = match probs {
-                    Some(all) => &all[pair * t * t..(pair + 1) * t * t],
-                    None => {
-                        // P rebuilt from the saved log-sum-exp: S = Q Kᵀ, P = exp(S·scale + bias − lse)
-                        matmul_triangular(
-                            &mut rebuilt,
-                            qh,
-                            kh,
-                            MatmulDims::new(t, d, t),
-                            MatmulForm::ABt,
-                            scores,
-                        )?;
-                        let pad = options.key_padding.map(|m| &m[bb * t..(bb + 1) * t]);
-                        let bias = options.bias.map(|bi| &bi[hh * t * t..(hh + 1) * t * t]);
-                        probs_from_lse(&mut rebuilt, saved, t, scale, options.causal, pad, bias);
-                        &rebuilt
+    let record = |result: Result<()>| {
+        if let Err(e) = result {
+            *lock(&failure) = Some(e);
+        }
+    };
+    match dbias {
+        None => for_each_range(slots.len(), min_pairs(dims), |pairs| {
+            let mut scratch = pass.scratch();
+            for pair in pairs {
+                record(pass.run(pair, &mut lock(&slots[pair]), None, &mut scratch));
+            }
+        }),
+        Some(db) => {
+            let heads: Vec<Mutex<&mut [f32]>> = db.chunks_mut(t * t).map(Mutex::new).collect();
+            for_each_range(h, min_pairs(dims).div_ceil(b.max(1)), |task_heads| {
+                let mut scratch = pass.scratch();
+                for hh in task_heads {
+                    let mut dbh = lock(&heads[hh]);
+                    for bb in 0..b {
+                        let pair = bb * h + hh;
+                        let slot = &mut lock(&slots[pair]);
+                        record(pass.run(pair, slot, Some(&mut dbh), &mut scratch));
                     }
-                };
-                // O = P V  →  dP = dO Vᵀ
+                }
+            });
+        }
+    }
+    failure.into_inner().unwrap_or_else(PoisonError::into_inner).map_or(Ok(()), Err)
+}
+
+/// What every head's backward reads; [`HeadPass::run`] does one `(b, h)` pair.
+struct HeadPass<'a> {
+    dout: &'a [f32],
+    saved: AttnSaved<'a>,
+    x: Qkv<'a>,
+    dims: AttnDims,
+    options: AttnOptions<'a>,
+}
+
+/// A task's `[T, T]` buffers: `dS`, and `P` when it is rebuilt from the log-sum-exp.
+struct HeadScratch {
+    ds: Vec<f32>,
+    rebuilt: Vec<f32>,
+}
+
+impl HeadPass<'_> {
+    fn scratch(&self) -> HeadScratch {
+        let tt = self.dims.t * self.dims.t;
+        let rebuilt = if self.saved.probs.is_some() { Vec::new() } else { vec![0.0f32; tt] };
+        HeadScratch { ds: vec![0.0f32; tt], rebuilt }
+    }
+
+    /// Backward of head `pair = b·H + h`: assigns its `dq, dk, dv: [T, D]` and, with `dbias`
+    /// (this head's `[T, T]`), adds its `dS` there.
+    fn run(
+        &self,
+        pair: usize,
+        grads: &mut (&mut [f32], &mut [f32], &mut [f32]),
+        dbias: Option<&mut [f32]>,
+        scratch: &mut HeadScratch,
+    ) -> Result<()> {
+        let AttnSaved { out, lse, probs } = self.saved;
+        let Qkv { q, k, v } = self.x;
+        let AttnDims { b: _, h, t, d } = self.dims;
+        let options = self.options;
+        let head = t * d;
+        let scale = 1.0 / (d as f32).sqrt();
+        let (scores, lower, upper) = triangles(options.causal);
+        let HeadScratch { ds, rebuilt } = scratch;
+        let (bb, hh) = (pair / h, pair % h);
+        let rows = pair * head..(pair + 1) * head;
+        let (qh, kh, vh, oh, doh) = (
+            &q[rows.clone()],
+            &k[rows.clone()],
+            &v[rows.clone()],
+            &out[rows.clone()],
+            &self.dout[rows.clone()],
+        );
+        let (dqh, dkh, dvh) = grads;
+        let saved = &lse[pair * t..(pair + 1) * t];
+        let p: &[f32] = match probs {
+            Some(all) => &all[pair * t * t..(pair + 1) * t * t],
+            None => {
+                // P rebuilt from the saved log-sum-exp: S = Q Kᵀ, P = exp(S·scale + bias − lse)
                 matmul_triangular(
-                    &mut ds,
-                    doh,
-                    vh,
+                    rebuilt,
+                    qh,
+                    kh,
                     MatmulDims::new(t, d, t),
                     MatmulForm::ABt,
                     scores,
                 )?;
-                // dS = P ⊙ (dP − rowsum(dO ⊙ O)); rows without keys have P = 0 (and lse = −inf).
-                // Causal: keys after i have P = 0, and dP there may be unwritten: dS = 0.
-                // The score scale is folded in here unless dbias needs dS itself.
-                let factor = if dbias_heads.is_some() { 1.0 } else { scale };
-                for i in 0..t {
-                    let delta = dot(&doh[i * d..(i + 1) * d], &oh[i * d..(i + 1) * d]);
-                    let n_live = live_keys(saved[i], i, t, options.causal);
-                    ds_row(
-                        &mut ds[i * t..(i + 1) * t],
-                        &p[i * t..(i + 1) * t],
-                        n_live,
-                        delta,
-                        factor,
-                    );
-                }
-                if let Some(heads) = &dbias_heads {
-                    // S = … + bias[h, i, j]  →  dbias[h, i, j] += dS[i, j]
-                    let mut dbh = lock(&heads[hh]);
-                    dbh.iter_mut().zip(&ds).for_each(|(acc, &g)| *acc += g);
-                    ds.iter_mut().for_each(|x| *x *= scale);
-                }
-                // O = P V  →  dV = Pᵀ dO
-                matmul_triangular(dvh, p, doh, MatmulDims::new(t, t, d), MatmulForm::AtB, upper)?;
-                // S = Q Kᵀ · scale  →  dQ = dS K · scale,  dK = dSᵀ Q · scale
-                matmul_triangular(dqh, &ds, kh, MatmulDims::new(t, t, d), MatmulForm::AB, lower)?;
-                matmul_triangular(dkh, &ds, qh, MatmulDims::new(t, t, d), MatmulForm::AtB, upper)
-            })();
-            if let Err(e) = result {
-                *lock(&failure) = Some(e);
+                let pad = options.key_padding.map(|m| &m[bb * t..(bb + 1) * t]);
+                let bias = options.bias.map(|bi| &bi[hh * t * t..(hh + 1) * t * t]);
+                probs_from_lse(rebuilt, saved, t, scale, options.causal, pad, bias);
+                rebuilt
             }
+        };
+        // O = P V  →  dP = dO Vᵀ
+        matmul_triangular(ds, doh, vh, MatmulDims::new(t, d, t), MatmulForm::ABt, scores)?;
+        // dS = P ⊙ (dP − rowsum(dO ⊙ O)); rows without keys have P = 0 (and lse = −inf).
+        // Causal: keys after i have P = 0, and dP there may be unwritten: dS = 0.
+        // The score scale is folded in here unless dbias needs dS itself.
+        let factor = if dbias.is_some() { 1.0 } else { scale };
+        for i in 0..t {
+            let delta = dot(&doh[i * d..(i + 1) * d], &oh[i * d..(i + 1) * d]);
+            let n_live = live_keys(saved[i], i, t, options.causal);
+            ds_row(&mut ds[i * t..(i + 1) * t], &p[i * t..(i + 1) * t], n_live, delta, factor);
         }
-    });
-    failure.into_inner().unwrap_or_else(PoisonError::into_inner).map_or(Ok(()), Err)
+        if let Some(dbh) = dbias {
+            // S = … + bias[h, i, j]  →  dbias[h, i, j] += dS[i, j]
+            dbh.iter_mut().zip(ds.iter()).for_each(|(acc, &g)| *acc += g);
+            ds.iter_mut().for_each(|x| *x *= scale);
+        }
+        // O = P V  →  dV = Pᵀ dO
+        matmul_triangular(dvh, p, doh, MatmulDims::new(t, t, d), MatmulForm::AtB, upper)?;
+        // S = Q Kᵀ · scale  →  dQ = dS K · scale,  dK = dSᵀ Q · scale
+        matmul_triangular(dqh, ds, kh, MatmulDims::new(t, t, d), MatmulForm::AB, lower)?;
+        matmul_triangular(dkh, ds, qh, MatmulDims::new(t, t, d), MatmulForm::AtB, upper)
+    }
 }
