@@ -162,11 +162,11 @@ export function packageRoot(): string {
 }
 
 /**
- * The text of `data/<file>` in the repository (e.g. `tinyshakespeare.txt`).
- * @throws Error naming the path when the file is missing (it ships in the repository, not in the npm package)
+ * The text of `data/<file>` in the package or the repository (e.g. `tinyshakespeare.txt`).
+ * @throws Error naming the path when the file is missing
  */
 export function readDataFile(file: string): string {
   const path = join(packageRoot(), 'data', file);
-  if (!existsSync(path)) throw new Error(`lab: ${path} is missing (the lab reads data/ from a clone of the repository)`);
+  if (!existsSync(path)) throw new Error(`lab: ${path} is missing (it ships in the wasmformer package's data/ folder)`);
   return readFileSync(path, 'utf8');
 }
