@@ -6,7 +6,9 @@
 // the results say it). Also the cost of one decoding step at position ~1024 against position ~64.
 // Each thread count times the float32 model and an int8 copy of it (`gpt.quantize({ weights:
 // 'int8' })`, same seed so the same weights) one after the other in the same run; the int8 row
-// reports its speed as a ratio to that float32 row. `--no-int8` skips it.
+// reports its speed as a ratio to that float32 row. `--no-int8` skips it. The peers run with
+// fp32 weights and, as the int8 row's peer, with transformers.js's 8-bit `dtype: 'q8'` (ONNX
+// Runtime's dynamic quantisation of the same export); `--no-q8-peers` skips those.
 // `node [--experimental-wasm-relaxed-simd on Node 20] bench/gpt-decode.bench.mjs [--new 128] [--no-peers]`
 // Writes bench/results/gpt-decode.jsonl.
 import { spawnSync } from 'node:child_process';
@@ -117,11 +119,17 @@ if (process.argv.includes('--no-peers')) {
       '(make it with scripts/fixtures/export_gpt2_onnx.py, see scripts/fixtures/README.md)',
   );
 } else {
-  for (const [device, threads] of [
-    ['wasm', 1],
-    ['wasm', 2],
-    ['cpu', 2],
-  ]) {
+  const peerRuns = [
+    ['wasm', 1, 'fp32'],
+    ['wasm', 2, 'fp32'],
+    ['cpu', 2, 'fp32'],
+  ];
+  if (!process.argv.includes('--no-q8-peers')) {
+    if (existsSync(join(peerModel, 'onnx', 'model_quantized.onnx'))) peerRuns.push(['wasm', 1, 'q8'], ['wasm', 2, 'q8'], ['cpu', 2, 'q8']);
+    else
+      console.error('[gpt-decode] transformers.js q8 skipped: no onnx/model_quantized.onnx (re-run scripts/fixtures/export_gpt2_onnx.py)');
+  }
+  for (const [device, threads, dtype] of peerRuns) {
     const peer = spawnSync(
       'node',
       [
@@ -130,6 +138,8 @@ if (process.argv.includes('--no-peers')) {
         device,
         '--threads',
         String(threads),
+        '--dtype',
+        dtype,
         '--prompt',
         String(PROMPT),
         '--new',
@@ -141,7 +151,7 @@ if (process.argv.includes('--no-peers')) {
     );
     const line = peer.stdout.trim().split('\n').at(-1) ?? '';
     if (peer.status !== 0 || !line.startsWith('{')) {
-      console.error(`[gpt-decode] transformers.js ${device}/${threads}t failed (exit ${peer.status})`);
+      console.error(`[gpt-decode] transformers.js ${device}/${threads}t ${dtype} failed (exit ${peer.status})`);
       continue;
     }
     const result = JSON.parse(line);
@@ -151,6 +161,11 @@ if (process.argv.includes('--no-peers')) {
 
 const ours = rows.filter((r) => r.impl === 'wasmformer');
 const peers = rows.filter((r) => r.impl !== 'wasmformer');
+/** The peers a row of ours is compared with: fp32 for float32; q8 and native fp32 for int8. */
+const peersOf = (r) =>
+  peers.filter((p) =>
+    r.dtype === 'int8' ? p.dtype === 'q8' || (p.variant === 'onnxruntime-node' && p.dtype === 'fp32') : p.dtype === 'fp32',
+  );
 console.log(`\nGPT-2 small (124M, random weights), prompt ${PROMPT} → ${NEW} new tokens, greedy. Decode tokens/s (prefill ms):`);
 for (const r of rows) {
   const label = `${r.impl} ${r.variant}${r.dtype ? ` ${r.dtype}` : ''}${r.threads ? ` ${r.threads}t` : ''}`.padEnd(48);
@@ -161,8 +176,9 @@ for (const r of rows) {
     r.impl === 'wasmformer'
       ? [
           ...vsFloat32,
-          ...peers.map(
-            (p) => `${(r.decodeTokensPerSec / p.decodeTokensPerSec).toFixed(2)}× ${p.variant}${p.threads ? ` ${p.threads}t` : ''}`,
+          ...peersOf(r).map(
+            (p) =>
+              `${(r.decodeTokensPerSec / p.decodeTokensPerSec).toFixed(2)}× ${p.variant} ${p.dtype}${p.threads ? ` ${p.threads}t` : ''}`,
           ),
         ].join(', ')
       : '';

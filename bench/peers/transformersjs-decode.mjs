@@ -2,7 +2,7 @@
 // (random weights) in transformers.js, from the ONNX export that
 // scripts/fixtures/export_gpt2_onnx.py writes to bench/.cache/gpt2-random-onnx/ (not committed).
 //
-// Usage: node bench/peers/transformersjs-decode.mjs --device wasm|cpu --threads N
+// Usage: node bench/peers/transformersjs-decode.mjs --device wasm|cpu --threads N [--dtype fp32|q8]
 //          [--prompt 128] [--new 128] [--repeats 3] [--model bench/.cache/gpt2-random-onnx]
 // Prints ONE JSON line on stdout (logs go to stderr):
 //   { impl, device, threads, prompt, newTokens, prefillMs, decodeTokensPerSec, totalMs, tokens,
@@ -12,11 +12,15 @@
 // the full calls; decodeTokensPerSec: (new − 1) / (totalMs − prefillMs). The *InRun fields time
 // the same from inside each full call (a streamer stamps every token): first token, then
 // (new − 1) / (last − first); medians. tokens: the first 16 generated ids. referenceMatch:
-// whether they equal PyTorch's greedy tokens in <model>/reference.json (null if not available).
+// whether they equal PyTorch's greedy tokens in <model>/reference.json (null if not available;
+// with q8 weights a difference is expected, and only logged).
 // Exit code 2 with a message on stderr when the exported model is missing; 3 when the medians
 // make no sense (prefill ≥ total, a machine busy with other work).
 //
-// Devices (@huggingface/transformers 4.3, fp32 weights, onnx/model.onnx):
+// dtype: 'fp32' loads onnx/model.onnx; 'q8' loads onnx/model_quantized.onnx, transformers.js's
+// 8-bit default on WebAssembly (ONNX Runtime's dynamic quantisation: int8 weights, uint8
+// activations quantised per call, MatMulInteger), which the same export script writes.
+// Devices (@huggingface/transformers 4.3):
 // - cpu: transformers.js's Node default, onnxruntime-node (native, MLAS). --threads N > 0 sets
 //   the session's intraOpNumThreads; 0 leaves ONNX Runtime's default (one per physical core).
 // - wasm: transformers.js in Node always picks onnxruntime-node and accepts no 'wasm' device, so
@@ -38,11 +42,13 @@ const { values } = parseArgs({
     threads: { type: 'string', default: '1' },
     prompt: { type: 'string', default: '128' },
     new: { type: 'string', default: '128' },
+    dtype: { type: 'string', default: 'fp32' },
     repeats: { type: 'string', default: '3' },
     model: { type: 'string', default: join(root, 'bench', '.cache', 'gpt2-random-onnx') },
   },
 });
 const device = values.device;
+const dtype = values.dtype;
 const threads = Number(values.threads);
 const promptLen = Number(values.prompt);
 const newTokens = Number(values.new);
@@ -51,12 +57,14 @@ const modelDir = resolve(values.model);
 const log = (msg) => console.error(`[transformers.js ${device}] ${msg}`);
 
 if (device !== 'wasm' && device !== 'cpu') throw new Error(`--device must be wasm or cpu, got "${device}"`);
+if (dtype !== 'fp32' && dtype !== 'q8') throw new Error(`--dtype must be fp32 or q8, got "${dtype}"`);
+const graph = dtype === 'q8' ? 'model_quantized.onnx' : 'model.onnx';
 if (!(Number.isInteger(threads) && threads >= 0)) throw new Error('--threads must be an integer ≥ 0');
 if (device === 'wasm' && threads < 1) throw new Error('--threads must be ≥ 1 for device wasm');
 if (!(promptLen >= 1 && newTokens >= 2 && repeats >= 1)) throw new Error('need --prompt ≥ 1, --new ≥ 2, --repeats ≥ 1');
-if (!existsSync(join(modelDir, 'onnx', 'model.onnx')) || !existsSync(join(modelDir, 'config.json'))) {
+if (!existsSync(join(modelDir, 'onnx', graph)) || !existsSync(join(modelDir, 'config.json'))) {
   console.error(
-    `[transformers.js] no exported model in ${modelDir} (onnx/model.onnx, config.json); make it with ` +
+    `[transformers.js] no exported model in ${modelDir} (onnx/${graph}, config.json); make it with ` +
       '`python scripts/fixtures/export_gpt2_onnx.py` (requirements: scripts/fixtures/requirements-onnx.txt)',
   );
   process.exit(2);
@@ -66,8 +74,8 @@ const { tjs, loadOptions, tjsVersion, ortVersion } = await loadTransformersJs(de
 const { AutoModelForCausalLM, Tensor } = tjs;
 
 let t0 = performance.now();
-const model = await AutoModelForCausalLM.from_pretrained(basename(modelDir), { dtype: 'fp32', ...loadOptions });
-log(`${ortVersion}, threads ${threads || 'default'}: loaded in ${(performance.now() - t0).toFixed(0)} ms`);
+const model = await AutoModelForCausalLM.from_pretrained(basename(modelDir), { ...loadOptions, dtype });
+log(`${ortVersion} ${dtype}, threads ${threads || 'default'}: loaded in ${(performance.now() - t0).toFixed(0)} ms`);
 const vocab = model.config.vocab_size;
 const ids = BigInt64Array.from({ length: promptLen }, (_, i) => BigInt((i * 7919) % vocab));
 const inputs = {
@@ -137,7 +145,7 @@ const referencePath = join(modelDir, 'reference.json');
 if (existsSync(referencePath) && promptLen === 128) {
   const reference = JSON.parse(readFileSync(referencePath, 'utf8')).tokens;
   referenceMatch = reference.slice(0, first16.length).join() === first16.join();
-  if (!referenceMatch) log(`tokens differ from PyTorch's (reference.json): ${reference.join(',')}`);
+  if (!referenceMatch) log(`${dtype}: tokens differ from PyTorch's (reference.json): ${reference.join(',')}`);
 }
 console.log(
   JSON.stringify({
@@ -152,7 +160,7 @@ console.log(
     tokens: first16,
     firstTokenMsInRun: median(inRun.map((x) => x[0])),
     decodeTokensPerSecInRun: median(inRun.map((x) => x[1])),
-    dtype: 'fp32',
+    dtype,
     repeats,
     transformersJs: tjsVersion,
     ort: ortVersion,

@@ -2,7 +2,7 @@
 // (mean pooling + L2 normalisation, 128-token inputs) in transformers.js, from the ONNX export
 // that scripts/fixtures/export_minilm_onnx.py writes to bench/.cache/minilm-onnx/ (not committed).
 //
-// Usage: node bench/peers/transformersjs-embed.mjs --device wasm|cpu --threads N
+// Usage: node bench/peers/transformersjs-embed.mjs --device wasm|cpu --threads N [--dtype fp32|q8]
 //          [--texts 64] [--batch 16] [--model bench/.cache/minilm-onnx] [--keep-truncation]
 // Prints ONE JSON line on stdout (logs go to stderr):
 //   { impl, device, threads, texts, tokens, batch, seconds, embeddingsPerSec, first,
@@ -14,7 +14,9 @@
 // of the embeddings of texts 0 and 1 with PyTorch's in <model>/reference.json (null if absent).
 // Exit code 2 with a message on stderr when the exported model is missing.
 //
-// What runs: AutoTokenizer + AutoModel (BertModel, onnx/model.onnx, dtype fp32), then
+// dtype: 'fp32' loads onnx/model.onnx, 'q8' onnx/model_quantized.onnx (transformers.js's 8-bit
+// default on WebAssembly: ONNX Runtime's dynamic quantisation, scripts/fixtures/onnx_q8.py).
+// What runs: AutoTokenizer + AutoModel (BertModel), then
 // transformers.js's own mean_pooling and Tensor.normalize — exactly what its 'feature-extraction'
 // pipeline does with { pooling: 'mean', normalize: true }, except that the pipeline always
 // tokenises with the model's max length (512) and has no max_length option, while this benchmark
@@ -43,11 +45,13 @@ const { values } = parseArgs({
     threads: { type: 'string', default: '1' },
     texts: { type: 'string', default: '64' },
     batch: { type: 'string', default: '16' },
+    dtype: { type: 'string', default: 'fp32' },
     model: { type: 'string', default: join(root, 'bench', '.cache', 'minilm-onnx') },
     'keep-truncation': { type: 'boolean', default: false },
   },
 });
 const device = values.device;
+const dtype = values.dtype;
 const threads = Number(values.threads);
 const n = Number(values.texts);
 const batch = Number(values.batch);
@@ -56,16 +60,18 @@ const TOKENS = 128;
 const log = (msg) => console.error(`[transformers.js ${device}] ${msg}`);
 
 if (device !== 'wasm' && device !== 'cpu') throw new Error(`--device must be wasm or cpu, got "${device}"`);
+if (dtype !== 'fp32' && dtype !== 'q8') throw new Error(`--dtype must be fp32 or q8, got "${dtype}"`);
+const graph = dtype === 'q8' ? 'model_quantized.onnx' : 'model.onnx';
 if (!(Number.isInteger(threads) && threads >= 0)) throw new Error('--threads must be an integer ≥ 0');
 if (device === 'wasm' && threads < 1) throw new Error('--threads must be ≥ 1 for device wasm');
 if (!(Number.isInteger(n) && n >= 2 && Number.isInteger(batch) && batch >= 1)) throw new Error('need --texts ≥ 2, --batch ≥ 1');
 if (
-  !existsSync(join(modelDir, 'onnx', 'model.onnx')) ||
+  !existsSync(join(modelDir, 'onnx', graph)) ||
   !existsSync(join(modelDir, 'config.json')) ||
   !existsSync(join(modelDir, 'tokenizer.json'))
 ) {
   console.error(
-    `[transformers.js] no exported model in ${modelDir} (onnx/model.onnx, config.json, tokenizer.json); make it with ` +
+    `[transformers.js] no exported model in ${modelDir} (onnx/${graph}, config.json, tokenizer.json); make it with ` +
       '`node scripts/fetch-minilm.mjs && python scripts/fixtures/export_minilm_onnx.py` (requirements: scripts/fixtures/requirements-onnx.txt)',
   );
   process.exit(2);
@@ -77,7 +83,7 @@ const { AutoModel, AutoTokenizer, mean_pooling } = tjs;
 let t0 = performance.now();
 const name = basename(modelDir);
 const tokenizer = await AutoTokenizer.from_pretrained(name);
-const model = await AutoModel.from_pretrained(name, { dtype: 'fp32', ...loadOptions });
+const model = await AutoModel.from_pretrained(name, { ...loadOptions, dtype });
 log(`${ortVersion}, threads ${threads || 'default'}: loaded in ${(performance.now() - t0).toFixed(0)} ms`);
 
 const texts = embedTexts(n);
@@ -156,7 +162,7 @@ console.log(
     first: Array.from(vectors[0].subarray(0, 4)),
     referenceCosine,
     restoredSep: restoreSep,
-    dtype: 'fp32',
+    dtype,
     transformersJs: tjsVersion,
     ort: ortVersion,
   }),
