@@ -38,7 +38,7 @@ function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 describe('loadGguf', () => {
-  it.each(['llama-f32.gguf', 'llama-q8_0.gguf', 'gpt2-f32.gguf', 'gpt2-q8_0.gguf'])(
+  it.each(['llama-f32.gguf', 'llama-f16.gguf', 'llama-q8_0.gguf', 'gpt2-f32.gguf', 'gpt2-q8_0.gguf'])(
     '%s: logits of transformers on the same file within 1e-4',
     async (name) => {
       const gpt = await loadGgufFile(join(FIXTURES, name));
