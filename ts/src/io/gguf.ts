@@ -106,6 +106,7 @@ const GGML_TYPES: ReadonlyMap<number, readonly [string, number, number]> = new M
 /** The ggml types {@link decodeGgufTensor} converts. */
 export const GGUF_DECODED_TYPES: readonly string[] = ['F32', 'F16', 'Q8_0'];
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const MAGIC = 0x46554747; // "GGUF" read as a little-endian u32
 /** GGML_MAX_DIMS. */
 const MAX_DIMS = 4;
@@ -357,7 +358,9 @@ export function decodeGgufTensor(file: GgufFile, tensor: string | GgufTensorInfo
   const view = new DataView(file.data.buffer, file.data.byteOffset + info.offset, info.byteLength);
   const out = new Float32Array(count);
   if (info.typeName === 'F32') {
-    for (let i = 0; i < count; i++) out[i] = view.getFloat32(4 * i, true);
+    const at = file.data.byteOffset + info.offset;
+    if (LITTLE_ENDIAN && at % 4 === 0) out.set(new Float32Array(file.data.buffer, at, count));
+    else for (let i = 0; i < count; i++) out[i] = view.getFloat32(4 * i, true);
   } else if (info.typeName === 'F16') {
     for (let i = 0; i < count; i++) out[i] = f16ToF32(view.getUint16(2 * i, true));
   } else if (info.typeName === 'Q8_0') {

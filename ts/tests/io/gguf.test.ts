@@ -111,6 +111,15 @@ describe('readGguf', () => {
     expect(() => decodeGgufTensor(withK, 'missing')).toThrow(CheckpointError);
   });
 
+  it('decodes the same from a view at any byte offset', () => {
+    const bytes = writeGguf(goodSpec());
+    const shifted = new Uint8Array(bytes.length + 1);
+    shifted.set(bytes, 1);
+    const file = readGguf(shifted.subarray(1));
+    expect([...decodeGgufTensor(file, 'a')]).toEqual([1, 2, 3, 4, 5, 6]);
+    expect([...decodeGgufTensor(file, 'q')]).toEqual(q8Block().values);
+  });
+
   it('accepts version 2 and general.alignment', () => {
     const spec = { ...goodSpec(), version: 2 };
     spec.kv.push(['general.alignment', V.u32, 64]);
