@@ -23,3 +23,4 @@ export type { CheckpointTokenizer, LoadedCheckpoint } from './io/checkpoint.node
 export { loadHuggingFace, saveHuggingFace } from './io/huggingface.node.js';
 export type { LoadHuggingFaceOptions, SaveHuggingFaceOptions } from './io/huggingface.node.js';
 export { loadBpeTokenizer, saveBpeTokenizer } from './io/tokenizer.node.js';
+export { loadGgufFile, readGgufFile } from './io/gguf.node.js';

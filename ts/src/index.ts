@@ -124,6 +124,10 @@ export type {
 } from './io/safetensors.js';
 export { configFromHuggingFace, configToHuggingFace, weightsFromHuggingFace, weightsToHuggingFace } from './io/huggingface.js';
 export type { BertHead, HuggingFaceConfig } from './io/huggingface.js';
+export { GGUF_DECODED_TYPES, decodeGgufTensor, readGguf } from './io/gguf.js';
+export type { GgmlTypeName, GgufFile, GgufTensorInfo, GgufValue, ReadGgufOptions } from './io/gguf.js';
+export { ggufArch, ggufToHuggingFaceConfig, ggufToHuggingFaceTensors, loadGguf } from './io/gguf-model.js';
+export type { GgufArch, LoadGgufOptions } from './io/gguf-model.js';
 
 // Kernels: single ops over typed arrays, and arrays that stay in WebAssembly memory.
 /**
