@@ -11,7 +11,8 @@
  * - WebGPU, first milestone: the device (`requestGpu`, `Gpu`, with its typed errors `GpuError`
  *   and `DeviceLostError`), WGSL checked into a pipeline with the compiler's messages
  *   (`compileGpuShader`), error scopes (`withErrorScopes`) and the matrix product
- *   (`gpuMatmul`, `GpuMatmul`). In Node it needs the optional peer dependency `webgpu`.
+ *   (`gpuMatmul`, `GpuMatmul`); the training kernels with their backward passes
+ *   (`gpuLayerNorm`, `gpuRmsNorm` and their `…Backward`). In Node it needs the optional peer dependency `webgpu`.
  *
  * Import "wasmformer" too: `init()` is there, and this entry shares its WebAssembly instance.
  *
@@ -37,6 +38,22 @@ export { Gpu, requestGpu } from './webgpu/device.js';
 export type { GpuAdapterDescription, GpuLimits, RequestGpuOptions } from './webgpu/device.js';
 export { GpuMatmul, gpuMatmul } from './webgpu/matmul.js';
 export type { GpuMatmulForm, GpuMatmulOptions, GpuMatmulShape } from './webgpu/matmul.js';
+export {
+  gpuLayerNorm,
+  gpuLayerNormBackward,
+  gpuRmsNorm,
+  gpuRmsNormBackward,
+} from './webgpu/norm.js';
+export type {
+  GpuLayerNormBackwardInputs,
+  GpuLayerNormBackwardOptions,
+  GpuLayerNormGradients,
+  GpuLayerNormResult,
+  GpuNormOptions,
+  GpuRmsNormBackwardInputs,
+  GpuRmsNormGradients,
+  GpuRmsNormResult,
+} from './webgpu/norm.js';
 export { compileGpuShader } from './webgpu/pipeline.js';
 export type { GpuPipelineOptions } from './webgpu/pipeline.js';
 export { withErrorScopes } from './webgpu/scopes.js';
