@@ -12,7 +12,7 @@
  *   and `DeviceLostError`), WGSL checked into a pipeline with the compiler's messages
  *   (`compileGpuShader`), error scopes (`withErrorScopes`) and the matrix product
  *   (`gpuMatmul`, `GpuMatmul`); the training kernels with their backward passes
- *   (`gpuLayerNorm`, `gpuRmsNorm` and their `…Backward`). In Node it needs the optional peer dependency `webgpu`.
+ *   (`gpuLayerNorm`, `gpuRmsNorm`, `gpuActivation`, `gpuGlu` and their `…Backward`). In Node it needs the optional peer dependency `webgpu`.
  *
  * Import "wasmformer" too: `init()` is there, and this entry shares its WebAssembly instance.
  *
@@ -34,6 +34,14 @@ export type { AttentionTrainingPassOptions, AttentionTrainingPassResult, PoolSmo
 // WebGPU.
 export { DeviceLostError, GpuError } from './errors.js';
 export type { GpuErrorKind } from './errors.js';
+export { gpuActivation, gpuActivationBackward, gpuGlu, gpuGluBackward } from './webgpu/activation.js';
+export type {
+  GpuActivationBackwardInputs,
+  GpuActivationOptions,
+  GpuGluBackwardInputs,
+  GpuGluGradients,
+  GpuGluOptions,
+} from './webgpu/activation.js';
 export { Gpu, requestGpu } from './webgpu/device.js';
 export type { GpuAdapterDescription, GpuLimits, RequestGpuOptions } from './webgpu/device.js';
 export { GpuMatmul, gpuMatmul } from './webgpu/matmul.js';

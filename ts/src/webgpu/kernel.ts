@@ -142,3 +142,12 @@ export function uniformWords(words: readonly (readonly ['u' | 'i' | 'f', number]
   });
   return bytes;
 }
+
+/**
+ * `groups` workgroups as a 2-D grid within the adapter's per-side limit; the shader folds it
+ * back as `wg.y · num_workgroups.x + wg.x` and skips indices past the end.
+ */
+export function grid(gpu: Gpu, groups: number): [number, number] {
+  const side = gpu.adapter.limits.maxComputeWorkgroupsPerDimension;
+  return [Math.min(groups, side), Math.ceil(groups / side)];
+}

@@ -6,7 +6,7 @@
  */
 import { checkArray, checkDim, checkNumber } from '../kernels/validate.js';
 import type { Gpu } from './device.js';
-import { checkGpu, type KernelPass, runKernel, uniformWords } from './kernel.js';
+import { checkGpu, grid, type KernelPass, runKernel, uniformWords } from './kernel.js';
 import NORM_WGSL from './norm.wgsl';
 
 /** Options of the GPU norms: the wasm `layerNorm` / `rmsNorm`'s, plus the device. */
@@ -206,12 +206,6 @@ function checkBackwardArrays(op: string, arrays: GpuRmsNormBackwardInputs, rows:
   checkArray(op, 'rstd', arrays.rstd, rows, `[N] = [${rows}]`);
 }
 
-/** A 2-D grid of one workgroup per row (the shader folds it back into a row index). */
-function rowGrid(gpu: Gpu, rows: number): [number, number] {
-  const side = gpu.adapter.limits.maxComputeWorkgroupsPerDimension;
-  return [Math.min(rows, side), Math.ceil(rows / side)];
-}
-
 /** Shared params: rows, channels, eps, blocks. */
 function params(rows: number, channels: number, eps: number): ArrayBuffer {
   return uniformWords([
@@ -258,7 +252,7 @@ function forward(
           [5, 'mean'],
           [6, 'rstd'],
         ],
-        workgroups: rowGrid(gpu, rows),
+        workgroups: grid(gpu, rows),
       },
     ],
   });
@@ -287,7 +281,7 @@ function backward(
       entryPoint: 'backward_rows',
       constants,
       bindings: [...state, [2, 'weight'], [8, 'dinp']],
-      workgroups: rowGrid(gpu, rows),
+      workgroups: grid(gpu, rows),
     },
     {
       label: 'norm.backward_partial',
