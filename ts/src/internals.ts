@@ -12,7 +12,7 @@
  *   and `DeviceLostError`), WGSL checked into a pipeline with the compiler's messages
  *   (`compileGpuShader`), error scopes (`withErrorScopes`) and the matrix product
  *   (`gpuMatmul`, `GpuMatmul`); the training kernels with their backward passes
- *   (`gpuLayerNorm`, `gpuRmsNorm`, `gpuActivation`, `gpuGlu`, `gpuCrossEntropy` and their `…Backward`). In Node it needs the optional peer dependency `webgpu`.
+ *   (`gpuLayerNorm`, `gpuRmsNorm`, `gpuActivation`, `gpuGlu`, `gpuCrossEntropy`, `gpuEmbedding` and their `…Backward`). In Node it needs the optional peer dependency `webgpu`.
  *
  * Import "wasmformer" too: `init()` is there, and this entry shares its WebAssembly instance.
  *
@@ -50,6 +50,14 @@ export type {
   GpuCrossEntropyResult,
 } from './webgpu/cross_entropy.js';
 export { Gpu, requestGpu } from './webgpu/device.js';
+export { embeddingCsr, gpuEmbedding, gpuEmbeddingBackward } from './webgpu/embedding.js';
+export type {
+  EmbeddingCsr,
+  GpuEmbeddingBackwardInputs,
+  GpuEmbeddingBackwardOptions,
+  GpuEmbeddingGradients,
+  GpuEmbeddingOptions,
+} from './webgpu/embedding.js';
 export type { GpuAdapterDescription, GpuLimits, RequestGpuOptions } from './webgpu/device.js';
 export { GpuMatmul, gpuMatmul } from './webgpu/matmul.js';
 export type { GpuMatmulForm, GpuMatmulOptions, GpuMatmulShape } from './webgpu/matmul.js';
