@@ -12,7 +12,8 @@
  *   and `DeviceLostError`), WGSL checked into a pipeline with the compiler's messages
  *   (`compileGpuShader`), error scopes (`withErrorScopes`) and the matrix product
  *   (`gpuMatmul`, `GpuMatmul`); the training kernels with their backward passes
- *   (`gpuLayerNorm`, `gpuRmsNorm`, `gpuActivation`, `gpuGlu`, `gpuCrossEntropy`, `gpuEmbedding` and their `…Backward`). In Node it needs the optional peer dependency `webgpu`.
+ *   (`gpuLayerNorm`, `gpuRmsNorm`, `gpuActivation`, `gpuGlu`, `gpuCrossEntropy`, `gpuEmbedding` and their `…Backward`), and the optimizer step (`gpuAdamW`,
+ *   `gpuClipGradNorm`). In Node it needs the optional peer dependency `webgpu`.
  *
  * Import "wasmformer" too: `init()` is there, and this entry shares its WebAssembly instance.
  *
@@ -42,6 +43,10 @@ export type {
   GpuGluGradients,
   GpuGluOptions,
 } from './webgpu/activation.js';
+export { gpuAdamW } from './webgpu/adamw.js';
+export type { GpuAdamWOptions, GpuAdamWResult, GpuAdamWState } from './webgpu/adamw.js';
+export { gpuClipGradNorm } from './webgpu/clip.js';
+export type { GpuClipOptions, GpuClipResult } from './webgpu/clip.js';
 export { gpuCrossEntropy, gpuCrossEntropyBackward } from './webgpu/cross_entropy.js';
 export type {
   GpuCrossEntropyBackwardInputs,

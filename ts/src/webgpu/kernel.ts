@@ -33,6 +33,8 @@ export interface KernelRun {
   op: string;
   /** Storage buffers uploaded before the passes (any of these typed arrays; empty arrays get 4 bytes). */
   inputs: Readonly<Record<string, Float32Array | Int32Array | Uint32Array>>;
+  /** Inputs that the passes update in place and that are read back with the outputs. */
+  readInputs?: readonly string[];
   /** Storage buffers the passes write, as element counts of 4 bytes (f32). */
   outputs: Readonly<Record<string, number>>;
   /** Scratch storage buffers (element counts), neither uploaded nor read. */
@@ -52,7 +54,7 @@ export interface KernelRun {
  *   DisposedError from the device
  */
 export async function runKernel(gpu: Gpu, run: KernelRun): Promise<Record<string, Float32Array>> {
-  const { op, inputs, outputs, scratch = {}, params, passes } = run;
+  const { op, inputs, outputs, readInputs = [], scratch = {}, params, passes } = run;
   const { maxStorageBufferBindingSize: maxBytes, maxComputeWorkgroupsPerDimension: maxGroups } = gpu.adapter.limits;
   const sizes: [string, number][] = [
     ...Object.entries(inputs).map(([name, array]): [string, number] => [name, array.byteLength]),
@@ -90,7 +92,8 @@ export async function runKernel(gpu: Gpu, run: KernelRun): Promise<Record<string
         return buffer;
       };
       for (const [name, array] of Object.entries(inputs)) {
-        const buffer = make(name, array.byteLength, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST);
+        const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | (readInputs.includes(name) ? GPUBufferUsage.COPY_SRC : 0);
+        const buffer = make(name, array.byteLength, usage);
         if (array.byteLength > 0) device.queue.writeBuffer(buffer, 0, array.buffer, array.byteOffset, array.byteLength);
       }
       for (const [name, count] of Object.entries(outputs)) make(name, 4 * count, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
@@ -117,8 +120,15 @@ export async function runKernel(gpu: Gpu, run: KernelRun): Promise<Record<string
       device.queue.submit([encoder.finish()]);
     });
     const result: Record<string, Float32Array> = {};
-    for (const name of Object.keys(outputs)) result[name] = await readBuffer(gpu, buffers.get(name)!, `${op}: read ${name}`);
-    for (const [name, count] of Object.entries(outputs)) result[name] = result[name]!.subarray(0, count);
+    const counts: [string, number][] = [
+      ...readInputs.map((name): [string, number] => [name, inputs[name]?.length ?? 0]),
+      ...Object.entries(outputs),
+    ];
+    for (const [name, count] of counts) {
+      const buffer = buffers.get(name);
+      if (!buffer) throw new InvalidArgumentError(`${op}: reads back ${name}, which is not one of the run's buffers`);
+      result[name] = (await readBuffer(gpu, buffer, `${op}: read ${name}`)).subarray(0, count);
+    }
     return result;
   } finally {
     for (const buffer of buffers.values()) buffer.destroy();
