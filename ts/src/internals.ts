@@ -12,7 +12,7 @@
  *   and `DeviceLostError`), WGSL checked into a pipeline with the compiler's messages
  *   (`compileGpuShader`), error scopes (`withErrorScopes`) and the matrix product
  *   (`gpuMatmul`, `GpuMatmul`); the training kernels with their backward passes
- *   (`gpuLayerNorm`, `gpuRmsNorm`, `gpuActivation`, `gpuGlu`, `gpuCrossEntropy`, `gpuEmbedding` and their `…Backward`), and the optimizer step (`gpuAdamW`,
+ *   (`gpuLayerNorm`, `gpuRmsNorm`, `gpuActivation`, `gpuGlu`, `gpuCrossEntropy`, `gpuEmbedding`, `gpuRope` and their `…Backward`), and the optimizer step (`gpuAdamW`,
  *   `gpuClipGradNorm`). In Node it needs the optional peer dependency `webgpu`.
  *
  * Import "wasmformer" too: `init()` is there, and this entry shares its WebAssembly instance.
@@ -84,4 +84,6 @@ export type {
 } from './webgpu/norm.js';
 export { compileGpuShader } from './webgpu/pipeline.js';
 export type { GpuPipelineOptions } from './webgpu/pipeline.js';
+export { gpuRope, gpuRopeBackward, ropeTable } from './webgpu/rope.js';
+export type { GpuRopeOptions, RopeTableArrays } from './webgpu/rope.js';
 export { withErrorScopes } from './webgpu/scopes.js';
