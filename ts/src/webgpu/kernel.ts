@@ -56,6 +56,9 @@ export interface KernelRun {
 export async function runKernel(gpu: Gpu, run: KernelRun): Promise<Record<string, Float32Array>> {
   const { op, inputs, outputs, readInputs = [], scratch = {}, params, passes } = run;
   const { maxStorageBufferBindingSize: maxBytes, maxComputeWorkgroupsPerDimension: maxGroups } = gpu.adapter.limits;
+  const names = [...Object.keys(inputs), ...Object.keys(outputs), ...Object.keys(scratch), ...(params ? ['params'] : [])];
+  const repeated = names.find((name, i) => names.indexOf(name) !== i);
+  if (repeated !== undefined) throw new InvalidArgumentError(`${op}: two of the run's buffers are named ${repeated}`);
   const sizes: [string, number][] = [
     ...Object.entries(inputs).map(([name, array]): [string, number] => [name, array.byteLength]),
     ...Object.entries({ ...outputs, ...scratch }).map(([name, count]): [string, number] => [name, 4 * count]),

@@ -64,6 +64,13 @@ describe.skipIf(skip !== undefined)('gpuClipGradNorm', () => {
     expect(Math.abs(got.norm - missing.norm)).toBeGreaterThan(1e-4 * full.norm + 1e-6);
   });
 
+  it('two runs give the same bits (a fixed summation order)', async () => {
+    const grads = randomArray(70_000, 13);
+    const [a, b] = [await gpuClipGradNorm(grads, { gpu: gpu!, maxNorm: 1 }), await gpuClipGradNorm(grads, { gpu: gpu!, maxNorm: 1 })];
+    expect(b.norm).toBe(a.norm);
+    expect(Array.from(b.grads)).toEqual(Array.from(a.grads));
+  });
+
   it('bad arguments throw typed errors before any GPU work', async () => {
     await expect(gpuClipGradNorm(new Float32Array(3), { gpu: gpu!, maxNorm: 0 })).rejects.toThrow(/maxNorm/);
     await expect(gpuClipGradNorm(new Float32Array(3), { gpu: gpu!, maxNorm: Number.NaN })).rejects.toThrow(/maxNorm/);

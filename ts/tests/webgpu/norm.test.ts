@@ -164,6 +164,18 @@ describe.skipIf(skip !== undefined)('gpuLayerNorm / gpuRmsNorm forward and backw
     expect(firstMismatch(other.dweight, f32(good.dweight), good.dweightScale)).toBeDefined();
   });
 
+  it('the backward is deterministic: two runs give the same bits', async () => {
+    const [rows, channels] = [130, 65];
+    const x = randomArray(rows * channels, 31);
+    const w = randomArray(channels, 32);
+    const dout = randomArray(rows * channels, 33);
+    const { mean, rstd } = await gpuLayerNorm(x, w, w, { gpu: gpu!, rows, channels });
+    const runs = [];
+    for (let k = 0; k < 2; k++) runs.push(await gpuLayerNormBackward({ dout, x, weight: w, mean, rstd }, { gpu: gpu!, rows, channels }));
+    for (const name of ['dinp', 'dweight', 'dbias'] as const)
+      expect(Array.from(runs[1]![name]!), name).toEqual(Array.from(runs[0]![name]!));
+  });
+
   it('bad arguments throw typed errors before any GPU work', async () => {
     const x = new Float32Array(6);
     await expect(gpuLayerNorm(x, new Float32Array(2), undefined, { gpu: gpu!, rows: 2, channels: 3 })).rejects.toThrow(
