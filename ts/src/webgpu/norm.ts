@@ -153,7 +153,7 @@ export async function gpuLayerNormBackward(
   options: GpuLayerNormBackwardOptions,
 ): Promise<GpuLayerNormGradients> {
   const op = 'gpuLayerNormBackward';
-  const { gpu, rows, channels } = checkOptions(op, { ...options, eps: 1 });
+  const { gpu, rows, channels } = checkOptions(op, options);
   const hasBias = options.bias ?? true;
   const { dout, x, weight, mean, rstd } = inputs ?? ({} as GpuLayerNormBackwardInputs);
   checkBackwardArrays(op, { dout, x, weight, rstd }, rows, channels);
@@ -181,7 +181,7 @@ export async function gpuRmsNormBackward(
   options: Omit<GpuNormOptions, 'eps'>,
 ): Promise<GpuRmsNormGradients> {
   const op = 'gpuRmsNormBackward';
-  const { gpu, rows, channels } = checkOptions(op, { ...options, eps: 1 });
+  const { gpu, rows, channels } = checkOptions(op, options);
   const { dout, x, weight, rstd } = inputs ?? ({} as GpuRmsNormBackwardInputs);
   checkBackwardArrays(op, { dout, x, weight, rstd }, rows, channels);
   const grads = await backward(gpu, op, { dout, x, weight, mean: undefined, rstd, rows, channels, rms: true, hasBias: false });
@@ -310,7 +310,7 @@ function backward(
     inputs: { dout, x, weight, mean: mean ?? new Float32Array(1), rstd },
     outputs: hasBias ? { dinp: rows * channels, dweight: channels, dbias: channels } : { dinp: rows * channels, dweight: channels },
     scratch: hasBias ? { partial: blocks * 2 * channels } : { partial: blocks * 2 * channels, dbias: 1 },
-    params: params(rows, channels, 1),
+    params: params(rows, channels, 1), // the backward does not read eps
     passes,
   });
 }
