@@ -3,7 +3,10 @@
 // on 1 and 2 threads, against transformers.js on the same model and texts in the same run
 // (bench/peers/transformersjs-embed.mjs: its wasm configuration on 1 and 2 threads and its Node
 // default, onnxruntime-node, on 2 threads), when that peer's exported model exists.
-// `node [--experimental-wasm-relaxed-simd on Node 20] bench/bert-embed.bench.mjs [--texts 64] [--batch 16] [--no-peers]`
+// Each thread count times the float32 model and an int8 copy of it (a second load of the same
+// checkpoint, `bert.quantize({ weights: 'int8' })`) one after the other in the same run; the
+// int8 row reports its speed as a ratio to that float32 row. `--no-int8` skips it.
+// `node [--experimental-wasm-relaxed-simd on Node 20] bench/bert-embed.bench.mjs [--texts 64] [--batch 16] [--no-peers] [--no-int8]`
 // Writes bench/results/bert-embed.jsonl.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -33,6 +36,7 @@ const toMeasurements = (r) =>
       impl: r.impl === 'wasmformer' ? wasmformerImpl(r.variant) : transformersJsImpl(r.device),
       threads: r.threads,
       variant: r.variant,
+      dtype: r.dtype ?? 'float32',
     },
     { embeddings_per_s: r.embeddingsPerSec, seconds: r.seconds },
   );
@@ -45,11 +49,22 @@ const info = runtimeInfo();
 const dir = process.env.WASMFORMER_MINILM_DIR ?? fetchMiniLM();
 const tokenizer = WordPieceTokenizer.fromVocabTxt(readFileSync(join(dir, 'vocab.txt'), 'utf8'), { lowercase: true });
 const bert = await loadHuggingFace(dir);
+const models = [{ dtype: 'float32', bert }];
+if (!process.argv.includes('--no-int8')) {
+  models.push({ dtype: 'int8', bert: (await loadHuggingFace(dir)).quantize({ weights: 'int8' }) });
+}
 const lengths = texts.map((t) => Math.min(TOKENS, tokenizer.encode(t).inputIds.length));
 if (lengths.some((l) => l !== TOKENS)) throw new Error('every text should fill 128 tokens');
 
 for (const threads of [1, 2].filter((t) => t <= info.threads)) {
   setThreadLimit(threads);
+  for (const { dtype, bert } of models) measure(bert, dtype, threads);
+}
+setThreadLimit(info.threads);
+for (const { bert } of models) bert.dispose();
+
+/** Times `bert` embedding the texts on `threads` threads and records a row. */
+function measure(bert, dtype, threads) {
   bert.embed(tokenizer, texts.slice(0, BATCH), { normalize: true, maxLength: TOKENS, batchSize: BATCH }); // warm-up
   const t0 = performance.now();
   const vectors = bert.embed(tokenizer, texts, { normalize: true, maxLength: TOKENS, batchSize: BATCH });
@@ -57,6 +72,7 @@ for (const threads of [1, 2].filter((t) => t <= info.threads)) {
   record({
     impl: 'wasmformer',
     variant: info.variant,
+    dtype,
     threads,
     texts: N,
     tokens: TOKENS,
@@ -65,10 +81,8 @@ for (const threads of [1, 2].filter((t) => t <= info.threads)) {
     embeddingsPerSec: N / seconds,
     first: Array.from(vectors[0].subarray(0, 4)),
   });
-  console.error(`[bert-embed] wasmformer ${info.variant} ${threads}t: ${(N / seconds).toFixed(1)} embeddings/s`);
+  console.error(`[bert-embed] wasmformer ${info.variant} ${dtype} ${threads}t: ${(N / seconds).toFixed(1)} embeddings/s`);
 }
-setThreadLimit(info.threads);
-bert.dispose();
 
 const peerModel = join(root, 'bench', '.cache', 'minilm-onnx');
 if (process.argv.includes('--no-peers')) {
@@ -107,15 +121,20 @@ if (process.argv.includes('--no-peers')) {
   }
 }
 
+const ours = rows.filter((r) => r.impl === 'wasmformer');
 const peers = rows.filter((r) => r.impl !== 'wasmformer');
 console.log(`\nall-MiniLM-L6-v2, ${N} texts × ${TOKENS} tokens, batch ${BATCH}, mean pooling + normalisation. Embeddings/s:`);
 for (const r of rows) {
-  const label = `${r.impl} ${r.variant}${r.threads ? ` ${r.threads}t` : ''}`.padEnd(40);
+  const label = `${r.impl} ${r.variant}${r.dtype ? ` ${r.dtype}` : ''}${r.threads ? ` ${r.threads}t` : ''}`.padEnd(48);
+  const float32 = ours.find((o) => o.dtype === 'float32' && o.threads === r.threads);
+  const vsFloat32 =
+    r.dtype === 'int8' && float32 ? [`${(r.embeddingsPerSec / float32.embeddingsPerSec).toFixed(2)}× float32 ${r.threads}t`] : [];
   const ratios =
     r.impl === 'wasmformer'
-      ? peers
-          .map((p) => `${(r.embeddingsPerSec / p.embeddingsPerSec).toFixed(2)}× ${p.variant}${p.threads ? ` ${p.threads}t` : ''}`)
-          .join(', ')
+      ? [
+          ...vsFloat32,
+          ...peers.map((p) => `${(r.embeddingsPerSec / p.embeddingsPerSec).toFixed(2)}× ${p.variant}${p.threads ? ` ${p.threads}t` : ''}`),
+        ].join(', ')
       : '';
   console.log(`  ${label} ${r.embeddingsPerSec.toFixed(1).padStart(7)}  ${ratios}`);
 }

@@ -389,6 +389,28 @@ impl WasmModel {
         Ok(out.to_vec())
     }
 
+    /// [`WasmModel::outputs_batch`] with every linear layer on its int8 copy (the model must be
+    /// quantised: `quantizeInt8`). Same arguments and outputs.
+    #[wasm_bindgen(js_name = outputsBatchInt8)]
+    pub fn outputs_batch_int8(
+        &mut self,
+        ids: &[u32],
+        type_ids: &[u32],
+        attention_mask: &[u8],
+        options: &JsValue,
+    ) -> Result<Vec<f32>, JsValue> {
+        let o = Options::new(options, "outputsBatchInt8")?;
+        let (b, t) = batch_dims(&o)?;
+        let output = o.choice("output", &["logits", "classLogits", "hidden"])?;
+        let batch = batch_of(ids, &[], type_ids, attention_mask, &[]);
+        let out = match output {
+            0 => self.inner.batch_logits_int8(batch, b, t).map_err(to_js)?.0,
+            1 => self.inner.batch_logits_int8(batch, b, t).map_err(to_js)?.1,
+            _ => self.inner.batch_hidden_int8(batch, b, t).map_err(to_js)?,
+        };
+        Ok(out.to_vec())
+    }
+
     /// The attention probabilities `[L, H, T, T]` of ONE sequence `ids: [T]` (`type_ids`,
     /// `attention_mask: [T]`, empty = not given), dropout off. `options`: `{ seqLen }`.
     #[wasm_bindgen(js_name = attentionProbs)]
@@ -435,8 +457,8 @@ impl WasmModel {
         self.inner.decode_reset(slot).map_err(to_js)
     }
 
-    /// Quantises the decoding path's linear weights and LM head to int8 (per-output-channel
-    /// scales, packed once); `decodeFeed` then uses them. Returns their bytes.
+    /// Quantises every linear weight (blocks and heads) to int8 (per-output-channel scales,
+    /// packed once); `decodeFeed` and `outputsBatchInt8` then use them. Returns their bytes.
     #[wasm_bindgen(js_name = quantizeInt8)]
     pub fn quantize_int8(&mut self) -> Result<f64, JsValue> {
         Ok(self.inner.quantize_int8().map_err(to_js)? as f64)

@@ -6,13 +6,23 @@
  * positional option is available; learned absolute positions are the default.
  *
  * Pretraining and fine-tuning go through {@link Trainer} with a {@link MaskedLMDataset} or a
- * {@link ClassificationDataset}; this class adds creation, `withClassifier`, and the uses:
- * `embed`, `fillMask`, `predict`.
+ * {@link ClassificationDataset}; this class adds creation, `withClassifier`, the uses:
+ * `embed`, `fillMask`, `predict`, and `quantize`, which switches them to int8 weights.
  */
-import { InvalidArgumentError } from '../errors.js';
+import { callWasm, InvalidArgumentError } from '../errors.js';
 import type { ModelBatch } from '../train/batches.js';
+import type { AttentionWeights, AttentionWeightsOptions } from './attention.js';
 import type { TransformerConfig, TransformerConfigInput } from './config.js';
-import { type MemoryPlan, TransformerModel } from './transformer.js';
+import { checkQuantizeOptions, type QuantizeOptions } from './quantize.js';
+import {
+  type BatchEvaluation,
+  type BatchGradients,
+  type BatchLosses,
+  type MemoryPlan,
+  type TrainStepOptions,
+  type TrainStepResult,
+  TransformerModel,
+} from './transformer.js';
 
 /** BERT configuration input: `vocabSize` and `blockSize` are required. */
 export type BERTConfigInput = TransformerConfigInput;
@@ -106,8 +116,124 @@ const BERT_DEFAULTS: Partial<TransformerConfig> = {
 
 /** An encoder-only transformer. */
 export class BERT extends TransformerModel {
+  #quantization: 'int8' | null = null;
+  #quantizedBytes = 0;
+
   private constructor(config: TransformerConfig, seed: number) {
     super(config, seed);
+  }
+
+  /** `'int8'` after {@link BERT.quantize}, else `null` (float32). */
+  get quantization(): 'int8' | null {
+    return this.#quantization;
+  }
+
+  /** Bytes of the int8 weights and their scales (0 before {@link BERT.quantize}). */
+  get quantizedBytes(): number {
+    return this.#quantizedBytes;
+  }
+
+  /**
+   * Quantises inference to int8: every block's linear weights (`c_attn`, `c_proj`, `c_fc`,
+   * `mlp.c_proj`: `[N, K]`), the masked-LM head's transform (`[C, C]`) and decoder (`[V, C]`,
+   * the tied `wte` included), the pooler (`[C, C]`) and the classifier (`[K, C]`) are packed
+   * once as int8 with per-output-channel scales, and `embed`, `fillMask`, `predict`, `logits`
+   * and `batchOutputs` then run them on the W8A16 kernels (activations quantised per row to
+   * int16). Embedding tables, norms, attention softmax and biases stay float32. The float32
+   * weights are kept (`getWeights` still returns them), so this adds about a quarter of the
+   * linear weights' bytes.
+   *
+   * A quantised model is for inference only: the float32 paths (`loss`, `gradients`,
+   * `evaluateBatch`, `batchGradients`, `attentionWeights`), loading weights and training
+   * (`Trainer`) throw {@link InvalidArgumentError} rather than mix the two.
+   *
+   * @example
+   * ```ts
+   * const bert = (await loadHuggingFace(files)).model.quantize({ weights: 'int8' });
+   * const [vector] = bert.embed(tokenizer, ['a dog runs'], { normalize: true });
+   * ```
+   * @returns this model (for chaining)
+   * @throws InvalidArgumentError for bad options, an already quantised model, or a
+   * non-finite weight; DisposedError after `dispose()`
+   */
+  quantize(options: QuantizeOptions): this {
+    checkQuantizeOptions(options);
+    const handle = this.handle;
+    if (this.#quantization !== null) throw new InvalidArgumentError('quantize: this model is already quantised to int8');
+    this.#quantizedBytes = callWasm(() => handle.quantizeInt8());
+    this.#quantization = 'int8';
+    return this;
+  }
+
+  /** Throws {@link InvalidArgumentError} when quantised: `what` would run the float32 weights. */
+  #float32Only(what: string): void {
+    if (this.#quantization !== null) {
+      throw new InvalidArgumentError(
+        `${what}: this BERT is quantised to int8 (only embed, fillMask, predict, logits and batchOutputs); use a float32 model`,
+      );
+    }
+  }
+
+  /** {@link TransformerModel.setFlatParams}; refused on a quantised model (its int8 copies would go stale). */
+  override setFlatParams(data: Float32Array): void {
+    this.#float32Only('setFlatParams');
+    super.setFlatParams(data);
+  }
+
+  /** {@link TransformerModel.evaluateBatch}; refused on a quantised model. */
+  override evaluateBatch(batch: ModelBatch, seqLen?: number): BatchLosses {
+    this.#float32Only('evaluateBatch');
+    return super.evaluateBatch(batch, seqLen);
+  }
+
+  /** {@link TransformerModel.evaluateBatchWithClassLogits}; refused on a quantised model. */
+  override evaluateBatchWithClassLogits(batch: ModelBatch, seqLen?: number): BatchEvaluation {
+    this.#float32Only('evaluateBatchWithClassLogits');
+    return super.evaluateBatchWithClassLogits(batch, seqLen);
+  }
+
+  /** {@link TransformerModel.batchGradients}; refused on a quantised model. */
+  override batchGradients(batch: ModelBatch, seqLen?: number): BatchGradients {
+    this.#float32Only('batchGradients');
+    return super.batchGradients(batch, seqLen);
+  }
+
+  /** {@link TransformerModel.attentionWeights}; refused on a quantised model. */
+  override attentionWeights(ids: ArrayLike<number>, options: AttentionWeightsOptions = {}): AttentionWeights {
+    this.#float32Only('attentionWeights');
+    return super.attentionWeights(ids, options);
+  }
+
+  /**
+   * {@link TransformerModel._trainStepBatch}; refused on a quantised model.
+   * @internal
+   */
+  override _trainStepBatch(batch: ModelBatch, options: TrainStepOptions): TrainStepResult {
+    this.#float32Only('training');
+    return super._trainStepBatch(batch, options);
+  }
+
+  /**
+   * {@link TransformerModel.batchOutputs}: on a quantised model every linear layer runs on its
+   * int8 copy ({@link BERT.quantize}); `embed`, `fillMask`, `predict` and `logits` go through it.
+   *
+   * @param batch - `ids`, `typeIds`, `attentionMask`: `[B, T]`
+   * @param seqLen - T
+   * @param what - `'logits'`: LM logits `[B, T, V]`; `'classLogits'`: `[B, K]`; `'hidden'`:
+   * the final hidden states `[B, T, C]` (no head runs)
+   * @returns float32, row-major (a JS-owned copy)
+   * @throws InvalidArgumentError when the model lacks the head asked for, or for a bad value;
+   * ShapeError on a wrong length
+   */
+  override batchOutputs(batch: ModelBatch, seqLen: number, what: 'logits' | 'classLogits' | 'hidden'): Float32Array {
+    if (this.#quantization === null) return super.batchOutputs(batch, seqLen, what);
+    const c = this.checkBatch({ ...batch, targets: undefined, labels: undefined }, seqLen);
+    if (what === 'logits' && this.config.lmHead === 'none')
+      throw new InvalidArgumentError("logits: the model has no LM head (lmHead 'none')");
+    if (what === 'classLogits' && this.config.nClasses === 0)
+      throw new InvalidArgumentError('classLogits: the model has no classifier (nClasses 0)');
+    const handle = this.handle;
+    return callWasm(() => handle.outputsBatchInt8(c.ids, c.typeIds, c.attentionMask, { batchSize: batch.batchSize, seqLen, output: what }));
   }
 
   /**
@@ -134,7 +260,8 @@ export class BERT extends TransformerModel {
 
   /**
    * A sequence classifier with this model's encoder (and pooler, if it has one) and a new
-   * classifier head of `nClasses`; no LM head. The weights are copied (this model is unchanged).
+   * classifier head of `nClasses`; no LM head. The float32 weights are copied (this model is
+   * unchanged; the new one is float32 even when this one is quantised).
    *
    * @example
    * ```ts

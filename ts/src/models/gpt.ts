@@ -9,6 +9,7 @@ import type { ModelBatch } from '../train/batches.js';
 import type { AttentionWeights, AttentionWeightsOptions } from './attention.js';
 import type { TransformerConfig, TransformerConfigInput } from './config.js';
 import { type DecodeHandle, decodeSteps, type GenerateOptions, generationSettings } from './generate.js';
+import { checkQuantizeOptions, type QuantizeOptions } from './quantize.js';
 import {
   type BatchEvaluation,
   type BatchGradients,
@@ -20,18 +21,10 @@ import {
 } from './transformer.js';
 
 export type { GenerateOptions } from './generate.js';
+export type { QuantizeOptions } from './quantize.js';
 
 /** GPT configuration input: `vocabSize` and `blockSize` are required. */
 export type GPTConfigInput = TransformerConfigInput;
-
-/** Options of {@link GPT.quantize}. */
-export interface QuantizeOptions {
-  /**
-   * `'int8'`: every linear layer's weight and the LM head as int8 with one scale per output
-   * channel (`max|w| / 127`), multiplied with int16-quantised activations (W8A16).
-   */
-  weights: 'int8';
-}
 
 /** A decoder-only transformer. */
 export class GPT extends TransformerModel {
@@ -74,14 +67,7 @@ export class GPT extends TransformerModel {
    * non-finite weight; DisposedError after `dispose()`
    */
   quantize(options: QuantizeOptions): this {
-    if (options === null || typeof options !== 'object') {
-      throw new InvalidArgumentError("quantize: options must be an object, e.g. { weights: 'int8' }");
-    }
-    const unknown = Object.keys(options).filter((k) => k !== 'weights');
-    if (unknown.length > 0) throw new InvalidArgumentError(`quantize: unknown option ${unknown[0]}`);
-    if (options.weights !== 'int8') {
-      throw new InvalidArgumentError(`quantize: weights must be 'int8', got ${String(options.weights)}`);
-    }
+    checkQuantizeOptions(options);
     const handle = this.handle;
     if (this.#quantization !== null) throw new InvalidArgumentError('quantize: this model is already quantised to int8');
     this.#quantizedBytes = callWasm(() => handle.quantizeInt8());

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BERT, CharTokenizer, DisposedError, GPT, InvalidArgumentError, Trainer, init } from '../../../dist/index.node.js';
+import { CharTokenizer, DisposedError, GPT, InvalidArgumentError, Trainer, init } from '../../../dist/index.node.js';
 
 // Thresholds fixed before the first run:
 // - greedy generations: at least 90% of the generated tokens (position by position, 8 prompts
@@ -133,11 +133,5 @@ describe('GPT.quantize misuse', () => {
     const q = GPT.create(config).quantize({ weights: 'int8' });
     q.dispose();
     expect(() => q.generate([1], { maxNewTokens: 2 })).toThrow(DisposedError);
-  });
-
-  it('BERT has no quantize (int8 covers GPT decoding only)', () => {
-    const bert = BERT.create({ vocabSize: 11, blockSize: 8, nLayer: 1, nHead: 2, nEmbd: 16 });
-    expect('quantize' in bert).toBe(false);
-    bert.dispose();
   });
 });

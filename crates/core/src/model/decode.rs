@@ -242,15 +242,13 @@ impl Decoder {
             s.h.copy_from_slice(&s.x);
             norm_rows(cfg, &mut s.x, &mut s.mean, &mut s.rstd, &s.h, w)?;
         }
-        if let Some(q) = int8 {
-            if q.layers.len() != cfg.n_layer {
-                return Err(Error::InvalidArgument(format!(
-                    "decode: int8 weights have {} layers, the model {}",
-                    q.layers.len(),
-                    cfg.n_layer
-                )));
+        let int8_head = match int8 {
+            Some(q) => {
+                q.check_layers(cfg)?;
+                Some(q.lm_head()?)
             }
-        }
+            None => None,
+        };
         for l in 0..cfg.n_layer {
             let q = int8.map(|q| &q.layers[l]);
             self.layer(cfg, p, l, q, counts, &rows, alibi)?;
@@ -288,7 +286,7 @@ impl Decoder {
         self.logits.resize(fed * v, 0.0);
         let head = Linear { weight: p.lm_head.unwrap_or(p.wte), bias: None };
         // logits = hidden · W_headᵀ
-        linear_either(&mut self.logits, hidden, &head, int8.map(|q| &q.head), (fed, c, v))?;
+        linear_either(&mut self.logits, hidden, &head, int8_head, (fed, c, v))?;
         for (len, &count) in self.lens.iter_mut().zip(counts) {
             *len += count;
         }

@@ -1,11 +1,14 @@
-//! The int8 weights of incremental decoding: every linear layer of the blocks and the LM head
-//! quantised once to int8 with per-output-channel scales ([`Scales::PerChannel`]) and packed
-//! for the W8A16 kernels ([`crate::kernels::int8`]). [`super::decode::Decoder::feed`] given a
-//! [`DecodeInt8`] runs those layers with [`linear_int8_infer`]; everything else (embeddings,
-//! norms, attention over the KV cache, biases) stays float32. Inference only.
+//! The int8 weights of inference: every linear layer of the blocks and of the heads quantised
+//! once to int8 with per-output-channel scales ([`Scales::PerChannel`]) and packed for the
+//! W8A16 kernels ([`crate::kernels::int8`]). Two forwards read them, each through
+//! [`linear_int8_checked`]: [`super::decode::Decoder::feed`] (incremental decoding over the KV
+//! cache) and the batch forward [`super::transformer::forward`] when its `Ctx::int8` is set
+//! (encoders: embeddings, fill-mask, classification). Everything else (embeddings, norms,
+//! attention, biases) stays float32. Inference only: a training pass refuses them.
 //!
 //! Shapes (per layer): `c_attn: [3C, C]`, `attn_proj: [C, C]`, `c_fc, c_up: [F, C]`,
-//! `mlp_proj: [C, F]`; `head: [V, C]` (`lm_head`, or `wte` when the embeddings are tied).
+//! `mlp_proj: [C, F]`; `head: [V, C]` (`lm_head`, or `wte` when the embeddings are tied);
+//! `mlm_dense: [C, C]`; `pooler: [C, C]`; `classifier: [K, C]`.
 
 use super::config::{LmHead, ModelConfig};
 use super::params::{Linear, Tensors};
@@ -26,12 +29,18 @@ pub struct Int8Layer {
     pub mlp_proj: Int8Weight,
 }
 
-/// The int8 weights of the decoding path: `L` blocks and the LM head.
+/// The int8 weights of a model's linear layers: `L` blocks and whichever heads it has.
 pub struct DecodeInt8 {
     /// One per block.
     pub layers: Vec<Int8Layer>,
-    /// `[V, C]`.
-    pub head: Int8Weight,
+    /// `[V, C]` LM head (`None` without one, `LmHead::None`).
+    pub head: Option<Int8Weight>,
+    /// `[C, C]` masked-LM transform (`LmHead::Mlm` only).
+    pub mlm_dense: Option<Int8Weight>,
+    /// `[C, C]` classifier pooler (`n_classes > 0` only).
+    pub pooler: Option<Int8Weight>,
+    /// `[K, C]` class projection (`n_classes > 0` only).
+    pub classifier: Option<Int8Weight>,
 }
 
 fn pack(w: &[f32], n: usize, k: usize) -> Result<Int8Weight> {
@@ -39,16 +48,12 @@ fn pack(w: &[f32], n: usize, k: usize) -> Result<Int8Weight> {
 }
 
 impl DecodeInt8 {
-    /// Quantises the linear weights of `p` (a model of `cfg`) per output channel.
-    /// Errors: [`Error::InvalidArgument`] for a model without a plain LM head or with a
-    /// non-finite weight, [`Error::OutOfMemory`] when the packed copies cannot be allocated.
+    /// Quantises the linear weights of `p` (a model of `cfg`) per output channel: the blocks',
+    /// the LM head (plain or masked-LM: its transform and its `[V, C]` decoder), the pooler
+    /// and the classifier. Errors: [`Error::InvalidArgument`] for a non-finite weight,
+    /// [`Error::OutOfMemory`] when the packed copies cannot be allocated.
     pub fn quantize(cfg: &ModelConfig, p: &Tensors<&[f32]>) -> Result<Self> {
-        if cfg.lm_head != LmHead::Plain {
-            return Err(Error::InvalidArgument(
-                "quantize: int8 decoding needs a plain LM head (lm_head Plain)".into(),
-            ));
-        }
-        let (c, f, v) = (cfg.n_embd, cfg.ffn_hidden, cfg.vocab_size);
+        let (c, f, v, k) = (cfg.n_embd, cfg.ffn_hidden, cfg.vocab_size, cfg.n_classes);
         let layers = p
             .layers
             .iter()
@@ -62,8 +67,35 @@ impl DecodeInt8 {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        let head = pack(p.lm_head.unwrap_or(p.wte), v, c)?;
-        Ok(Self { layers, head })
+        let head = match cfg.lm_head {
+            LmHead::None => None,
+            LmHead::Plain | LmHead::Mlm => Some(pack(p.lm_head.unwrap_or(p.wte), v, c)?),
+        };
+        let mlm_dense = p.mlm.as_ref().map(|m| pack(m.dense.weight, c, c)).transpose()?;
+        let (pooler, classifier) = match &p.classifier {
+            Some(cp) => (Some(pack(cp.pooler.weight, c, c)?), Some(pack(cp.out.weight, k, c)?)),
+            None => (None, None),
+        };
+        Ok(Self { layers, head, mlm_dense, pooler, classifier })
+    }
+
+    /// The `[V, C]` LM head, or [`Error::InvalidArgument`] when the model has none.
+    pub fn lm_head(&self) -> Result<&Int8Weight> {
+        self.head
+            .as_ref()
+            .ok_or_else(|| Error::InvalidArgument("int8: the model has no LM head".into()))
+    }
+
+    /// Checks that these weights were quantised from a model of `cfg`'s layer count.
+    pub fn check_layers(&self, cfg: &ModelConfig) -> Result<()> {
+        if self.layers.len() != cfg.n_layer {
+            return Err(Error::InvalidArgument(format!(
+                "int8: the weights have {} layers, the model {}",
+                self.layers.len(),
+                cfg.n_layer
+            )));
+        }
+        Ok(())
     }
 
     /// Bytes held by the packed weights and their scales.
@@ -75,7 +107,12 @@ impl DecodeInt8 {
                 .map(|w| w.bytes() as u64)
                 .sum::<u64>()
         };
-        self.layers.iter().map(layer).sum::<u64>() + self.head.bytes() as u64
+        let heads = [&self.head, &self.mlm_dense, &self.pooler, &self.classifier]
+            .into_iter()
+            .flatten()
+            .map(|w| w.bytes() as u64)
+            .sum::<u64>();
+        self.layers.iter().map(layer).sum::<u64>() + heads
     }
 }
 
@@ -90,16 +127,27 @@ pub(super) fn linear_either(
 ) -> Result<()> {
     let (m, k, n) = dims;
     match q {
-        Some(q) => {
-            if q.n() != n || q.k() != k {
-                return Err(Error::InvalidArgument(format!(
-                    "decode: int8 weight is [{}, {}], expected [{n}, {k}]",
-                    q.n(),
-                    q.k()
-                )));
-            }
-            linear_int8_infer(out, inp, q, w.bias, m)
-        }
+        Some(q) => linear_int8_checked(out, inp, q, w.bias, dims),
         None => super::decode::linear(out, inp, w.weight, w.bias, m, k, n),
     }
+}
+
+/// `out = inp · ŵᵀ + bias` on the int8 kernels, after checking that `q` is `[n, k]`.
+/// `out: [m, n]`, `inp: [m, k]`, `q: [n, k]`, `bias: [n]`; `dims = (m, k, n)`.
+pub(super) fn linear_int8_checked(
+    out: &mut [f32],
+    inp: &[f32],
+    q: &Int8Weight,
+    bias: Option<&[f32]>,
+    dims: (usize, usize, usize),
+) -> Result<()> {
+    let (m, k, n) = dims;
+    if q.n() != n || q.k() != k {
+        return Err(Error::InvalidArgument(format!(
+            "int8: weight is [{}, {}], expected [{n}, {k}]",
+            q.n(),
+            q.k()
+        )));
+    }
+    linear_int8_infer(out, inp, q, bias, m)
 }

@@ -8,14 +8,14 @@
 //! targets and labels; the backward takes one scale per loss.
 
 use super::config::{LmHead, ModelConfig, Positional};
-use super::params::Tensors;
+use super::params::{Linear, Tensors};
 use super::plan::{Acts, ClassifierActs, MlmActs, NormActs};
-use super::transformer::{linear_bwd, norm_bwd, norm_bwd_view, norm_fwd, Ctx, Pass};
+use super::transformer::{linear_bwd, linear_fwd, norm_bwd, norm_bwd_view, norm_fwd, Ctx, Pass};
 use crate::error::{Error, Result};
 use crate::kernels::embedding::{embedding_backward, embedding_forward, EmbeddingDims};
 use crate::kernels::glu::{activation_backward, activation_forward};
 use crate::kernels::matmul::{
-    matmul_backward_into, matmul_forward, InputGrad, MatmulDims, MatmulForm, MatmulGrads,
+    matmul_backward_into, InputGrad, MatmulDims, MatmulForm, MatmulGrads,
 };
 use crate::kernels::softmax_xent::{
     crossentropy_backward, crossentropy_forward, crossentropy_mean_scale, SoftmaxDims,
@@ -210,9 +210,11 @@ pub struct HeadOut<'a, 's> {
 
 /// Runs the heads on the final hidden rows `hidden: [B·T, C]`: LM logits (unless only
 /// labels are given, a classifier's training) and the class logits; returns the losses of
-/// the given targets and labels.
+/// the given targets and labels. With `ctx.int8` every linear layer of the heads runs on
+/// its int8 copy.
 pub fn heads_forward(pass: Pass<'_>, a: HeadOut<'_, '_>, hidden: &[f32]) -> Result<Losses> {
     let Pass { cfg, p, ctx } = pass;
+    let q = ctx.int8;
     let (rows, c, v) = (ctx.b * ctx.t, cfg.n_embd, cfg.vocab_size);
     let mut losses = Losses::default();
     let want_lm = cfg.lm_head != LmHead::None && (ctx.targets.is_some() || ctx.labels.is_none());
@@ -231,14 +233,8 @@ pub fn heads_forward(pass: Pass<'_>, a: HeadOut<'_, '_>, hidden: &[f32]) -> Resu
                 (Some(mp), Some(ma)) => {
                     let (fc, act) = (&mut ma.fc[..n * c], &mut ma.act[..n * c]);
                     // fc = hidden · W_tᵀ + b_t;  act = gelu(fc);  n = N_t(act)
-                    matmul_forward(
-                        fc,
-                        lm_in,
-                        mp.dense.weight,
-                        mp.dense.bias,
-                        MatmulDims::new(n, c, c),
-                        MatmulForm::ABt,
-                    )?;
+                    let q_dense = q.and_then(|q| q.mlm_dense.as_ref());
+                    linear_fwd(fc, lm_in, &mp.dense, q_dense, n, c, c)?;
                     activation_forward(act, fc, cfg.gelu())?;
                     let out = &mut ma.norm.out.as_deref_mut().unwrap_or_default()[..n * c];
                     let mut stats = NormActs {
@@ -253,14 +249,9 @@ pub fn heads_forward(pass: Pass<'_>, a: HeadOut<'_, '_>, hidden: &[f32]) -> Resu
             };
             let logits = &mut a.logits[..n * v];
             // logits = head_in · W_headᵀ (+ b)
-            matmul_forward(
-                logits,
-                head_in,
-                lm_weight(p),
-                out_bias,
-                MatmulDims::new(n, c, v),
-                MatmulForm::ABt,
-            )?;
+            let head = Linear { weight: lm_weight(p), bias: out_bias };
+            let q_head = q.map(|q| q.lm_head()).transpose()?;
+            linear_fwd(logits, head_in, &head, q_head, n, c, v)?;
             if let Some(targets) = targets {
                 let dims = SoftmaxDims::new(n, v);
                 losses.token = Some(crossentropy_forward(
@@ -285,25 +276,22 @@ pub fn heads_forward(pass: Pass<'_>, a: HeadOut<'_, '_>, hidden: &[f32]) -> Resu
             for (dst, src) in ca.first.chunks_exact_mut(c).zip(hidden.chunks_exact(t * c)) {
                 dst.copy_from_slice(&src[..c]);
             }
+            let (q_pool, q_out) = match q {
+                Some(q) => match (&q.pooler, &q.classifier) {
+                    (Some(pool), Some(out)) => (Some(pool), Some(out)),
+                    _ => {
+                        return Err(Error::InvalidArgument(
+                            "model: int8 classifier weights missing".into(),
+                        ))
+                    }
+                },
+                None => (None, None),
+            };
             // pooled = tanh(first · W_poolᵀ + b_pool)
-            matmul_forward(
-                ca.pooled,
-                ca.first,
-                cp.pooler.weight,
-                cp.pooler.bias,
-                MatmulDims::new(b, c, c),
-                MatmulForm::ABt,
-            )?;
+            linear_fwd(ca.pooled, ca.first, &cp.pooler, q_pool, b, c, c)?;
             ca.pooled.iter_mut().for_each(|x| *x = x.tanh());
             // class_logits = pooled · W_clsᵀ + b_cls
-            matmul_forward(
-                ca.logits,
-                ca.pooled,
-                cp.out.weight,
-                cp.out.bias,
-                MatmulDims::new(b, c, k),
-                MatmulForm::ABt,
-            )?;
+            linear_fwd(ca.logits, ca.pooled, &cp.out, q_out, b, c, k)?;
             if let Some(labels) = ctx.labels {
                 crate::error::check_len("model: labels", b, labels.len())?;
                 let dims = SoftmaxDims::new(b, k);

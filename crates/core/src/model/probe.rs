@@ -145,7 +145,7 @@ mod tests {
                 // The same forward by hand, to read the saved q, k, v and attention output.
                 let mut arena = vec![0.0; acts_len(&cfg, 1, T, false)];
                 let alibi = super::super::positional::alibi_slopes(h);
-                let fixed = Fixed { sinusoid: None, alibi: Some(&alibi) };
+                let fixed = Fixed { sinusoid: None, alibi: Some(&alibi), int8: None };
                 let rows = Rows { batch, b: 1, t: T, row_offset: 0, hidden_only: true };
                 pass(&cfg, m.params(), &mut arena, None, fixed, rows, None).unwrap();
                 let a = acts_in(&cfg, 1, T, false, &arena).expect("arena planned for (1, T)");

@@ -17,6 +17,7 @@ use std::sync::{Mutex, PoisonError};
 
 use super::batch::{Batch, IGNORE_INDEX};
 use super::config::{ModelConfig, Positional};
+use super::decode_int8::DecodeInt8;
 use super::ends::{LossScales, Losses};
 use super::params::{tensors, Carve, CarveMut};
 use super::plan::{acts_in_mut, acts_len};
@@ -32,6 +33,8 @@ pub(crate) struct Fixed<'a> {
     pub sinusoid: Option<&'a [f32]>,
     /// `[H]`.
     pub alibi: Option<&'a [f32]>,
+    /// Int8 copies of the linear weights (inference passes only; see [`Ctx::int8`]).
+    pub int8: Option<&'a DecodeInt8>,
 }
 
 /// One call's rows.
@@ -77,6 +80,7 @@ pub(crate) fn make_ctx<'a>(
         sinusoid: fixed.sinusoid,
         alibi_slopes: fixed.alibi,
         rope,
+        int8: fixed.int8,
     })
 }
 

@@ -353,7 +353,8 @@ impl Model {
     ) -> Result<Losses> {
         let training = backward_scale.is_some();
         self.ensure(b, t, training)?;
-        let fixed = Fixed { sinusoid: self.sinusoid.as_deref(), alibi: self.alibi.as_deref() };
+        let fixed =
+            Fixed { sinusoid: self.sinusoid.as_deref(), alibi: self.alibi.as_deref(), int8: None };
         let rows = Rows { batch, b, t, row_offset: 0, hidden_only };
         let grads = match backward_scale {
             Some(scale) => {
@@ -455,6 +456,50 @@ impl Model {
         Ok(probs)
     }
 
+    /// Runs the batch forward (no targets, labels, dropout or gradients) with every linear
+    /// layer of the blocks and heads on its int8 copy ([`Model::quantize_int8`]); embeddings,
+    /// norms, attention and biases stay float32. `hidden_only` stops at the final hidden rows.
+    /// [`Error::InvalidArgument`] when the model is not quantised.
+    fn run_int8(&mut self, batch: Batch<'_>, b: usize, t: usize, hidden_only: bool) -> Result<()> {
+        if self.int8.is_none() {
+            return Err(Error::InvalidArgument(
+                "model: not quantised to int8 (call quantize_int8 first)".into(),
+            ));
+        }
+        let batch = Batch { targets: None, labels: None, ..batch };
+        self.ensure(b, t, false)?;
+        let fixed = Fixed {
+            sinusoid: self.sinusoid.as_deref(),
+            alibi: self.alibi.as_deref(),
+            int8: self.int8.as_ref(),
+        };
+        let rows = Rows { batch, b, t, row_offset: 0, hidden_only };
+        pass(&self.config, &self.params, &mut self.arena, None, fixed, rows, None)?;
+        Ok(())
+    }
+
+    /// [`Model::batch_logits`] on the int8 weights (see [`Model::run_int8`]): the LM logits
+    /// `[B, T, V]` (empty without an LM head) and the class logits `[B, K]` (empty without a
+    /// classifier). A view valid until the next call.
+    pub fn batch_logits_int8(
+        &mut self,
+        batch: Batch<'_>,
+        b: usize,
+        t: usize,
+    ) -> Result<(&[f32], &[f32])> {
+        self.run_int8(batch, b, t, false)?;
+        let a = acts_in(&self.config, b, t, false, &self.arena)?;
+        Ok((a.logits, a.classifier.map_or(&[][..], |c| c.logits)))
+    }
+
+    /// [`Model::batch_hidden`] on the int8 weights: the final hidden rows `[B, T, C]`.
+    pub fn batch_hidden_int8(&mut self, batch: Batch<'_>, b: usize, t: usize) -> Result<&[f32]> {
+        self.run_int8(batch, b, t, true)?;
+        let a = acts_in(&self.config, b, t, false, &self.arena)?;
+        let last = a.layers.last().map_or(a.emb, |la| la.out);
+        Ok(a.norm_f.and_then(|nf| nf.out).unwrap_or(last))
+    }
+
     /// Opens a KV cache for incremental decoding of `slots` sequences of up to `capacity`
     /// tokens each (replacing any open one); returns its bytes. [`Error::OutOfMemory`] if it
     /// cannot be allocated, [`Error::InvalidArgument`] for an encoder or, with learned
@@ -478,10 +523,11 @@ impl Model {
         decoder.feed(&self.config, &p, self.alibi.as_deref(), self.int8.as_ref(), tokens, counts)
     }
 
-    /// Quantises the linear weights of the decoding path (every block's and the LM head's)
-    /// to int8 with per-output-channel scales, packed once; [`Model::decode_feed`] then uses
-    /// them. The float32 parameters are kept (and still used by every other path). Returns
-    /// the bytes of the int8 copies. See [`DecodeInt8::quantize`].
+    /// Quantises every linear weight (the blocks', the LM head's, the masked-LM transform's,
+    /// the pooler's and the classifier's) to int8 with per-output-channel scales, packed once;
+    /// [`Model::decode_feed`], [`Model::batch_logits_int8`] and [`Model::batch_hidden_int8`]
+    /// then use them. The float32 parameters are kept (and still used by every other path).
+    /// Returns the bytes of the int8 copies. See [`DecodeInt8::quantize`].
     pub fn quantize_int8(&mut self) -> Result<u64> {
         let p = tensors(&self.config, &mut Carve { rest: &self.params });
         let q = DecodeInt8::quantize(&self.config, &p)?;
@@ -578,7 +624,8 @@ impl Model {
         par::zero(&mut self.train_state()?.grads);
         let scale = 1.0 / accum as f32;
         let mut loss_sum = 0.0f64;
-        let fixed = Fixed { sinusoid: self.sinusoid.as_deref(), alibi: self.alibi.as_deref() };
+        let fixed =
+            Fixed { sinusoid: self.sinusoid.as_deref(), alibi: self.alibi.as_deref(), int8: None };
         match (self.shards.as_mut().filter(|s| s.fits(b, t)), self.train.as_mut()) {
             (Some(shards), Some(state)) => {
                 shards.zero_grads();

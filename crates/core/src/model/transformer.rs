@@ -8,6 +8,7 @@
 //! batches accumulate) and overwrites every activation gradient.
 
 use super::config::{Ffn, ModelConfig, NormPlacement, Positional};
+use super::decode_int8::{linear_int8_checked, DecodeInt8, Int8Layer};
 use super::ends::{
     embed_backward, embed_forward, heads_backward, heads_forward, HeadActs, HeadOut, HeadScratch,
     LossScales, Losses,
@@ -25,6 +26,7 @@ use crate::kernels::glu::{
     activation_backward_from_derivative, activation_forward, activation_forward_saving_derivative,
     glu_backward, glu_forward,
 };
+use crate::kernels::int8::Int8Weight;
 use crate::kernels::matmul::{
     matmul_backward_into, matmul_forward, InputGrad, MatmulDims, MatmulForm, MatmulGrads,
 };
@@ -66,6 +68,9 @@ pub struct Ctx<'a> {
     pub alibi_slopes: Option<&'a [f32]>,
     /// RoPE table for `T`, head dim `D`.
     pub rope: Option<RopeTable>,
+    /// Int8 copies of the linear weights ([`DecodeInt8`]): when set, every linear layer of
+    /// the blocks and heads runs on the W8A16 kernels. Inference only (`training` false).
+    pub int8: Option<&'a DecodeInt8>,
 }
 
 impl Ctx<'_> {
@@ -99,6 +104,8 @@ struct Layer<'a> {
     bias: Option<&'a [f32]>,
     /// RoPE on q and k (`None` without RoPE or in a layer without positions).
     rope: Option<&'a RopeTable>,
+    /// The block's int8 weights (`None`: float32).
+    q: Option<&'a Int8Layer>,
 }
 
 impl<'a> Layer<'a> {
@@ -112,20 +119,28 @@ impl<'a> Layer<'a> {
             p: &p.layers[l],
             bias: bias.filter(|_| positions),
             rope: ctx.rope.as_ref().filter(|_| positions),
+            q: ctx.int8.map(|q| &q.layers[l]),
         }
     }
 }
 
-/// `out = inp · Wᵀ + b`: `out: [m, n]`, `inp: [m, k]`, `W: [n, k]`, `b: [n]`.
-fn linear_fwd(
+/// `out = inp · Wᵀ + b`: `out: [m, n]`, `inp: [m, k]`, `W: [n, k]`, `b: [n]`; with `q` (the
+/// int8 copy of `W`, inference only) on the W8A16 kernels instead.
+pub(super) fn linear_fwd(
     out: &mut [f32],
     inp: &[f32],
     w: &Linear<&[f32]>,
+    q: Option<&Int8Weight>,
     m: usize,
     k: usize,
     n: usize,
 ) -> Result<()> {
-    matmul_forward(out, inp, w.weight, w.bias, MatmulDims::new(m, k, n), MatmulForm::ABt)
+    match q {
+        Some(q) => linear_int8_checked(out, inp, q, w.bias, (m, k, n)),
+        None => {
+            matmul_forward(out, inp, w.weight, w.bias, MatmulDims::new(m, k, n), MatmulForm::ABt)
+        }
+    }
 }
 
 /// Gradients of [`linear_fwd`] (`out = inp · Wᵀ + b`, `dims = (m, k, n)`): `dinp: [m, k]`
@@ -213,10 +228,10 @@ fn attn_forward(
     x: &[f32],
     s: &mut FwdScratch<'_>,
 ) -> Result<()> {
-    let Layer { cfg, ctx, p, bias, rope } = l;
+    let Layer { cfg, ctx, p, bias, rope, q } = l;
     let (rows, c) = (ctx.rows(), cfg.n_embd);
     // qkv = x · W_attnᵀ + b_attn
-    linear_fwd(s.qkv, x, &p.c_attn, rows, c, 3 * c)?;
+    linear_fwd(s.qkv, x, &p.c_attn, q.map(|q| &q.c_attn), rows, c, 3 * c)?;
     let hd = head_dims(cfg, ctx, 3 * c);
     for (dst, col) in [(&mut *la.q, 0), (&mut *la.k, c)] {
         match rope {
@@ -242,7 +257,7 @@ fn attn_forward(
     )?;
     heads_to_rows(s.merged, la.att, 0, head_dims(cfg, ctx, c));
     // proj = merged · W_projᵀ + b_proj
-    linear_fwd(s.proj, s.merged, &p.attn_proj, rows, c, c)
+    linear_fwd(s.proj, s.merged, &p.attn_proj, q.map(|q| &q.attn_proj), rows, c, c)
 }
 
 /// The non-gated MLP's activation.
@@ -258,10 +273,10 @@ fn mlp_forward(
     x: &[f32],
     proj: &mut [f32],
 ) -> Result<()> {
-    let Layer { cfg, ctx, p, .. } = l;
+    let Layer { cfg, ctx, p, q, .. } = l;
     let (rows, c, f) = (ctx.rows(), cfg.n_embd, cfg.ffn_hidden);
     // fc = x · W_fcᵀ + b_fc
-    linear_fwd(la.fc, x, &p.c_fc, rows, c, f)?;
+    linear_fwd(la.fc, x, &p.c_fc, q.map(|q| &q.c_fc), rows, c, f)?;
     match (cfg.ffn, &p.c_up, la.up.as_deref_mut()) {
         // act = gelu(fc) or relu(fc)
         (Ffn::Gelu | Ffn::Relu, _, _) if ctx.training => {
@@ -270,13 +285,19 @@ fn mlp_forward(
         (Ffn::Gelu | Ffn::Relu, _, _) => activation_forward(la.act, la.fc, mlp_act(cfg)?)?,
         (Ffn::Glu(kind), Some(c_up), Some(up)) => {
             // up = x · W_upᵀ + b_up;  act = act(fc) ⊙ up
-            linear_fwd(up, x, c_up, rows, c, f)?;
+            let q_up = match q {
+                Some(q) => Some(q.c_up.as_ref().ok_or_else(|| {
+                    Error::InvalidArgument("model: int8 GLU weight c_up missing".into())
+                })?),
+                None => None,
+            };
+            linear_fwd(up, x, c_up, q_up, rows, c, f)?;
             glu_forward(la.act, la.fc, up, kind)?;
         }
         _ => return Err(Error::InvalidArgument("model: GLU buffers missing".into())),
     }
     // proj = act · W_projᵀ + b_proj
-    linear_fwd(proj, la.act, &p.mlp_proj, rows, f, c)
+    linear_fwd(proj, la.act, &p.mlp_proj, q.map(|q| &q.mlp_proj), rows, f, c)
 }
 
 fn maybe_dropout(
@@ -301,6 +322,14 @@ pub fn forward(
     ctx: &Ctx<'_>,
 ) -> Result<Losses> {
     let t = ctx.t;
+    if let Some(q) = ctx.int8 {
+        if ctx.training {
+            return Err(Error::InvalidArgument(
+                "model: the int8 weights are for inference only, not for a training pass".into(),
+            ));
+        }
+        q.check_layers(cfg)?;
+    }
     // emb = dropout(N_e(s · wte[ids] + pe[t] + wtt[type_ids]))
     let pass = Pass { cfg, p, ctx };
     embed_forward(pass, a)?;
@@ -484,7 +513,7 @@ fn attn_backward(
     x: &[f32],
     bw: &mut AttnBwd<'_, '_>,
 ) -> Result<()> {
-    let Layer { cfg, ctx, p, bias, rope } = l;
+    let Layer { cfg, ctx, p, bias, rope, .. } = l;
     let (rows, c) = (ctx.rows(), cfg.n_embd);
     heads_to_rows(bw.merged, la.att, 0, head_dims(cfg, ctx, c));
     // proj = merged · W_projᵀ + b_proj
