@@ -64,6 +64,7 @@ const RUN = [
   'examples/gpt-resume.mjs',
   'examples/gpt-shakespeare.mjs',
   'examples/huggingface.mjs',
+  'examples/gguf.mjs',
   'examples/bert-quickstart.mjs',
   'examples/bert-classifier.mjs',
   'examples/bert-embed.mjs',
@@ -129,6 +130,12 @@ describe('examples run', () => {
     const out = run('examples/huggingface.mjs', [hub]);
     expect(out).toContain('2 layers,');
     expect(out.trim().split('\n').at(-1)?.length).toBeGreaterThan(0);
+  });
+
+  it('gguf loads a Q8_0 file and generates with float32 and with int8 weights', () => {
+    const out = run('examples/gguf.mjs', [join(ROOT, 'ts/tests/fixtures/gguf/llama-q8_0.gguf'), '1', '5', '9']);
+    expect(out).toMatch(/^2 layers, \d+ parameters, positional rope$/m);
+    expect(out).toMatch(/^\d+ of 19 tokens agree; int8 weights [\d.]+ MiB$/m);
   });
 
   it('gpt-shakespeare trains on a text file and writes a loss curve and a checkpoint', () => {

@@ -7,6 +7,7 @@
 use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
 use wasmformer_core::kernels::glu::GluKind;
+use wasmformer_core::kernels::int8::Scales;
 use wasmformer_core::kernels::rope::RopeScaling;
 use wasmformer_core::model::batch::Batch;
 use wasmformer_core::model::ends::Losses;
@@ -457,11 +458,13 @@ impl WasmModel {
         self.inner.decode_reset(slot).map_err(to_js)
     }
 
-    /// Quantises every linear weight (blocks and heads) to int8 (per-output-channel scales,
-    /// packed once); `decodeFeed` and `outputsBatchInt8` then use them. Returns their bytes.
+    /// Quantises every linear weight (blocks and heads) to int8, packed once: one scale per
+    /// output channel when `block` is 0, else one per `block` values along K (a multiple of 8
+    /// up to 2048); `decodeFeed` and `outputsBatchInt8` then use them. Returns their bytes.
     #[wasm_bindgen(js_name = quantizeInt8)]
-    pub fn quantize_int8(&mut self) -> Result<f64, JsValue> {
-        Ok(self.inner.quantize_int8().map_err(to_js)? as f64)
+    pub fn quantize_int8(&mut self, block: usize) -> Result<f64, JsValue> {
+        let scales = if block == 0 { Scales::PerChannel } else { Scales::Block(block) };
+        Ok(self.inner.quantize_int8_with(scales).map_err(to_js)? as f64)
     }
 
     /// Frees the KV cache.

@@ -13,7 +13,7 @@ import { callWasm, InvalidArgumentError } from '../errors.js';
 import type { ModelBatch } from '../train/batches.js';
 import type { AttentionWeights, AttentionWeightsOptions } from './attention.js';
 import type { TransformerConfig, TransformerConfigInput } from './config.js';
-import { checkQuantizeOptions, type QuantizeOptions } from './quantize.js';
+import { type QuantizeOptions, quantizeModel } from './quantize.js';
 import {
   type BatchEvaluation,
   type BatchGradients,
@@ -137,7 +137,8 @@ export class BERT extends TransformerModel {
    * Quantises inference to int8: every block's linear weights (`c_attn`, `c_proj`, `c_fc`,
    * `mlp.c_proj`: `[N, K]`), the masked-LM head's transform (`[C, C]`) and decoder (`[V, C]`,
    * the tied `wte` included), the pooler (`[C, C]`) and the classifier (`[K, C]`) are packed
-   * once as int8 with per-output-channel scales, and `embed`, `fillMask`, `predict`, `logits`
+   * once as int8 with per-output-channel scales (or one per `blockSize` weights along K), and
+   * `embed`, `fillMask`, `predict`, `logits`
    * and `batchOutputs` then run them on the W8A16 kernels (activations quantised per row to
    * int16). Embedding tables, norms, attention softmax and biases stay float32. The float32
    * weights are kept (`getWeights` still returns them), so this adds about a quarter of the
@@ -157,10 +158,7 @@ export class BERT extends TransformerModel {
    * non-finite weight; DisposedError after `dispose()`
    */
   quantize(options: QuantizeOptions): this {
-    checkQuantizeOptions(options);
-    const handle = this.handle;
-    if (this.#quantization !== null) throw new InvalidArgumentError('quantize: this model is already quantised to int8');
-    this.#quantizedBytes = callWasm(() => handle.quantizeInt8());
+    this.#quantizedBytes = quantizeModel(options, () => this.handle, this.#quantization);
     this.#quantization = 'int8';
     return this;
   }

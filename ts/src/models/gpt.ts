@@ -9,7 +9,7 @@ import type { ModelBatch } from '../train/batches.js';
 import type { AttentionWeights, AttentionWeightsOptions } from './attention.js';
 import type { TransformerConfig, TransformerConfigInput } from './config.js';
 import { type DecodeHandle, decodeSteps, type GenerateOptions, generationSettings } from './generate.js';
-import { checkQuantizeOptions, type QuantizeOptions } from './quantize.js';
+import { type QuantizeOptions, quantizeModel } from './quantize.js';
 import {
   type BatchEvaluation,
   type BatchGradients,
@@ -48,7 +48,8 @@ export class GPT extends TransformerModel {
   /**
    * Quantises the decoding path to int8: every block's linear weights (`c_attn`, `c_proj`,
    * `c_fc`, `c_up`, `mlp.c_proj`: `[N, K]`) and the LM head (`[V, C]`) are packed once as int8
-   * with per-output-channel scales, and `generate`, `generateBatch` and `stream` then run
+   * with per-output-channel scales (or one per `blockSize` weights along K; `blockSize: 32`
+   * keeps a GGUF `Q8_0` file's values exactly), and `generate`, `generateBatch` and `stream` then run
    * them on the W8A16 kernels (activations quantised per row to int16). Embeddings, norms,
    * attention and biases stay float32. The float32 weights are kept (`getWeights` still
    * returns them), so this adds about a quarter of the linear weights' bytes.
@@ -67,10 +68,7 @@ export class GPT extends TransformerModel {
    * non-finite weight; DisposedError after `dispose()`
    */
   quantize(options: QuantizeOptions): this {
-    checkQuantizeOptions(options);
-    const handle = this.handle;
-    if (this.#quantization !== null) throw new InvalidArgumentError('quantize: this model is already quantised to int8');
-    this.#quantizedBytes = callWasm(() => handle.quantizeInt8());
+    this.#quantizedBytes = quantizeModel(options, () => this.handle, this.#quantization);
     this.#quantization = 'int8';
     return this;
   }

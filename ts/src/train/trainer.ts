@@ -237,7 +237,7 @@ export class Trainer {
    */
   constructor(model: TransformerModel, data: { train: Int32Array | BatchSource; val?: Int32Array | BatchSource }, options: TrainerOptions) {
     if ((model as { quantization?: unknown }).quantization != null) {
-      throw new InvalidArgumentError('trainer: this model is quantised (GPT.quantize); training needs a float32 model');
+      throw new InvalidArgumentError('trainer: this model is quantised (quantize); training needs a float32 model');
     }
     this.#model = model;
     this.options = resolve(options, model.config.blockSize);

@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CheckpointError, type GPT, UnsupportedConfigError, init, loadGguf, loadGgufFile, readGguf } from '../../../dist/index.node.js';
+import { decodeLogits, maxDiffOverScale } from '../helpers/decode.js';
 import { ROOT } from '../helpers/node.js';
 import { type GgufSpec, T, V, specOf, writeGguf } from './gguf-helpers.js';
 
@@ -50,6 +51,28 @@ describe('loadGguf', () => {
       }
     },
   );
+
+  // Threshold fixed before the first run: with blockSize 32 the Q8_0 weights are requantised to
+  // exactly their own values, so only the int16 activations (1/65534 of each row's largest
+  // value) separate int8 decoding from the dequantised float32 model: within 1e-4 of the
+  // logits' scale. Per-channel scales requantise the weights, a larger change.
+  it('llama-q8_0.gguf with blockSize 32 decodes as its float32 dequantisation, up to the activation rounding', async () => {
+    const prompt = Uint32Array.from(expected.ids.slice(0, expected.seqLen));
+    const float = await loadGgufFile(join(FIXTURES, 'llama-q8_0.gguf'));
+    const want = decodeLogits(float, prompt);
+    const blocked = (await loadGgufFile(join(FIXTURES, 'llama-q8_0.gguf'))).quantize({ weights: 'int8', blockSize: 32 });
+    const channel = float.quantize({ weights: 'int8' });
+    try {
+      const exact = maxDiffOverScale(decodeLogits(blocked, prompt), want);
+      const requantised = maxDiffOverScale(decodeLogits(channel, prompt), want);
+      console.info(`Q8_0 → int8 logits vs float32: blockSize 32 ${exact.toExponential(2)}, per channel ${requantised.toExponential(2)}`);
+      expect(exact).toBeLessThanOrEqual(1e-4);
+      expect(exact).toBeLessThan(requantised);
+    } finally {
+      blocked.dispose();
+      channel.dispose();
+    }
+  });
 
   it('maps the metadata onto the config', async () => {
     const cases: Array<[string, Record<string, unknown>]> = [

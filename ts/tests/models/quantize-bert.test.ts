@@ -174,7 +174,15 @@ describe('BERT.quantize misuse', () => {
 
   it('validates its options', () => {
     const bert = BERT.create(config);
-    for (const bad of [null, undefined, 'int8', {}, { weights: 'int4' }, { weights: 'int8', blockSize: 32 }]) {
+    for (const bad of [
+      null,
+      undefined,
+      'int8',
+      {},
+      { weights: 'int4' },
+      { weights: 'int8', blockSize: 12 },
+      { weights: 'int8', groupSize: 32 },
+    ]) {
       expect(() => bert.quantize(bad as never)).toThrow(InvalidArgumentError);
     }
     expect(bert.quantization).toBeNull();

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CharTokenizer, DisposedError, GPT, InvalidArgumentError, Trainer, init } from '../../../dist/index.node.js';
+import { decodeLogits, maxDiffOverScale } from '../helpers/decode.js';
 
 // Thresholds fixed before the first run:
 // - greedy generations: at least 90% of the generated tokens (position by position, 8 prompts
@@ -14,17 +15,6 @@ const LOGIT_TOLERANCE = 0.05;
 
 const TEXT = 'the dog chased the cat. the cat chased the bird. the bird sat on the dog. '.repeat(30);
 
-/** Logits `[V]` of the last token of `prompt` from one decoding call. */
-function decodeLogits(gpt: GPT, prompt: Uint32Array): Float32Array {
-  const handle = gpt._wasm();
-  handle.decodeStart({ slots: 1, capacity: prompt.length });
-  try {
-    return handle.decodeFeed(prompt, Uint32Array.of(prompt.length));
-  } finally {
-    handle.decodeEnd();
-  }
-}
-
 beforeAll(async () => {
   await init();
 });
@@ -35,6 +25,7 @@ describe('GPT.quantize int8 on a trained model', () => {
   const prompts = ['the dog ', 'the cat ', 'the bird ', 'a cat ', 'the b', 'sat on ', 'chased ', 'dog. the '];
   let floatGreedy: number[][];
   let floatLogits: Float32Array[];
+  let floatWeights: ReturnType<GPT['getWeights']>;
 
   beforeAll(() => {
     tokenizer = CharTokenizer.fromText(TEXT);
@@ -44,6 +35,7 @@ describe('GPT.quantize int8 on a trained model', () => {
     for (let i = 0; i < 150; i++) trainer.trainStep();
     floatGreedy = prompts.map((p) => Array.from(gpt.generate(tokenizer.encode(p), { maxNewTokens: 24, temperature: 0 })));
     floatLogits = prompts.map((p) => decodeLogits(gpt, Uint32Array.from(tokenizer.encode(p))));
+    floatWeights = gpt.getWeights();
     expect(gpt.quantize({ weights: 'int8' })).toBe(gpt);
   });
 
@@ -74,6 +66,31 @@ describe('GPT.quantize int8 on a trained model', () => {
       expect(diff).toBeGreaterThan(0); // the int8 weights are in use
     });
     console.info(`int8 vs float32 one-step logits: max |Δ| / max |logit| = ${worst.toExponential(2)}`);
+  });
+
+  it('blockSize 32: one scale per 32 weights along K, logits within the same tolerance', () => {
+    const blocked = GPT.create(gpt.config, { seed: 1 });
+    blocked.setWeights(floatWeights);
+    blocked.quantize({ weights: 'int8', blockSize: 32 });
+    try {
+      // Per [N, K] weight: N·K int8 values and N·⌈K / 32⌉ float32 scales (C = 32, F = 128).
+      const c = 32;
+      const v = tokenizer.vocabSize;
+      const values = 2 * (3 * c * c + c * c + 4 * c * c + 4 * c * c) + v * c;
+      const scales = 2 * (3 * c + c + 4 * c + c * 4) + v;
+      expect(blocked.quantizedBytes).toBe(values + 4 * scales);
+      let worst = 0;
+      prompts.forEach((p, i) => {
+        const got = decodeLogits(blocked, Uint32Array.from(tokenizer.encode(p)));
+        const rel = maxDiffOverScale(got, floatLogits[i] as Float32Array);
+        worst = Math.max(worst, rel);
+        expect(rel).toBeLessThanOrEqual(LOGIT_TOLERANCE);
+        expect(rel).toBeGreaterThan(0);
+      });
+      console.info(`int8 blockSize 32 vs float32 one-step logits: max |Δ| / max |logit| = ${worst.toExponential(2)}`);
+    } finally {
+      blocked.dispose();
+    }
   });
 
   it('streams text and reports its int8 bytes', async () => {
@@ -107,7 +124,19 @@ describe('GPT.quantize misuse', () => {
 
   it('validates its options', () => {
     const gpt = GPT.create(config);
-    for (const bad of [null, undefined, 'int8', {}, { weights: 'int4' }, { weights: 'int8', blockSize: 32 }]) {
+    const bads = [
+      null,
+      undefined,
+      'int8',
+      {},
+      { weights: 'int4' },
+      { weights: 'int8', blockSize: 12 },
+      { weights: 'int8', blockSize: 0 },
+      { weights: 'int8', blockSize: 4096 },
+      { weights: 'int8', blockSize: '32' },
+      { weights: 'int8', groupSize: 32 },
+    ];
+    for (const bad of bads) {
       expect(() => gpt.quantize(bad as never)).toThrow(InvalidArgumentError);
     }
     expect(gpt.quantization).toBeNull();

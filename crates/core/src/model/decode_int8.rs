@@ -1,5 +1,6 @@
 //! The int8 weights of inference: every linear layer of the blocks and of the heads quantised
-//! once to int8 with per-output-channel scales ([`Scales::PerChannel`]) and packed for the
+//! once to int8 with per-output-channel scales ([`Scales::PerChannel`], the default) or one
+//! scale per block along K ([`Scales::Block`]; 32 is GGUF `Q8_0`'s), and packed for the
 //! W8A16 kernels ([`crate::kernels::int8`]). Two forwards read them, each through
 //! [`linear_int8_checked`]: [`super::decode::Decoder::feed`] (incremental decoding over the KV
 //! cache) and the batch forward [`super::transformer::forward`] when its `Ctx::int8` is set
@@ -43,17 +44,14 @@ pub struct DecodeInt8 {
     pub classifier: Option<Int8Weight>,
 }
 
-fn pack(w: &[f32], n: usize, k: usize) -> Result<Int8Weight> {
-    quantize_weight(w, n, k, Scales::PerChannel)
-}
-
 impl DecodeInt8 {
-    /// Quantises the linear weights of `p` (a model of `cfg`) per output channel: the blocks',
-    /// the LM head (plain or masked-LM: its transform and its `[V, C]` decoder), the pooler
-    /// and the classifier. Errors: [`Error::InvalidArgument`] for a non-finite weight,
-    /// [`Error::OutOfMemory`] when the packed copies cannot be allocated.
-    pub fn quantize(cfg: &ModelConfig, p: &Tensors<&[f32]>) -> Result<Self> {
+    /// Quantises the linear weights of `p` (a model of `cfg`) with `scales`: the blocks', the
+    /// LM head (plain or masked-LM: its transform and its `[V, C]` decoder), the pooler and the
+    /// classifier. Errors: [`Error::InvalidArgument`] for a non-finite weight or a bad block
+    /// size, [`Error::OutOfMemory`] when the packed copies cannot be allocated.
+    pub fn quantize(cfg: &ModelConfig, p: &Tensors<&[f32]>, scales: Scales) -> Result<Self> {
         let (c, f, v, k) = (cfg.n_embd, cfg.ffn_hidden, cfg.vocab_size, cfg.n_classes);
+        let pack = |w: &[f32], n: usize, k: usize| quantize_weight(w, n, k, scales);
         let layers = p
             .layers
             .iter()

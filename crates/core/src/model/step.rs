@@ -16,6 +16,7 @@ use super::positional::{alibi_slopes, sinusoid_table};
 use super::probe::{layer_probs, probs_len};
 use super::shards::{pass, Fixed, MicroBatch, Rows, Shards};
 use crate::error::{Error, Result};
+use crate::kernels::int8::Scales;
 use crate::optim::adamw::{adamw_update, AdamWConfig, AdamWStep};
 use crate::optim::clip::{clip_grad_norm, global_grad_norm};
 use crate::par;
@@ -524,16 +525,22 @@ impl Model {
     }
 
     /// Quantises every linear weight (the blocks', the LM head's, the masked-LM transform's,
-    /// the pooler's and the classifier's) to int8 with per-output-channel scales, packed once;
-    /// [`Model::decode_feed`], [`Model::batch_logits_int8`] and [`Model::batch_hidden_int8`]
-    /// then use them. The float32 parameters are kept (and still used by every other path).
-    /// Returns the bytes of the int8 copies. See [`DecodeInt8::quantize`].
-    pub fn quantize_int8(&mut self) -> Result<u64> {
+    /// the pooler's and the classifier's) to int8 with `scales` (per output channel, or per
+    /// block along K), packed once; [`Model::decode_feed`], [`Model::batch_logits_int8`] and
+    /// [`Model::batch_hidden_int8`] then use them. The float32 parameters are kept (and still
+    /// used by every other path). Returns the bytes of the int8 copies. See
+    /// [`DecodeInt8::quantize`].
+    pub fn quantize_int8_with(&mut self, scales: Scales) -> Result<u64> {
         let p = tensors(&self.config, &mut Carve { rest: &self.params });
-        let q = DecodeInt8::quantize(&self.config, &p)?;
+        let q = DecodeInt8::quantize(&self.config, &p, scales)?;
         let bytes = q.bytes();
         self.int8 = Some(q);
         Ok(bytes)
+    }
+
+    /// [`Model::quantize_int8_with`] per output channel ([`Scales::PerChannel`]).
+    pub fn quantize_int8(&mut self) -> Result<u64> {
+        self.quantize_int8_with(Scales::PerChannel)
     }
 
     /// Whether [`Model::quantize_int8`] has run.
