@@ -5,7 +5,9 @@
 // default, onnxruntime-node, on 2 threads), when that peer's exported model exists.
 // Each thread count times the float32 model and an int8 copy of it (a second load of the same
 // checkpoint, `bert.quantize({ weights: 'int8' })`) one after the other in the same run; the
-// int8 row reports its speed as a ratio to that float32 row. `--no-int8` skips it.
+// int8 row reports its speed as a ratio to that float32 row. `--no-int8` skips it. The peers
+// run with fp32 weights and with transformers.js's 8-bit `dtype: 'q8'` (bench/peer-runs.mjs);
+// `--no-q8-peers` skips the q8 ones.
 // `node [--experimental-wasm-relaxed-simd on Node 20] bench/bert-embed.bench.mjs [--texts 64] [--batch 16] [--no-peers] [--no-int8]`
 // Writes bench/results/bert-embed.jsonl.
 import { spawnSync } from 'node:child_process';
@@ -13,6 +15,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WordPieceTokenizer, init, loadHuggingFace, runtimeInfo, setThreadLimit } from '../dist/index.node.js';
+import { peerRuns, peersOf } from './peer-runs.mjs';
 import { measurements, transformersJsImpl, wasmformerImpl, writeResults } from './results.mjs';
 import { fetchMiniLM } from '../scripts/fetch-minilm.mjs';
 import { embedTexts } from './embed-texts.mjs';
@@ -90,11 +93,7 @@ if (process.argv.includes('--no-peers')) {
 } else if (!existsSync(join(peerModel, 'config.json'))) {
   console.error(`[bert-embed] transformers.js skipped: no exported model in ${peerModel} (see scripts/fixtures/README.md)`);
 } else {
-  for (const [device, threads] of [
-    ['wasm', 1],
-    ['wasm', 2],
-    ['cpu', 2],
-  ]) {
+  for (const [device, threads, dtype] of peerRuns(peerModel, 'bert-embed')) {
     const peer = spawnSync(
       'node',
       [
@@ -103,6 +102,8 @@ if (process.argv.includes('--no-peers')) {
         device,
         '--threads',
         String(threads),
+        '--dtype',
+        dtype,
         '--texts',
         String(N),
         '--batch',
@@ -114,7 +115,7 @@ if (process.argv.includes('--no-peers')) {
     );
     const line = peer.stdout.trim().split('\n').at(-1) ?? '';
     if (peer.status !== 0 || !line.startsWith('{')) {
-      console.error(`[bert-embed] transformers.js ${device}/${threads}t failed (exit ${peer.status})`);
+      console.error(`[bert-embed] transformers.js ${device}/${threads}t ${dtype} failed (exit ${peer.status})`);
       continue;
     }
     record({ ...JSON.parse(line), impl: 'transformers.js', variant: device === 'cpu' ? 'onnxruntime-node' : 'onnxruntime-web' });
@@ -133,7 +134,9 @@ for (const r of rows) {
     r.impl === 'wasmformer'
       ? [
           ...vsFloat32,
-          ...peers.map((p) => `${(r.embeddingsPerSec / p.embeddingsPerSec).toFixed(2)}× ${p.variant}${p.threads ? ` ${p.threads}t` : ''}`),
+          ...peersOf(r, peers).map(
+            (p) => `${(r.embeddingsPerSec / p.embeddingsPerSec).toFixed(2)}× ${p.variant} ${p.dtype}${p.threads ? ` ${p.threads}t` : ''}`,
+          ),
         ].join(', ')
       : '';
   console.log(`  ${label} ${r.embeddingsPerSec.toFixed(1).padStart(7)}  ${ratios}`);

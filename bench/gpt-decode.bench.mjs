@@ -16,6 +16,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GPT, init, runtimeInfo, setThreadLimit } from '../dist/index.node.js';
+import { peerRuns, peersOf } from './peer-runs.mjs';
 import { measurements, transformersJsImpl, wasmformerImpl, writeResults } from './results.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -119,17 +120,7 @@ if (process.argv.includes('--no-peers')) {
       '(make it with scripts/fixtures/export_gpt2_onnx.py, see scripts/fixtures/README.md)',
   );
 } else {
-  const peerRuns = [
-    ['wasm', 1, 'fp32'],
-    ['wasm', 2, 'fp32'],
-    ['cpu', 2, 'fp32'],
-  ];
-  if (!process.argv.includes('--no-q8-peers')) {
-    if (existsSync(join(peerModel, 'onnx', 'model_quantized.onnx'))) peerRuns.push(['wasm', 1, 'q8'], ['wasm', 2, 'q8'], ['cpu', 2, 'q8']);
-    else
-      console.error('[gpt-decode] transformers.js q8 skipped: no onnx/model_quantized.onnx (re-run scripts/fixtures/export_gpt2_onnx.py)');
-  }
-  for (const [device, threads, dtype] of peerRuns) {
+  for (const [device, threads, dtype] of peerRuns(peerModel, 'gpt-decode')) {
     const peer = spawnSync(
       'node',
       [
@@ -161,11 +152,6 @@ if (process.argv.includes('--no-peers')) {
 
 const ours = rows.filter((r) => r.impl === 'wasmformer');
 const peers = rows.filter((r) => r.impl !== 'wasmformer');
-/** The peers a row of ours is compared with: fp32 for float32; q8 and native fp32 for int8. */
-const peersOf = (r) =>
-  peers.filter((p) =>
-    r.dtype === 'int8' ? p.dtype === 'q8' || (p.variant === 'onnxruntime-node' && p.dtype === 'fp32') : p.dtype === 'fp32',
-  );
 console.log(`\nGPT-2 small (124M, random weights), prompt ${PROMPT} → ${NEW} new tokens, greedy. Decode tokens/s (prefill ms):`);
 for (const r of rows) {
   const label = `${r.impl} ${r.variant}${r.dtype ? ` ${r.dtype}` : ''}${r.threads ? ` ${r.threads}t` : ''}`.padEnd(48);
@@ -176,7 +162,7 @@ for (const r of rows) {
     r.impl === 'wasmformer'
       ? [
           ...vsFloat32,
-          ...peersOf(r).map(
+          ...peersOf(r, peers).map(
             (p) =>
               `${(r.decodeTokensPerSec / p.decodeTokensPerSec).toFixed(2)}× ${p.variant} ${p.dtype}${p.threads ? ` ${p.threads}t` : ''}`,
           ),
