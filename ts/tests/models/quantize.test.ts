@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CharTokenizer, DisposedError, GPT, InvalidArgumentError, Trainer, init } from '../../../dist/index.node.js';
-import { decodeLogits, maxDiffOverScale } from '../helpers/decode.js';
+import { decodeLogits, decodeLoss, maxDiffOverScale } from '../helpers/decode.js';
 
 // Thresholds fixed before the first run:
 // - greedy generations: at least 90% of the generated tokens (position by position, 8 prompts
@@ -10,8 +10,12 @@ import { decodeLogits, maxDiffOverScale } from '../helpers/decode.js';
 //   int16 activations by 1/65534 of the row's largest value; through 2 blocks and the head
 //   this stays around 1% of the logits' scale, so 5% leaves room without hiding a wrong
 //   kernel (a wrong scale or layout gives errors of the logits' own size).
+// - validation loss (issue 27's accuracy target): int8 within 1% of float32, both measured
+//   through the decoding path on text the model did not train on.
 const MIN_AGREEMENT = 0.9;
 const LOGIT_TOLERANCE = 0.05;
+const LOSS_TOLERANCE = 0.01;
+const VAL_TEXT = 'the bird chased the dog. the dog sat on the cat. a cat chased the bird. ';
 
 const TEXT = 'the dog chased the cat. the cat chased the bird. the bird sat on the dog. '.repeat(30);
 
@@ -26,6 +30,7 @@ describe('GPT.quantize int8 on a trained model', () => {
   let floatGreedy: number[][];
   let floatLogits: Float32Array[];
   let floatWeights: ReturnType<GPT['getWeights']>;
+  let floatValLoss: number;
 
   beforeAll(() => {
     tokenizer = CharTokenizer.fromText(TEXT);
@@ -36,6 +41,7 @@ describe('GPT.quantize int8 on a trained model', () => {
     floatGreedy = prompts.map((p) => Array.from(gpt.generate(tokenizer.encode(p), { maxNewTokens: 24, temperature: 0 })));
     floatLogits = prompts.map((p) => decodeLogits(gpt, Uint32Array.from(tokenizer.encode(p))));
     floatWeights = gpt.getWeights();
+    floatValLoss = decodeLoss(gpt, tokenizer.encode(VAL_TEXT));
     expect(gpt.quantize({ weights: 'int8' })).toBe(gpt);
   });
 
@@ -52,6 +58,14 @@ describe('GPT.quantize int8 on a trained model', () => {
     });
     console.info(`int8 vs float32 greedy agreement: ${same}/${total} = ${(same / total).toFixed(3)}`);
     expect(same / total).toBeGreaterThanOrEqual(MIN_AGREEMENT);
+  });
+
+  it('validation loss within 1% of float32', () => {
+    const loss = decodeLoss(gpt, tokenizer.encode(VAL_TEXT));
+    const rel = Math.abs(loss - floatValLoss) / floatValLoss;
+    console.info(`validation loss: float32 ${floatValLoss.toFixed(5)}, int8 ${loss.toFixed(5)} (${(100 * rel).toFixed(3)}%)`);
+    expect(rel).toBeLessThanOrEqual(LOSS_TOLERANCE);
+    expect(loss).not.toBe(floatValLoss);
   });
 
   it('one decode step: logits within the tolerance of float32, and not identical to them', () => {
