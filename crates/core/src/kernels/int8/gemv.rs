@@ -13,6 +13,11 @@ use crate::par::for_each_row_block;
 /// Output columns one parallel task computes at least.
 const MIN_COLUMNS_PER_TASK: usize = 64;
 
+/// Multiply-adds one parallel task does at least: below this a product stays on one thread.
+/// Handing work to the pool costs about as much as a `[1, 768] × [768, 768]` int8 product
+/// (0.6 M multiply-adds, ≈ 0.1 ms), so only products well above that (the LM head) split.
+const MIN_MACS_PER_TASK: usize = 4 << 20;
+
 /// `out = x̂ · ŵᵀ (+ bias)` for quantised rows; any `M` is correct, large ones are just slower
 /// than [`super::matmul::linear_int8_matmul`]. Panics on inconsistent lengths (checked by
 /// [`super::linear_int8_infer`]).
@@ -30,7 +35,8 @@ pub fn linear_int8_rows(
     let finish = |t: f32, i: usize, j: usize| t * rows.scales[i] + bias.map_or(0.0, |b| b[j]);
     // Columns are computed into `[N, M]` (so threads own disjoint rows), then transposed.
     let mut columns = vec![0.0f32; n * m];
-    for_each_row_block(&mut columns, m, MIN_COLUMNS_PER_TASK, |cols, block| {
+    let min_columns = MIN_COLUMNS_PER_TASK.max(MIN_MACS_PER_TASK / (m * rows.k8).max(1));
+    for_each_row_block(&mut columns, m, min_columns, |cols, block| {
         let mut j = cols.start;
         while j < cols.end {
             let at = (j - cols.start) * m;
