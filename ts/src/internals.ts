@@ -38,9 +38,11 @@ export type { GpuErrorKind } from './errors.js';
 export { gpuActivation, gpuActivationBackward, gpuGlu, gpuGluBackward } from './webgpu/activation.js';
 export type {
   GpuActivationBackwardInputs,
+  GpuActivationKind,
   GpuActivationOptions,
   GpuGluBackwardInputs,
   GpuGluGradients,
+  GpuGluKind,
   GpuGluOptions,
 } from './webgpu/activation.js';
 export { gpuAdamW } from './webgpu/adamw.js';

@@ -3,19 +3,26 @@
  * of the core's `activation_*` and `glu_*` (crates/core/src/kernels/glu.rs), with the kinds of
  * the wasm `activation` and `glu`.
  */
-import type { ActivationKind, GluKind } from '../kernels/glu.js';
 import { checkArray, checkChoice, describe } from '../kernels/validate.js';
 import { InvalidArgumentError } from '../errors.js';
 import ACTIVATION_WGSL from './activation.wgsl';
 import type { Gpu } from './device.js';
 import { checkGpu, grid, runKernel, uniformWords } from './kernel.js';
 
+// The kinds are declared here, not imported from kernels/glu.ts: a type this module shares
+// with the `kernels` namespace moves glu.ts into a chunk of both entries, and the bundled .d.ts
+// then declares that namespace's types as values.
+/** An activation of the GPU kernels, the wasm `activation`'s names: `'gelu'` is the tanh form. */
+export type GpuActivationKind = 'gelu' | 'gelu-erf' | 'silu' | 'relu' | 'sigmoid';
+/** A gated unit of the GPU kernels, the wasm `glu`'s names. */
+export type GpuGluKind = 'glu' | 'reglu' | 'geglu' | 'swiglu';
+
 /** Options of {@link gpuActivation} and {@link gpuActivationBackward}. */
 export interface GpuActivationOptions {
   /** The device to run on (from {@link requestGpu}). */
   gpu: Gpu;
   /** The activation, as in the wasm `activation`: `'gelu'` is the tanh form, `'gelu-erf'` the exact one. */
-  kind: ActivationKind;
+  kind: GpuActivationKind;
 }
 
 /** Options of {@link gpuGlu} and {@link gpuGluBackward}. */
@@ -23,7 +30,7 @@ export interface GpuGluOptions {
   /** The device to run on (from {@link requestGpu}). */
   gpu: Gpu;
   /** The gated unit, as in the wasm `glu`: GLU (sigmoid), ReGLU, GEGLU (tanh GELU), SwiGLU (SiLU). */
-  kind: GluKind;
+  kind: GpuGluKind;
 }
 
 /** Inputs of {@link gpuActivationBackward}. */
@@ -52,10 +59,10 @@ export interface GpuGluGradients {
   dup: Float32Array;
 }
 
-const ACTIVATIONS: readonly ActivationKind[] = ['gelu', 'gelu-erf', 'silu', 'relu', 'sigmoid'];
-const GLUS: readonly GluKind[] = ['glu', 'reglu', 'geglu', 'swiglu'];
-const ACT_CODE: Record<ActivationKind, number> = { gelu: 0, 'gelu-erf': 1, silu: 2, relu: 3, sigmoid: 4 };
-const GLU_ACT: Record<GluKind, ActivationKind> = { glu: 'sigmoid', reglu: 'relu', geglu: 'gelu', swiglu: 'silu' };
+const ACTIVATIONS: readonly GpuActivationKind[] = ['gelu', 'gelu-erf', 'silu', 'relu', 'sigmoid'];
+const GLUS: readonly GpuGluKind[] = ['glu', 'reglu', 'geglu', 'swiglu'];
+const ACT_CODE: Record<GpuActivationKind, number> = { gelu: 0, 'gelu-erf': 1, silu: 2, relu: 3, sigmoid: 4 };
+const GLU_ACT: Record<GpuGluKind, GpuActivationKind> = { glu: 'sigmoid', reglu: 'relu', geglu: 'gelu', swiglu: 'silu' };
 const WG = 64; // invocations per workgroup (activation.wgsl WG)
 
 /**
@@ -171,7 +178,7 @@ function checkElements(op: string, arrays: Record<string, unknown>): number {
 function run(
   gpu: Gpu,
   op: string,
-  args: { kind: ActivationKind; entry: string; n: number; inputs: Record<string, Float32Array>; outputs: string[] },
+  args: { kind: GpuActivationKind; entry: string; n: number; inputs: Record<string, Float32Array>; outputs: string[] },
 ): Promise<Record<string, Float32Array>> {
   const { kind, entry, n, inputs, outputs } = args;
   const slots: Record<string, number> = { params: 0, x: 1, up: 2, dout: 3, out: 4, dup: 5 };

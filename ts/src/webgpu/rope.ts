@@ -5,19 +5,36 @@
  * table is computed on the host in float64 and rounded once, as the core's `RopeTable` is.
  */
 import { InvalidArgumentError, UnsupportedError } from '../errors.js';
-import type { RopeOptions } from '../kernels/rope.js';
+import type { RopeScaling } from '../models/config.js';
 import { checkArray, checkChoice, checkDim, checkNumber } from '../kernels/validate.js';
 import type { Gpu } from './device.js';
 import { checkGpu, grid, runKernel, uniformWords } from './kernel.js';
 import ROPE_WGSL from './rope.wgsl';
 
 /**
- * Options of {@link gpuRope} and {@link gpuRopeBackward}: the wasm `rope`'s, plus the device.
+ * Options of {@link gpuRope} and {@link gpuRopeBackward}: the wasm `rope`'s (declared here for
+ * the reason given in activation.ts), plus the device.
  * `scaling` may be `'linear'` or `'ntk'` (YaRN is not there yet on the GPU).
  */
-export interface GpuRopeOptions extends RopeOptions {
+export interface GpuRopeOptions {
   /** The device to run on (from {@link requestGpu}). */
   gpu: Gpu;
+  /** B: batch size. */
+  b: number;
+  /** T: sequence length (positions `positionOffset … positionOffset + T - 1`). */
+  t: number;
+  /** H: heads. */
+  h: number;
+  /** D: head size. */
+  d: number;
+  /** Rotated leading dims of each head (even, ≤ D); the rest pass through. Default D. */
+  rotaryDim?: number;
+  /** θᵢ = base^(−2i/rotaryDim). Default 10000. */
+  base?: number;
+  /** Position of the first row (for a KV cache). Default 0. */
+  positionOffset?: number;
+  /** How positions are stretched past the trained context; default `null`: none. */
+  scaling?: RopeScaling | null;
 }
 
 /** The cos/sin table of {@link ropeTable}. */
