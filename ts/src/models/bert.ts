@@ -150,8 +150,11 @@ export class BERT extends TransformerModel {
    *
    * @example
    * ```ts
-   * const bert = (await loadHuggingFace(files)).model.quantize({ weights: 'int8' });
-   * const [vector] = bert.embed(tokenizer, ['a dog runs'], { normalize: true });
+   * const model = await loadHuggingFace('all-MiniLM-L6-v2'); // a BERT for a BERT config.json
+   * if (model instanceof BERT) {
+   *   model.quantize({ weights: 'int8' });
+   *   const [vector] = model.embed(tokenizer, ['a dog runs'], { normalize: true });
+   * }
    * ```
    * @returns this model (for chaining)
    * @throws InvalidArgumentError for bad options, an already quantised model, or a
