@@ -6,19 +6,10 @@
  */
 import { InvalidArgumentError, callWasm } from '../errors.js';
 import type { ModelBatch } from '../train/batches.js';
-import type { AttentionWeights, AttentionWeightsOptions } from './attention.js';
 import type { TransformerConfig, TransformerConfigInput } from './config.js';
 import { type DecodeHandle, decodeSteps, type GenerateOptions, generationSettings } from './generate.js';
-import { type QuantizeOptions, quantizeModel } from './quantize.js';
-import {
-  type BatchEvaluation,
-  type BatchGradients,
-  type BatchLosses,
-  type MemoryPlan,
-  type TrainStepOptions,
-  type TrainStepResult,
-  TransformerModel,
-} from './transformer.js';
+import type { QuantizeOptions } from './quantize.js';
+import { type MemoryPlan, TransformerModel } from './transformer.js';
 
 export type { GenerateOptions } from './generate.js';
 export type { QuantizeOptions } from './quantize.js';
@@ -28,21 +19,8 @@ export type GPTConfigInput = TransformerConfigInput;
 
 /** A decoder-only transformer. */
 export class GPT extends TransformerModel {
-  #quantization: 'int8' | null = null;
-  #quantizedBytes = 0;
-
   private constructor(config: TransformerConfig, seed: number) {
     super(config, seed);
-  }
-
-  /** `'int8'` after {@link GPT.quantize}, else `null` (float32). */
-  get quantization(): 'int8' | null {
-    return this.#quantization;
-  }
-
-  /** Bytes of the int8 weights and their scales (0 before {@link GPT.quantize}). */
-  get quantizedBytes(): number {
-    return this.#quantizedBytes;
   }
 
   /**
@@ -68,63 +46,19 @@ export class GPT extends TransformerModel {
    * non-finite weight; DisposedError after `dispose()`
    */
   quantize(options: QuantizeOptions): this {
-    this.#quantizedBytes = quantizeModel(options, () => this.handle, this.#quantization);
-    this.#quantization = 'int8';
+    this.quantizeWeights(options);
     return this;
   }
 
-  /** Throws {@link InvalidArgumentError} when quantised: `what` would run the float32 weights. */
-  #float32Only(what: string): void {
-    if (this.#quantization !== null) {
-      throw new InvalidArgumentError(
-        `${what}: this GPT is quantised to int8 (only generate, generateBatch and stream); use a float32 model`,
-      );
-    }
-  }
-
-  /** {@link TransformerModel.setFlatParams}; refused on a quantised model (its int8 copies would go stale). */
-  override setFlatParams(data: Float32Array): void {
-    this.#float32Only('setFlatParams');
-    super.setFlatParams(data);
-  }
-
-  /** {@link TransformerModel.evaluateBatch}; refused on a quantised model. */
-  override evaluateBatch(batch: ModelBatch, seqLen?: number): BatchLosses {
-    this.#float32Only('evaluateBatch');
-    return super.evaluateBatch(batch, seqLen);
-  }
-
-  /** {@link TransformerModel.evaluateBatchWithClassLogits}; refused on a quantised model. */
-  override evaluateBatchWithClassLogits(batch: ModelBatch, seqLen?: number): BatchEvaluation {
-    this.#float32Only('evaluateBatchWithClassLogits');
-    return super.evaluateBatchWithClassLogits(batch, seqLen);
-  }
-
-  /** {@link TransformerModel.batchGradients}; refused on a quantised model. */
-  override batchGradients(batch: ModelBatch, seqLen?: number): BatchGradients {
-    this.#float32Only('batchGradients');
-    return super.batchGradients(batch, seqLen);
+  /** {@link TransformerModel.float32Only}'s wording: what a quantised GPT runs on int8. */
+  protected override int8Paths(): string {
+    return 'generate, generateBatch and stream';
   }
 
   /** {@link TransformerModel.batchOutputs}; refused on a quantised model. */
   override batchOutputs(batch: ModelBatch, seqLen: number, what: 'logits' | 'classLogits' | 'hidden'): Float32Array {
-    this.#float32Only('batchOutputs');
+    this.float32Only('batchOutputs');
     return super.batchOutputs(batch, seqLen, what);
-  }
-
-  /** {@link TransformerModel.attentionWeights}; refused on a quantised model. */
-  override attentionWeights(ids: ArrayLike<number>, options: AttentionWeightsOptions = {}): AttentionWeights {
-    this.#float32Only('attentionWeights');
-    return super.attentionWeights(ids, options);
-  }
-
-  /**
-   * {@link TransformerModel._trainStepBatch}; refused on a quantised model.
-   * @internal
-   */
-  override _trainStepBatch(batch: ModelBatch, options: TrainStepOptions): TrainStepResult {
-    this.#float32Only('training');
-    return super._trainStepBatch(batch, options);
   }
 
   /**

@@ -22,6 +22,7 @@ import {
   tokenShape,
 } from './batch-check.js';
 import { type TransformerConfig, type TransformerConfigInput, resolveConfig, toCoreConfig } from './config.js';
+import { type QuantizeOptions, quantizeModel } from './quantize.js';
 
 /** Bytes of a planned model state ({@link TransformerModel.plan}). */
 export interface MemoryPlan {
@@ -114,6 +115,37 @@ export class TransformerModel {
     return this.#handle === undefined;
   }
 
+  #quantization: 'int8' | null = null;
+  #quantizedBytes = 0;
+
+  /** `'int8'` after `quantize` ({@link GPT.quantize}, {@link BERT.quantize}), else `null` (float32). */
+  get quantization(): 'int8' | null {
+    return this.#quantization;
+  }
+
+  /** Bytes of the int8 weights and their scales (0 before `quantize`). */
+  get quantizedBytes(): number {
+    return this.#quantizedBytes;
+  }
+
+  /** The body of the subclasses' `quantize`: validates `options`, then packs the int8 copies. */
+  protected quantizeWeights(options: QuantizeOptions): void {
+    this.#quantizedBytes = quantizeModel(options, () => this.handle, this.#quantization);
+    this.#quantization = 'int8';
+  }
+
+  /** What a quantised model of this kind runs on int8 (named in the refusals). */
+  protected int8Paths(): string {
+    return 'generation';
+  }
+
+  /** Throws {@link InvalidArgumentError} when quantised: `what` would run the float32 weights. */
+  protected float32Only(what: string): void {
+    if (this.#quantization !== null) {
+      throw new InvalidArgumentError(`${what}: this model is quantised to int8 (only ${this.int8Paths()}); use a float32 model`);
+    }
+  }
+
   /**
    * The wasm object itself, for benchmarks that time one core call (bench/); the library,
    * the Trainer and checkpoints go through the model's methods.
@@ -157,6 +189,7 @@ export class TransformerModel {
 
   /** Replaces every parameter from a flat vector. */
   setFlatParams(data: Float32Array): void {
+    this.float32Only('setFlatParams'); // the int8 copies would go stale
     if (!(data instanceof Float32Array) || data.length !== this.numParams) {
       throw new ShapeError(`parameters: expected a Float32Array of ${this.numParams}`, `${this.numParams}`, `${data?.length}`);
     }
@@ -282,6 +315,7 @@ export class TransformerModel {
    * `typeIds` or `attentionMask` is not `[T]`
    */
   attentionWeights(ids: ArrayLike<number>, options: AttentionWeightsOptions = {}): AttentionWeights {
+    this.float32Only('attentionWeights');
     if (ids === null || typeof ids !== 'object' || typeof ids.length !== 'number') {
       throw new InvalidArgumentError('attentionWeights: ids must be an array of token ids');
     }
@@ -352,6 +386,7 @@ export class TransformerModel {
    * @internal
    */
   _trainStepBatch(batch: ModelBatch, options: TrainStepOptions): TrainStepResult {
+    this.float32Only('training');
     const { accum, seqLen } = options;
     if (!Number.isInteger(accum) || accum < 1 || batch.batchSize % accum !== 0) {
       throw new InvalidArgumentError(`train step: accum must be an integer >= 1 dividing batchSize ${batch.batchSize}, got ${accum}`);
@@ -397,6 +432,7 @@ export class TransformerModel {
    * neither targets nor labels
    */
   evaluateBatch(batch: ModelBatch, seqLen?: number): BatchLosses {
+    this.float32Only('evaluateBatch');
     const { c, t } = this.checkLossBatch('evaluateBatch', batch, seqLen);
     const [token = NaN, cls = NaN] = callWasm(() =>
       this.handle.evalBatch(c.ids, c.targets, c.typeIds, c.attentionMask, c.labels, { batchSize: batch.batchSize, seqLen: t }),
@@ -415,6 +451,7 @@ export class TransformerModel {
    * @throws InvalidArgumentError if the model has no classifier, or the batch neither targets nor labels
    */
   evaluateBatchWithClassLogits(batch: ModelBatch, seqLen?: number): BatchEvaluation {
+    this.float32Only('evaluateBatchWithClassLogits');
     if (this.config.nClasses === 0)
       throw new InvalidArgumentError('evaluateBatchWithClassLogits: the model has no classifier (nClasses 0)');
     const { c, t } = this.checkLossBatch('evaluateBatchWithClassLogits', batch, seqLen);
@@ -439,6 +476,7 @@ export class TransformerModel {
    * neither targets nor labels
    */
   batchGradients(batch: ModelBatch, seqLen?: number): BatchGradients {
+    this.float32Only('batchGradients');
     const { c, t } = this.checkLossBatch('batchGradients', batch, seqLen);
     const [token = NaN, cls = NaN] = callWasm(() =>
       this.handle.lossAndGradsBatch(c.ids, c.targets, c.typeIds, c.attentionMask, c.labels, { batchSize: batch.batchSize, seqLen: t }),
