@@ -378,16 +378,7 @@ impl WasmModel {
         attention_mask: &[u8],
         options: &JsValue,
     ) -> Result<Vec<f32>, JsValue> {
-        let o = Options::new(options, "outputsBatch")?;
-        let (b, t) = batch_dims(&o)?;
-        let output = o.choice("output", &["logits", "classLogits", "hidden"])?;
-        let batch = batch_of(ids, &[], type_ids, attention_mask, &[]);
-        let out = match output {
-            0 => self.inner.batch_logits(batch, b, t).map_err(to_js)?.0,
-            1 => self.inner.batch_logits(batch, b, t).map_err(to_js)?.1,
-            _ => self.inner.batch_hidden(batch, b, t).map_err(to_js)?,
-        };
-        Ok(out.to_vec())
+        self.outputs((ids, type_ids, attention_mask), options, "outputsBatch", false)
     }
 
     /// [`WasmModel::outputs_batch`] with every linear layer on its int8 copy (the model must be
@@ -400,16 +391,7 @@ impl WasmModel {
         attention_mask: &[u8],
         options: &JsValue,
     ) -> Result<Vec<f32>, JsValue> {
-        let o = Options::new(options, "outputsBatchInt8")?;
-        let (b, t) = batch_dims(&o)?;
-        let output = o.choice("output", &["logits", "classLogits", "hidden"])?;
-        let batch = batch_of(ids, &[], type_ids, attention_mask, &[]);
-        let out = match output {
-            0 => self.inner.batch_logits_int8(batch, b, t).map_err(to_js)?.0,
-            1 => self.inner.batch_logits_int8(batch, b, t).map_err(to_js)?.1,
-            _ => self.inner.batch_hidden_int8(batch, b, t).map_err(to_js)?,
-        };
-        Ok(out.to_vec())
+        self.outputs((ids, type_ids, attention_mask), options, "outputsBatchInt8", true)
     }
 
     /// The attention probabilities `[L, H, T, T]` of ONE sequence `ids: [T]` (`type_ids`,
@@ -471,5 +453,45 @@ impl WasmModel {
     #[wasm_bindgen(js_name = decodeEnd)]
     pub fn decode_end(&mut self) {
         self.inner.decode_end();
+    }
+}
+
+impl WasmModel {
+    /// The body of [`WasmModel::outputs_batch`] (`int8` false) and
+    /// [`WasmModel::outputs_batch_int8`] (true): `inputs` are `ids`, `type_ids`,
+    /// `attention_mask`, all `[B, T]`.
+    fn outputs(
+        &mut self,
+        (ids, type_ids, attention_mask): (&[u32], &[u32], &[u8]),
+        options: &JsValue,
+        name: &'static str,
+        int8: bool,
+    ) -> Result<Vec<f32>, JsValue> {
+        let o = Options::new(options, name)?;
+        let (b, t) = batch_dims(&o)?;
+        let output = o.choice("output", &["logits", "classLogits", "hidden"])?;
+        let batch = batch_of(ids, &[], type_ids, attention_mask, &[]);
+        let m = &mut self.inner;
+        let out = match (output, int8) {
+            (0 | 1, false) => {
+                let (logits, class_logits) = m.batch_logits(batch, b, t).map_err(to_js)?;
+                if output == 0 {
+                    logits
+                } else {
+                    class_logits
+                }
+            }
+            (0 | 1, true) => {
+                let (logits, class_logits) = m.batch_logits_int8(batch, b, t).map_err(to_js)?;
+                if output == 0 {
+                    logits
+                } else {
+                    class_logits
+                }
+            }
+            (_, false) => m.batch_hidden(batch, b, t).map_err(to_js)?,
+            (_, true) => m.batch_hidden_int8(batch, b, t).map_err(to_js)?,
+        };
+        Ok(out.to_vec())
     }
 }
