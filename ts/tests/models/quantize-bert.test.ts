@@ -10,8 +10,8 @@ import {
   grammarCorpus,
   grammarVocabulary,
   init,
-  type BertTokenizerLike,
 } from '../../../dist/index.node.js';
+import { WordTokenizer } from '../helpers/word-tokenizer.js';
 
 // Thresholds fixed before the first run:
 // - fill-mask: the int8 model's top-1 token equals float32's at >= 95% of 120 masked positions
@@ -22,48 +22,6 @@ import {
 // their scale, so only near-ties can flip; 95% leaves room for those without hiding a wrong
 // kernel (a wrong scale or layout scrambles the ranking).
 const MIN_AGREEMENT = 0.95;
-
-/** A word-level tokenizer with BERT's special tokens (as in bert.test.ts). */
-class WordTokenizer implements BertTokenizerLike {
-  readonly vocab: string[];
-  private readonly ids: Map<string, number>;
-  readonly padId = 0;
-  readonly unkId = 1;
-  readonly clsId = 2;
-  readonly sepId = 3;
-  readonly maskId = 4;
-
-  constructor(words: readonly string[]) {
-    this.vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...words];
-    this.ids = new Map(this.vocab.map((w, i) => [w, i]));
-  }
-
-  get vocabSize(): number {
-    return this.vocab.length;
-  }
-
-  words(text: string): number[] {
-    return text
-      .split(/\s+/)
-      .filter(Boolean)
-      .map((w) => this.ids.get(w) ?? this.unkId);
-  }
-
-  encode(
-    text: string,
-    pair?: string,
-    options: { maxLength?: number } = {},
-  ): { inputIds: number[]; tokenTypeIds: number[]; attentionMask: number[] } {
-    const a = this.words(text).slice(0, (options.maxLength ?? Infinity) - 2);
-    if (pair !== undefined) throw new Error('pairs are not used here');
-    const inputIds = [this.clsId, ...a, this.sepId];
-    return { inputIds, tokenTypeIds: inputIds.map(() => 0), attentionMask: inputIds.map(() => 1) };
-  }
-
-  idToToken(id: number): string | undefined {
-    return this.vocab[id];
-  }
-}
 
 const tokenizer = new WordTokenizer(grammarVocabulary());
 const specials = { clsId: 2, sepId: 3, padId: 0, maskId: 4, vocabSize: tokenizer.vocabSize };
